@@ -1,0 +1,303 @@
+/* The fixed layout of a generated file (STYLE.md rule 5): banner, minimal includes, the
+ * pasted kernels, one static const weights blob, one static function per layer, and the
+ * entry point. Output depends only on the graph and info: no timestamps, no hash order. */
+#include "codegen/codegen.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codegen/kernels_embedded.h"
+
+#define BLOB_ALIGN 16 /* floats: 64 bytes */
+
+int64_t cg_param(mvit_codegen *cg, const float *data, int64_t count, const char *fmt, ...)
+{
+    int64_t off = (cg->blob_len + BLOB_ALIGN - 1) / BLOB_ALIGN * BLOB_ALIGN;
+    if (off + count > cg->blob_cap) {
+        while (off + count > cg->blob_cap)
+            cg->blob_cap = cg->blob_cap ? 2 * cg->blob_cap : 1 << 16;
+        cg->blob = mvit_xrealloc(cg->blob, (size_t)cg->blob_cap * sizeof *cg->blob);
+    }
+    for (int64_t i = cg->blob_len; i < off; i++)
+        cg->blob[i] = 0.0f;
+    memcpy(cg->blob + off, data, (size_t)count * sizeof *data);
+    cg->blob_len = off + count;
+    if (cg->num_params == cg->cap_params) {
+        cg->cap_params = cg->cap_params ? 2 * cg->cap_params : 64;
+        cg->params = mvit_xrealloc(cg->params, (size_t)cg->cap_params * sizeof *cg->params);
+    }
+    mvit_param *p = &cg->params[cg->num_params++];
+    p->offset = off;
+    p->count = count;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p->label, sizeof p->label, fmt, ap);
+    va_end(ap);
+    return off;
+}
+
+void cg_use_kernel(mvit_codegen *cg, const char *file)
+{
+    for (int i = 0; i < mvit_kernel_source_count; i++)
+        if (!strcmp(mvit_kernel_sources[i].name, file)) {
+            cg->kernel_used[i] = 1;
+            return;
+        }
+    fprintf(stderr, "mvitc: internal error: kernel %s is not embedded\n", file);
+    abort();
+}
+
+void cg_weight_ref(const mvit_codegen *cg, char *buf, size_t n, int64_t offset)
+{
+    snprintf(buf, n, "%s_weights.f + %lld", cg->prefix, (long long)offset);
+}
+
+const mvit_target *mvit_find_target(const char *name)
+{
+    static const mvit_target *const targets[] = {&mvit_target_generic};
+    for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++)
+        if (!strcmp(targets[i]->name, name))
+            return targets[i];
+    return NULL;
+}
+
+// ---- pieces of the file
+
+/* Pastes a kernel, dropping its local #include lines (the prelude is pasted first). */
+static void paste_kernel(mvit_emitter *e, const mvit_kernel_source *k)
+{
+    emit(e, "/* ---- %s */", k->name);
+    const char *s = k->text;
+    while (*s) {
+        const char *nl = strchr(s, '\n');
+        size_t len = nl ? (size_t)(nl - s) + 1 : strlen(s);
+        if (strncmp(s, "#include \"", 10))
+            emit_text(e, s, len);
+        s += len;
+    }
+    emit(e, "%s", "");
+}
+
+static void emit_kernels(mvit_codegen *cg, mvit_emitter *e)
+{
+    for (int i = 0; i < mvit_kernel_source_count; i++)
+        if (!strcmp(mvit_kernel_sources[i].name, "mvk-prelude.h"))
+            paste_kernel(e, &mvit_kernel_sources[i]);
+    for (int i = 0; i < mvit_kernel_source_count; i++)
+        if (cg->kernel_used[i] && strcmp(mvit_kernel_sources[i].name, "mvk-prelude.h"))
+            paste_kernel(e, &mvit_kernel_sources[i]);
+}
+
+/* Weights as IEEE-754 bit patterns through a union: exact, compact, and reading .f after
+ * initialising .u is defined behaviour in C. */
+static void emit_weights(mvit_codegen *cg, mvit_emitter *e)
+{
+    int64_t n = cg->blob_len ? cg->blob_len : 1;
+    emit(e, "/* ---- weights: %lld floats (%lld bytes), BatchNorm folded, layouts HWIO / IO */",
+         (long long)cg->blob_len, (long long)cg->blob_len * 4);
+    emit(e, "static const union {");
+    emit(e, "    uint32_t u[%lld];", (long long)n);
+    emit(e, "    float f[%lld];", (long long)n);
+    emit(e, "} %s_weights MVK_ALIGN64 = {{", cg->prefix);
+    int next = 0;
+    char line[160];
+    for (int64_t i = 0; i < cg->blob_len;) {
+        if (next < cg->num_params && cg->params[next].offset == i) {
+            emit(e, "    /* %lld: %s */", (long long)i, cg->params[next].label);
+            next++;
+        }
+        int64_t end = next < cg->num_params ? cg->params[next].offset : cg->blob_len;
+        if (end > i + 8)
+            end = i + 8;
+        size_t len = (size_t)snprintf(line, sizeof line, "   ");
+        for (; i < end; i++) {
+            uint32_t bits;
+            memcpy(&bits, &cg->blob[i], sizeof bits);
+            len += (size_t)snprintf(line + len, sizeof line - len, " 0x%08xu,", bits);
+        }
+        emit(e, "%s", line);
+    }
+    if (!cg->blob_len)
+        emit(e, "    0u");
+    emit(e, "}};");
+    emit(e, "%s", "");
+}
+
+static void value_expr(const mvit_codegen *cg, char *buf, size_t n, int v, int is_const)
+{
+    const mvit_value *val = &cg->g->values[v];
+    (void)cg;
+    if (val->kind == MVIT_VALUE_INPUT)
+        snprintf(buf, n, "input");
+    else if (val->kind == MVIT_VALUE_OUTPUT)
+        snprintf(buf, n, "logits");
+    else
+        snprintf(buf, n, "(%sfloat *)(a + %lld)", is_const ? "const " : "", (long long)val->offset);
+}
+
+static void emit_layer(mvit_codegen *cg, int idx, const mvit_node *n)
+{
+    const mvit_graph *g = cg->g;
+    const mvit_value *o = &g->values[n->output];
+    mvit_emitter *e = &cg->body;
+    char shape_in[48] = "", act[16] = "", res[16] = "";
+    if (n->num_inputs) {
+        const mvit_value *a = &g->values[n->inputs[0]];
+        snprintf(shape_in, sizeof shape_in, "%dx%dx%d -> ", a->dims[0], a->dims[1], a->dims[2]);
+    }
+    if (n->act == MVIT_ACT_SILU)
+        snprintf(act, sizeof act, " + silu");
+    if (n->residual >= 0)
+        snprintf(res, sizeof res, " + residual");
+    emit(e, "/* %s: %s%s%s, %s%dx%dx%d, %lld MACs (%s:%d) */", n->name, mvit_op_names[n->op],
+         res, act, shape_in, o->dims[0], o->dims[1], o->dims[2],
+         (long long)mvit_node_macs(g, n), g->desc ? g->desc->path : "?", n->loc.line);
+    emit(e, "static void %s_layer_%03d(const float *in0, const float *in1, const float *res,",
+         cg->prefix, idx);
+    emit(e, "    float *out, float *scratch)");
+    emit_open(e, "{");
+    emit(e, "(void)in0;");
+    emit(e, "(void)in1;");
+    emit(e, "(void)res;");
+    emit(e, "(void)scratch;");
+    mvit_emit_node_fn fn = cg->target->emit_node[n->op];
+    if (!fn)
+        fn = mvit_target_generic.emit_node[n->op];
+    fn(cg, n);
+    emit_close(e, "}");
+    emit(e, "%s", "");
+}
+
+static void emit_run(mvit_codegen *cg, mvit_emitter *e)
+{
+    const mvit_graph *g = cg->g;
+    emit(e, "int %s_run(const float *input, float *logits, void *arena)", cg->prefix);
+    emit_open(e, "{");
+    emit(e, "char *a = (char *)arena;");
+    emit(e, "if (!input || !logits || !arena || ((uintptr_t)arena & 63u) != 0)");
+    emit(e, "    return -1;");
+    for (int i = 0; i < g->num_nodes; i++) {
+        const mvit_node *n = &g->nodes[i];
+        if (n->dead)
+            continue;
+        char in0[64] = "0", in1[64] = "0", res[64] = "0", out[64], scr[64] = "0";
+        if (n->num_inputs > 0)
+            value_expr(cg, in0, sizeof in0, n->inputs[0], 1);
+        if (n->num_inputs > 1)
+            value_expr(cg, in1, sizeof in1, n->inputs[1], 1);
+        if (n->residual >= 0)
+            value_expr(cg, res, sizeof res, n->residual, 1);
+        value_expr(cg, out, sizeof out, n->output, 0);
+        if (n->scratch_bytes > 0)
+            snprintf(scr, sizeof scr, "(float *)(a + %lld)", (long long)n->scratch_offset);
+        emit(e, "%s_layer_%03d(%s, %s, %s, %s, %s);", cg->prefix, i, in0, in1, res, out, scr);
+    }
+    emit(e, "return 0;");
+    emit_close(e, "}");
+}
+
+static int64_t total_macs(const mvit_graph *g)
+{
+    int64_t m = 0;
+    for (int i = 0; i < g->num_nodes; i++)
+        if (!g->nodes[i].dead)
+            m += mvit_node_macs(g, &g->nodes[i]);
+    return m;
+}
+
+static void emit_banner(const mvit_codegen *cg, const mvit_codegen_info *info, mvit_emitter *e)
+{
+    const mvit_model_desc *m = cg->g->desc;
+    emit(e, "/* Generated by mvitc %s. Do not edit.", MVIT_VERSION);
+    emit(e, " * command:   %s", info->command_line);
+    emit(e, " * model:     %s (%s), weights %s", m->name, info->desc_path, info->weights_path);
+    emit(e, " * model hash (FNV-1a 64 of description and weights): %016llx",
+         (unsigned long long)info->model_hash);
+    emit(e, " * target:    %s, precision %s", cg->target->name, info->precision);
+    emit(e, " * input:     %dx%dx%d (HWC, %s), %d classes, %lld MACs, arena %lld bytes */",
+         m->height, m->width, m->channels, m->channel_order, m->num_classes,
+         (long long)total_macs(cg->g), (long long)cg->g->arena_bytes);
+}
+
+static void emit_header(const mvit_codegen *cg, const mvit_codegen_info *info, mvit_emitter *e)
+{
+    const mvit_model_desc *m = cg->g->desc;
+    const char *p = cg->prefix;
+    char list[512];
+    emit_banner(cg, info, e);
+    emit(e, "#ifndef %s_H", p);
+    emit(e, "#define %s_H", p);
+    emit(e, "%s", "");
+    emit(e, "#define %s_INPUT_HEIGHT %d", p, m->height);
+    emit(e, "#define %s_INPUT_WIDTH %d", p, m->width);
+    emit(e, "#define %s_INPUT_CHANNELS %d", p, m->channels);
+    emit(e, "#define %s_NUM_CLASSES %d", p, m->num_classes);
+    emit(e, "/* bytes of the caller-owned arena; it must be 64-byte aligned */");
+    emit(e, "#define %s_ARENA_BYTES %lld", p, (long long)cg->g->arena_bytes);
+    emit(e, "/* the normalisation the weights expect: x = (pixel / 255 - mean) / std, per channel */");
+    for (int which = 0; which < 2; which++) {
+        size_t len = 0;
+        for (int c = 0; c < m->channels; c++) {
+            char f[32];
+            emit_float_literal(f, sizeof f, which ? m->std[c] : m->mean[c]);
+            len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", c ? ", " : "", f);
+        }
+        emit(e, "#define %s_INPUT_%s {%s}", p, which ? "STD" : "MEAN", list);
+    }
+    emit(e, "#define %s_CHANNEL_ORDER \"%s\"", p, m->channel_order);
+    emit(e, "%s", "");
+    emit(e, "#ifdef __cplusplus");
+    emit(e, "extern \"C\" {");
+    emit(e, "#endif");
+    emit(e, "%s", "");
+    emit(e, "/* Runs the network on one image. input: %s_INPUT_HEIGHT x %s_INPUT_WIDTH x", p, p);
+    emit(e, " * %s_INPUT_CHANNELS floats (HWC), already normalised; logits: %s_NUM_CLASSES", p, p);
+    emit(e, " * floats; arena: %s_ARENA_BYTES bytes, 64-byte aligned, owned by the caller.", p);
+    emit(e, " * No global state: distinct arenas may run concurrently. Returns 0, or -1 for a");
+    emit(e, " * NULL or misaligned argument. */");
+    emit(e, "int %s_run(const float *input, float *logits, void *arena);", p);
+    emit(e, "%s", "");
+    emit(e, "#ifdef __cplusplus");
+    emit(e, "}");
+    emit(e, "#endif");
+    emit(e, "%s", "");
+    emit(e, "#endif");
+}
+
+int mvit_codegen_emit(const mvit_graph *g, const mvit_target *t, const mvit_codegen_info *info,
+                      mvit_emitter *c_out, mvit_emitter *h_out, mvit_diag *d)
+{
+    (void)d;
+    mvit_codegen cg = {0};
+    cg.g = g;
+    cg.target = t;
+    cg.prefix = info->prefix;
+    cg.kernel_used = mvit_xcalloc((size_t)mvit_kernel_source_count, 1);
+    for (int i = 0; i < g->num_nodes; i++)
+        if (!g->nodes[i].dead)
+            emit_layer(&cg, i, &g->nodes[i]);
+
+    emit_banner(&cg, info, c_out);
+    emit(c_out, "#include <stddef.h>");
+    emit(c_out, "#include <stdint.h>");
+    if (t->includes && *t->includes)
+        emit(c_out, "%s", t->includes);
+    emit(c_out, "%s", "");
+    emit(c_out, "#include \"%s.h\"", cg.prefix);
+    emit(c_out, "%s", "");
+    emit_kernels(&cg, c_out);
+    emit_weights(&cg, c_out);
+    emit(c_out, "/* ---- layers, in execution order; arena offsets in bytes */");
+    emit(c_out, "%s", "");
+    emit_text(c_out, cg.body.buf ? cg.body.buf : "", cg.body.len);
+    emit_run(&cg, c_out);
+    emit_header(&cg, info, h_out);
+
+    emit_free(&cg.body);
+    free(cg.blob);
+    free(cg.params);
+    free(cg.kernel_used);
+    return 0;
+}

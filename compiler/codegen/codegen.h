@@ -1,0 +1,65 @@
+/* Code generation: turns a planned graph into one standalone C file and its header.
+ * codegen.c owns the fixed file layout (banner, includes, kernels, weights, one function per
+ * layer, the entry point); a target only supplies how each op is lowered to kernel calls. */
+#ifndef MVIT_CODEGEN_H
+#define MVIT_CODEGEN_H
+
+#include <stdint.h>
+
+#include "codegen/emit.h"
+#include "ir/ir.h"
+
+#define MVIT_VERSION "0.1.0"
+
+typedef struct mvit_param {
+    int64_t offset;    /* floats into the weights blob, multiple of 16 (64 bytes) */
+    int64_t count;
+    char label[160];
+} mvit_param;
+
+typedef struct mvit_codegen {
+    const mvit_graph *g;
+    const struct mvit_target *target;
+    const char *prefix;          /* the generated API's name, e.g. "fmnist_xxs" */
+    mvit_emitter body;           /* layer functions, written while params are collected */
+    float *blob;                 /* all weights, in order of first use */
+    int64_t blob_len, blob_cap;  /* floats */
+    mvit_param *params;
+    int num_params, cap_params;
+    unsigned char *kernel_used;  /* per entry of mvit_kernel_sources */
+} mvit_codegen;
+
+/* Appends count floats to the weights blob (64-byte aligned); returns their float offset. */
+int64_t cg_param(mvit_codegen *cg, const float *data, int64_t count, const char *fmt, ...)
+    MVIT_PRINTF(4, 5);
+/* Marks a kernel file (compiler/kernels/NAME) for inclusion in the generated file. */
+void cg_use_kernel(mvit_codegen *cg, const char *file);
+/* C expression for the weights blob at a float offset: "P_weights.f + 1234". */
+void cg_weight_ref(const mvit_codegen *cg, char *buf, size_t n, int64_t offset);
+
+/* Lowers one live node: writes the statements of its layer function into cg->body. The
+ * function's parameters are in0, in1 (inputs), res (fused residual or 0), out, scratch. */
+typedef void (*mvit_emit_node_fn)(mvit_codegen *cg, const mvit_node *n);
+
+typedef struct mvit_target {
+    const char *name;
+    const char *includes;                       /* extra #include lines, or "" */
+    mvit_emit_node_fn emit_node[MVIT_OP_COUNT]; /* NULL = use the generic target's */
+} mvit_target;
+
+extern const mvit_target mvit_target_generic;
+const mvit_target *mvit_find_target(const char *name);
+
+typedef struct mvit_codegen_info {
+    const char *prefix;
+    const char *command_line;
+    const char *desc_path, *weights_path;
+    uint64_t model_hash;    /* FNV-1a 64 of the description and weights files */
+    const char *precision;
+} mvit_codegen_info;
+
+/* Writes the .c and .h text of the graph into c_out and h_out. */
+int mvit_codegen_emit(const mvit_graph *g, const mvit_target *t, const mvit_codegen_info *info,
+                      mvit_emitter *c_out, mvit_emitter *h_out, mvit_diag *d);
+
+#endif

@@ -1,0 +1,155 @@
+/* Runs the stages in order (parse -> IR -> passes -> plan -> emit) and writes the two output
+ * files atomically: each goes to a temporary name in the output directory and is renamed
+ * only when both are complete, so a failure never leaves a half-written DIR/NAME.c. */
+#include "codegen/compile.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "codegen/codegen.h"
+#include "desc/desc.h"
+#include "ir/ir.h"
+#include "passes/passes.h"
+#include "weights/weights.h"
+
+static int is_identifier(const char *s)
+{
+    if (!*s || !((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_'))
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '_'))
+            return 0;
+    return 1;
+}
+
+static int hash_file(const char *path, uint64_t *h, mvit_diag *d)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return mvit_diag_at(d, MVIT_EIO, path, 0, 0, "cannot open: %s", strerror(errno));
+    unsigned char buf[1 << 16];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        for (size_t i = 0; i < n; i++)
+            *h = (*h ^ buf[i]) * 0x100000001b3ull;
+    int err = ferror(f);
+    fclose(f);
+    return err ? mvit_diag_at(d, MVIT_EIO, path, 0, 0, "read error") : 0;
+}
+
+static int write_all(const char *path, const mvit_emitter *e, mvit_diag *d)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return mvit_diag_at(d, MVIT_EIO, path, 0, 0, "cannot create: %s", strerror(errno));
+    size_t n = e->len ? fwrite(e->buf, 1, e->len, f) : 0;
+    int bad = n != e->len;
+    bad |= fclose(f) != 0;
+    if (bad) {
+        remove(path);
+        return mvit_diag_at(d, MVIT_EIO, path, 0, 0, "write failed: %s", strerror(errno));
+    }
+    return 0;
+}
+
+static int write_outputs(const char *dir, const char *name, const mvit_emitter *c,
+                         const mvit_emitter *h, mvit_diag *d)
+{
+    struct stat st;
+    if (stat(dir, &st) != 0 && mkdir(dir, 0777) != 0)
+        return mvit_diag_at(d, MVIT_EIO, dir, 0, 0, "cannot create output directory: %s",
+                            strerror(errno));
+    size_t len = strlen(dir) + strlen(name) + 64;
+    char *c_path = mvit_xmalloc(len), *h_path = mvit_xmalloc(len);
+    char *c_tmp = mvit_xmalloc(len), *h_tmp = mvit_xmalloc(len);
+    snprintf(c_path, len, "%s/%s.c", dir, name);
+    snprintf(h_path, len, "%s/%s.h", dir, name);
+    snprintf(c_tmp, len, "%s/.%s.c.%ld.tmp", dir, name, (long)getpid());
+    snprintf(h_tmp, len, "%s/.%s.h.%ld.tmp", dir, name, (long)getpid());
+    int rc = write_all(c_tmp, c, d);
+    if (rc == 0 && (rc = write_all(h_tmp, h, d)) < 0)
+        remove(c_tmp);
+    if (rc == 0) {
+        if (rename(h_tmp, h_path) != 0) {
+            rc = mvit_diag_at(d, MVIT_EIO, h_path, 0, 0, "cannot write: %s", strerror(errno));
+            remove(h_tmp);
+            remove(c_tmp);
+        } else if (rename(c_tmp, c_path) != 0) {
+            rc = mvit_diag_at(d, MVIT_EIO, c_path, 0, 0, "cannot write: %s", strerror(errno));
+            remove(c_tmp);
+            remove(h_path);
+        }
+    }
+    free(c_path);
+    free(h_path);
+    free(c_tmp);
+    free(h_tmp);
+    return rc;
+}
+
+int mvit_compile(const mvit_compile_options *opt, mvit_diag *d)
+{
+    mvit_model_desc desc = {0};
+    mvit_weights w = {0};
+    mvit_graph g = {0};
+    mvit_emitter c_out = {0}, h_out = {0};
+    int rc;
+
+    const mvit_target *target = mvit_find_target(opt->target ? opt->target : "generic");
+    if (!target) {
+        rc = mvit_diag_at(d, MVIT_EINVAL, "mvitc", 0, 0, "unknown target '%s' (available: generic)",
+                          opt->target);
+        goto fail;
+    }
+    if (opt->precision && strcmp(opt->precision, "fp32")) {
+        rc = mvit_diag_at(d, MVIT_EUNSUPPORTED, "mvitc", 0, 0,
+                          "precision '%s' is not supported yet (available: fp32)", opt->precision);
+        goto fail;
+    }
+    if ((rc = mvit_desc_load(opt->desc_path, &desc, d)) < 0)
+        goto fail;
+    const char *name = opt->name ? opt->name : desc.name;
+    if (!is_identifier(name) || strlen(name) > 48) {
+        rc = mvit_diag_at(d, MVIT_EINVAL, "mvitc", 0, 0,
+                          "--name '%s' is not a C identifier of at most 48 characters", name);
+        goto fail;
+    }
+    if ((rc = mvit_weights_load_safetensors(opt->weights_path, &w, d)) < 0)
+        goto fail;
+    if ((rc = mvit_build_graph(&desc, &w, &g, d)) < 0)
+        goto fail;
+    mvit_weights_free(&w);
+    mvit_pass_options popt = {.no_fusion = opt->no_fusion, .verify = 1};
+    if ((rc = mvit_run_passes(&g, &popt, d)) < 0)
+        goto fail;
+    if (opt->dump_ir)
+        mvit_graph_dump(&g, stderr);
+
+    uint64_t hash = 0xcbf29ce484222325ull;
+    if ((rc = hash_file(opt->desc_path, &hash, d)) < 0 ||
+        (rc = hash_file(opt->weights_path, &hash, d)) < 0)
+        goto fail;
+    mvit_codegen_info info = {
+        .prefix = name,
+        .command_line = opt->command_line ? opt->command_line : "",
+        .desc_path = opt->desc_path,
+        .weights_path = opt->weights_path,
+        .model_hash = hash,
+        .precision = "fp32",
+    };
+    if ((rc = mvit_codegen_emit(&g, target, &info, &c_out, &h_out, d)) < 0)
+        goto fail;
+    rc = write_outputs(opt->out_dir, name, &c_out, &h_out, d);
+fail:
+    emit_free(&c_out);
+    emit_free(&h_out);
+    mvit_graph_free(&g);
+    mvit_weights_free(&w);
+    mvit_desc_free(&desc);
+    return rc;
+}

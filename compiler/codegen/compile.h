@@ -1,0 +1,22 @@
+/* The whole compile job: description + weights -> graph -> passes -> DIR/NAME.{c,h}. */
+#ifndef MVIT_COMPILE_H
+#define MVIT_COMPILE_H
+
+#include "common/diag.h"
+
+typedef struct mvit_compile_options {
+    const char *desc_path;
+    const char *weights_path;
+    const char *target;       /* "generic" */
+    const char *precision;    /* "fp32" */
+    const char *name;         /* API prefix; NULL = the description's name */
+    const char *out_dir;
+    const char *command_line; /* recorded in the banner */
+    int no_fusion;            /* debugging: keep BN, SiLU and adds as separate layers */
+    int dump_ir;              /* print the final graph to stderr */
+} mvit_compile_options;
+
+/* Returns 0, or < 0 with d filled; on failure no output file is left behind. */
+int mvit_compile(const mvit_compile_options *opt, mvit_diag *d);
+
+#endif

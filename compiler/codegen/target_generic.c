@@ -1,0 +1,168 @@
+/* The portable target: plain C99 kernels (compiler/kernels/...-scalar.c) that any compiler
+ * vectorises as it can. It defines the lowering of every op; SIMD targets override only the
+ * ops they accelerate. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "codegen/codegen.h"
+#include "kernels/mvk-prelude.h"
+
+static const char *act_name(mvit_act a) { return a == MVIT_ACT_SILU ? "MVK_ACT_SILU" : "MVK_ACT_NONE"; }
+
+/* Registers weight and bias of a conv/linear; writes their C expressions. */
+static void weight_bias(mvit_codegen *cg, const mvit_node *n, char *w, char *b, size_t len)
+{
+    const char *layout = n->op == MVIT_OP_LINEAR ? "IO" : "HWIO";
+    cg_weight_ref(cg, w, len, cg_param(cg, n->weight, n->weight_numel, "%s weight %s", n->name,
+                                       layout));
+    if (n->bias)
+        cg_weight_ref(cg, b, len, cg_param(cg, n->bias, n->out_channels, "%s bias", n->name));
+    else
+        snprintf(b, len, "0");
+}
+
+static void emit_conv2d(mvit_codegen *cg, const mvit_node *n)
+{
+    const mvit_value *a = &cg->g->values[n->inputs[0]], *o = &cg->g->values[n->output];
+    char w[96], b[96];
+    weight_bias(cg, n, w, b, sizeof w);
+    const char *res = n->residual >= 0 ? "res" : "0";
+    if (n->groups == a->dims[2] && n->groups == o->dims[2]) {
+        cg_use_kernel(cg, "f32-dwconv-scalar.c");
+        emit(&cg->body, "mvk_f32_dwconv__scalar(in0, out, %s, %s, %s, %d, %d, %d, %d, %d, %d, %d, %d, %s);",
+             w, b, res, a->dims[0], a->dims[1], a->dims[2], o->dims[0], o->dims[1], n->kernel,
+             n->stride, n->pad, act_name(n->act));
+    } else if (n->kernel == 1 && n->stride == 1 && n->pad == 0 && n->groups == 1) {
+        cg_use_kernel(cg, "f32-gemm-scalar.c");
+        emit(&cg->body, "mvk_f32_gemm__scalar(in0, out, %s, %s, %s, %lld, %d, %d, %s);", w, b,
+             res, (long long)a->dims[0] * a->dims[1], a->dims[2], o->dims[2], act_name(n->act));
+    } else {
+        cg_use_kernel(cg, "f32-conv2d-scalar.c");
+        emit(&cg->body,
+             "mvk_f32_conv2d__scalar(in0, out, %s, %s, %s, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, "
+             "%s);",
+             w, b, res, a->dims[0], a->dims[1], a->dims[2], o->dims[0], o->dims[1], o->dims[2],
+             n->kernel, n->stride, n->pad, n->groups, act_name(n->act));
+    }
+}
+
+static void emit_linear(mvit_codegen *cg, const mvit_node *n)
+{
+    const mvit_value *a = &cg->g->values[n->inputs[0]];
+    char w[96], b[96];
+    weight_bias(cg, n, w, b, sizeof w);
+    cg_use_kernel(cg, "f32-gemm-scalar.c");
+    emit(&cg->body, "mvk_f32_gemm__scalar(in0, out, %s, %s, %s, %lld, %d, %d, %s);", w, b,
+         n->residual >= 0 ? "res" : "0", (long long)a->dims[0] * a->dims[1], a->dims[2],
+         n->out_channels, act_name(n->act));
+}
+
+static void emit_batchnorm(mvit_codegen *cg, const mvit_node *n)
+{
+    const mvit_value *a = &cg->g->values[n->inputs[0]];
+    int c = a->dims[2];
+    float *scale = mvit_xmalloc((size_t)c * sizeof *scale);
+    float *shift = mvit_xmalloc((size_t)c * sizeof *shift);
+    for (int i = 0; i < c; i++) {
+        double s = (double)n->bn_gamma[i] * mvk_rsqrt((double)n->bn_var[i] + n->eps);
+        scale[i] = (float)s;
+        shift[i] = (float)(n->bn_beta[i] - n->bn_mean[i] * s);
+    }
+    char sc[96], sh[96];
+    cg_weight_ref(cg, sc, sizeof sc, cg_param(cg, scale, c, "%s scale", n->name));
+    cg_weight_ref(cg, sh, sizeof sh, cg_param(cg, shift, c, "%s shift", n->name));
+    free(scale);
+    free(shift);
+    cg_use_kernel(cg, "f32-batchnorm-scalar.c");
+    emit(&cg->body, "mvk_f32_batchnorm__scalar(in0, out, %s, %s, %lld, %d);", sc, sh,
+         (long long)a->dims[0] * a->dims[1], c);
+}
+
+static void emit_silu(mvit_codegen *cg, const mvit_node *n)
+{
+    cg_use_kernel(cg, "f32-silu-scalar.c");
+    emit(&cg->body, "mvk_f32_silu__scalar(in0, out, %lld);",
+         (long long)mvit_value_numel(&cg->g->values[n->output]));
+}
+
+static void emit_add(mvit_codegen *cg, const mvit_node *n)
+{
+    cg_use_kernel(cg, "f32-add-scalar.c");
+    emit(&cg->body, "mvk_f32_add__scalar(in0, in1, out, %lld);",
+         (long long)mvit_value_numel(&cg->g->values[n->output]));
+}
+
+static void emit_unfold(mvit_codegen *cg, const mvit_node *n)
+{
+    const mvit_value *a = &cg->g->values[n->inputs[0]];
+    cg_use_kernel(cg, "f32-unfold-scalar.c");
+    emit(&cg->body, "mvk_f32_unfold__scalar(in0, out, %d, %d, %d, %d, %d);", a->dims[0],
+         a->dims[1], a->dims[2], n->patch_h, n->patch_w);
+}
+
+static void emit_fold(mvit_codegen *cg, const mvit_node *n)
+{
+    const mvit_value *o = &cg->g->values[n->output];
+    cg_use_kernel(cg, "f32-fold-scalar.c");
+    emit(&cg->body, "mvk_f32_fold__scalar(in0, out, %d, %d, %d, %d, %d);", o->dims[0], o->dims[1],
+         o->dims[2], n->patch_h, n->patch_w);
+}
+
+static void emit_layernorm(mvit_codegen *cg, const mvit_node *n)
+{
+    const mvit_value *a = &cg->g->values[n->inputs[0]];
+    char gm[96], bt[96], eps[32];
+    cg_weight_ref(cg, gm, sizeof gm, cg_param(cg, n->ln_gamma, a->dims[2], "%s weight", n->name));
+    cg_weight_ref(cg, bt, sizeof bt, cg_param(cg, n->ln_beta, a->dims[2], "%s bias", n->name));
+    emit_float_literal(eps, sizeof eps, (float)n->eps);
+    cg_use_kernel(cg, "f32-layernorm-scalar.c");
+    emit(&cg->body, "mvk_f32_layernorm__scalar(in0, out, %s, %s, %lld, %d, %s);", gm, bt,
+         (long long)a->dims[0] * a->dims[1], a->dims[2], eps);
+}
+
+static void emit_attention(mvit_codegen *cg, const mvit_node *n)
+{
+    const mvit_value *o = &cg->g->values[n->output];
+    int hd = o->dims[2] / n->heads;
+    char scale[32];
+    emit_float_literal(scale, sizeof scale, (float)mvk_rsqrt((double)hd));
+    cg_use_kernel(cg, "f32-attention-scalar.c");
+    emit(&cg->body, "mvk_f32_attention__scalar(in0, out, scratch, %d, %d, %d, %d, %s);",
+         o->dims[0], o->dims[1], o->dims[2], n->heads, scale);
+}
+
+static void emit_concat(mvit_codegen *cg, const mvit_node *n)
+{
+    const mvit_value *a = &cg->g->values[n->inputs[0]], *b = &cg->g->values[n->inputs[1]];
+    cg_use_kernel(cg, "f32-concat-scalar.c");
+    emit(&cg->body, "mvk_f32_concat__scalar(in0, in1, out, %lld, %d, %d);",
+         (long long)a->dims[0] * a->dims[1], a->dims[2], b->dims[2]);
+}
+
+static void emit_avgpool(mvit_codegen *cg, const mvit_node *n)
+{
+    const mvit_value *a = &cg->g->values[n->inputs[0]];
+    cg_use_kernel(cg, "f32-avgpool-scalar.c");
+    emit(&cg->body, "mvk_f32_avgpool__scalar(in0, out, %lld, %d);",
+         (long long)a->dims[0] * a->dims[1], a->dims[2]);
+}
+
+const mvit_target mvit_target_generic = {
+    .name = "generic",
+    .includes = "",
+    .emit_node =
+        {
+            [MVIT_OP_CONV2D] = emit_conv2d,
+            [MVIT_OP_BATCHNORM] = emit_batchnorm,
+            [MVIT_OP_SILU] = emit_silu,
+            [MVIT_OP_ADD] = emit_add,
+            [MVIT_OP_UNFOLD] = emit_unfold,
+            [MVIT_OP_FOLD] = emit_fold,
+            [MVIT_OP_LAYERNORM] = emit_layernorm,
+            [MVIT_OP_LINEAR] = emit_linear,
+            [MVIT_OP_ATTENTION] = emit_attention,
+            [MVIT_OP_CONCAT] = emit_concat,
+            [MVIT_OP_GLOBAL_AVGPOOL] = emit_avgpool,
+        },
+};
+_Static_assert(MVIT_OP_COUNT == 11, "add the new op to mvit_target_generic");

@@ -1,0 +1,48 @@
+/* Diagnostics formatting and checked allocation (see diag.h). */
+#include "diag.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int mvit_diag_at(mvit_diag *d, int code, const char *file, int line, int col, const char *fmt, ...)
+{
+    if (!d)
+        return code;
+    int n;
+    if (line > 0 && col > 0)
+        n = snprintf(d->msg, sizeof d->msg, "%s:%d:%d: error: ", file, line, col);
+    else if (line > 0)
+        n = snprintf(d->msg, sizeof d->msg, "%s:%d: error: ", file, line);
+    else
+        n = snprintf(d->msg, sizeof d->msg, "%s: error: ", file ? file : "mvitc");
+    if (n < 0 || (size_t)n >= sizeof d->msg)
+        return code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(d->msg + n, sizeof d->msg - (size_t)n, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+static void *check_alloc(void *p, size_t n)
+{
+    if (!p && n) {
+        fprintf(stderr, "mvitc: error: out of memory (%zu bytes)\n", n);
+        abort();
+    }
+    return p;
+}
+
+void *mvit_xmalloc(size_t n) { return check_alloc(malloc(n ? n : 1), n); }
+void *mvit_xcalloc(size_t count, size_t size)
+{
+    return check_alloc(calloc(count ? count : 1, size ? size : 1), count * size);
+}
+void *mvit_xrealloc(void *p, size_t n) { return check_alloc(realloc(p, n ? n : 1), n); }
+char *mvit_xstrdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    return memcpy(mvit_xmalloc(n), s, n);
+}

@@ -1,0 +1,70 @@
+/* The model description: what a MobileViT v1 YAML file (docs/model-format.md) says, after
+ * validation. Every record keeps the YAML mark (1-based line:column) of the mapping it came
+ * from, so later stages can blame the right place in the file. */
+#ifndef MVIT_DESC_H
+#define MVIT_DESC_H
+
+#include "../common/diag.h"
+
+#define MVIT_MAX_INPUT_CHANNELS 16
+#define MVIT_MAX_NAME 64
+
+typedef struct mvit_src_loc {
+    int line; /* 1-based, 0 = unknown */
+    int col;  /* 1-based */
+} mvit_src_loc;
+
+typedef enum mvit_block_kind {
+    MVIT_BLOCK_INVERTED_RESIDUAL, /* timm BottleneckBlock: 1x1 expand, 3x3 depthwise, 1x1 project */
+    MVIT_BLOCK_MOBILEVIT,         /* timm MobileVitBlock: local conv, transformer, fusion */
+} mvit_block_kind;
+
+typedef struct mvit_block_desc {
+    mvit_block_kind kind;
+    mvit_src_loc loc;  /* the block's mapping */
+    int out_channels;
+    int stride;        /* inverted residual only: 1 or 2 */
+    double expansion;  /* inverted residual only: mid = make_divisible(in * expansion, 8) */
+    int kernel;        /* mobilevit: conv_kxk and conv_fusion kernel size (odd), default 3 */
+    int transformer_dim, ffn_dim, depth, heads;
+    int patch_h, patch_w;
+} mvit_block_desc;
+
+typedef struct mvit_stage_desc {
+    mvit_src_loc loc;
+    int num_blocks;
+    mvit_block_desc *blocks;
+} mvit_stage_desc;
+
+typedef struct mvit_model_desc {
+    char *path;                    /* the YAML file, for messages */
+    char name[MVIT_MAX_NAME];      /* C identifier-safe: [A-Za-z_][A-Za-z0-9_]* */
+    mvit_src_loc input_loc;
+    int height, width, channels;   /* pixels, pixels, input channels */
+    char channel_order[8];         /* "rgb", "bgr" or "gray" */
+    float mean[MVIT_MAX_INPUT_CHANNELS], std[MVIT_MAX_INPUT_CHANNELS]; /* per input channel */
+    double bn_eps, ln_eps;         /* default 1e-5 */
+    mvit_src_loc stem_loc;
+    int stem_out, stem_kernel, stem_stride;
+    int num_stages;
+    mvit_stage_desc *stages;
+    mvit_src_loc final_loc;
+    int final_out;                 /* channels of final_conv */
+    mvit_src_loc classifier_loc;
+    int num_classes;
+} mvit_model_desc;
+
+/* Parses and validates path. On failure returns < 0, d names path:line:col, *out is left
+ * freed (safe to call mvit_desc_free on it anyway). */
+int mvit_desc_load(const char *path, mvit_model_desc *out, mvit_diag *d);
+
+/* Same, from a memory buffer; path is only used in messages. */
+int mvit_desc_parse(const char *path, const unsigned char *text, size_t len,
+                    mvit_model_desc *out, mvit_diag *d);
+
+void mvit_desc_free(mvit_model_desc *m);
+
+/* timm's make_divisible(v, 8): the expanded width of an inverted residual block. */
+int mvit_make_divisible(double v, int divisor);
+
+#endif

@@ -1,0 +1,305 @@
+/* Graph construction helpers and shape inference: one infer function per op, dispatched
+ * through a table that must list every op of ops.def. */
+#include "ir/ir.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *const mvit_op_names[MVIT_OP_COUNT] = {
+#define OP(e, name, nin) name,
+#include "ops.def"
+#undef OP
+};
+
+static const int op_num_inputs[MVIT_OP_COUNT] = {
+#define OP(e, name, nin) nin,
+#include "ops.def"
+#undef OP
+};
+
+void mvit_node_attrs_init(mvit_node *attrs)
+{
+    memset(attrs, 0, sizeof *attrs);
+    attrs->residual = -1;
+    attrs->groups = 1;
+}
+
+void mvit_graph_init(mvit_graph *g, const mvit_model_desc *desc)
+{
+    memset(g, 0, sizeof *g);
+    g->desc = desc;
+    g->input = g->output = -1;
+}
+
+static void node_free(mvit_node *n)
+{
+    free(n->weight);
+    free(n->bias);
+    free(n->bn_gamma);
+    free(n->bn_beta);
+    free(n->bn_mean);
+    free(n->bn_var);
+    free(n->ln_gamma);
+    free(n->ln_beta);
+}
+
+void mvit_graph_free(mvit_graph *g)
+{
+    for (int i = 0; i < g->num_nodes; i++)
+        node_free(&g->nodes[i]);
+    free(g->nodes);
+    free(g->values);
+    memset(g, 0, sizeof *g);
+}
+
+int mvit_graph_add_value(mvit_graph *g, const char *name, mvit_layout layout, int32_t d0,
+                         int32_t d1, int32_t d2)
+{
+    if (g->num_values == g->cap_values) {
+        g->cap_values = g->cap_values ? 2 * g->cap_values : 64;
+        g->values = mvit_xrealloc(g->values, (size_t)g->cap_values * sizeof *g->values);
+    }
+    mvit_value *v = &g->values[g->num_values];
+    memset(v, 0, sizeof *v);
+    snprintf(v->name, sizeof v->name, "%s", name);
+    v->layout = layout;
+    v->dims[0] = d0;
+    v->dims[1] = d1;
+    v->dims[2] = d2;
+    v->kind = MVIT_VALUE_TEMP;
+    v->producer = -1;
+    v->offset = -1;
+    return g->num_values++;
+}
+
+int64_t mvit_value_numel(const mvit_value *v)
+{
+    return (int64_t)v->dims[0] * v->dims[1] * v->dims[2];
+}
+
+int64_t mvit_value_bytes(const mvit_value *v) { return mvit_value_numel(v) * (int64_t)sizeof(float); }
+
+int mvit_value_uses(const mvit_graph *g, int value)
+{
+    int uses = 0;
+    for (int i = 0; i < g->num_nodes; i++) {
+        const mvit_node *n = &g->nodes[i];
+        if (n->dead)
+            continue;
+        for (int k = 0; k < n->num_inputs; k++)
+            uses += n->inputs[k] == value;
+        uses += n->residual == value;
+    }
+    return uses + (g->output == value);
+}
+
+// ---- shape inference: fills out dims from the inputs and the node's attributes
+
+typedef int (*infer_fn)(const mvit_graph *g, const mvit_node *n, mvit_value *out, mvit_diag *d);
+
+static const mvit_value *in_value(const mvit_graph *g, const mvit_node *n, int k)
+{
+    return &g->values[n->inputs[k]];
+}
+
+static int fail_shape(const mvit_graph *g, const mvit_node *n, mvit_diag *d, const char *what)
+{
+    const mvit_value *a = in_value(g, n, 0);
+    return mvit_diag_at(d, MVIT_EINVAL, g->desc ? g->desc->path : "graph", n->loc.line,
+                        n->loc.col, "%s '%s': %s (input %dx%dx%d)", mvit_op_names[n->op], n->name,
+                        what, a->dims[0], a->dims[1], a->dims[2]);
+}
+
+static int infer_conv2d(const mvit_graph *g, const mvit_node *n, mvit_value *out, mvit_diag *d)
+{
+    const mvit_value *a = in_value(g, n, 0);
+    if (a->layout != MVIT_LAYOUT_HWC)
+        return fail_shape(g, n, d, "expects an HWC feature map");
+    if (n->kernel < 1 || n->stride < 1 || n->groups < 1 || n->pad < 0 || n->out_channels < 1)
+        return fail_shape(g, n, d, "invalid kernel, stride, padding, groups or channels");
+    if (a->dims[2] % n->groups || n->out_channels % n->groups)
+        return fail_shape(g, n, d, "channels not divisible by groups");
+    int32_t oh = (a->dims[0] + 2 * n->pad - n->kernel) / n->stride + 1;
+    int32_t ow = (a->dims[1] + 2 * n->pad - n->kernel) / n->stride + 1;
+    if (oh < 1 || ow < 1)
+        return fail_shape(g, n, d, "kernel larger than the padded input");
+    out->layout = MVIT_LAYOUT_HWC;
+    out->dims[0] = oh;
+    out->dims[1] = ow;
+    out->dims[2] = n->out_channels;
+    return 0;
+}
+
+static int infer_same(const mvit_graph *g, const mvit_node *n, mvit_value *out, mvit_diag *d)
+{
+    (void)d;
+    const mvit_value *a = in_value(g, n, 0);
+    out->layout = a->layout;
+    memcpy(out->dims, a->dims, sizeof out->dims);
+    return 0;
+}
+
+static int infer_add(const mvit_graph *g, const mvit_node *n, mvit_value *out, mvit_diag *d)
+{
+    const mvit_value *a = in_value(g, n, 0), *b = in_value(g, n, 1);
+    if (a->layout != b->layout || memcmp(a->dims, b->dims, sizeof a->dims))
+        return fail_shape(g, n, d, "operands differ in shape");
+    return infer_same(g, n, out, d);
+}
+
+static int infer_unfold(const mvit_graph *g, const mvit_node *n, mvit_value *out, mvit_diag *d)
+{
+    const mvit_value *a = in_value(g, n, 0);
+    if (a->layout != MVIT_LAYOUT_HWC || n->patch_h < 1 || n->patch_w < 1 ||
+        a->dims[0] % n->patch_h || a->dims[1] % n->patch_w)
+        return fail_shape(g, n, d, "feature map not divisible by the patch size");
+    out->layout = MVIT_LAYOUT_TOKENS;
+    out->dims[0] = n->patch_h * n->patch_w;
+    out->dims[1] = (a->dims[0] / n->patch_h) * (a->dims[1] / n->patch_w);
+    out->dims[2] = a->dims[2];
+    return 0;
+}
+
+static int infer_fold(const mvit_graph *g, const mvit_node *n, mvit_value *out, mvit_diag *d)
+{
+    const mvit_value *a = in_value(g, n, 0);
+    if (a->layout != MVIT_LAYOUT_TOKENS || n->patch_h < 1 || n->patch_w < 1 ||
+        n->map_h < 1 || n->map_w < 1 || a->dims[0] != n->patch_h * n->patch_w ||
+        n->map_h % n->patch_h || n->map_w % n->patch_w ||
+        (int64_t)(n->map_h / n->patch_h) * (n->map_w / n->patch_w) != a->dims[1])
+        return fail_shape(g, n, d, "tokens do not match the folded map size");
+    out->layout = MVIT_LAYOUT_HWC;
+    out->dims[0] = n->map_h;
+    out->dims[1] = n->map_w;
+    out->dims[2] = a->dims[2];
+    return 0;
+}
+
+static int infer_linear(const mvit_graph *g, const mvit_node *n, mvit_value *out, mvit_diag *d)
+{
+    const mvit_value *a = in_value(g, n, 0);
+    if (n->out_channels < 1)
+        return fail_shape(g, n, d, "invalid output width");
+    out->layout = a->layout;
+    out->dims[0] = a->dims[0];
+    out->dims[1] = a->dims[1];
+    out->dims[2] = n->out_channels;
+    return 0;
+}
+
+static int infer_attention(const mvit_graph *g, const mvit_node *n, mvit_value *out,
+                           mvit_diag *d)
+{
+    const mvit_value *a = in_value(g, n, 0);
+    if (a->layout != MVIT_LAYOUT_TOKENS || a->dims[2] % 3 || n->heads < 1 ||
+        (a->dims[2] / 3) % n->heads)
+        return fail_shape(g, n, d, "expects qkv tokens of width 3 * heads * head_dim");
+    out->layout = MVIT_LAYOUT_TOKENS;
+    out->dims[0] = a->dims[0];
+    out->dims[1] = a->dims[1];
+    out->dims[2] = a->dims[2] / 3;
+    return 0;
+}
+
+static int infer_concat(const mvit_graph *g, const mvit_node *n, mvit_value *out, mvit_diag *d)
+{
+    const mvit_value *a = in_value(g, n, 0), *b = in_value(g, n, 1);
+    if (a->layout != MVIT_LAYOUT_HWC || b->layout != MVIT_LAYOUT_HWC ||
+        a->dims[0] != b->dims[0] || a->dims[1] != b->dims[1])
+        return fail_shape(g, n, d, "concat operands differ in height or width");
+    out->layout = MVIT_LAYOUT_HWC;
+    out->dims[0] = a->dims[0];
+    out->dims[1] = a->dims[1];
+    out->dims[2] = a->dims[2] + b->dims[2];
+    return 0;
+}
+
+static int infer_pool(const mvit_graph *g, const mvit_node *n, mvit_value *out, mvit_diag *d)
+{
+    const mvit_value *a = in_value(g, n, 0);
+    if (a->layout != MVIT_LAYOUT_HWC)
+        return fail_shape(g, n, d, "expects an HWC feature map");
+    out->layout = MVIT_LAYOUT_HWC;
+    out->dims[0] = out->dims[1] = 1;
+    out->dims[2] = a->dims[2];
+    return 0;
+}
+
+static const infer_fn infer_table[] = {
+    [MVIT_OP_CONV2D] = infer_conv2d,      [MVIT_OP_BATCHNORM] = infer_same,
+    [MVIT_OP_SILU] = infer_same,          [MVIT_OP_ADD] = infer_add,
+    [MVIT_OP_UNFOLD] = infer_unfold,      [MVIT_OP_FOLD] = infer_fold,
+    [MVIT_OP_LAYERNORM] = infer_same,     [MVIT_OP_LINEAR] = infer_linear,
+    [MVIT_OP_ATTENTION] = infer_attention, [MVIT_OP_CONCAT] = infer_concat,
+    [MVIT_OP_GLOBAL_AVGPOOL] = infer_pool,
+};
+_Static_assert(sizeof infer_table / sizeof infer_table[0] == MVIT_OP_COUNT,
+               "every op needs a shape inference function");
+
+int mvit_graph_add_node(mvit_graph *g, mvit_op op, const char *name, mvit_src_loc loc,
+                        const int *inputs, mvit_node *attrs, mvit_diag *d)
+{
+    if (g->num_nodes == g->cap_nodes) {
+        g->cap_nodes = g->cap_nodes ? 2 * g->cap_nodes : 64;
+        g->nodes = mvit_xrealloc(g->nodes, (size_t)g->cap_nodes * sizeof *g->nodes);
+    }
+    mvit_node *n = &g->nodes[g->num_nodes];
+    if (attrs) {
+        *n = *attrs;
+        mvit_node_attrs_init(attrs); /* ownership of the arrays moves to the graph */
+    } else {
+        mvit_node_attrs_init(n);
+    }
+    n->op = op;
+    snprintf(n->name, sizeof n->name, "%s", name);
+    n->loc = loc;
+    n->num_inputs = op_num_inputs[op];
+    for (int k = 0; k < n->num_inputs; k++)
+        n->inputs[k] = inputs[k];
+    mvit_value out = {0};
+    int rc = infer_table[op](g, n, &out, d);
+    if (rc < 0) {
+        node_free(n);
+        return rc;
+    }
+    n->output = mvit_graph_add_value(g, name, out.layout, out.dims[0], out.dims[1], out.dims[2]);
+    g->values[n->output].producer = g->num_nodes;
+    return g->num_nodes++;
+}
+
+int64_t mvit_node_macs(const mvit_graph *g, const mvit_node *n)
+{
+    const mvit_value *o = &g->values[n->output];
+    const mvit_value *a = &g->values[n->inputs[0]];
+    switch (n->op) {
+    case MVIT_OP_CONV2D:
+        return mvit_value_numel(o) * n->kernel * n->kernel * (a->dims[2] / n->groups);
+    case MVIT_OP_LINEAR:
+        return mvit_value_numel(o) * a->dims[2];
+    case MVIT_OP_ATTENTION: /* QK^T and AV: 2 * P * N * N * D */
+        return 2 * (int64_t)o->dims[0] * o->dims[1] * o->dims[1] * o->dims[2];
+    default:
+        return 0;
+    }
+}
+
+void mvit_graph_dump(const mvit_graph *g, FILE *f)
+{
+    for (int i = 0; i < g->num_nodes; i++) {
+        const mvit_node *n = &g->nodes[i];
+        if (n->dead)
+            continue;
+        const mvit_value *o = &g->values[n->output];
+        fprintf(f, "%3d %-15s %-40s -> v%d %dx%dx%d", i, mvit_op_names[n->op], n->name,
+                n->output, o->dims[0], o->dims[1], o->dims[2]);
+        for (int k = 0; k < n->num_inputs; k++)
+            fprintf(f, " in:v%d", n->inputs[k]);
+        if (n->residual >= 0)
+            fprintf(f, " res:v%d", n->residual);
+        if (n->act == MVIT_ACT_SILU)
+            fprintf(f, " silu");
+        if (o->offset >= 0)
+            fprintf(f, " @%lld", (long long)o->offset);
+        fprintf(f, "\n");
+    }
+}

@@ -1,0 +1,128 @@
+/* The graph IR: static-shape values and the nodes that produce them, in topological order.
+ * Built from a description + weights (build.c), rewritten by passes (passes/), placed in the
+ * arena by plan_memory and printed by a target (codegen/). Batch is always 1. */
+#ifndef MVIT_IR_H
+#define MVIT_IR_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/diag.h"
+#include "desc/desc.h"
+
+typedef enum mvit_op {
+#define OP(e, name, nin) MVIT_OP_##e,
+#include "ops.def"
+#undef OP
+    MVIT_OP_COUNT
+} mvit_op;
+
+typedef enum mvit_layout {
+    MVIT_LAYOUT_HWC,    /* dims = height, width, channels; row-major, channels fastest */
+    MVIT_LAYOUT_TOKENS, /* dims = P (patch area), N (patches), C; token (p, n) at row p*N + n */
+} mvit_layout;
+
+typedef enum mvit_act {
+    MVIT_ACT_NONE,
+    MVIT_ACT_SILU,
+} mvit_act;
+
+typedef enum mvit_value_kind {
+    MVIT_VALUE_INPUT,  /* the caller's input image, not in the arena */
+    MVIT_VALUE_TEMP,   /* lives in the arena at 'offset' */
+    MVIT_VALUE_OUTPUT, /* the caller's logits, not in the arena */
+} mvit_value_kind;
+
+typedef struct mvit_value {
+    char name[96];          /* for comments: the producing node's name */
+    mvit_layout layout;
+    int32_t dims[3];        /* HWC: H, W, C.  TOKENS: P, N, C */
+    mvit_value_kind kind;
+    int producer;           /* node index, -1 for the graph input */
+    int64_t offset;         /* bytes into the arena (TEMP), set by plan_memory, -1 before */
+} mvit_value;
+
+typedef struct mvit_node {
+    mvit_op op;
+    char name[96];          /* timm module path, e.g. "stages.2.1.conv_kxk" */
+    mvit_src_loc loc;       /* YAML mapping it came from */
+    int num_inputs;
+    int inputs[2];          /* value ids */
+    int output;             /* value id */
+    int dead;               /* removed by a pass; skipped by everyone after */
+
+    /* CONV2D */
+    int kernel, stride, pad, groups;   /* square kernel, symmetric zero padding */
+    /* CONV2D, LINEAR */
+    int out_channels;
+    /* CONV2D, LINEAR: weight and bias (float32, owned). CONV2D weight is HWIO
+     * [kernel][kernel][C_in/groups][C_out]; LINEAR weight is IO [C_in][C_out]. */
+    float *weight;
+    int64_t weight_numel;
+    float *bias;                       /* C_out values or NULL */
+    mvit_act act;                      /* epilogue, applied after bias and residual */
+    int residual;                      /* value id added in the epilogue, -1 for none */
+
+    /* BATCHNORM: y = (x - mean) * gamma / sqrt(var + eps) + beta, per channel (owned) */
+    float *bn_gamma, *bn_beta, *bn_mean, *bn_var;
+    /* BATCHNORM, LAYERNORM */
+    double eps;
+    /* LAYERNORM: per-channel affine (owned) */
+    float *ln_gamma, *ln_beta;
+    /* ATTENTION */
+    int heads;
+    /* UNFOLD, FOLD */
+    int patch_h, patch_w;
+    /* FOLD: height and width of the folded map (N alone does not determine them) */
+    int32_t map_h, map_w;
+
+    int64_t scratch_bytes;             /* arena scratch the kernel needs while it runs */
+    int64_t scratch_offset;            /* set by plan_memory */
+} mvit_node;
+
+typedef struct mvit_graph {
+    const mvit_model_desc *desc;
+    int num_values, cap_values;
+    mvit_value *values;
+    int num_nodes, cap_nodes;
+    mvit_node *nodes;
+    int input;                         /* value id of the image */
+    int output;                        /* value id of the logits */
+    int64_t arena_bytes;               /* set by plan_memory */
+} mvit_graph;
+
+extern const char *const mvit_op_names[MVIT_OP_COUNT];
+
+/* Attribute record with everything absent (no residual, no activation). */
+void mvit_node_attrs_init(mvit_node *attrs);
+
+void mvit_graph_init(mvit_graph *g, const mvit_model_desc *desc);
+void mvit_graph_free(mvit_graph *g);
+int mvit_graph_add_value(mvit_graph *g, const char *name, mvit_layout layout, int32_t d0,
+                         int32_t d1, int32_t d2);
+/* Appends a node of op reading inputs (num_inputs from the op table), infers and creates its
+ * output value, returns the node index (or < 0 with d filled when shapes do not fit). */
+int mvit_graph_add_node(mvit_graph *g, mvit_op op, const char *name, mvit_src_loc loc,
+                        const int *inputs, mvit_node *attrs, mvit_diag *d);
+/* Bytes of a value (float32). */
+int64_t mvit_value_bytes(const mvit_value *v);
+int64_t mvit_value_numel(const mvit_value *v);
+/* Number of live nodes reading value id (inputs and residual). */
+int mvit_value_uses(const mvit_graph *g, int value);
+/* Multiply-accumulates of a node (for reports and the cost model). */
+int64_t mvit_node_macs(const mvit_graph *g, const mvit_node *n);
+
+/* Checks structural invariants (inputs defined before use, shapes consistent, no dead value
+ * read). Returns 0 or MVIT_EINVAL with d naming the node. Passes are followed by it in tests
+ * and debug builds. */
+int mvit_ir_verify(const mvit_graph *g, mvit_diag *d);
+
+/* Builds the graph of a described MobileViT from timm-named weights, checking that every
+ * expected tensor exists with the right shape and that no unexpected tensor is left. */
+struct mvit_weights;
+int mvit_build_graph(const mvit_model_desc *desc, struct mvit_weights *w, mvit_graph *g,
+                     mvit_diag *d);
+
+void mvit_graph_dump(const mvit_graph *g, FILE *f);
+
+#endif

@@ -1,0 +1,26 @@
+/* LayerNorm over each row of C values: y = (x - mean) / sqrt(var + eps) * gamma + beta, with
+ * the biased variance (as torch.nn.LayerNorm). Mean and variance accumulate in double, two
+ * passes, so the result does not depend on the magnitude of the row's mean. */
+#include "mvk-prelude.h"
+
+static MVK_UNUSED MVK_NOLIBCALL void mvk_f32_layernorm__scalar(
+    const float *MVK_RESTRICT in, float *MVK_RESTRICT out, const float *MVK_RESTRICT gamma,
+    const float *MVK_RESTRICT beta, int64_t rows, int c, float eps)
+{
+    for (int64_t r = 0; r < rows; r++) {
+        const float *x = in + r * c;
+        float *y = out + r * c;
+        double sum = 0.0, sq = 0.0;
+        for (int i = 0; i < c; i++)
+            sum += x[i];
+        const double mean = sum / c;
+        for (int i = 0; i < c; i++) {
+            const double dv = x[i] - mean;
+            sq += dv * dv;
+        }
+        const float rstd = (float)mvk_rsqrt(sq / c + eps);
+        const float fmean = (float)mean;
+        for (int i = 0; i < c; i++)
+            y[i] = (x[i] - fmean) * rstd * gamma[i] + beta[i];
+    }
+}

@@ -1,0 +1,105 @@
+/* Shared by every kernel: portability macros and the math the generated code needs without
+ * libm (exp for SiLU/softmax, 1/sqrt for LayerNorm). Pasted first into every generated file;
+ * kernels #include it so that they also compile on their own in the unit tests. */
+#ifndef MVK_PRELUDE_H
+#define MVK_PRELUDE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__GNUC__) || defined(__clang__)
+#define MVK_ALIGN64 __attribute__((aligned(64)))
+#define MVK_UNUSED __attribute__((unused))
+#else
+#define MVK_ALIGN64
+#define MVK_UNUSED
+#endif
+
+/* GCC turns plain copy/zero loops into memcpy/memset calls even with -ffreestanding, which
+ * would leave undefined symbols in the object; this keeps every kernel loop a loop. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define MVK_NOLIBCALL __attribute__((optimize("no-tree-loop-distribute-patterns")))
+#else
+#define MVK_NOLIBCALL
+#endif
+
+#if defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 199901L)
+#define MVK_RESTRICT restrict
+#else
+#define MVK_RESTRICT
+#endif
+
+enum { MVK_ACT_NONE = 0, MVK_ACT_SILU = 1 };
+
+typedef union {
+    float f;
+    uint32_t u;
+} mvk_f32_bits;
+
+/* exp(x) for float: x = n*ln2 + r with |r| <= ln2/2, exp(r) by a degree-7 Taylor polynomial
+ * (relative error < 2e-7 on that interval), 2^n assembled in the exponent bits. Results
+ * below the normal range flush to 0, above it saturate to +inf; NaN propagates. */
+static inline MVK_UNUSED float mvk_expf(float x)
+{
+    if (x != x)
+        return x;
+    if (x > 88.72283f) {
+        mvk_f32_bits inf;
+        inf.u = 0x7f800000u;
+        return inf.f;
+    }
+    if (x < -87.33654f)
+        return 0.0f;
+    const float log2e = 1.44269504f, ln2_hi = 0.693145752f, ln2_lo = 1.42860677e-6f;
+    float t = x * log2e;
+    int n = (int)(t + (t >= 0 ? 0.5f : -0.5f));
+    float r = (x - (float)n * ln2_hi) - (float)n * ln2_lo;
+    float p = 1.0f / 5040.0f;
+    p = p * r + 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    /* n is in [-126, 128]; split 2^n in two factors so n = 128 does not overflow the bits */
+    mvk_f32_bits s1, s2;
+    int n1 = n / 2, n2 = n - n1;
+    s1.u = (uint32_t)(n1 + 127) << 23;
+    s2.u = (uint32_t)(n2 + 127) << 23;
+    return p * s1.f * s2.f;
+}
+
+static inline MVK_UNUSED float mvk_silu(float x) { return x / (1.0f + mvk_expf(-x)); }
+
+/* 1/sqrt(v) for v > 0 in double precision: bit-level initial guess, then Newton steps, each
+ * doubling the correct bits (5 steps reach the double's precision from the ~4-bit guess). */
+static inline MVK_UNUSED double mvk_rsqrt(double v)
+{
+    union {
+        double d;
+        uint64_t u;
+    } b;
+    b.d = v;
+    b.u = 0x5fe6eb50c7b537a9ull - (b.u >> 1);
+    double y = b.d;
+    for (int i = 0; i < 5; i++)
+        y = y * (1.5 - 0.5 * v * y * y);
+    return y;
+}
+
+/* Epilogue shared by conv and linear kernels, in this order: out += residual (if any), then
+ * the activation. Bias is added by the kernel before accumulation. */
+static inline MVK_UNUSED MVK_NOLIBCALL void mvk_f32_epilogue(float *MVK_RESTRICT out,
+                                                          const float *MVK_RESTRICT residual,
+                                                          int64_t n, int act)
+{
+    if (residual)
+        for (int64_t i = 0; i < n; i++)
+            out[i] += residual[i];
+    if (act == MVK_ACT_SILU)
+        for (int64_t i = 0; i < n; i++)
+            out[i] = mvk_silu(out[i]);
+}
+
+#endif

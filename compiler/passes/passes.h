@@ -1,0 +1,28 @@
+/* Graph passes. Each pass is one file with one entry point that rewrites the graph in place
+ * and returns 0 or a negative MVIT_E* code. passes.c runs them in order. */
+#ifndef MVIT_PASSES_H
+#define MVIT_PASSES_H
+
+#include "ir/ir.h"
+
+int pass_fold_bn(mvit_graph *g, mvit_diag *d);
+int pass_fuse_activation(mvit_graph *g, mvit_diag *d);
+int pass_fuse_residual(mvit_graph *g, mvit_diag *d);
+int pass_plan_memory(mvit_graph *g, mvit_diag *d);
+
+typedef struct mvit_pass_options {
+    int no_fusion;  /* skip fold_bn / fuse_*: for tests comparing before and after */
+    int verify;     /* run mvit_ir_verify after each pass */
+} mvit_pass_options;
+
+/* Runs the pipeline: fold_bn, fuse_activation, fuse_residual, plan_memory. */
+int mvit_run_passes(mvit_graph *g, const mvit_pass_options *opt, mvit_diag *d);
+
+/* Shared by the fusion passes: node `into` absorbs `from`, the single consumer of its
+ * output; `into` now produces from's output value and `from` is marked dead. */
+void mvit_absorb_consumer(mvit_graph *g, int into, int from);
+
+/* The live node that produced value v if v's only reader is node `reader`, else -1. */
+int mvit_sole_producer(const mvit_graph *g, int v, int reader);
+
+#endif

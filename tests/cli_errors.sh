@@ -1,0 +1,99 @@
+#!/bin/bash
+# mvitc on bad input: every case must exit non-zero, print one message naming the file (and
+# for YAML the line:column), and leave no output file behind. Run with an ASan build too.
+# usage: cli_errors.sh MVITC SOURCE_DIR WORK_DIR
+set -uo pipefail
+mvitc=$1 src=$2 work=$3
+rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
+failures=0 passed=0
+
+# expect_error NAME PATTERN ARGS...: mvitc ARGS must fail with PATTERN (grep -E) on stderr
+expect_error() {
+    local name=$1 pattern=$2
+    shift 2
+    rm -rf out
+    "$mvitc" compile --name net -o out "$@" 2> err.txt >/dev/null
+    local rc=$?
+    if [ $rc -eq 0 ] || [ $rc -ge 128 ]; then
+        echo "FAIL $name: exit status $rc"; failures=$((failures + 1)); return
+    fi
+    if ! grep -Eq -- "$pattern" err.txt; then
+        echo "FAIL $name: message does not match /$pattern/:"; cat err.txt
+        failures=$((failures + 1)); return
+    fi
+    if [ -e out/net.c ] || [ -e out/net.h ] || ls out/.net* >/dev/null 2>&1; then
+        echo "FAIL $name: output left behind"; failures=$((failures + 1)); return
+    fi
+    if grep -q "Sanitizer" err.txt; then
+        echo "FAIL $name: sanitizer report"; cat err.txt; failures=$((failures + 1)); return
+    fi
+    echo "ok   $name: $(head -1 err.txt)"
+    passed=$((passed + 1))
+}
+
+m=$src/models/mobilevit_xxs_128.yaml
+/usr/bin/python3 "$src/tools/make_golden.py" "$m" good > /dev/null || exit 1
+w=good/weights.safetensors
+/usr/bin/python3 "$src/tools/make_golden.py" "$src/models/mobilevit_xs.yaml" xs --resolution 64 > /dev/null || exit 1
+
+# weights files derived from a valid one by PyTorch-side edits (drop, rename, reshape)
+/usr/bin/python3 - "$src/tools" "$w" <<'PY' || exit 1
+import sys
+sys.path.insert(0, sys.argv[1])
+import torch, mobilevit_ref as ref
+t = ref.load_safetensors(sys.argv[2])
+def save(name, d): ref.save_safetensors(d, name)
+d = dict(t); del d["stages.2.1.transformer.1.mlp.fc2.bias"]; save("missing.safetensors", d)
+d = dict(t); d["stages.9.0.extra.weight"] = torch.zeros(3); save("extra.safetensors", d)
+d = dict(t); d["stem.conv.weight"] = torch.zeros(16, 1, 3, 3); save("shape.safetensors", d)
+d = dict(t); d["head.fc.bias"] = torch.zeros(1000, dtype=torch.int64); save("dtype.safetensors", d)
+PY
+head -c 100000 "$w" > truncated.safetensors
+printf '\xff\xff\xff\x00\x00\x00\x00\x00{}' > headerlen.safetensors
+cp "$w" hdrjunk.safetensors && printf 'X' | dd of=hdrjunk.safetensors bs=1 seek=8 conv=notrunc 2>/dev/null
+
+# YAML mistakes, each derived from the valid description with one edit
+edit() { sed -e "$2" "$m" > "$1.yaml"; }
+edit tab 's/^  height: 128/\theight: 128/'
+edit stride 's/{type: inverted_residual, out_channels: 24, stride: 2/{type: inverted_residual, out_channels: 24, stride: 3/'
+edit typo 's/^  width: 128/  widht: 128/'
+edit nonint 's/out_channels: 320/out_channels: many/'
+edit heads 's/heads: 4/heads: 3/'
+edit format 's|^format: .*|format: something-else|'
+edit geometry 's/^  height: 128/  height: 100/'
+edit blocktype 's/type: mobilevit$/type: mobilevit2/'
+edit negative 's/num_classes: 1000/num_classes: -5/'
+edit meanlen 's/mean: \[0.0, 0.0, 0.0\]/mean: [0.0, 0.0]/'
+edit unclosed 's/patch_size: \[2, 2\]/patch_size: [2, 2/'
+edit float 's/depth: 3/depth: 2.5/'
+printf 'just a string\n' > scalar.yaml
+
+expect_error yaml-tab              'tab\.yaml:[0-9]+:[0-9]+: error' tab.yaml --weights "$w"
+expect_error yaml-stride           'stride\.yaml:2[0-9]:[0-9]+: error: .*stride'  stride.yaml --weights "$w"
+expect_error yaml-unknown-key      'typo\.yaml:[0-9]+:[0-9]+: error: .*widht' typo.yaml --weights "$w"
+expect_error yaml-not-integer      'nonint\.yaml:[0-9]+:[0-9]+: error: .*out_channels' nonint.yaml --weights "$w"
+expect_error yaml-heads            'heads\.yaml:[0-9]+:[0-9]+: error: .*(heads|divisible)' heads.yaml --weights "$w"
+expect_error yaml-format           'format\.yaml:3:[0-9]+: error' format.yaml --weights "$w"
+expect_error yaml-geometry         'geometry\.yaml:[0-9]+:[0-9]+: error: .*(divisible|patch)' geometry.yaml --weights "$w"
+expect_error yaml-block-type       'blocktype\.yaml:[0-9]+:[0-9]+: error: .*mobilevit2' blocktype.yaml --weights "$w"
+expect_error yaml-negative         'negative\.yaml:[0-9]+:[0-9]+: error: .*num_classes' negative.yaml --weights "$w"
+expect_error yaml-mean-length      'meanlen\.yaml:[0-9]+:[0-9]+: error: .*mean' meanlen.yaml --weights "$w"
+expect_error yaml-syntax           'unclosed\.yaml:[0-9]+:[0-9]+: error' unclosed.yaml --weights "$w"
+expect_error yaml-float-depth      'float\.yaml:[0-9]+:[0-9]+: error: .*depth' float.yaml --weights "$w"
+expect_error yaml-scalar-document  'scalar\.yaml:1:1: error' scalar.yaml --weights "$w"
+expect_error yaml-missing-file     'nonexistent\.yaml' nonexistent.yaml --weights "$w"
+
+expect_error weights-missing-tensor "missing\.safetensors: error: missing tensor 'stages\.2\.1\.transformer\.1\.mlp\.fc2\.bias'" "$m" --weights missing.safetensors
+expect_error weights-extra-tensor   "extra\.safetensors: error: unexpected tensor 'stages\.9\.0\.extra\.weight'" "$m" --weights extra.safetensors
+expect_error weights-wrong-shape    "shape\.safetensors: error: tensor 'stem\.conv\.weight' has F32 shape \[16, 1, 3, 3\], expected .*\[16, 3, 3, 3\]" "$m" --weights shape.safetensors
+expect_error weights-wrong-dtype    "dtype\.safetensors: error: tensor 'head\.fc\.bias'" "$m" --weights dtype.safetensors
+expect_error weights-truncated      'truncated\.safetensors: error' "$m" --weights truncated.safetensors
+expect_error weights-header-length  'headerlen\.safetensors: error' "$m" --weights headerlen.safetensors
+expect_error weights-header-junk    'hdrjunk\.safetensors: error' "$m" --weights hdrjunk.safetensors
+expect_error weights-other-model    "xs/weights\.safetensors: error: tensor 'stages\.0\.0\.conv1_1x1\.conv\.weight' has F32 shape" "$m" --weights xs/weights.safetensors
+expect_error weights-missing-file   'nothere\.safetensors' "$m" --weights nothere.safetensors
+expect_error bad-name               "not a C identifier" "$m" --weights "$w" --name 9lives
+expect_error bad-target             "unknown target 'vax'" "$m" --weights "$w" --target vax
+
+echo "$passed passed, $failures failed"
+[ $failures -eq 0 ]

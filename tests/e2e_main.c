@@ -1,0 +1,70 @@
+/* End-to-end check of one generated model against PyTorch's golden logits.
+ * Built by tests/e2e.sh together with a model generated with --name net.
+ * Usage: e2e INPUT.f32 LOGITS.f32 REL_TOL
+ * Passes when max|ours - torch| <= REL_TOL * max|torch| and the top-1 class agrees. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "net.h"
+
+static float *read_f32(const char *path, size_t n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        perror(path);
+        return NULL;
+    }
+    float *v = malloc(n * sizeof *v);
+    size_t got = v ? fread(v, sizeof *v, n, f) : 0;
+    int extra = fgetc(f) != EOF;
+    fclose(f);
+    if (got != n || extra) {
+        fprintf(stderr, "%s: expected exactly %zu floats\n", path, n);
+        free(v);
+        return NULL;
+    }
+    return v;
+}
+
+static int argmax(const float *v, int n)
+{
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        if (v[i] > v[best])
+            best = i;
+    return best;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 4) {
+        fprintf(stderr, "usage: e2e INPUT.f32 LOGITS.f32 REL_TOL\n");
+        return 2;
+    }
+    const size_t in_n = (size_t)net_INPUT_HEIGHT * net_INPUT_WIDTH * net_INPUT_CHANNELS;
+    float *input = read_f32(argv[1], in_n);
+    float *want = read_f32(argv[2], net_NUM_CLASSES);
+    float got[net_NUM_CLASSES];
+    void *arena = aligned_alloc(64, (net_ARENA_BYTES + 63) / 64 * 64);
+    if (!input || !want || !arena)
+        return 1;
+    if (net_run(input, got, arena) != 0) {
+        fprintf(stderr, "run failed\n");
+        return 1;
+    }
+    double max_ref = 0, max_diff = 0;
+    for (int i = 0; i < net_NUM_CLASSES; i++) {
+        max_ref = fmax(max_ref, fabs(want[i]));
+        max_diff = fmax(max_diff, fabs((double)got[i] - want[i]));
+    }
+    double tol = atof(argv[3]) * max_ref;
+    int top_ok = argmax(got, net_NUM_CLASSES) == argmax(want, net_NUM_CLASSES);
+    printf("max|logit| %.6g  max|diff| %.3g  (%.3g x max|logit|, limit %g)  top-1 %d vs %d\n",
+           max_ref, max_diff, max_diff / max_ref, atof(argv[3]), argmax(got, net_NUM_CLASSES),
+           argmax(want, net_NUM_CLASSES));
+    free(input);
+    free(want);
+    free(arena);
+    return (max_diff <= tol && top_ok) ? 0 : 1;
+}

@@ -1,0 +1,262 @@
+"""PyTorch reference MobileViT v1 with timm's parameter names, built from an mvitc YAML file.
+
+This is the independent reference every mvitc output is checked against. It follows timm's
+`mobilevit.py`/`byobnet.py` structure (module names, make_divisible, padding, shortcut rules)
+so that its state_dict keys are exactly timm's. Also holds a minimal safetensors writer/reader
+so no extra Python package is needed.
+"""
+import json
+import math
+import struct
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import yaml
+
+
+def make_divisible(v, divisor=8, min_value=None, round_limit=0.9):
+    # timm.layers.helpers.make_divisible
+    min_value = min_value or divisor
+    new_v = max(min_value, int(v + divisor / 2) // divisor * divisor)
+    if new_v < round_limit * v:
+        new_v += divisor
+    return new_v
+
+
+class ConvNormAct(nn.Module):
+    def __init__(self, cin, cout, k, stride=1, groups=1, act=True, bn_eps=1e-5):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, k, stride, padding=((stride - 1) + (k - 1)) // 2,
+                              groups=groups, bias=False)
+        self.bn = nn.BatchNorm2d(cout, eps=bn_eps)
+        self.act = nn.SiLU() if act else nn.Identity()
+
+    def forward(self, x):
+        return self.act(self.bn(self.conv(x)))
+
+
+class BottleneckBlock(nn.Module):
+    """timm byobnet BottleneckBlock as used by MobileViT: bottle_in=True, linear_out=True."""
+
+    def __init__(self, cin, cout, stride, expansion, bn_eps):
+        super().__init__()
+        mid = make_divisible(cin * expansion)
+        self.conv1_1x1 = ConvNormAct(cin, mid, 1, bn_eps=bn_eps)
+        self.conv2_kxk = ConvNormAct(mid, mid, 3, stride, groups=mid, bn_eps=bn_eps)
+        self.conv3_1x1 = ConvNormAct(mid, cout, 1, act=False, bn_eps=bn_eps)
+        # MobileViT uses downsample='' : no projection shortcut, identity only when shapes agree
+        self.has_shortcut = cin == cout and stride == 1
+
+    def forward(self, x):
+        y = self.conv3_1x1(self.conv2_kxk(self.conv1_1x1(x)))
+        return y + x if self.has_shortcut else y
+
+
+class Attention(nn.Module):
+    def __init__(self, dim, heads):
+        super().__init__()
+        self.heads = heads
+        self.head_dim = dim // heads
+        self.scale = self.head_dim ** -0.5
+        self.qkv = nn.Linear(dim, dim * 3, bias=True)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x):
+        B, N, C = x.shape
+        qkv = self.qkv(x).reshape(B, N, 3, self.heads, self.head_dim).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv.unbind(0)
+        attn = (q * self.scale) @ k.transpose(-2, -1)
+        attn = attn.softmax(dim=-1)
+        x = (attn @ v).transpose(1, 2).reshape(B, N, C)
+        return self.proj(x)
+
+
+class Mlp(nn.Module):
+    def __init__(self, dim, hidden):
+        super().__init__()
+        self.fc1 = nn.Linear(dim, hidden)
+        self.act = nn.SiLU()
+        self.fc2 = nn.Linear(hidden, dim)
+
+    def forward(self, x):
+        return self.fc2(self.act(self.fc1(x)))
+
+
+class TransformerBlock(nn.Module):
+    def __init__(self, dim, ffn, heads, ln_eps):
+        super().__init__()
+        self.norm1 = nn.LayerNorm(dim, eps=ln_eps)
+        self.attn = Attention(dim, heads)
+        self.norm2 = nn.LayerNorm(dim, eps=ln_eps)
+        self.mlp = Mlp(dim, ffn)
+
+    def forward(self, x):
+        x = x + self.attn(self.norm1(x))
+        return x + self.mlp(self.norm2(x))
+
+
+class MobileVitBlock(nn.Module):
+    def __init__(self, cin, cout, dim, ffn, depth, heads, patch, kernel, bn_eps, ln_eps):
+        super().__init__()
+        self.conv_kxk = ConvNormAct(cin, cin, kernel, bn_eps=bn_eps)
+        self.conv_1x1 = nn.Conv2d(cin, dim, 1, bias=False)
+        self.transformer = nn.Sequential(
+            *[TransformerBlock(dim, ffn, heads, ln_eps) for _ in range(depth)])
+        self.norm = nn.LayerNorm(dim, eps=ln_eps)
+        self.conv_proj = ConvNormAct(dim, cout, 1, bn_eps=bn_eps)
+        self.conv_fusion = ConvNormAct(cin + cout, cout, kernel, bn_eps=bn_eps)
+        self.patch = patch
+
+    def forward(self, x):
+        shortcut = x
+        x = self.conv_1x1(self.conv_kxk(x))
+        ph, pw = self.patch
+        B, C, H, W = x.shape
+        nh, nw = math.ceil(H / ph), math.ceil(W / pw)
+        assert nh * ph == H and nw * pw == W, "feature map must be a multiple of the patch size"
+        n, p = nh * nw, ph * pw
+        # [B, C, H, W] -> [B*P, N, C], token n = (h//ph)*nw + w//pw, patch position p = (h%ph)*pw + w%pw
+        x = x.reshape(B * C * nh, ph, nw, pw).transpose(1, 2)
+        x = x.reshape(B, C, n, p).transpose(1, 3).reshape(B * p, n, -1)
+        x = self.norm(self.transformer(x))
+        x = x.contiguous().view(B, p, n, -1)
+        x = x.transpose(1, 3).reshape(B * C * nh, nw, ph, pw)
+        x = x.transpose(1, 2).reshape(B, C, nh * ph, nw * pw)
+        x = self.conv_proj(x)
+        return self.conv_fusion(torch.cat((shortcut, x), dim=1))
+
+
+class ClassifierHead(nn.Module):
+    def __init__(self, cin, classes):
+        super().__init__()
+        self.fc = nn.Linear(cin, classes)
+
+    def forward(self, x):
+        return self.fc(x.mean(dim=(2, 3)))
+
+
+class MobileViT(nn.Module):
+    def __init__(self, desc):
+        super().__init__()
+        self.desc = desc
+        bn_eps = float(desc.get("batchnorm_eps", 1e-5))
+        ln_eps = float(desc.get("layernorm_eps", 1e-5))
+        inp = desc["input"]
+        stem = desc["stem"]
+        self.stem = ConvNormAct(inp["channels"], stem["out_channels"], stem.get("kernel", 3),
+                                stem.get("stride", 2), bn_eps=bn_eps)
+        c = stem["out_channels"]
+        stages = []
+        for st in desc["stages"]:
+            blocks = []
+            for b in st["blocks"]:
+                if b["type"] == "inverted_residual":
+                    blocks.append(BottleneckBlock(c, b["out_channels"], b.get("stride", 1),
+                                                  b["expansion"], bn_eps))
+                else:
+                    ps = b.get("patch_size", [2, 2])
+                    blocks.append(MobileVitBlock(c, b["out_channels"], b["transformer_dim"],
+                                                 b["ffn_dim"], b["depth"], b.get("heads", 4),
+                                                 tuple(ps), b.get("kernel", 3), bn_eps, ln_eps))
+                c = b["out_channels"]
+            stages.append(nn.Sequential(*blocks))
+        self.stages = nn.Sequential(*stages)
+        self.final_conv = ConvNormAct(c, desc["final_conv"]["out_channels"], 1, bn_eps=bn_eps)
+        self.head = ClassifierHead(desc["final_conv"]["out_channels"],
+                                   desc["classifier"]["num_classes"])
+
+    def forward(self, x):
+        return self.head(self.final_conv(self.stages(self.stem(x))))
+
+
+def load_desc(path, resolution=None):
+    with open(path) as f:
+        desc = yaml.safe_load(f)
+    if resolution:
+        desc["input"]["height"] = desc["input"]["width"] = resolution
+    return desc
+
+
+def randomize(model, seed):
+    """Random but non-trivial weights: BN stats far from 0/1, activations kept O(1)."""
+    g = torch.Generator().manual_seed(seed)
+
+    def u(shape, lo, hi):
+        return torch.rand(shape, generator=g) * (hi - lo) + lo
+
+    with torch.no_grad():
+        for name, m in model.named_modules():
+            if isinstance(m, nn.Conv2d):
+                fan_in = m.weight[0].numel()
+                m.weight.copy_(torch.randn(m.weight.shape, generator=g) * (1.5 / fan_in) ** 0.5)
+            elif isinstance(m, nn.BatchNorm2d):
+                m.weight.copy_(u(m.weight.shape, 0.6, 1.4))
+                m.bias.copy_(torch.randn(m.bias.shape, generator=g) * 0.2)
+                m.running_mean.copy_(torch.randn(m.running_mean.shape, generator=g) * 0.3)
+                m.running_var.copy_(u(m.running_var.shape, 0.4, 2.0))
+                m.num_batches_tracked.fill_(1234)
+            elif isinstance(m, nn.Linear):
+                fan_in = m.weight.shape[1]
+                m.weight.copy_(torch.randn(m.weight.shape, generator=g) * (1.0 / fan_in) ** 0.5)
+                m.bias.copy_(torch.randn(m.bias.shape, generator=g) * 0.1)
+            elif isinstance(m, nn.LayerNorm):
+                m.weight.copy_(u(m.weight.shape, 0.7, 1.3))
+                m.bias.copy_(torch.randn(m.bias.shape, generator=g) * 0.1)
+
+
+# ---- safetensors (https://github.com/huggingface/safetensors format: u64 header len, JSON, data)
+
+_DTYPES = {torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16", torch.int64: "I64"}
+_TORCH = {v: k for k, v in _DTYPES.items()}
+
+
+def save_safetensors(tensors, path, metadata=None):
+    header, blobs, off = {}, [], 0
+    for name in sorted(tensors):
+        t = tensors[name].detach().contiguous()
+        if t.dtype == torch.bfloat16:
+            raw = t.view(torch.int16).numpy().tobytes()
+        else:
+            raw = t.numpy().tobytes()
+        header[name] = {"dtype": _DTYPES[t.dtype], "shape": list(t.shape),
+                        "data_offsets": [off, off + len(raw)]}
+        blobs.append(raw)
+        off += len(raw)
+    if metadata:
+        header["__metadata__"] = metadata
+    hb = json.dumps(header, separators=(",", ":")).encode()
+    hb += b" " * (-len(hb) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(hb)))
+        f.write(hb)
+        for b in blobs:
+            f.write(b)
+
+
+def load_safetensors(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    n = struct.unpack("<Q", data[:8])[0]
+    header = json.loads(data[8:8 + n])
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        a, b = info["data_offsets"]
+        raw = bytearray(data[8 + n + a:8 + n + b])
+        dt = _TORCH[info["dtype"]]
+        if dt == torch.bfloat16:
+            t = torch.frombuffer(raw, dtype=torch.int16).view(torch.bfloat16)
+        else:
+            t = torch.frombuffer(raw, dtype=dt)
+        out[name] = t.reshape(info["shape"]).clone()
+    return out
+
+
+def build(desc_path, weights=None, resolution=None):
+    desc = load_desc(desc_path, resolution)
+    model = MobileViT(desc)
+    if weights:
+        model.load_state_dict(load_safetensors(weights))
+    return model.eval(), desc
