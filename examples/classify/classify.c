@@ -255,8 +255,8 @@ static int evaluate(const eval_options *o, void *arena)
         len = fread(ref, 1, n_img + 1, f);
         fclose(f);
         if (len != n_img) {
-            fprintf(stderr, "classify: error: %s holds %zu predictions, expected %zu\n",
-                    o->compare, len, n_img);
+            fprintf(stderr, "classify: error: %s holds %s%zu predictions, expected %zu\n",
+                    o->compare, len > n_img ? "more than " : "", len > n_img ? n_img : len, n_img);
             goto done;
         }
         n_ref = len;
