@@ -1,6 +1,7 @@
 /* Diagnostics formatting and checked allocation (see diag.h). */
 #include "diag.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,4 +46,44 @@ char *mvit_xstrdup(const char *s)
 {
     size_t n = strlen(s) + 1;
     return memcpy(mvit_xmalloc(n), s, n);
+}
+
+int mvit_read_file(const char *path, size_t max_bytes, unsigned char **data, size_t *len,
+                   mvit_diag *d)
+{
+    unsigned char *buf = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0;
+    *data = NULL;
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return mvit_diag_at(d, MVIT_EIO, path, 0, 0, "cannot open: %s", strerror(errno));
+    for (;;) {
+        if (n == cap) {
+            if (cap > max_bytes) {
+                rc = mvit_diag_at(d, MVIT_EINVAL, path, 0, 0, "file is larger than %zu bytes",
+                                  max_bytes);
+                break;
+            }
+            cap = cap ? cap * 2 : (size_t)1 << 16;
+            buf = mvit_xrealloc(buf, cap);
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    if (rc == 0 && ferror(f))
+        rc = mvit_diag_at(d, MVIT_EIO, path, 0, 0, "read error after %zu bytes", n);
+    if (rc == 0 && n > max_bytes)
+        rc = mvit_diag_at(d, MVIT_EINVAL, path, 0, 0, "file is larger than %zu bytes", max_bytes);
+    fclose(f);
+    if (rc < 0) {
+        free(buf);
+        return rc;
+    }
+    *data = buf;
+    *len = n;
+    return 0;
 }

@@ -35,4 +35,9 @@ void *mvit_xcalloc(size_t count, size_t size);
 void *mvit_xrealloc(void *p, size_t n);
 char *mvit_xstrdup(const char *s);
 
+/* Reads a whole file (to EOF, so pipes work too) into a new buffer of *len bytes. Files
+ * larger than max_bytes are refused with MVIT_EINVAL; errors name the path. */
+int mvit_read_file(const char *path, size_t max_bytes, unsigned char **data, size_t *len,
+                   mvit_diag *d);
+
 #endif

@@ -1189,35 +1189,13 @@ fail:
 
 int mvit_desc_load(const char *path, mvit_model_desc *out, mvit_diag *d)
 {
-    unsigned char *buf = NULL;
-    size_t len = 0, cap = 0;
-    int rc;
+    unsigned char *buf;
+    size_t len;
     memset(out, 0, sizeof *out);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return mvit_diag_at(d, MVIT_EIO, path, 0, 0, "cannot open: %s", strerror(errno));
-    for (;;) {
-        if (len == cap) {
-            if (cap > MAX_FILE_BYTES) {
-                rc = mvit_diag_at(d, MVIT_EINVAL, path, 0, 0, "file is larger than %u bytes",
-                                  MAX_FILE_BYTES);
-                goto fail;
-            }
-            cap = cap ? cap * 2 : 8192;
-            buf = mvit_xrealloc(buf, cap);
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(f)) {
-        rc = mvit_diag_at(d, MVIT_EIO, path, 0, 0, "cannot read: %s", strerror(errno));
-        goto fail;
-    }
+    int rc = mvit_read_file(path, MAX_FILE_BYTES, &buf, &len, d);
+    if (rc < 0)
+        return rc;
     rc = mvit_desc_parse(path, buf, len, out, d);
-fail:
-    fclose(f);
     free(buf);
     return rc;
 }

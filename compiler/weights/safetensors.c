@@ -741,31 +741,13 @@ fail:
 
 int mvit_weights_load_safetensors(const char *path, mvit_weights *w, mvit_diag *d)
 {
-    int rc;
-    unsigned char *buf = NULL;
-    size_t len = 0, cap = 0;
+    unsigned char *buf;
+    size_t len;
     memset(w, 0, sizeof *w);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return mvit_diag_at(d, MVIT_EIO, path, 0, 0, "cannot open: %s", strerror(errno));
-    /* read to EOF rather than trusting a size from fseek/ftell: works for pipes too */
-    for (;;) {
-        if (len == cap) {
-            cap = cap ? cap * 2 : (size_t)1 << 16;
-            buf = mvit_xrealloc(buf, cap);
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(f)) {
-        rc = mvit_diag_at(d, MVIT_EIO, path, 0, 0, "read error after %zu bytes", len);
-        goto fail;
-    }
+    int rc = mvit_read_file(path, (size_t)1 << 40, &buf, &len, d);
+    if (rc < 0)
+        return rc;
     rc = mvit_weights_parse_safetensors(path, buf, len, w, d);
-fail:
-    fclose(f);
     free(buf);
     return rc;
 }
