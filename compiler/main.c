@@ -10,7 +10,7 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: mvitc compile MODEL.yaml --weights FILE [--target generic]\n"
+            "usage: mvitc compile MODEL.yaml --weights FILE [--target generic|avx2]\n"
             "                     [--precision fp32] [--name NAME] -o DIR\n"
             "                     [--no-fusion] [--dump-ir]\n"
             "       mvitc --version\n"

@@ -42,7 +42,10 @@ void cg_use_kernel(mvit_codegen *cg, const char *file)
 {
     for (int i = 0; i < mvit_kernel_source_count; i++)
         if (!strcmp(mvit_kernel_sources[i].name, file)) {
-            cg->kernel_used[i] = 1;
+            for (int k = 0; k < cg->num_kernels; k++)
+                if (cg->kernel_order[k] == i)
+                    return;
+            cg->kernel_order[cg->num_kernels++] = i;
             return;
         }
     fprintf(stderr, "mvitc: internal error: kernel %s is not embedded\n", file);
@@ -54,13 +57,26 @@ void cg_weight_ref(const mvit_codegen *cg, char *buf, size_t n, int64_t offset)
     snprintf(buf, n, "%s_weights.f + %lld", cg->prefix, (long long)offset);
 }
 
+static const mvit_target *const targets[] = {&mvit_target_generic, &mvit_target_avx2};
+
 const mvit_target *mvit_find_target(const char *name)
 {
-    static const mvit_target *const targets[] = {&mvit_target_generic};
     for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++)
         if (!strcmp(targets[i]->name, name))
             return targets[i];
     return NULL;
+}
+
+const char *mvit_target_names(void) { return "generic, avx2"; }
+
+void mvit_target_assign_scratch(const mvit_target *t, mvit_graph *g)
+{
+    for (int i = 0; i < g->num_nodes; i++) {
+        mvit_node *n = &g->nodes[i];
+        mvit_scratch_fn fn = t->scratch[n->op] ? t->scratch[n->op]
+                                               : mvit_target_generic.scratch[n->op];
+        n->scratch_bytes = (!n->dead && fn) ? fn(g, n) : 0;
+    }
 }
 
 // ---- pieces of the file
@@ -80,14 +96,16 @@ static void paste_kernel(mvit_emitter *e, const mvit_kernel_source *k)
     emit(e, "%s", "");
 }
 
+/* The prelude, then kernels in order of first use (a kernel's lowering requests the kernels
+ * it calls before itself, so every function is defined before its first call). */
 static void emit_kernels(mvit_codegen *cg, mvit_emitter *e)
 {
     for (int i = 0; i < mvit_kernel_source_count; i++)
         if (!strcmp(mvit_kernel_sources[i].name, "mvk-prelude.h"))
             paste_kernel(e, &mvit_kernel_sources[i]);
-    for (int i = 0; i < mvit_kernel_source_count; i++)
-        if (cg->kernel_used[i] && strcmp(mvit_kernel_sources[i].name, "mvk-prelude.h"))
-            paste_kernel(e, &mvit_kernel_sources[i]);
+    for (int k = 0; k < cg->num_kernels; k++)
+        if (strcmp(mvit_kernel_sources[cg->kernel_order[k]].name, "mvk-prelude.h"))
+            paste_kernel(e, &mvit_kernel_sources[cg->kernel_order[k]]);
 }
 
 /* Weights as IEEE-754 bit patterns through a union: exact, compact, and reading .f after
@@ -154,8 +172,8 @@ static void emit_layer(mvit_codegen *cg, int idx, const mvit_node *n)
     emit(e, "/* %s: %s%s%s, %s%dx%dx%d, %lld MACs (%s:%d) */", n->name, mvit_op_names[n->op],
          res, act, shape_in, o->dims[0], o->dims[1], o->dims[2],
          (long long)mvit_node_macs(g, n), g->desc ? g->desc->path : "?", n->loc.line);
-    emit(e, "static void %s_layer_%03d(const float *in0, const float *in1, const float *res,",
-         cg->prefix, idx);
+    emit(e, "static %svoid %s_layer_%03d(const float *in0, const float *in1, const float *res,",
+         cg->target->fn_attr ? cg->target->fn_attr : "", cg->prefix, idx);
     emit(e, "    float *out, float *scratch)");
     emit_open(e, "{");
     emit(e, "(void)in0;");
@@ -274,7 +292,7 @@ int mvit_codegen_emit(const mvit_graph *g, const mvit_target *t, const mvit_code
     cg.g = g;
     cg.target = t;
     cg.prefix = info->prefix;
-    cg.kernel_used = mvit_xcalloc((size_t)mvit_kernel_source_count, 1);
+    cg.kernel_order = mvit_xcalloc((size_t)mvit_kernel_source_count, sizeof *cg.kernel_order);
     for (int i = 0; i < g->num_nodes; i++)
         if (!g->nodes[i].dead)
             emit_layer(&cg, i, &g->nodes[i]);
@@ -298,6 +316,6 @@ int mvit_codegen_emit(const mvit_graph *g, const mvit_target *t, const mvit_code
     emit_free(&cg.body);
     free(cg.blob);
     free(cg.params);
-    free(cg.kernel_used);
+    free(cg.kernel_order);
     return 0;
 }

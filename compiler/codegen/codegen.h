@@ -26,7 +26,8 @@ typedef struct mvit_codegen {
     int64_t blob_len, blob_cap;  /* floats */
     mvit_param *params;
     int num_params, cap_params;
-    unsigned char *kernel_used;  /* per entry of mvit_kernel_sources */
+    int *kernel_order;           /* indices into mvit_kernel_sources, in order of first use */
+    int num_kernels;
 } mvit_codegen;
 
 /* Appends count floats to the weights blob (64-byte aligned); returns their float offset. */
@@ -41,14 +42,25 @@ void cg_weight_ref(const mvit_codegen *cg, char *buf, size_t n, int64_t offset);
  * function's parameters are in0, in1 (inputs), res (fused residual or 0), out, scratch. */
 typedef void (*mvit_emit_node_fn)(mvit_codegen *cg, const mvit_node *n);
 
+/* Arena scratch bytes a node's kernel needs while it runs (0 = none). */
+typedef int64_t (*mvit_scratch_fn)(const mvit_graph *g, const mvit_node *n);
+
 typedef struct mvit_target {
     const char *name;
     const char *includes;                       /* extra #include lines, or "" */
+    const char *fn_attr;                        /* prefix of layer functions, e.g. "MVK_AVX2 " */
     mvit_emit_node_fn emit_node[MVIT_OP_COUNT]; /* NULL = use the generic target's */
+    mvit_scratch_fn scratch[MVIT_OP_COUNT];     /* NULL = use the generic target's */
 } mvit_target;
 
 extern const mvit_target mvit_target_generic;
+extern const mvit_target mvit_target_avx2;
 const mvit_target *mvit_find_target(const char *name);
+/* Comma-separated names of all targets, for messages. */
+const char *mvit_target_names(void);
+
+/* Sets every live node's scratch_bytes as the target's kernels need (before planning). */
+void mvit_target_assign_scratch(const mvit_target *t, mvit_graph *g);
 
 typedef struct mvit_codegen_info {
     const char *prefix;

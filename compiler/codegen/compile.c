@@ -102,8 +102,8 @@ int mvit_compile(const mvit_compile_options *opt, mvit_diag *d)
 
     const mvit_target *target = mvit_find_target(opt->target ? opt->target : "generic");
     if (!target) {
-        rc = mvit_diag_at(d, MVIT_EINVAL, "mvitc", 0, 0, "unknown target '%s' (available: generic)",
-                          opt->target);
+        rc = mvit_diag_at(d, MVIT_EINVAL, "mvitc", 0, 0, "unknown target '%s' (available: %s)",
+                          opt->target, mvit_target_names());
         goto fail;
     }
     if (opt->precision && strcmp(opt->precision, "fp32")) {
@@ -126,6 +126,9 @@ int mvit_compile(const mvit_compile_options *opt, mvit_diag *d)
     mvit_weights_free(&w);
     mvit_pass_options popt = {.no_fusion = opt->no_fusion, .verify = 1};
     if ((rc = mvit_run_passes(&g, &popt, d)) < 0)
+        goto fail;
+    mvit_target_assign_scratch(target, &g);
+    if ((rc = pass_plan_memory(&g, d)) < 0)
         goto fail;
     if (opt->dump_ir)
         mvit_graph_dump(&g, stderr);

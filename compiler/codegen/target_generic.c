@@ -147,9 +147,16 @@ static void emit_avgpool(mvit_codegen *cg, const mvit_node *n)
          (long long)a->dims[0] * a->dims[1], a->dims[2]);
 }
 
+static int64_t attention_scratch(const mvit_graph *g, const mvit_node *n)
+{
+    return (int64_t)g->values[n->output].dims[1] * (int64_t)sizeof(float); /* N scores */
+}
+
 const mvit_target mvit_target_generic = {
     .name = "generic",
     .includes = "",
+    .fn_attr = "",
+    .scratch = {[MVIT_OP_ATTENTION] = attention_scratch},
     .emit_node =
         {
             [MVIT_OP_CONV2D] = emit_conv2d,

@@ -243,7 +243,6 @@ static int transformer_layer(builder *b, const mvit_block_desc *blk, const char 
     mvit_node a;
     mvit_node_attrs_init(&a);
     a.heads = blk->heads;
-    a.scratch_bytes = (int64_t)b->g->values[x].dims[1] * (int64_t)sizeof(float); /* N scores */
     snprintf(mod, sizeof mod, "%s.attn", pfx);
     TRY(add(b, MVIT_OP_ATTENTION, mod, blk->loc, x, -1, &a));
     snprintf(mod, sizeof mod, "%s.attn.proj", pfx);

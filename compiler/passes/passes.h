@@ -15,7 +15,8 @@ typedef struct mvit_pass_options {
     int verify;     /* run mvit_ir_verify after each pass */
 } mvit_pass_options;
 
-/* Runs the pipeline: fold_bn, fuse_activation, fuse_residual, plan_memory. */
+/* Runs the rewriting passes in order: fold_bn, fuse_activation, fuse_residual. Memory is
+ * planned afterwards (pass_plan_memory), once the target has set each node's scratch. */
 int mvit_run_passes(mvit_graph *g, const mvit_pass_options *opt, mvit_diag *d);
 
 /* Shared by the fusion passes: node `into` absorbs `from`, the single consumer of its

@@ -1,0 +1,161 @@
+/* x86-64 AVX2 + FMA target: convolutions, linears and attention run on the 6x16 GEMM
+ * microkernel (weights packed into 16-column panels at compile time), depthwise convs on an
+ * 8-channel vector kernel. Everything else falls back to the generic lowering. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "codegen/codegen.h"
+#include "codegen/pack.h"
+#include "kernels/mvk-prelude.h"
+
+static const char *act_name(mvit_act a) { return a == MVIT_ACT_SILU ? "MVK_ACT_SILU" : "MVK_ACT_NONE"; }
+
+static void use_gemm(mvit_codegen *cg)
+{
+    cg_use_kernel(cg, "mvk-avx2.h");
+    cg_use_kernel(cg, "f32-gemm-6x16-avx2.c");
+}
+
+/* Packs B [k][n] into 16-column panels and the bias to a multiple of 16. */
+static void packed_gemm_params(mvit_codegen *cg, const mvit_node *n, int k, int cols, char *w,
+                               char *b, size_t len)
+{
+    int64_t plen = mvit_pack_b_panels(n->weight, k, cols, 16, NULL);
+    float *packed = mvit_xmalloc((size_t)plen * sizeof *packed);
+    mvit_pack_b_panels(n->weight, k, cols, 16, packed);
+    cg_weight_ref(cg, w, len, cg_param(cg, packed, plen, "%s weight [%d/16][%d][16]", n->name,
+                                       cols, k));
+    free(packed);
+    if (n->bias) {
+        float *pb = mvit_xmalloc((size_t)(cols + 16) * sizeof *pb);
+        int64_t blen = mvit_pack_pad(n->bias, cols, 16, pb);
+        cg_weight_ref(cg, b, len, cg_param(cg, pb, blen, "%s bias (padded to 16)", n->name));
+        free(pb);
+    } else {
+        snprintf(b, len, "0");
+    }
+}
+
+static int is_depthwise(const mvit_graph *g, const mvit_node *n)
+{
+    return n->groups > 1 && n->groups == g->values[n->inputs[0]].dims[2] &&
+           n->groups == n->out_channels;
+}
+
+static int is_pointwise(const mvit_node *n)
+{
+    return n->kernel == 1 && n->stride == 1 && n->pad == 0 && n->groups == 1;
+}
+
+static void emit_dwconv(mvit_codegen *cg, const mvit_node *n)
+{
+    const mvit_value *a = &cg->g->values[n->inputs[0]], *o = &cg->g->values[n->output];
+    const int c = a->dims[2], taps = n->kernel * n->kernel;
+    /* HWIO with I/groups = 1 is [taps][C]; pad each tap's row to a multiple of 8 */
+    const int c8 = (c + 7) / 8 * 8;
+    float *wp = mvit_xcalloc((size_t)taps * c8, sizeof *wp);
+    for (int t = 0; t < taps; t++)
+        mvit_pack_pad(n->weight + (int64_t)t * c, c, 8, wp + (int64_t)t * c8);
+    char w[96], b[96] = "0";
+    cg_weight_ref(cg, w, sizeof w, cg_param(cg, wp, (int64_t)taps * c8, "%s weight [%d][%d]",
+                                           n->name, taps, c8));
+    free(wp);
+    if (n->bias) {
+        float *pb = mvit_xmalloc((size_t)c8 * sizeof *pb);
+        mvit_pack_pad(n->bias, c, 8, pb);
+        cg_weight_ref(cg, b, sizeof b, cg_param(cg, pb, c8, "%s bias (padded to 8)", n->name));
+        free(pb);
+    }
+    cg_use_kernel(cg, "mvk-avx2.h");
+    cg_use_kernel(cg, "f32-dwconv-avx2.c");
+    emit(&cg->body, "mvk_f32_dwconv__avx2(in0, out, %s, %s, %s, %d, %d, %d, %d, %d, %d, %d, %d, %s);",
+         w, b, n->residual >= 0 ? "res" : "0", a->dims[0], a->dims[1], c, o->dims[0], o->dims[1],
+         n->kernel, n->stride, n->pad, act_name(n->act));
+}
+
+static void emit_conv2d(mvit_codegen *cg, const mvit_node *n)
+{
+    const mvit_value *a = &cg->g->values[n->inputs[0]], *o = &cg->g->values[n->output];
+    if (is_depthwise(cg->g, n)) {
+        emit_dwconv(cg, n);
+        return;
+    }
+    if (n->groups != 1) {
+        mvit_target_generic.emit_node[MVIT_OP_CONV2D](cg, n);
+        return;
+    }
+    const int k = n->kernel * n->kernel * a->dims[2];
+    char w[96], b[96];
+    packed_gemm_params(cg, n, k, n->out_channels, w, b, sizeof w);
+    use_gemm(cg);
+    const char *res = n->residual >= 0 ? "res" : "0";
+    if (is_pointwise(n)) {
+        emit(&cg->body, "mvk_f32_gemm__avx2(%lld, %d, %d, in0, %s, %s, out, %s, %s);",
+             (long long)a->dims[0] * a->dims[1], k, n->out_channels, w, b, res, act_name(n->act));
+        return;
+    }
+    cg_use_kernel(cg, "f32-conv2d-im2col-avx2.c");
+    emit(&cg->body,
+         "mvk_f32_conv2d_im2col__avx2(in0, out, %s, %s, %s, %d, %d, %d, %d, %d, %d, %d, %d, %d, "
+         "%s, scratch);",
+         w, b, res, a->dims[0], a->dims[1], a->dims[2], o->dims[0], o->dims[1], o->dims[2],
+         n->kernel, n->stride, n->pad, act_name(n->act));
+}
+
+static void emit_linear(mvit_codegen *cg, const mvit_node *n)
+{
+    const mvit_value *a = &cg->g->values[n->inputs[0]];
+    char w[96], b[96];
+    packed_gemm_params(cg, n, a->dims[2], n->out_channels, w, b, sizeof w);
+    use_gemm(cg);
+    emit(&cg->body, "mvk_f32_gemm__avx2(%lld, %d, %d, in0, %s, %s, out, %s, %s);",
+         (long long)a->dims[0] * a->dims[1], a->dims[2], n->out_channels, w, b,
+         n->residual >= 0 ? "res" : "0", act_name(n->act));
+}
+
+static void emit_attention(mvit_codegen *cg, const mvit_node *n)
+{
+    const mvit_value *o = &cg->g->values[n->output];
+    const int hd = o->dims[2] / n->heads;
+    char scale[32];
+    emit_float_literal(scale, sizeof scale, (float)mvk_rsqrt((double)hd));
+    use_gemm(cg);
+    cg_use_kernel(cg, "f32-attention-avx2.c");
+    emit(&cg->body, "mvk_f32_attention__avx2(in0, out, scratch, %d, %d, %d, %d, %s);", o->dims[0],
+         o->dims[1], o->dims[2], n->heads, scale);
+}
+
+// ---- scratch
+
+static int64_t conv_scratch(const mvit_graph *g, const mvit_node *n)
+{
+    if (n->groups != 1 || is_pointwise(n))
+        return 0;
+    return 6 * (int64_t)n->kernel * n->kernel * g->values[n->inputs[0]].dims[2] *
+           (int64_t)sizeof(float);
+}
+
+static int64_t attention_scratch(const mvit_graph *g, const mvit_node *n)
+{
+    const mvit_value *o = &g->values[n->output];
+    const int64_t npad = (o->dims[1] + 15) / 16 * 16, hd = o->dims[2] / n->heads;
+    const int64_t hdpad = (hd + 15) / 16 * 16;
+    return (npad * hd + hdpad * o->dims[1] + 6 * npad) * (int64_t)sizeof(float);
+}
+
+const mvit_target mvit_target_avx2 = {
+    .name = "avx2",
+    .includes = "#include <immintrin.h>",
+    .fn_attr = "MVK_AVX2 ",
+    .emit_node =
+        {
+            [MVIT_OP_CONV2D] = emit_conv2d,
+            [MVIT_OP_LINEAR] = emit_linear,
+            [MVIT_OP_ATTENTION] = emit_attention,
+        },
+    .scratch =
+        {
+            [MVIT_OP_CONV2D] = conv_scratch,
+            [MVIT_OP_ATTENTION] = attention_scratch,
+        },
+};

@@ -1,0 +1,99 @@
+/* MobileViT multi-head attention, AVX2: per patch position and head, K^T and V are packed
+ * into GEMM panels in scratch, then for each block of 6 queries S = Q K^T (6x16 GEMM
+ * microkernel), a row softmax of scale*S (vector exp), and O = S V (same microkernel), so
+ * scores never exceed 6 rows. qkv tokens [P][N][3D] (q | k | v), out [P][N][D].
+ * Scratch floats: mvk_f32_attention_scratch__avx2(n, hd). */
+#include "mvk-avx2.h"
+
+#define MVK_ATTN_NPAD(n) (((n) + 15) / 16 * 16)
+
+static inline MVK_UNUSED int64_t mvk_f32_attention_scratch__avx2(int n, int hd)
+{
+    const int64_t hdpad = (hd + 15) / 16 * 16;
+    return (int64_t)MVK_ATTN_NPAD(n) * hd + hdpad * n + 6 * (int64_t)MVK_ATTN_NPAD(n);
+}
+
+/* scale * row softmax of n scores, in place. */
+static inline MVK_UNUSED MVK_AVX2 void mvk_avx2_softmax_row(float *s, int n, float scale)
+{
+    __m256 mx = _mm256_set1_ps(-3.4e38f);
+    int j = 0;
+    for (; j + 8 <= n; j += 8)
+        mx = _mm256_max_ps(mx, _mm256_loadu_ps(s + j));
+    float m = -3.4e38f;
+    for (; j < n; j++)
+        m = s[j] > m ? s[j] : m;
+    float lanes[8];
+    _mm256_storeu_ps(lanes, mx);
+    for (int l = 0; l < 8; l++)
+        m = lanes[l] > m ? lanes[l] : m;
+    const __m256 vscale = _mm256_set1_ps(scale), vshift = _mm256_set1_ps(-m * scale);
+    __m256 sum = _mm256_setzero_ps();
+    for (j = 0; j < n; j += 8) {
+        const int cnt = n - j < 8 ? n - j : 8;
+        const __m256i msk = mvk_avx2_mask(cnt);
+        const __m256 x = _mm256_maskload_ps(s + j, msk);
+        __m256 e = mvk_avx2_exp(_mm256_fmadd_ps(x, vscale, vshift));
+        e = _mm256_and_ps(e, _mm256_castsi256_ps(msk));
+        sum = _mm256_add_ps(sum, e);
+        _mm256_maskstore_ps(s + j, msk, e);
+    }
+    _mm256_storeu_ps(lanes, sum);
+    float total = 0.0f;
+    for (int l = 0; l < 8; l++)
+        total += lanes[l];
+    const __m256 inv = _mm256_set1_ps(1.0f / total);
+    for (j = 0; j < n; j += 8) {
+        const int cnt = n - j < 8 ? n - j : 8;
+        const __m256i msk = mvk_avx2_mask(cnt);
+        _mm256_maskstore_ps(s + j, msk, _mm256_mul_ps(_mm256_maskload_ps(s + j, msk), inv));
+    }
+}
+
+static MVK_UNUSED MVK_AVX2 MVK_NOLIBCALL void mvk_f32_attention_heads__avx2(
+    int64_t job0, int64_t job1, const float *MVK_RESTRICT qkv, float *MVK_RESTRICT out,
+    float *MVK_RESTRICT scratch, int n, int d, int heads, float scale)
+{
+    const int hd = d / heads, npad = MVK_ATTN_NPAD(n), hdpad = (hd + 15) / 16 * 16;
+    const int64_t row = 3 * (int64_t)d;
+    float *kt = scratch;                           /* [npad/16][hd][16] */
+    float *vp = kt + (int64_t)npad * hd;           /* [hdpad/16][n][16] */
+    float *s = vp + (int64_t)hdpad * n;            /* [6][npad] */
+    for (int64_t job = job0; job < job1; job++) {  /* job = patch position * heads + head */
+        const int pi = (int)(job / heads), h = (int)(job % heads);
+        const float *base = qkv + (int64_t)pi * n * row;
+        for (int j = 0; j < npad; j++)
+            for (int t = 0; t < hd; t++)
+                kt[(int64_t)(j / 16) * hd * 16 + t * 16 + j % 16] =
+                    j < n ? base[j * row + d + h * hd + t] : 0.0f;
+        for (int j = 0; j < n; j++)
+            for (int t = 0; t < hdpad; t++)
+                vp[(int64_t)(t / 16) * n * 16 + j * 16 + t % 16] =
+                    t < hd ? base[j * row + 2 * d + h * hd + t] : 0.0f;
+        for (int i0 = 0; i0 < n; i0 += 6) {
+            const int mr = n - i0 < 6 ? n - i0 : 6;
+            for (int p = 0; p < npad / 16; p++) {
+                const int nr = n - 16 * p < 16 ? n - 16 * p : 16;
+                mvk_f32_gemm_ukernel_6x16__avx2(mr, nr, hd, base + i0 * row + h * hd, row,
+                                                kt + (int64_t)p * hd * 16, 0, s + 16 * p, npad, 0,
+                                                0, MVK_ACT_NONE);
+            }
+            for (int r = 0; r < mr; r++)
+                mvk_avx2_softmax_row(s + (int64_t)r * npad, n, scale);
+            for (int p = 0; p < hdpad / 16; p++) {
+                const int nr = hd - 16 * p < 16 ? hd - 16 * p : 16;
+                mvk_f32_gemm_ukernel_6x16__avx2(mr, nr, n, s, npad, vp + (int64_t)p * n * 16, 0,
+                                                out + ((int64_t)pi * n + i0) * d + h * hd + 16 * p,
+                                                d, 0, 0, MVK_ACT_NONE);
+            }
+        }
+    }
+}
+
+static MVK_UNUSED MVK_AVX2 void mvk_f32_attention__avx2(const float *MVK_RESTRICT qkv,
+                                                      float *MVK_RESTRICT out,
+                                                      float *MVK_RESTRICT scratch, int p, int n,
+                                                      int d, int heads, float scale)
+{
+    mvk_f32_attention_heads__avx2(0, (int64_t)p * heads, qkv, out, scratch, n, d, heads, scale);
+}

@@ -1,0 +1,90 @@
+/* C[M][N] = A[M][K] . B[K][N] + bias, then residual + activation, AVX2+FMA.
+ * B is pre-packed in panels of 16 columns, [N/16][K][16] (zero-padded), bias padded to a
+ * multiple of 16. The 6x16 microkernel keeps 12 accumulators + 2 B vectors + 1 broadcast in
+ * the 16 ymm registers (XNNPACK's 6x16 "broadcast" shape); per k step 2 loads, 6 broadcasts
+ * and 12 FMAs, i.e. 6 cycles at 2 FMA/cycle. Rows past mr reuse the last valid row (computed,
+ * never stored), so no read goes past A. The driver walks row blocks outermost: a 6-row
+ * A block stays in L1 while every panel of B (<= ~0.5 MB in MobileViT) streams from L2. */
+#include "mvk-avx2.h"
+
+static inline MVK_UNUSED MVK_AVX2 void mvk_f32_gemm_ukernel_6x16__avx2(
+    int mr, int nr, int k, const float *MVK_RESTRICT a, int64_t lda,
+    const float *MVK_RESTRICT b, const float *MVK_RESTRICT bias, float *MVK_RESTRICT c,
+    int64_t ldc, const float *MVK_RESTRICT res, int64_t ldr, int act)
+{
+    const float *a0 = a;
+    const float *a1 = mr > 1 ? a0 + lda : a0;
+    const float *a2 = mr > 2 ? a1 + lda : a1;
+    const float *a3 = mr > 3 ? a2 + lda : a2;
+    const float *a4 = mr > 4 ? a3 + lda : a3;
+    const float *a5 = mr > 5 ? a4 + lda : a4;
+    __m256 c00 = bias ? _mm256_load_ps(bias) : _mm256_setzero_ps();
+    __m256 c01 = bias ? _mm256_load_ps(bias + 8) : _mm256_setzero_ps();
+    __m256 c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01;
+    __m256 c40 = c00, c41 = c01, c50 = c00, c51 = c01;
+    for (int p = 0; p < k; p++) {
+        const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+        b += 16;
+        __m256 av = _mm256_broadcast_ss(a0 + p);
+        c00 = _mm256_fmadd_ps(av, b0, c00);
+        c01 = _mm256_fmadd_ps(av, b1, c01);
+        av = _mm256_broadcast_ss(a1 + p);
+        c10 = _mm256_fmadd_ps(av, b0, c10);
+        c11 = _mm256_fmadd_ps(av, b1, c11);
+        av = _mm256_broadcast_ss(a2 + p);
+        c20 = _mm256_fmadd_ps(av, b0, c20);
+        c21 = _mm256_fmadd_ps(av, b1, c21);
+        av = _mm256_broadcast_ss(a3 + p);
+        c30 = _mm256_fmadd_ps(av, b0, c30);
+        c31 = _mm256_fmadd_ps(av, b1, c31);
+        av = _mm256_broadcast_ss(a4 + p);
+        c40 = _mm256_fmadd_ps(av, b0, c40);
+        c41 = _mm256_fmadd_ps(av, b1, c41);
+        av = _mm256_broadcast_ss(a5 + p);
+        c50 = _mm256_fmadd_ps(av, b0, c50);
+        c51 = _mm256_fmadd_ps(av, b1, c51);
+    }
+    const int n0 = nr < 8 ? nr : 8, n1 = nr - n0;
+#define MVK_STORE_ROW(i, v0, v1)                                                               \
+    if (mr > i) {                                                                              \
+        const float *r = res ? res + i * ldr : 0;                                              \
+        mvk_avx2_store8(c + i * ldc, v0, n0, r, act);                                          \
+        mvk_avx2_store8(c + i * ldc + 8, v1, n1, r ? r + 8 : 0, act);                          \
+    }
+    MVK_STORE_ROW(0, c00, c01)
+    MVK_STORE_ROW(1, c10, c11)
+    MVK_STORE_ROW(2, c20, c21)
+    MVK_STORE_ROW(3, c30, c31)
+    MVK_STORE_ROW(4, c40, c41)
+    MVK_STORE_ROW(5, c50, c51)
+#undef MVK_STORE_ROW
+}
+
+/* Rows [m0, m1) of C; the parallel drivers split M between threads. */
+static MVK_UNUSED MVK_AVX2 void mvk_f32_gemm_rows__avx2(
+    int64_t m0, int64_t m1, int k, int n, const float *MVK_RESTRICT a, int64_t lda,
+    const float *MVK_RESTRICT w_packed, const float *MVK_RESTRICT bias, float *MVK_RESTRICT c,
+    int64_t ldc, const float *MVK_RESTRICT res, int64_t ldr, int act)
+{
+    const int panels = (n + 15) / 16;
+    for (int64_t i = m0; i < m1; i += 6) {
+        const int mr = m1 - i < 6 ? (int)(m1 - i) : 6;
+        for (int p = 0; p < panels; p++) {
+            const int nr = n - 16 * p < 16 ? n - 16 * p : 16;
+            mvk_f32_gemm_ukernel_6x16__avx2(mr, nr, k, a + i * lda, lda,
+                                            w_packed + (int64_t)p * k * 16,
+                                            bias ? bias + 16 * p : 0, c + i * ldc + 16 * p, ldc,
+                                            res ? res + i * ldr + 16 * p : 0, ldr, act);
+        }
+    }
+}
+
+static MVK_UNUSED MVK_AVX2 void mvk_f32_gemm__avx2(int64_t m, int k, int n,
+                                                 const float *MVK_RESTRICT a,
+                                                 const float *MVK_RESTRICT w_packed,
+                                                 const float *MVK_RESTRICT bias,
+                                                 float *MVK_RESTRICT c,
+                                                 const float *MVK_RESTRICT res, int act)
+{
+    mvk_f32_gemm_rows__avx2(0, m, k, n, a, k, w_packed, bias, c, n, res, n, act);
+}

@@ -1,0 +1,73 @@
+/* AVX2 + FMA helpers shared by the x86 kernels: tail masks, a vector exp with the same
+ * range reduction as mvk_expf (results agree to a few ulp, not bitwise: FMA rounds once),
+ * SiLU, and the row store of the GEMM epilogue. Functions carry target attributes, so the
+ * generated file builds without -mavx2; callers must run on an AVX2+FMA CPU. */
+#ifndef MVK_AVX2_H
+#define MVK_AVX2_H
+
+#include <immintrin.h>
+
+#include "mvk-prelude.h"
+
+#define MVK_AVX2 __attribute__((target("avx2,fma")))
+
+static const int32_t mvk_avx2_mask_table[16] = {-1, -1, -1, -1, -1, -1, -1, -1,
+                                                0,  0,  0,  0,  0,  0,  0,  0};
+
+/* Lane mask with the first n (0..8) lanes set. */
+static inline MVK_UNUSED MVK_AVX2 __m256i mvk_avx2_mask(int n)
+{
+    return _mm256_loadu_si256((const __m256i *)(mvk_avx2_mask_table + 8 - n));
+}
+
+static inline MVK_UNUSED MVK_AVX2 __m256 mvk_avx2_exp(__m256 x)
+{
+    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.33654f)), _mm256_set1_ps(88.72283f));
+    const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504f)),
+                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693145752f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(1.42860677e-6f), r);
+    __m256 p = _mm256_set1_ps(1.0f / 5040.0f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 720.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    /* 2^n in two factors: n reaches 128 at the top of the range */
+    const __m256i ni = _mm256_cvtps_epi32(n);
+    const __m256i n1 = _mm256_srai_epi32(ni, 1), n2 = _mm256_sub_epi32(ni, n1);
+    const __m256i bias = _mm256_set1_epi32(127);
+    const __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n1, bias), 23));
+    const __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n2, bias), 23));
+    return _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
+}
+
+static inline MVK_UNUSED MVK_AVX2 __m256 mvk_avx2_silu(__m256 x)
+{
+    const __m256 e = mvk_avx2_exp(_mm256_sub_ps(_mm256_setzero_ps(), x));
+    return _mm256_div_ps(x, _mm256_add_ps(_mm256_set1_ps(1.0f), e));
+}
+
+/* Epilogue of 8 lanes: + residual (if any), activation, store; n < 8 uses masked accesses. */
+static inline MVK_UNUSED MVK_AVX2 void mvk_avx2_store8(float *c, __m256 v, int n,
+                                                       const float *res, int act)
+{
+    if (n >= 8) {
+        if (res)
+            v = _mm256_add_ps(v, _mm256_loadu_ps(res));
+        if (act == MVK_ACT_SILU)
+            v = mvk_avx2_silu(v);
+        _mm256_storeu_ps(c, v);
+    } else if (n > 0) {
+        const __m256i m = mvk_avx2_mask(n);
+        if (res)
+            v = _mm256_add_ps(v, _mm256_maskload_ps(res, m));
+        if (act == MVK_ACT_SILU)
+            v = mvk_avx2_silu(v);
+        _mm256_maskstore_ps(c, m, v);
+    }
+}
+
+#endif

@@ -1,0 +1,224 @@
+/* Every AVX2 kernel against its scalar twin on the same data, with sizes around the tiles:
+ * M in {1, 5, 6, 7, 13}, N in {1, 7, 8, 15, 16, 17, 33}, channels not a multiple of 8, and the
+ * attention's N not a multiple of 6 or 16. F32 tolerance: 2e-6 relative to the output scale
+ * (FMA and summation order differ from the scalar kernels). Skipped without AVX2+FMA. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codegen/pack.h"
+#include "kernels/f32-attention-scalar.c"
+#include "kernels/f32-conv2d-scalar.c"
+#include "kernels/f32-dwconv-scalar.c"
+#include "kernels/f32-gemm-scalar.c"
+/* the AVX2 kernels in the order the emitter pastes them */
+#include "kernels/f32-gemm-6x16-avx2.c"
+#include "kernels/f32-attention-avx2.c"
+#include "kernels/f32-conv2d-im2col-avx2.c"
+#include "kernels/f32-dwconv-avx2.c"
+
+static unsigned rng = 99;
+static float frand(void)
+{
+    rng = rng * 1103515245u + 12345u;
+    return (float)((rng >> 8) & 0xffff) / 32768.0f - 1.0f;
+}
+/* 64-byte aligned, size rounded up to a multiple of 64 as aligned_alloc requires */
+static float *alloc64(int64_t floats)
+{
+    return aligned_alloc(64, (size_t)((floats * 4 + 63) / 64 * 64 + 64));
+}
+static float *rvec(int64_t n)
+{
+    float *v = alloc64(n);
+    for (int64_t i = 0; i < n; i++)
+        v[i] = frand();
+    return v;
+}
+static float *packed(const float *b, int k, int n)
+{
+    int64_t len = mvit_pack_b_panels(b, k, n, 16, NULL);
+    float *p = alloc64(len);
+    mvit_pack_b_panels(b, k, n, 16, p);
+    return p;
+}
+static float *padded(const float *v, int n, int to)
+{
+    float *p = alloc64(n + to);
+    mvit_pack_pad(v, n, to, p);
+    return p;
+}
+
+static void expect_close(const char *what, const float *got, const float *want, int64_t n)
+{
+    double scale = 1.0;
+    for (int64_t i = 0; i < n; i++)
+        scale = fmax(scale, fabs(want[i]));
+    for (int64_t i = 0; i < n; i++)
+        ck_assert_msg(fabs((double)got[i] - want[i]) <= 2e-6 * scale,
+                      "%s: index %lld: scalar %.9g, avx2 %.9g", what, (long long)i,
+                      (double)want[i], (double)got[i]);
+}
+
+static void gemm_case(int m, int k, int n, int act, int with_res, int with_bias)
+{
+    float *a = rvec((int64_t)m * k), *w = rvec((int64_t)k * n), *b = rvec(n);
+    float *res = rvec((int64_t)m * n), *want = rvec((int64_t)m * n), *got = rvec((int64_t)m * n);
+    float *wp = packed(w, k, n), *bp = padded(b, n, 16);
+    mvk_f32_gemm__scalar(a, want, w, with_bias ? b : 0, with_res ? res : 0, m, k, n, act);
+    mvk_f32_gemm__avx2(m, k, n, a, wp, with_bias ? bp : 0, got, with_res ? res : 0, act);
+    char what[96];
+    snprintf(what, sizeof what, "gemm 6x16 M%d K%d N%d act%d res%d bias%d", m, k, n, act,
+             with_res, with_bias);
+    expect_close(what, got, want, (int64_t)m * n);
+    free(a), free(w), free(b), free(res), free(want), free(got), free(wp), free(bp);
+}
+
+START_TEST(gemm_6x16_matches_scalar)
+{
+    const int ms[] = {1, 5, 6, 7, 13}, ns[] = {1, 7, 8, 15, 16, 17, 33}, ks[] = {1, 3, 17, 64};
+    for (size_t i = 0; i < 5; i++)
+        for (size_t j = 0; j < 7; j++)
+            for (size_t l = 0; l < 4; l++)
+                gemm_case(ms[i], ks[l], ns[j], (int)((i + j) % 2), (int)(j % 2), (int)(l != 1));
+}
+END_TEST
+
+static void conv_case(int h, int w, int cin, int cout, int k, int stride, int act, int res_on)
+{
+    int pad = ((stride - 1) + (k - 1)) / 2;
+    int oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1;
+    int kk = k * k * cin;
+    float *in = rvec((int64_t)h * w * cin), *wt = rvec((int64_t)kk * cout), *b = rvec(cout);
+    float *res = rvec((int64_t)oh * ow * cout), *want = rvec((int64_t)oh * ow * cout);
+    float *got = rvec((int64_t)oh * ow * cout), *scratch = rvec(6 * (int64_t)kk);
+    float *wp = packed(wt, kk, cout), *bp = padded(b, cout, 16);
+    mvk_f32_conv2d__scalar(in, want, wt, b, res_on ? res : 0, h, w, cin, oh, ow, cout, k, stride,
+                           pad, 1, act);
+    mvk_f32_conv2d_im2col__avx2(in, got, wp, bp, res_on ? res : 0, h, w, cin, oh, ow, cout, k,
+                                stride, pad, act, scratch);
+    char what[96];
+    snprintf(what, sizeof what, "conv2d im2col %dx%dx%d->%d k%d s%d", h, w, cin, cout, k, stride);
+    expect_close(what, got, want, (int64_t)oh * ow * cout);
+    free(in), free(wt), free(b), free(res), free(want), free(got), free(scratch), free(wp),
+        free(bp);
+}
+
+START_TEST(conv2d_im2col_matches_scalar)
+{
+    conv_case(1, 1, 1, 1, 3, 1, 0, 0);
+    conv_case(9, 7, 3, 16, 3, 2, 1, 0);  /* stem */
+    conv_case(8, 8, 17, 9, 3, 1, 1, 1);  /* odd channels, residual */
+    conv_case(5, 6, 20, 33, 3, 1, 1, 0); /* fusion-like, N past two panels */
+    conv_case(7, 7, 4, 5, 5, 2, 0, 1);
+}
+END_TEST
+
+static void dw_case(int h, int w, int c, int k, int stride, int act, int res_on)
+{
+    int pad = ((stride - 1) + (k - 1)) / 2;
+    int oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1;
+    int c8 = (c + 7) / 8 * 8;
+    float *in = rvec((int64_t)h * w * c), *wt = rvec((int64_t)k * k * c), *b = rvec(c);
+    float *res = rvec((int64_t)oh * ow * c), *want = rvec((int64_t)oh * ow * c);
+    float *got = rvec((int64_t)oh * ow * c);
+    float *wp = alloc64((int64_t)k * k * c8), *bp = padded(b, c, 8);
+    for (int t = 0; t < k * k; t++)
+        mvit_pack_pad(wt + t * c, c, 8, wp + t * c8);
+    mvk_f32_dwconv__scalar(in, want, wt, b, res_on ? res : 0, h, w, c, oh, ow, k, stride, pad,
+                           act);
+    mvk_f32_dwconv__avx2(in, got, wp, bp, res_on ? res : 0, h, w, c, oh, ow, k, stride, pad, act);
+    char what[96];
+    snprintf(what, sizeof what, "dwconv %dx%dx%d k%d s%d", h, w, c, k, stride);
+    expect_close(what, got, want, (int64_t)oh * ow * c);
+    free(in), free(wt), free(b), free(res), free(want), free(got), free(wp), free(bp);
+}
+
+START_TEST(dwconv_matches_scalar)
+{
+    dw_case(1, 1, 1, 3, 1, 0, 0);
+    dw_case(7, 9, 5, 3, 2, 1, 0);
+    dw_case(8, 8, 32, 3, 1, 1, 1);
+    dw_case(6, 5, 33, 3, 2, 0, 1);
+    dw_case(5, 5, 12, 5, 1, 1, 0);
+}
+END_TEST
+
+static void attention_case(int p, int n, int heads, int hd)
+{
+    int d = heads * hd;
+    float *qkv = rvec((int64_t)p * n * 3 * d);
+    for (int64_t i = 0; i < (int64_t)p * n * 3 * d; i++)
+        qkv[i] *= 3.0f;
+    float *want = rvec((int64_t)p * n * d), *got = rvec((int64_t)p * n * d);
+    float *s1 = rvec(n), *s2 = rvec(mvk_f32_attention_scratch__avx2(n, hd));
+    float scale = (float)(1.0 / sqrt(hd));
+    mvk_f32_attention__scalar(qkv, want, s1, p, n, d, heads, scale);
+    mvk_f32_attention__avx2(qkv, got, s2, p, n, d, heads, scale);
+    char what[64];
+    snprintf(what, sizeof what, "attention P%d N%d heads%d hd%d", p, n, heads, hd);
+    expect_close(what, got, want, (int64_t)p * n * d);
+    free(qkv), free(want), free(got), free(s1), free(s2);
+}
+
+START_TEST(attention_matches_scalar)
+{
+    attention_case(1, 1, 1, 1);
+    attention_case(4, 16, 4, 16);  /* XXS 64x64 stage 3 */
+    attention_case(4, 4, 4, 20);
+    attention_case(2, 37, 4, 24);  /* N past two key panels, not a multiple of 6 */
+    attention_case(1, 64, 4, 36);  /* S: hd 36 spans three V panels */
+    attention_case(1, 7, 3, 60);
+}
+END_TEST
+
+static MVK_AVX2 void exp_silu_avx2(const float *x, float *e, float *s, int n)
+{
+    for (int i = 0; i < n; i += 8) {
+        _mm256_storeu_ps(e + i, mvk_avx2_exp(_mm256_loadu_ps(x + i)));
+        _mm256_storeu_ps(s + i, mvk_avx2_silu(_mm256_loadu_ps(x + i)));
+    }
+}
+
+START_TEST(exp_and_silu_match_scalar)
+{
+    float xs[4096], got[4096], sil[4096];
+    for (int i = 0; i < 4096; i++)
+        xs[i] = -90.0f + 180.0f * (float)i / 4095.0f;
+    exp_silu_avx2(xs, got, sil, 4096);
+    for (int i = 0; i < 4096; i++) {
+        float want = mvk_expf(xs[i]);
+        if (xs[i] > -87.0f)
+            ck_assert_msg(fabsf(got[i] - want) <= 4e-7f * want, "exp(%g): %g vs %g", xs[i],
+                          got[i], want);
+    }
+    for (int i = 0; i < 4096; i++)
+        ck_assert_msg(fabsf(sil[i] - mvk_silu(xs[i])) <= 1e-6f * (1.0f + fabsf(xs[i])),
+                      "silu(%g): %g vs %g", xs[i], sil[i], mvk_silu(xs[i]));
+}
+END_TEST
+
+int main(void)
+{
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) {
+        printf("test_kernels_avx2: this CPU has no AVX2+FMA, skipped\n");
+        return 77;
+    }
+    Suite *s = suite_create("kernels_avx2");
+    TCase *tc = tcase_create("avx2_vs_scalar");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, gemm_6x16_matches_scalar);
+    tcase_add_test(tc, conv2d_im2col_matches_scalar);
+    tcase_add_test(tc, dwconv_matches_scalar);
+    tcase_add_test(tc, attention_matches_scalar);
+    tcase_add_test(tc, exp_and_silu_match_scalar);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
