@@ -12,7 +12,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: mvitc compile MODEL.yaml --weights FILE [--target generic|avx2]\n"
             "                     [--precision fp32] [--name NAME] -o DIR\n"
-            "                     [--no-fusion] [--dump-ir]\n"
+            "                     [--max-threads N] [--no-fusion] [--dump-ir]\n"
             "       mvitc --version\n"
             "\n"
             "Compiles a MobileViT description (docs/model-format.md) and its safetensors\n"
@@ -48,7 +48,7 @@ static int need_value(int i, int argc, const char *flag)
 
 static int cmd_compile(int argc, char **argv)
 {
-    mvit_compile_options opt = {.target = "generic", .precision = "fp32"};
+    mvit_compile_options opt = {.target = "generic", .precision = "fp32", .max_threads = 4};
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--weights") || !strcmp(a, "--target") || !strcmp(a, "--precision") ||
@@ -66,6 +66,16 @@ static int cmd_compile(int argc, char **argv)
                 opt.name = v;
             else
                 opt.out_dir = v;
+        } else if (!strcmp(a, "--max-threads")) {
+            char *end;
+            if (!need_value(i, argc, a))
+                return 2;
+            long v = strtol(argv[++i], &end, 10);
+            if (*end || v < 1 || v > 256) {
+                fprintf(stderr, "mvitc: error: --max-threads must be an integer in 1..256\n");
+                return 2;
+            }
+            opt.max_threads = (int)v;
         } else if (!strcmp(a, "--no-fusion")) {
             opt.no_fusion = 1;
         } else if (!strcmp(a, "--dump-ir")) {

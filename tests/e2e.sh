@@ -25,5 +25,6 @@ for cc in clang gcc; do
     echo "freestanding ($cc -O2): no undefined symbols"
 done
 # the freestanding clang object is the one that runs
-clang -std=c99 -O2 -Wall -Wextra -Werror -Igen "$src/tests/e2e_main.c" net_clang.o -lm -o e2e
+clang -std=c11 -O2 -Wall -Wextra -Werror -Igen -I"$src/runtime" "$src/tests/e2e_main.c" \
+    "$src/runtime/mvrt_pool.c" net_clang.o -lm -lpthread -o e2e
 ./e2e golden/input.f32 golden/logits.f32 "$tol"

@@ -1,11 +1,14 @@
 /* End-to-end check of one generated model against PyTorch's golden logits.
  * Built by tests/e2e.sh together with a model generated with --name net.
  * Usage: e2e INPUT.f32 LOGITS.f32 REL_TOL
- * Passes when max|ours - torch| <= REL_TOL * max|torch| and the top-1 class agrees. */
+ * Passes when max|ours - torch| <= REL_TOL * max|torch| and the top-1 class agrees, and the
+ * 2-thread run (runtime/mvrt_pool) gives bit-identical logits. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "mvrt_pool.h"
 #include "net.h"
 
 static float *read_f32(const char *path, size_t n)
@@ -63,8 +66,17 @@ int main(int argc, char **argv)
     printf("max|logit| %.6g  max|diff| %.3g  (%.3g x max|logit|, limit %g)  top-1 %d vs %d\n",
            max_ref, max_diff, max_diff / max_ref, atof(argv[3]), argmax(got, net_NUM_CLASSES),
            argmax(want, net_NUM_CLASSES));
+    /* splitting layers into tasks must not change a single bit */
+    float par_out[net_NUM_CLASSES];
+    mvrt_pool pool;
+    int par_ok = mvrt_pool_init(&pool, 2) == 0;
+    net_parallel par = {mvrt_pool_parallel_for, &pool};
+    par_ok = par_ok && net_run_parallel(input, par_out, arena, &par) == 0 &&
+             memcmp(par_out, got, sizeof got) == 0;
+    mvrt_pool_destroy(&pool);
+    printf("2 threads: %s\n", par_ok ? "bit-identical to 1 thread" : "DIFFERENT from 1 thread");
     free(input);
     free(want);
     free(arena);
-    return (max_diff <= tol && top_ok) ? 0 : 1;
+    return (max_diff <= tol && top_ok && par_ok) ? 0 : 1;
 }

@@ -52,6 +52,8 @@ void cg_use_kernel(mvit_codegen *cg, const char *file)
     abort();
 }
 
+void cg_parallel(mvit_codegen *cg, int64_t units) { cg->units[cg->cur_node] = units; }
+
 void cg_weight_ref(const mvit_codegen *cg, char *buf, size_t n, int64_t offset)
 {
     snprintf(buf, n, "%s_weights.f + %lld", cg->prefix, (long long)offset);
@@ -172,14 +174,13 @@ static void emit_layer(mvit_codegen *cg, int idx, const mvit_node *n)
     emit(e, "/* %s: %s%s%s, %s%dx%dx%d, %lld MACs (%s:%d) */", n->name, mvit_op_names[n->op],
          res, act, shape_in, o->dims[0], o->dims[1], o->dims[2],
          (long long)mvit_node_macs(g, n), g->desc ? g->desc->path : "?", n->loc.line);
-    emit(e, "static %svoid %s_layer_%03d(const float *in0, const float *in1, const float *res,",
-         cg->target->fn_attr ? cg->target->fn_attr : "", cg->prefix, idx);
-    emit(e, "    float *out, float *scratch)");
+    emit(e, "static %svoid %s_layer_%03d(const %s_args *a, int64_t r0, int64_t r1, float *scratch)",
+         cg->target->fn_attr ? cg->target->fn_attr : "", cg->prefix, idx, cg->prefix);
     emit_open(e, "{");
-    emit(e, "(void)in0;");
-    emit(e, "(void)in1;");
-    emit(e, "(void)res;");
-    emit(e, "(void)scratch;");
+    emit(e, "const float *in0 = a->in0, *in1 = a->in1, *res = a->res;");
+    emit(e, "float *out = a->out;");
+    emit(e, "(void)in0, (void)in1, (void)res, (void)r0, (void)r1, (void)scratch;");
+    cg->cur_node = idx;
     mvit_emit_node_fn fn = cg->target->emit_node[n->op];
     if (!fn)
         fn = mvit_target_generic.emit_node[n->op];
@@ -188,10 +189,66 @@ static void emit_layer(mvit_codegen *cg, int idx, const mvit_node *n)
     emit(e, "%s", "");
 }
 
-static void emit_run(mvit_codegen *cg, mvit_emitter *e)
+/* The dispatcher every layer goes through: serial on the calling thread, or split into at most
+ * MAX_TASKS tasks (each with its own scratch slot) through the caller's parallel-for. */
+static void emit_dispatch(mvit_codegen *cg, mvit_emitter *e)
+{
+    const char *p = cg->prefix;
+    emit(e, "/* ---- dispatch: a layer runs whole, or as tasks over its work units [r0, r1) */");
+    emit(e, "typedef struct %s_args {", p);
+    emit(e, "    const float *in0, *in1, *res;");
+    emit(e, "    float *out, *scratch;");
+    emit(e, "} %s_args;", p);
+    emit(e, "typedef void (*%s_layer_fn)(const %s_args *a, int64_t r0, int64_t r1, float *scratch);",
+         p, p);
+    emit(e, "typedef struct %s_job {", p);
+    emit(e, "    %s_layer_fn fn;", p);
+    emit(e, "    const %s_args *a;", p);
+    emit(e, "    int64_t units, scratch_floats;");
+    emit(e, "    int tasks;");
+    emit(e, "} %s_job;", p);
+    emit(e, "%s", "");
+    emit(e, "static void %s_task(void *ctx, int i)", p);
+    emit_open(e, "{");
+    emit(e, "const %s_job *j = (const %s_job *)ctx;", p, p);
+    emit(e, "j->fn(j->a, j->units * i / j->tasks, j->units * (i + 1) / j->tasks,");
+    emit(e, "      j->a->scratch ? j->a->scratch + j->scratch_floats * i : 0);");
+    emit_close(e, "}");
+    emit(e, "%s", "");
+    emit(e, "static void %s_exec(const %s_parallel *par, %s_layer_fn fn, const float *in0,", p, p,
+         p);
+    emit(e, "    const float *in1, const float *res, float *out, float *scratch, int64_t units,");
+    emit(e, "    int64_t scratch_floats)");
+    emit_open(e, "{");
+    emit(e, "%s_args a;", p);
+    emit(e, "a.in0 = in0, a.in1 = in1, a.res = res, a.out = out, a.scratch = scratch;");
+    emit_open(e, "if (par && par->parallel_for && units > 1) {");
+    emit(e, "%s_job j;", p);
+    emit(e, "j.fn = fn, j.a = &a, j.units = units, j.scratch_floats = scratch_floats;");
+    emit(e, "j.tasks = units < %s_MAX_TASKS ? (int)units : %s_MAX_TASKS;", p, p);
+    emit(e, "par->parallel_for(par->user, j.tasks, %s_task, &j);", p);
+    emit_close(e, "} else {");
+    emit(e, "    fn(&a, 0, units > 0 ? units : 1, scratch);");
+    emit(e, "}");
+    emit_close(e, "}");
+    emit(e, "%s", "");
+}
+
+static void emit_run(mvit_codegen *cg, mvit_emitter *e, int max_tasks)
 {
     const mvit_graph *g = cg->g;
-    emit(e, "int %s_run(const float *input, float *logits, void *arena)", cg->prefix);
+    const char *p = cg->prefix;
+    emit(e, "/* Per-layer timing: build with -DMVIT_PROFILE and define mvit_profile_layer(); the");
+    emit(e, " * hook is called before (end = 0) and after (end = 1) every layer. Off by default. */");
+    emit(e, "#ifdef MVIT_PROFILE");
+    emit(e, "void mvit_profile_layer(const char *model, int layer, const char *name, int end);");
+    emit(e, "#define %s_PROFILE(i, name, end) mvit_profile_layer(\"%s\", i, name, end)", p, p);
+    emit(e, "#else");
+    emit(e, "#define %s_PROFILE(i, name, end) ((void)0)", p);
+    emit(e, "#endif");
+    emit(e, "%s", "");
+    emit(e, "int %s_run_parallel(const float *input, float *logits, void *arena,", p);
+    emit(e, "    const %s_parallel *par)", p);
     emit_open(e, "{");
     emit(e, "char *a = (char *)arena;");
     emit(e, "if (!input || !logits || !arena || ((uintptr_t)arena & 63u) != 0)");
@@ -210,9 +267,19 @@ static void emit_run(mvit_codegen *cg, mvit_emitter *e)
         value_expr(cg, out, sizeof out, n->output, 0);
         if (n->scratch_bytes > 0)
             snprintf(scr, sizeof scr, "(float *)(a + %lld)", (long long)n->scratch_offset);
-        emit(e, "%s_layer_%03d(%s, %s, %s, %s, %s);", cg->prefix, i, in0, in1, res, out, scr);
+        /* scratch_bytes covers max_tasks slots when the node is parallel */
+        int64_t slot = cg->units[i] > 0 ? n->scratch_bytes / 4 / max_tasks : 0;
+        emit(e, "%s_PROFILE(%d, \"%s\", 0);", p, i, n->name);
+        emit(e, "%s_exec(par, %s_layer_%03d, %s, %s, %s,", p, p, i, in0, in1, res);
+        emit(e, "    %s, %s, %lld, %lld);", out, scr, (long long)cg->units[i], (long long)slot);
+        emit(e, "%s_PROFILE(%d, \"%s\", 1);", p, i, n->name);
     }
     emit(e, "return 0;");
+    emit_close(e, "}");
+    emit(e, "%s", "");
+    emit(e, "int %s_run(const float *input, float *logits, void *arena)", p);
+    emit_open(e, "{");
+    emit(e, "return %s_run_parallel(input, logits, arena, 0);", p);
     emit_close(e, "}");
 }
 
@@ -254,6 +321,8 @@ static void emit_header(const mvit_codegen *cg, const mvit_codegen_info *info, m
     emit(e, "#define %s_NUM_CLASSES %d", p, m->num_classes);
     emit(e, "/* bytes of the caller-owned arena; it must be 64-byte aligned */");
     emit(e, "#define %s_ARENA_BYTES %lld", p, (long long)cg->g->arena_bytes);
+    emit(e, "/* most tasks one layer is split into by %s_run_parallel */", p);
+    emit(e, "#define %s_MAX_TASKS %d", p, info->max_tasks > 0 ? info->max_tasks : 1);
     emit(e, "/* the normalisation the weights expect: x = (pixel / 255 - mean) / std, per channel */");
     for (int which = 0; which < 2; which++) {
         size_t len = 0;
@@ -277,6 +346,19 @@ static void emit_header(const mvit_codegen *cg, const mvit_codegen_info *info, m
     emit(e, " * NULL or misaligned argument. */");
     emit(e, "int %s_run(const float *input, float *logits, void *arena);", p);
     emit(e, "%s", "");
+    emit(e, "/* Optional parallel-for hook: parallel_for(user, n, task, ctx) must call task(ctx, i)");
+    emit(e, " * once for every i in [0, n), in any order and on any threads, and return when all");
+    emit(e, " * calls have returned. n never exceeds %s_MAX_TASKS. runtime/mvrt_pool.h has one. */",
+         p);
+    emit(e, "typedef struct %s_parallel {", p);
+    emit(e, "    void (*parallel_for)(void *user, int n, void (*task)(void *ctx, int i), void *ctx);");
+    emit(e, "    void *user;");
+    emit(e, "} %s_parallel;", p);
+    emit(e, "%s", "");
+    emit(e, "/* As %s_run; par == NULL (or a NULL parallel_for) runs on the calling thread. */", p);
+    emit(e, "int %s_run_parallel(const float *input, float *logits, void *arena,", p);
+    emit(e, "                    const %s_parallel *par);", p);
+    emit(e, "%s", "");
     emit(e, "#ifdef __cplusplus");
     emit(e, "}");
     emit(e, "#endif");
@@ -293,6 +375,7 @@ int mvit_codegen_emit(const mvit_graph *g, const mvit_target *t, const mvit_code
     cg.target = t;
     cg.prefix = info->prefix;
     cg.kernel_order = mvit_xcalloc((size_t)mvit_kernel_source_count, sizeof *cg.kernel_order);
+    cg.units = mvit_xcalloc((size_t)g->num_nodes + 1, sizeof *cg.units);
     for (int i = 0; i < g->num_nodes; i++)
         if (!g->nodes[i].dead)
             emit_layer(&cg, i, &g->nodes[i]);
@@ -307,15 +390,17 @@ int mvit_codegen_emit(const mvit_graph *g, const mvit_target *t, const mvit_code
     emit(c_out, "%s", "");
     emit_kernels(&cg, c_out);
     emit_weights(&cg, c_out);
+    emit_dispatch(&cg, c_out);
     emit(c_out, "/* ---- layers, in execution order; arena offsets in bytes */");
     emit(c_out, "%s", "");
     emit_text(c_out, cg.body.buf ? cg.body.buf : "", cg.body.len);
-    emit_run(&cg, c_out);
+    emit_run(&cg, c_out, info->max_tasks > 0 ? info->max_tasks : 1);
     emit_header(&cg, info, h_out);
 
     emit_free(&cg.body);
     free(cg.blob);
     free(cg.params);
     free(cg.kernel_order);
+    free(cg.units);
     return 0;
 }

@@ -28,6 +28,8 @@ typedef struct mvit_codegen {
     int num_params, cap_params;
     int *kernel_order;           /* indices into mvit_kernel_sources, in order of first use */
     int num_kernels;
+    int64_t *units;              /* per node: work units a parallel-for may split, 0 = serial */
+    int cur_node;
 } mvit_codegen;
 
 /* Appends count floats to the weights blob (64-byte aligned); returns their float offset. */
@@ -38,11 +40,16 @@ void cg_use_kernel(mvit_codegen *cg, const char *file);
 /* C expression for the weights blob at a float offset: "P_weights.f + 1234". */
 void cg_weight_ref(const mvit_codegen *cg, char *buf, size_t n, int64_t offset);
 
-/* Lowers one live node: writes the statements of its layer function into cg->body. The
- * function's parameters are in0, in1 (inputs), res (fused residual or 0), out, scratch. */
+/* Declares that the current node's body may run split into `units` independent pieces: the
+ * body then computes units [r0, r1) with the per-task scratch `scratch`. */
+void cg_parallel(mvit_codegen *cg, int64_t units);
+
+/* Lowers one live node: writes the statements of its layer function into cg->body. In scope:
+ * in0, in1 (inputs), res (fused residual or 0), out, scratch, and r0, r1 (see cg_parallel). */
 typedef void (*mvit_emit_node_fn)(mvit_codegen *cg, const mvit_node *n);
 
-/* Arena scratch bytes a node's kernel needs while it runs (0 = none). */
+/* Arena scratch bytes a node's kernel needs while it runs (0 = none); a lowering that calls
+ * cg_parallel must reserve g->max_tasks equal slots, one per task. */
 typedef int64_t (*mvit_scratch_fn)(const mvit_graph *g, const mvit_node *n);
 
 typedef struct mvit_target {
@@ -68,6 +75,7 @@ typedef struct mvit_codegen_info {
     const char *desc_path, *weights_path;
     uint64_t model_hash;    /* FNV-1a 64 of the description and weights files */
     const char *precision;
+    int max_tasks;          /* parallel tasks per layer; per-task scratch is reserved for each */
 } mvit_codegen_info;
 
 /* Writes the .c and .h text of the graph into c_out and h_out. */

@@ -127,6 +127,7 @@ int mvit_compile(const mvit_compile_options *opt, mvit_diag *d)
     mvit_pass_options popt = {.no_fusion = opt->no_fusion, .verify = 1};
     if ((rc = mvit_run_passes(&g, &popt, d)) < 0)
         goto fail;
+    g.max_tasks = opt->max_threads > 0 ? opt->max_threads : 1;
     mvit_target_assign_scratch(target, &g);
     if ((rc = pass_plan_memory(&g, d)) < 0)
         goto fail;
@@ -144,6 +145,7 @@ int mvit_compile(const mvit_compile_options *opt, mvit_diag *d)
         .weights_path = opt->weights_path,
         .model_hash = hash,
         .precision = "fp32",
+        .max_tasks = g.max_tasks,
     };
     if ((rc = mvit_codegen_emit(&g, target, &info, &c_out, &h_out, d)) < 0)
         goto fail;

@@ -14,6 +14,7 @@ typedef struct mvit_compile_options {
     const char *command_line; /* recorded in the banner */
     int no_fusion;            /* debugging: keep BN, SiLU and adds as separate layers */
     int dump_ir;              /* print the final graph to stderr */
+    int max_threads;          /* tasks per parallel layer (arena holds scratch for each), >= 1 */
 } mvit_compile_options;
 
 /* Returns 0, or < 0 with d filled; on failure no output file is left behind. */

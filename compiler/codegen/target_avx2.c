@@ -36,6 +36,15 @@ static void packed_gemm_params(mvit_codegen *cg, const mvit_node *n, int k, int 
     }
 }
 
+/* Rows [6 r0, min(6 r1, m)) of a GEMM whose A is in0 and C is out, both dense. */
+static void emit_gemm_rows(mvit_codegen *cg, int64_t m, int k, int n, const char *w,
+                           const char *b, const char *res, mvit_act act)
+{
+    emit(&cg->body, "mvk_f32_gemm_rows__avx2(6 * r0, 6 * r1 < %lld ? 6 * r1 : %lld, %d, %d, in0, %d,",
+         (long long)m, (long long)m, k, n, k);
+    emit(&cg->body, "    %s, %s, out, %d, %s, %d, %s);", w, b, n, res, n, act_name(act));
+}
+
 static int is_depthwise(const mvit_graph *g, const mvit_node *n)
 {
     return n->groups > 1 && n->groups == g->values[n->inputs[0]].dims[2] &&
@@ -68,9 +77,11 @@ static void emit_dwconv(mvit_codegen *cg, const mvit_node *n)
     }
     cg_use_kernel(cg, "mvk-avx2.h");
     cg_use_kernel(cg, "f32-dwconv-avx2.c");
-    emit(&cg->body, "mvk_f32_dwconv__avx2(in0, out, %s, %s, %s, %d, %d, %d, %d, %d, %d, %d, %d, %s);",
-         w, b, n->residual >= 0 ? "res" : "0", a->dims[0], a->dims[1], c, o->dims[0], o->dims[1],
-         n->kernel, n->stride, n->pad, act_name(n->act));
+    cg_parallel(cg, o->dims[0]); /* output rows */
+    emit(&cg->body,
+         "mvk_f32_dwconv_rows__avx2(r0, r1, in0, out, %s, %s, %s, %d, %d, %d, %d, %d, %d, %d, %s);",
+         w, b, n->residual >= 0 ? "res" : "0", a->dims[0], a->dims[1], c, o->dims[1], n->kernel,
+         n->stride, n->pad, act_name(n->act));
 }
 
 static void emit_conv2d(mvit_codegen *cg, const mvit_node *n)
@@ -89,28 +100,31 @@ static void emit_conv2d(mvit_codegen *cg, const mvit_node *n)
     packed_gemm_params(cg, n, k, n->out_channels, w, b, sizeof w);
     use_gemm(cg);
     const char *res = n->residual >= 0 ? "res" : "0";
+    const int64_t m = (int64_t)o->dims[0] * o->dims[1];
+    cg_parallel(cg, (m + 5) / 6); /* blocks of 6 output pixels, the microkernel's rows */
     if (is_pointwise(n)) {
-        emit(&cg->body, "mvk_f32_gemm__avx2(%lld, %d, %d, in0, %s, %s, out, %s, %s);",
-             (long long)a->dims[0] * a->dims[1], k, n->out_channels, w, b, res, act_name(n->act));
+        emit_gemm_rows(cg, m, k, n->out_channels, w, b, res, n->act);
         return;
     }
     cg_use_kernel(cg, "f32-conv2d-im2col-avx2.c");
     emit(&cg->body,
-         "mvk_f32_conv2d_im2col__avx2(in0, out, %s, %s, %s, %d, %d, %d, %d, %d, %d, %d, %d, %d, "
-         "%s, scratch);",
-         w, b, res, a->dims[0], a->dims[1], a->dims[2], o->dims[0], o->dims[1], o->dims[2],
-         n->kernel, n->stride, n->pad, act_name(n->act));
+         "mvk_f32_conv2d_im2col_rows__avx2(6 * r0, 6 * r1 < %lld ? 6 * r1 : %lld, in0, out, %s, %s,",
+         (long long)m, (long long)m, w, b);
+    emit(&cg->body, "    %s, %d, %d, %d, %d, %d, %d, %d, %d, %s, scratch);", res, a->dims[0],
+         a->dims[1], a->dims[2], o->dims[1], o->dims[2], n->kernel, n->stride, n->pad,
+         act_name(n->act));
 }
 
 static void emit_linear(mvit_codegen *cg, const mvit_node *n)
 {
     const mvit_value *a = &cg->g->values[n->inputs[0]];
+    const int64_t m = (int64_t)a->dims[0] * a->dims[1];
     char w[96], b[96];
     packed_gemm_params(cg, n, a->dims[2], n->out_channels, w, b, sizeof w);
     use_gemm(cg);
-    emit(&cg->body, "mvk_f32_gemm__avx2(%lld, %d, %d, in0, %s, %s, out, %s, %s);",
-         (long long)a->dims[0] * a->dims[1], a->dims[2], n->out_channels, w, b,
-         n->residual >= 0 ? "res" : "0", act_name(n->act));
+    cg_parallel(cg, (m + 5) / 6);
+    emit_gemm_rows(cg, m, a->dims[2], n->out_channels, w, b, n->residual >= 0 ? "res" : "0",
+                   n->act);
 }
 
 static void emit_attention(mvit_codegen *cg, const mvit_node *n)
@@ -121,7 +135,8 @@ static void emit_attention(mvit_codegen *cg, const mvit_node *n)
     emit_float_literal(scale, sizeof scale, (float)mvk_rsqrt((double)hd));
     use_gemm(cg);
     cg_use_kernel(cg, "f32-attention-avx2.c");
-    emit(&cg->body, "mvk_f32_attention__avx2(in0, out, scratch, %d, %d, %d, %d, %s);", o->dims[0],
+    cg_parallel(cg, (int64_t)o->dims[0] * n->heads); /* (patch position, head) pairs */
+    emit(&cg->body, "mvk_f32_attention_heads__avx2(r0, r1, in0, out, scratch, %d, %d, %d, %s);",
          o->dims[1], o->dims[2], n->heads, scale);
 }
 
@@ -131,7 +146,7 @@ static int64_t conv_scratch(const mvit_graph *g, const mvit_node *n)
 {
     if (n->groups != 1 || is_pointwise(n))
         return 0;
-    return 6 * (int64_t)n->kernel * n->kernel * g->values[n->inputs[0]].dims[2] *
+    return g->max_tasks * 6 * (int64_t)n->kernel * n->kernel * g->values[n->inputs[0]].dims[2] *
            (int64_t)sizeof(float);
 }
 
@@ -140,7 +155,7 @@ static int64_t attention_scratch(const mvit_graph *g, const mvit_node *n)
     const mvit_value *o = &g->values[n->output];
     const int64_t npad = (o->dims[1] + 15) / 16 * 16, hd = o->dims[2] / n->heads;
     const int64_t hdpad = (hd + 15) / 16 * 16;
-    return (npad * hd + hdpad * o->dims[1] + 6 * npad) * (int64_t)sizeof(float);
+    return g->max_tasks * (npad * hd + hdpad * o->dims[1] + 6 * npad) * (int64_t)sizeof(float);
 }
 
 const mvit_target mvit_target_avx2 = {

@@ -29,6 +29,7 @@ void mvit_graph_init(mvit_graph *g, const mvit_model_desc *desc)
     memset(g, 0, sizeof *g);
     g->desc = desc;
     g->input = g->output = -1;
+    g->max_tasks = 1;
 }
 
 static void node_free(mvit_node *n)

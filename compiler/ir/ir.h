@@ -89,6 +89,7 @@ typedef struct mvit_graph {
     int input;                         /* value id of the image */
     int output;                        /* value id of the logits */
     int64_t arena_bytes;               /* set by plan_memory */
+    int max_tasks;                     /* tasks a parallel layer may be split into (>= 1) */
 } mvit_graph;
 
 extern const char *const mvit_op_names[MVIT_OP_COUNT];

@@ -7,7 +7,7 @@
  *   ./bench --input input.f32 [--warmup 3] [--runs 10] [--logits-out mvitc_logits.f32]
  *
  * -DMVIT_NAME=foo benchmarks foo_run from "foo.h" instead of net_run from "net.h".
- * -DMVIT_THREADS=N (N > 1) selects the multi-threaded entry point; see "Threads" below. */
+ * -DMVIT_THREADS=N (N > 1) times net_run_parallel on N threads; see "Threads" below. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <stdio.h>
@@ -32,22 +32,30 @@
 // ---------------------------------------------------------------------------------------------
 // Threads
 //
-// MVIT_THREADS == 1 (default) times NET(_run). For N > 1 the generated code will expose
+// MVIT_THREADS == 1 (default) times NET(_run). MVIT_THREADS == N > 1 times
 //     int net_run_parallel(const float *in, float *logits, void *arena, const net_parallel *p);
-// The block below is where that goes: set up `par` (thread pool from runtime/, N workers) in
-// bench_parallel_init(), adjust the type name and the arena size macro to what the generator
-// emits, and build with -DMVIT_THREADS=2. run.sh passes MVIT_THREADS through CFLAGS only when
-// --mvitc-threads is given. Until the API exists, N > 1 stops the build here on purpose.
+// with p's parallel_for backed by runtime/mvrt_pool (N threads including the caller); build with
+//     -DMVIT_THREADS=2 -I runtime bench_main.c DIR/net.c runtime/mvrt_pool.c -pthread
+// which is what `bench.py --mvitc-threads 1,2` does (one harness per count, one "mvitc NT"
+// column each). The pool is started before the warm-up, so thread creation is never timed.
 #if MVIT_THREADS > 1
-#ifndef MVIT_HAVE_PARALLEL
-#error "MVIT_THREADS > 1 needs net_run_parallel from the generated code; see 'Threads' above"
-#endif
+#include "mvrt_pool.h"
+
+static mvrt_pool bench_pool;
 static NET(_parallel) bench_par;
 
-static int bench_parallel_init(int threads)
+static int bench_threads_init(void)
 {
-    (void)threads; /* e.g. mvrt_pool_init(&pool, threads); bench_par.pool = &pool; */
+    if (mvrt_pool_init(&bench_pool, MVIT_THREADS))
+        return -1;
+    bench_par.parallel_for = mvrt_pool_parallel_for;
+    bench_par.user = &bench_pool;
     return 0;
+}
+
+static void bench_threads_fini(void)
+{
+    mvrt_pool_destroy(&bench_pool);
 }
 
 static int bench_run(const float *in, float *logits, void *arena)
@@ -55,6 +63,13 @@ static int bench_run(const float *in, float *logits, void *arena)
     return NET(_run_parallel)(in, logits, arena, &bench_par);
 }
 #else
+static int bench_threads_init(void)
+{
+    return 0;
+}
+
+static void bench_threads_fini(void) {}
+
 static int bench_run(const float *in, float *logits, void *arena)
 {
     return NET(_run)(in, logits, arena);
@@ -119,7 +134,7 @@ int main(int argc, char **argv)
 {
     const char *input_path = NULL, *logits_path = NULL;
     long warmup = 3, runs = 10;
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) {
             fprintf(stderr, "bench: error: %s needs a value\n", argv[i]);
@@ -137,7 +152,6 @@ int main(int argc, char **argv)
             fprintf(stderr, "bench: error: bad argument '%s %s'\n", argv[i], v);
             return 1;
         }
-        i++;
     }
     if (!input_path) {
         fprintf(stderr, "usage: bench --input input.f32 [--warmup N] [--runs N] "
@@ -145,14 +159,13 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    const size_t n_in =
-        (size_t)NET(_INPUT_HEIGHT) * NET(_INPUT_WIDTH) * NET(_INPUT_CHANNELS);
+    const size_t n_in = (size_t)NET(_INPUT_HEIGHT) * NET(_INPUT_WIDTH) * NET(_INPUT_CHANNELS);
     const size_t arena_bytes = ((size_t)NET(_ARENA_BYTES) + 63) / 64 * 64;
     float *input = malloc(n_in * sizeof(float));
     float *logits = malloc((size_t)NET(_NUM_CLASSES) * sizeof(float));
     void *arena = aligned_alloc(64, arena_bytes ? arena_bytes : 64);
     double *times = malloc((size_t)(runs ? runs : 1) * sizeof(double));
-    int rc = 1;
+    int rc = 1, threads_up = 0;
     if (!input || !logits || !arena || !times) {
         fprintf(stderr, "bench: error: out of memory\n");
         goto fail;
@@ -160,10 +173,11 @@ int main(int argc, char **argv)
     if (read_floats(input_path, input, n_in))
         goto fail;
     memset(arena, 0, arena_bytes); /* fault the pages in before timing */
-#if MVIT_THREADS > 1
-    if (bench_parallel_init(MVIT_THREADS))
+    if (bench_threads_init()) {
+        fprintf(stderr, "bench: error: cannot start %d threads\n", MVIT_THREADS);
         goto fail;
-#endif
+    }
+    threads_up = 1;
 
     for (long i = 0; i < warmup; i++)
         if (bench_run(input, logits, arena))
@@ -191,6 +205,8 @@ int main(int argc, char **argv)
 run_failed:
     fprintf(stderr, "bench: error: " MVIT_STR(MVIT_NAME) "_run returned nonzero\n");
 fail:
+    if (threads_up)
+        bench_threads_fini();
     free(times);
     free(arena);
     free(logits);

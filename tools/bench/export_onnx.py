@@ -2,7 +2,8 @@
 
 Same description, same safetensors weights and same input size as the C side; the graph is traced
 for one fixed NCHW float32 input [1, C, H, W]. Also writes the golden NHWC input transposed to
-NCHW, so ort_bench.mjs feeds ORT exactly the image net_run gets.
+NCHW, so ort_bench.mjs feeds ORT exactly the image net_run gets, and prints the model's MACs
+counted on the reference, which bench.py checks against mvitc's header banner.
 
     /usr/bin/python3 tools/bench/export_onnx.py MODEL.yaml WEIGHTS OUT.onnx \
         [--resolution N] [--opset 13] [--input-nhwc input.f32 --input-nchw-out input_nchw.f32]
@@ -19,6 +20,36 @@ import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import mobilevit_ref as ref  # noqa: E402
+
+
+def count_macs(model, x):
+    """Multiply-accumulates of one forward pass: convs, linears and both attention matmuls
+    (q k^T and attn v), the same things mvitc's header banner counts."""
+    total = [0]
+
+    def conv(m, i, o):
+        total[0] += o.numel() * (m.in_channels // m.groups) * m.kernel_size[0] * m.kernel_size[1]
+
+    def linear(m, i, o):
+        total[0] += o.numel() * m.in_features
+
+    def attention(m, i, o):
+        b, n, c = i[0].shape
+        total[0] += 2 * b * n * n * c
+
+    hooks = []
+    for m in model.modules():
+        if isinstance(m, torch.nn.Conv2d):
+            hooks.append(m.register_forward_hook(conv))
+        elif isinstance(m, torch.nn.Linear):
+            hooks.append(m.register_forward_hook(linear))
+        elif isinstance(m, ref.Attention):
+            hooks.append(m.register_forward_hook(attention))
+    with torch.no_grad():
+        model(x)
+    for h in hooks:
+        h.remove()
+    return total[0]
 
 
 def main():
@@ -47,13 +78,15 @@ def main():
         if args.input_nchw_out:
             x.numpy().tofile(args.input_nchw_out)
 
+    macs = count_macs(model, x)
     with torch.no_grad():
         torch.onnx.export(model, (x,), args.out, opset_version=args.opset,
                           input_names=["input"], output_names=["logits"],
                           do_constant_folding=True)
         logits = model(x)
     print(f"{args.out}: opset {args.opset}, input 1x{c}x{h}x{w} NCHW, "
-          f"{os.path.getsize(args.out)} bytes, torch fp32 top-1 {logits.argmax().item()}")
+          f"{os.path.getsize(args.out)} bytes, {macs} MACs (reference count), "
+          f"torch fp32 top-1 {logits.argmax().item()}")
 
 
 if __name__ == "__main__":
