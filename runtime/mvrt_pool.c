@@ -1,9 +1,10 @@
 /* Thread pool for the parallel-for hook (see mvrt_pool.h).
- * Handoff: the caller writes a job (task, ctx, n, counters) under the mutex and bumps the
- * generation; a worker that sees a new generation copies the job under the same mutex and
- * counts itself active. Tasks are then claimed from an atomic counter without locking. The
- * caller returns only when every task is done AND no worker is still in the claim loop, so a
- * late worker can never claim an index of the next job with a stale copy of this one. */
+ * Handoff: the caller writes a job (task, ctx, n) under the mutex and bumps the generation; a
+ * worker that sees a new generation copies the job under the same mutex, so its copy is
+ * consistent. Tasks are claimed lock-free by compare-and-swap on a word holding the
+ * generation and the next index: a late worker holding a copy of a finished job fails its
+ * claim because the word's generation moved on, so the caller only waits for the n tasks,
+ * never for a worker that was descheduled before it claimed anything. */
 #include "mvrt_pool.h"
 
 #include <sched.h>
@@ -14,16 +15,24 @@ typedef struct job {
     mvrt_task_fn task;
     void *ctx;
     int n;
+    unsigned generation;
 } job;
 
 static void claim_and_run(mvrt_pool *p, const job *j)
 {
+    unsigned long long v = atomic_load(&p->next);
     for (;;) {
-        int i = atomic_fetch_add(&p->next, 1);
-        if (i >= j->n)
+        if ((unsigned)(v >> 32) != j->generation || (int)(v & 0xffffffffu) >= j->n)
             return;
-        j->task(j->ctx, i);
-        atomic_fetch_add(&p->done, 1);
+        if (!atomic_compare_exchange_weak(&p->next, &v, v + 1))
+            continue; /* v now holds the current word */
+        j->task(j->ctx, (int)(v & 0xffffffffu));
+        if (atomic_fetch_add(&p->done, 1) + 1 == j->n) {
+            pthread_mutex_lock(&p->mutex);
+            pthread_cond_signal(&p->finished);
+            pthread_mutex_unlock(&p->mutex);
+        }
+        v = atomic_load(&p->next);
     }
 }
 
@@ -42,16 +51,9 @@ static void *worker(void *arg)
             pthread_mutex_unlock(&p->mutex);
             return NULL;
         }
-        job j = {p->task, p->ctx, p->n};
-        atomic_fetch_add(&p->active, 1);
+        job j = {p->task, p->ctx, p->n, seen};
         pthread_mutex_unlock(&p->mutex);
-
         claim_and_run(p, &j);
-
-        pthread_mutex_lock(&p->mutex);
-        atomic_fetch_sub(&p->active, 1);
-        pthread_cond_signal(&p->finished);
-        pthread_mutex_unlock(&p->mutex);
     }
 }
 
@@ -69,7 +71,6 @@ int mvrt_pool_init(mvrt_pool *p, int threads)
     atomic_init(&p->next, 0);
     atomic_init(&p->done, 0);
     atomic_init(&p->stop, 0);
-    atomic_init(&p->active, 0);
     pthread_mutex_init(&p->mutex, NULL);
     pthread_cond_init(&p->wake, NULL);
     pthread_cond_init(&p->finished, NULL);
@@ -98,10 +99,7 @@ void mvrt_pool_destroy(mvrt_pool *p)
     pthread_mutex_destroy(&p->mutex);
 }
 
-static int job_finished(mvrt_pool *p, int n)
-{
-    return atomic_load(&p->done) == n && atomic_load(&p->active) == 0;
-}
+static int job_finished(mvrt_pool *p, int n) { return atomic_load(&p->done) == n; }
 
 void mvrt_pool_parallel_for(void *pool, int n, void (*task)(void *ctx, int i), void *ctx)
 {
@@ -113,14 +111,15 @@ void mvrt_pool_parallel_for(void *pool, int n, void (*task)(void *ctx, int i), v
             task(ctx, i);
         return;
     }
-    job j = {task, ctx, n};
     pthread_mutex_lock(&p->mutex);
+    const unsigned gen = atomic_load(&p->generation) + 1;
+    job j = {task, ctx, n, gen};
     p->task = task;
     p->ctx = ctx;
     p->n = n;
     atomic_store(&p->done, 0);
-    atomic_store(&p->next, 0);
-    atomic_fetch_add(&p->generation, 1);
+    atomic_store(&p->next, (unsigned long long)gen << 32);
+    atomic_store(&p->generation, gen);
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->mutex);
 

@@ -25,10 +25,9 @@ typedef struct mvrt_pool {
     pthread_mutex_t mutex;
     pthread_cond_t wake, finished;
     atomic_uint generation;          /* bumped for every job, and to stop */
-    atomic_int next;                 /* next task index to claim */
+    _Atomic unsigned long long next; /* generation << 32 | next task index to claim */
     atomic_int done;                 /* tasks completed */
     atomic_int stop;
-    atomic_int active;               /* workers inside a job */
     int n;                           /* the current job: task(ctx, i), i < n (under mutex) */
     mvrt_task_fn task;
     void *ctx;
