@@ -39,6 +39,12 @@ static void ir_exec(const mvit_graph *g, const float *input, float *out)
         int64_t pix = (int64_t)a->dims[0] * a->dims[1];
         switch (n->op) {
         case MVIT_OP_CONV2D:
+            if (n->remap != MVK_REMAP_NONE) {
+                mvk_f32_gemm_remap__scalar(x, y, n->weight, n->bias, res, mvit_value_numel(o) /
+                                           o->dims[2], a->dims[2], o->dims[2], n->act, n->remap,
+                                           n->map_h, n->map_w, n->patch_h, n->patch_w);
+                break;
+            }
             mvk_f32_conv2d__scalar(x, y, n->weight, n->bias, res, a->dims[0], a->dims[1],
                                    a->dims[2], o->dims[0], o->dims[1], o->dims[2], n->kernel,
                                    n->stride, n->pad, n->groups, n->act);

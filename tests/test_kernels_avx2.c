@@ -86,6 +86,31 @@ START_TEST(gemm_6x16_matches_scalar)
 }
 END_TEST
 
+/* A rows gathered through the unfold / fold index maps (fused MobileViT patch reshapes) */
+static void remap_case(int remap, int h, int w, int ph, int pw, int k, int n)
+{
+    const int64_t m = (int64_t)h * w;
+    float *a = rvec(m * k), *wt = rvec((int64_t)k * n), *b = rvec(n);
+    float *want = rvec(m * n), *got = rvec(m * n), *wp = packed(wt, k, n), *bp = padded(b, n, 16);
+    mvk_f32_gemm_remap__scalar(a, want, wt, b, 0, m, k, n, MVK_ACT_SILU, remap, h, w, ph, pw);
+    mvk_f32_gemm_rows__avx2(0, m, k, n, a, k, wp, bp, got, n, 0, n, MVK_ACT_SILU, remap, h, w, ph,
+                            pw);
+    char what[96];
+    snprintf(what, sizeof what, "gemm remap %d %dx%d patch %dx%d K%d N%d", remap, h, w, ph, pw, k,
+             n);
+    expect_close(what, got, want, m * n);
+    free(a), free(wt), free(b), free(want), free(got), free(wp), free(bp);
+}
+
+START_TEST(gemm_remap_matches_scalar)
+{
+    remap_case(MVK_REMAP_UNFOLD, 4, 6, 2, 2, 5, 17);
+    remap_case(MVK_REMAP_FOLD, 4, 6, 2, 2, 9, 8);
+    remap_case(MVK_REMAP_UNFOLD, 6, 3, 3, 1, 3, 16);
+    remap_case(MVK_REMAP_FOLD, 8, 8, 2, 4, 7, 33);
+}
+END_TEST
+
 static void conv_case(int h, int w, int cin, int cout, int k, int stride, int act, int res_on)
 {
     int pad = ((stride - 1) + (k - 1)) / 2;
@@ -212,6 +237,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, gemm_6x16_matches_scalar);
     tcase_add_test(tc, conv2d_im2col_matches_scalar);
+    tcase_add_test(tc, gemm_remap_matches_scalar);
     tcase_add_test(tc, dwconv_matches_scalar);
     tcase_add_test(tc, attention_matches_scalar);
     tcase_add_test(tc, exp_and_silu_match_scalar);

@@ -193,6 +193,60 @@ START_TEST(plan_memory_no_overlap_of_live_values)
 }
 END_TEST
 
+/* input 4x6x3 -> conv1x1 -> unfold 2x2 -> layernorm -> fold -> conv1x1 (+SiLU) */
+static void build_patch_graph(mvit_graph *g)
+{
+    mvit_graph_init(g, NULL);
+    int x = mvit_graph_add_value(g, "input", MVIT_LAYOUT_HWC, 4, 6, 3);
+    g->values[x].kind = MVIT_VALUE_INPUT;
+    g->input = x;
+    int y = add_conv(g, x, 5, 1, 1, 1, 0);
+    mvit_node a;
+    mvit_node_attrs_init(&a);
+    a.patch_h = a.patch_w = 2;
+    int in[2] = {y, -1};
+    y = g->nodes[mvit_graph_add_node(g, MVIT_OP_UNFOLD, "unfold", (mvit_src_loc){0, 0}, in, &a,
+                                     NULL)].output;
+    mvit_node_attrs_init(&a);
+    a.ln_gamma = rvec(5, 0.5f, 1.5f), a.ln_beta = rvec(5, -0.5f, 0.5f), a.eps = 1e-5;
+    in[0] = y;
+    y = g->nodes[mvit_graph_add_node(g, MVIT_OP_LAYERNORM, "ln", (mvit_src_loc){0, 0}, in, &a,
+                                     NULL)].output;
+    mvit_node_attrs_init(&a);
+    a.patch_h = a.patch_w = 2, a.map_h = 4, a.map_w = 6;
+    in[0] = y;
+    y = g->nodes[mvit_graph_add_node(g, MVIT_OP_FOLD, "fold", (mvit_src_loc){0, 0}, in, &a,
+                                     NULL)].output;
+    y = add_op(g, MVIT_OP_SILU, add_conv(g, y, 4, 1, 1, 1, 1), -1);
+    g->output = y;
+    g->values[y].kind = MVIT_VALUE_OUTPUT;
+}
+
+START_TEST(fuse_patch_remap_removes_unfold_and_fold)
+{
+    mvit_graph ref, g;
+    seed = 11, build_patch_graph(&ref);
+    seed = 11, build_patch_graph(&g);
+    mvit_diag d;
+    ck_assert_int_eq(pass_fuse_patch_remap(&g, &d), 0);
+    ck_assert_int_eq(mvit_ir_verify(&g, &d), 0);
+    ck_assert_int_eq(live_count(&g, MVIT_OP_UNFOLD), 0);
+    ck_assert_int_eq(live_count(&g, MVIT_OP_FOLD), 0);
+    ck_assert_int_eq(g.nodes[0].remap, MVK_REMAP_UNFOLD);
+    ck_assert_int_eq(g.values[g.nodes[0].output].layout, MVIT_LAYOUT_TOKENS);
+    int last_conv = g.values[g.nodes[g.values[g.output].producer].inputs[0]].producer;
+    ck_assert_int_eq(g.nodes[last_conv].remap, MVK_REMAP_FOLD);
+    float *in = rvec(4 * 6 * 3, -1.0f, 1.0f), a[4 * 6 * 4], b[4 * 6 * 4];
+    ir_exec(&ref, in, a);
+    ir_exec(&g, in, b);
+    for (int i = 0; i < 4 * 6 * 4; i++)
+        ck_assert_msg(a[i] == b[i], "output %d: before %.9g after %.9g", i, a[i], b[i]);
+    free(in);
+    mvit_graph_free(&ref);
+    mvit_graph_free(&g);
+}
+END_TEST
+
 START_TEST(verify_rejects_use_of_removed_value)
 {
     mvit_graph g;
@@ -215,6 +269,7 @@ int main(void)
     tcase_add_test(tc, no_fusion_when_output_has_two_readers);
     tcase_add_test(tc, plan_memory_no_overlap_of_live_values);
     tcase_add_test(tc, verify_rejects_use_of_removed_value);
+    tcase_add_test(tc, fuse_patch_remap_removes_unfold_and_fold);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -69,6 +69,9 @@ const char *mvit_target_names(void);
 /* Sets every live node's scratch_bytes as the target's kernels need (before planning). */
 void mvit_target_assign_scratch(const mvit_target *t, mvit_graph *g);
 
+/* "MVK_REMAP_NONE" / "_UNFOLD" / "_FOLD" for a node's remap. */
+const char *mvit_remap_name(int remap);
+
 typedef struct mvit_codegen_info {
     const char *prefix;
     const char *command_line;

@@ -36,13 +36,16 @@ static void packed_gemm_params(mvit_codegen *cg, const mvit_node *n, int k, int 
     }
 }
 
-/* Rows [6 r0, min(6 r1, m)) of a GEMM whose A is in0 and C is out, both dense. */
-static void emit_gemm_rows(mvit_codegen *cg, int64_t m, int k, int n, const char *w,
-                           const char *b, const char *res, mvit_act act)
+/* Rows [6 r0, min(6 r1, m)) of a GEMM whose A is in0 (rows through the node's remap) and C
+ * is out. */
+static void emit_gemm_rows(mvit_codegen *cg, const mvit_node *node, int64_t m, int k, int n,
+                           const char *w, const char *b, const char *res)
 {
     emit(&cg->body, "mvk_f32_gemm_rows__avx2(6 * r0, 6 * r1 < %lld ? 6 * r1 : %lld, %d, %d, in0, %d,",
          (long long)m, (long long)m, k, n, k);
-    emit(&cg->body, "    %s, %s, out, %d, %s, %d, %s);", w, b, n, res, n, act_name(act));
+    emit(&cg->body, "    %s, %s, out, %d, %s, %d, %s, %s, %d, %d, %d, %d);", w, b, n, res, n,
+         act_name(node->act), mvit_remap_name(node->remap), node->map_h, node->map_w, node->patch_h,
+         node->patch_w);
 }
 
 static int is_depthwise(const mvit_graph *g, const mvit_node *n)
@@ -103,7 +106,7 @@ static void emit_conv2d(mvit_codegen *cg, const mvit_node *n)
     const int64_t m = (int64_t)o->dims[0] * o->dims[1];
     cg_parallel(cg, (m + 5) / 6); /* blocks of 6 output pixels, the microkernel's rows */
     if (is_pointwise(n)) {
-        emit_gemm_rows(cg, m, k, n->out_channels, w, b, res, n->act);
+        emit_gemm_rows(cg, n, m, k, n->out_channels, w, b, res);
         return;
     }
     cg_use_kernel(cg, "f32-conv2d-im2col-avx2.c");
@@ -123,8 +126,7 @@ static void emit_linear(mvit_codegen *cg, const mvit_node *n)
     packed_gemm_params(cg, n, a->dims[2], n->out_channels, w, b, sizeof w);
     use_gemm(cg);
     cg_parallel(cg, (m + 5) / 6);
-    emit_gemm_rows(cg, m, a->dims[2], n->out_channels, w, b, n->residual >= 0 ? "res" : "0",
-                   n->act);
+    emit_gemm_rows(cg, n, m, a->dims[2], n->out_channels, w, b, n->residual >= 0 ? "res" : "0");
 }
 
 static void emit_attention(mvit_codegen *cg, const mvit_node *n)

@@ -9,6 +9,13 @@
 
 static const char *act_name(mvit_act a) { return a == MVIT_ACT_SILU ? "MVK_ACT_SILU" : "MVK_ACT_NONE"; }
 
+const char *mvit_remap_name(int remap)
+{
+    return remap == MVK_REMAP_UNFOLD ? "MVK_REMAP_UNFOLD"
+           : remap == MVK_REMAP_FOLD ? "MVK_REMAP_FOLD"
+                                     : "MVK_REMAP_NONE";
+}
+
 /* Registers weight and bias of a conv/linear; writes their C expressions. */
 static void weight_bias(mvit_codegen *cg, const mvit_node *n, char *w, char *b, size_t len)
 {
@@ -34,8 +41,10 @@ static void emit_conv2d(mvit_codegen *cg, const mvit_node *n)
              n->stride, n->pad, act_name(n->act));
     } else if (n->kernel == 1 && n->stride == 1 && n->pad == 0 && n->groups == 1) {
         cg_use_kernel(cg, "f32-gemm-scalar.c");
-        emit(&cg->body, "mvk_f32_gemm__scalar(in0, out, %s, %s, %s, %lld, %d, %d, %s);", w, b,
-             res, (long long)a->dims[0] * a->dims[1], a->dims[2], o->dims[2], act_name(n->act));
+        emit(&cg->body, "mvk_f32_gemm_remap__scalar(in0, out, %s, %s, %s, %lld, %d, %d, %s,", w, b,
+             res, (long long)o->dims[0] * o->dims[1], a->dims[2], o->dims[2], act_name(n->act));
+        emit(&cg->body, "    %s, %d, %d, %d, %d);", mvit_remap_name(n->remap), n->map_h, n->map_w,
+             n->patch_h, n->patch_w);
     } else {
         cg_use_kernel(cg, "f32-conv2d-scalar.c");
         emit(&cg->body,

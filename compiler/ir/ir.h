@@ -75,6 +75,9 @@ typedef struct mvit_node {
     int patch_h, patch_w;
     /* FOLD: height and width of the folded map (N alone does not determine them) */
     int32_t map_h, map_w;
+    /* CONV2D 1x1: A rows read through an unfold/fold (MVK_REMAP_* of mvk-prelude.h, 0 = none),
+     * after pass_fuse_patch_remap; patch_h/w and map_h/w give the geometry */
+    int remap;
 
     int64_t scratch_bytes;             /* arena scratch the kernel needs while it runs */
     int64_t scratch_offset;            /* set by plan_memory */

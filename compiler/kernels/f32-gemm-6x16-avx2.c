@@ -7,17 +7,15 @@
  * A block stays in L1 while every panel of B (<= ~0.5 MB in MobileViT) streams from L2. */
 #include "mvk-avx2.h"
 
-static inline MVK_UNUSED MVK_AVX2 void mvk_f32_gemm_ukernel_6x16__avx2(
-    int mr, int nr, int k, const float *MVK_RESTRICT a, int64_t lda,
-    const float *MVK_RESTRICT b, const float *MVK_RESTRICT bias, float *MVK_RESTRICT c,
-    int64_t ldc, const float *MVK_RESTRICT res, int64_t ldr, int act)
+/* A rows given as 6 pointers (rows >= mr repeat a valid row): plain, gathered (unfold/fold)
+ * and im2col rows all enter the same microkernel. */
+static inline MVK_UNUSED MVK_AVX2 void mvk_f32_gemm_ukernel_6x16_rows__avx2(
+    int mr, int nr, int k, const float *const *arow, const float *MVK_RESTRICT b,
+    const float *MVK_RESTRICT bias, float *MVK_RESTRICT c, int64_t ldc,
+    const float *MVK_RESTRICT res, int64_t ldr, int act)
 {
-    const float *a0 = a;
-    const float *a1 = mr > 1 ? a0 + lda : a0;
-    const float *a2 = mr > 2 ? a1 + lda : a1;
-    const float *a3 = mr > 3 ? a2 + lda : a2;
-    const float *a4 = mr > 4 ? a3 + lda : a3;
-    const float *a5 = mr > 5 ? a4 + lda : a4;
+    const float *a0 = arow[0], *a1 = arow[1], *a2 = arow[2];
+    const float *a3 = arow[3], *a4 = arow[4], *a5 = arow[5];
     __m256 c00 = bias ? _mm256_load_ps(bias) : _mm256_setzero_ps();
     __m256 c01 = bias ? _mm256_load_ps(bias + 8) : _mm256_setzero_ps();
     __m256 c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01;
@@ -60,21 +58,36 @@ static inline MVK_UNUSED MVK_AVX2 void mvk_f32_gemm_ukernel_6x16__avx2(
 #undef MVK_STORE_ROW
 }
 
-/* Rows [m0, m1) of C; the parallel drivers split M between threads. */
+static inline MVK_UNUSED MVK_AVX2 void mvk_f32_gemm_ukernel_6x16__avx2(
+    int mr, int nr, int k, const float *MVK_RESTRICT a, int64_t lda,
+    const float *MVK_RESTRICT b, const float *MVK_RESTRICT bias, float *MVK_RESTRICT c,
+    int64_t ldc, const float *MVK_RESTRICT res, int64_t ldr, int act)
+{
+    const float *rows[6];
+    for (int i = 0; i < 6; i++)
+        rows[i] = a + (i < mr ? i : mr - 1) * lda;
+    mvk_f32_gemm_ukernel_6x16_rows__avx2(mr, nr, k, rows, b, bias, c, ldc, res, ldr, act);
+}
+
+/* Rows [m0, m1) of C, A rows read through mvk_a_row (remap = MVK_REMAP_NONE for plain A);
+ * the parallel drivers split M between threads. */
 static MVK_UNUSED MVK_AVX2 void mvk_f32_gemm_rows__avx2(
     int64_t m0, int64_t m1, int k, int n, const float *MVK_RESTRICT a, int64_t lda,
     const float *MVK_RESTRICT w_packed, const float *MVK_RESTRICT bias, float *MVK_RESTRICT c,
-    int64_t ldc, const float *MVK_RESTRICT res, int64_t ldr, int act)
+    int64_t ldc, const float *MVK_RESTRICT res, int64_t ldr, int act, int remap, int h, int w,
+    int ph, int pw)
 {
     const int panels = (n + 15) / 16;
+    const float *rows[6];
     for (int64_t i = m0; i < m1; i += 6) {
         const int mr = m1 - i < 6 ? (int)(m1 - i) : 6;
+        for (int r = 0; r < 6; r++)
+            rows[r] = mvk_a_row(a, lda, i + (r < mr ? r : mr - 1), remap, h, w, ph, pw);
         for (int p = 0; p < panels; p++) {
             const int nr = n - 16 * p < 16 ? n - 16 * p : 16;
-            mvk_f32_gemm_ukernel_6x16__avx2(mr, nr, k, a + i * lda, lda,
-                                            w_packed + (int64_t)p * k * 16,
-                                            bias ? bias + 16 * p : 0, c + i * ldc + 16 * p, ldc,
-                                            res ? res + i * ldr + 16 * p : 0, ldr, act);
+            mvk_f32_gemm_ukernel_6x16_rows__avx2(mr, nr, k, rows, w_packed + (int64_t)p * k * 16,
+                                                 bias ? bias + 16 * p : 0, c + i * ldc + 16 * p,
+                                                 ldc, res ? res + i * ldr + 16 * p : 0, ldr, act);
         }
     }
 }
@@ -86,5 +99,6 @@ static MVK_UNUSED MVK_AVX2 void mvk_f32_gemm__avx2(int64_t m, int k, int n,
                                                  float *MVK_RESTRICT c,
                                                  const float *MVK_RESTRICT res, int act)
 {
-    mvk_f32_gemm_rows__avx2(0, m, k, n, a, k, w_packed, bias, c, n, res, n, act);
+    mvk_f32_gemm_rows__avx2(0, m, k, n, a, k, w_packed, bias, c, n, res, n, act, MVK_REMAP_NONE, 1,
+                            1, 1, 1);
 }

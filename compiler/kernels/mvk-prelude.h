@@ -31,6 +31,30 @@
 
 enum { MVK_ACT_NONE = 0, MVK_ACT_SILU = 1 };
 
+/* How a GEMM reads its A rows (the MobileViT unfold/fold folded into the neighbouring 1x1
+ * convs, which commute with any reordering of pixels):
+ * NONE:   row r is a + r * lda.
+ * UNFOLD: rows are tokens (p, n), r = p*N + n, read from an HWC map [h][w][lda]:
+ *         pixel y = (n / nw)*ph + p / pw, x = (n % nw)*pw + p % pw, nw = w/pw, N = (h/ph)*nw.
+ * FOLD:   rows are pixels r = y*w + x, read from tokens [P][N][lda]: the inverse map. */
+enum { MVK_REMAP_NONE = 0, MVK_REMAP_UNFOLD = 1, MVK_REMAP_FOLD = 2 };
+
+static inline MVK_UNUSED const float *mvk_a_row(const float *a, int64_t lda, int64_t r, int remap,
+                                                int h, int w, int ph, int pw)
+{
+    if (remap == MVK_REMAP_NONE)
+        return a + r * lda;
+    const int64_t nw = w / pw, ntok = (int64_t)(h / ph) * nw;
+    if (remap == MVK_REMAP_UNFOLD) {
+        const int64_t p = r / ntok, n = r % ntok;
+        const int64_t y = (n / nw) * ph + p / pw, x = (n % nw) * pw + p % pw;
+        return a + (y * w + x) * lda;
+    }
+    const int64_t y = r / w, x = r % w;
+    const int64_t p = (y % ph) * pw + x % pw, n = (y / ph) * nw + x / pw;
+    return a + (p * ntok + n) * lda;
+}
+
 typedef union {
     float f;
     uint32_t u;

@@ -1,0 +1,73 @@
+/* Removes the MobileViT unfold and fold copies: a pointwise conv commutes with any
+ * reordering of pixels, so conv_1x1 followed by unfold becomes a conv that reads its input
+ * rows in token order (remap UNFOLD), and fold followed by conv_proj becomes a conv that reads
+ * token rows in pixel order (remap FOLD). The kernels gather A rows; nothing is copied. */
+#include "kernels/mvk-prelude.h"
+#include "passes/passes.h"
+
+static int plain_pointwise(const mvit_node *n)
+{
+    return n->op == MVIT_OP_CONV2D && n->kernel == 1 && n->stride == 1 && n->pad == 0 &&
+           n->groups == 1 && n->remap == MVK_REMAP_NONE && n->residual < 0;
+}
+
+/* conv_1x1 -> unfold  =>  conv reading its HWC input in token order, writing tokens */
+static void fuse_unfold(mvit_graph *g, int u)
+{
+    const mvit_node *un = &g->nodes[u];
+    int p = mvit_sole_producer(g, un->inputs[0], u);
+    if (p < 0 || !plain_pointwise(&g->nodes[p]))
+        return;
+    mvit_node *conv = &g->nodes[p];
+    const mvit_value *map = &g->values[conv->inputs[0]];
+    conv->remap = MVK_REMAP_UNFOLD;
+    conv->patch_h = un->patch_h;
+    conv->patch_w = un->patch_w;
+    conv->map_h = map->dims[0];
+    conv->map_w = map->dims[1];
+    mvit_absorb_consumer(g, p, u);
+}
+
+/* The live node reading value v, if it is the only reader. */
+static int sole_consumer(const mvit_graph *g, int v)
+{
+    if (mvit_value_uses(g, v) != 1)
+        return -1;
+    for (int i = 0; i < g->num_nodes; i++) {
+        const mvit_node *n = &g->nodes[i];
+        if (!n->dead && n->num_inputs >= 1 && n->inputs[0] == v)
+            return i;
+    }
+    return -1;
+}
+
+/* fold -> conv_proj  =>  conv reading token rows in pixel order */
+static void fuse_fold(mvit_graph *g, int f)
+{
+    mvit_node *fold = &g->nodes[f];
+    int c = sole_consumer(g, fold->output);
+    if (c < 0 || !plain_pointwise(&g->nodes[c]))
+        return;
+    mvit_node *conv = &g->nodes[c];
+    conv->inputs[0] = fold->inputs[0];
+    conv->remap = MVK_REMAP_FOLD;
+    conv->patch_h = fold->patch_h;
+    conv->patch_w = fold->patch_w;
+    conv->map_h = fold->map_h;
+    conv->map_w = fold->map_w;
+    fold->dead = 1;
+}
+
+int pass_fuse_patch_remap(mvit_graph *g, mvit_diag *d)
+{
+    (void)d;
+    for (int i = 0; i < g->num_nodes; i++) {
+        if (g->nodes[i].dead)
+            continue;
+        if (g->nodes[i].op == MVIT_OP_UNFOLD)
+            fuse_unfold(g, i);
+        else if (g->nodes[i].op == MVIT_OP_FOLD)
+            fuse_fold(g, i);
+    }
+    return 0;
+}
