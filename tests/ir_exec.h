@@ -45,6 +45,13 @@ static void ir_exec(const mvit_graph *g, const float *input, float *out)
                                            n->map_h, n->map_w, n->patch_h, n->patch_w);
                 break;
             }
+            if (n->num_inputs == 2) {
+                mvk_f32_conv2d_cat__scalar(x, x1, y, n->weight, n->bias, res, a->dims[0],
+                                           a->dims[1], a->dims[2], g->values[n->inputs[1]].dims[2],
+                                           o->dims[0], o->dims[1], o->dims[2], n->kernel,
+                                           n->stride, n->pad, n->act);
+                break;
+            }
             mvk_f32_conv2d__scalar(x, y, n->weight, n->bias, res, a->dims[0], a->dims[1],
                                    a->dims[2], o->dims[0], o->dims[1], o->dims[2], n->kernel,
                                    n->stride, n->pad, n->groups, n->act);

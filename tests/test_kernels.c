@@ -112,6 +112,20 @@ START_TEST(conv2d_matches_naive)
 }
 END_TEST
 
+/* conv over [a | b] must equal the conv over the materialised concatenation, bit for bit */
+START_TEST(conv2d_cat_equals_conv_on_concat)
+{
+    const int h = 5, w = 4, ca = 3, cb = 6, cout = 5;
+    float *a = rand_vec(h * w * ca), *b = rand_vec(h * w * cb), *wt = rand_vec(9 * 9 * cout);
+    float *bias = rand_vec(cout), cat[5 * 4 * 9], want[5 * 4 * 5], got[5 * 4 * 5];
+    mvk_f32_concat__scalar(a, b, cat, h * w, ca, cb);
+    mvk_f32_conv2d__scalar(cat, want, wt, bias, NULL, h, w, ca + cb, h, w, cout, 3, 1, 1, 1, 1);
+    mvk_f32_conv2d_cat__scalar(a, b, got, wt, bias, NULL, h, w, ca, cb, h, w, cout, 3, 1, 1, 1);
+    ck_assert_msg(memcmp(got, want, sizeof got) == 0, "conv2d_cat differs from conv2d(concat)");
+    free(a), free(b), free(wt), free(bias);
+}
+END_TEST
+
 START_TEST(dwconv_matches_naive)
 {
     conv_case(1, 1, 1, 1, 3, 1, 1, 1, 0, 1);
@@ -319,6 +333,7 @@ int main(void)
     TCase *tc = tcase_create("scalar");
     tcase_add_test(tc, conv2d_matches_naive);
     tcase_add_test(tc, dwconv_matches_naive);
+    tcase_add_test(tc, conv2d_cat_equals_conv_on_concat);
     tcase_add_test(tc, gemm_matches_naive);
     tcase_add_test(tc, layernorm_matches_naive);
     tcase_add_test(tc, attention_matches_naive);

@@ -131,6 +131,23 @@ static void conv_case(int h, int w, int cin, int cout, int k, int stride, int ac
         free(bp);
 }
 
+/* the fused concat: input channels gathered from two maps */
+static void conv_cat_case(int h, int w, int ca, int cb, int cout)
+{
+    const int64_t m = (int64_t)h * w, kk = 9 * (int64_t)(ca + cb);
+    float *xa = rvec(m * ca), *xb = rvec(m * cb), *wt = rvec(kk * cout), *b = rvec(cout);
+    float *want = rvec(m * cout), *got = rvec(m * cout), *scratch = rvec(6 * kk);
+    float *wp = packed(wt, (int)kk, cout), *bp = padded(b, cout, 16);
+    mvk_f32_conv2d_cat__scalar(xa, xb, want, wt, b, 0, h, w, ca, cb, h, w, cout, 3, 1, 1,
+                               MVK_ACT_SILU);
+    mvk_f32_conv2d_im2col_rows__avx2(0, m, xa, xb, got, wp, bp, 0, h, w, ca, cb, w, cout, 3, 1, 1,
+                                     MVK_ACT_SILU, scratch);
+    char what[64];
+    snprintf(what, sizeof what, "conv2d cat %dx%d %d+%d->%d", h, w, ca, cb, cout);
+    expect_close(what, got, want, m * cout);
+    free(xa), free(xb), free(wt), free(b), free(want), free(got), free(scratch), free(wp), free(bp);
+}
+
 START_TEST(conv2d_im2col_matches_scalar)
 {
     conv_case(1, 1, 1, 1, 3, 1, 0, 0);
@@ -138,6 +155,8 @@ START_TEST(conv2d_im2col_matches_scalar)
     conv_case(8, 8, 17, 9, 3, 1, 1, 1);  /* odd channels, residual */
     conv_case(5, 6, 20, 33, 3, 1, 1, 0); /* fusion-like, N past two panels */
     conv_case(7, 7, 4, 5, 5, 2, 0, 1);
+    conv_cat_case(4, 4, 3, 5, 7);
+    conv_cat_case(8, 6, 48, 48, 48); /* XXS fusion conv shape */
 }
 END_TEST
 

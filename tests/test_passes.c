@@ -247,6 +247,44 @@ START_TEST(fuse_patch_remap_removes_unfold_and_fold)
 }
 END_TEST
 
+/* input 5x5x3 -> conv3x3 (a) and conv1x1 (b) -> concat [a | b] -> conv3x3 */
+static void build_concat_graph(mvit_graph *g)
+{
+    mvit_graph_init(g, NULL);
+    int x = mvit_graph_add_value(g, "input", MVIT_LAYOUT_HWC, 5, 5, 3);
+    g->values[x].kind = MVIT_VALUE_INPUT;
+    g->input = x;
+    int a = add_conv(g, x, 4, 3, 1, 1, 1);
+    int b = add_conv(g, x, 6, 1, 1, 1, 1);
+    int y = add_conv(g, add_op(g, MVIT_OP_CONCAT, a, b), 7, 3, 1, 1, 1);
+    g->output = y;
+    g->values[y].kind = MVIT_VALUE_OUTPUT;
+}
+
+START_TEST(fuse_concat_reads_both_halves)
+{
+    mvit_graph ref, g;
+    seed = 5, build_concat_graph(&ref);
+    seed = 5, build_concat_graph(&g);
+    mvit_diag d;
+    ck_assert_int_eq(pass_fuse_concat(&g, &d), 0);
+    ck_assert_int_eq(mvit_ir_verify(&g, &d), 0);
+    ck_assert_int_eq(live_count(&g, MVIT_OP_CONCAT), 0);
+    const mvit_node *conv = &g.nodes[g.values[g.output].producer];
+    ck_assert_int_eq(conv->num_inputs, 2);
+    ck_assert_int_eq(mvit_node_in_channels(&g, conv), 10);
+    ck_assert_int_eq(mvit_node_macs(&g, conv), 5 * 5 * 7 * 9 * 10);
+    float *in = rvec(5 * 5 * 3, -1.0f, 1.0f), a[5 * 5 * 7], b[5 * 5 * 7];
+    ir_exec(&ref, in, a);
+    ir_exec(&g, in, b);
+    for (int i = 0; i < 5 * 5 * 7; i++)
+        ck_assert_msg(a[i] == b[i], "output %d: before %.9g after %.9g", i, a[i], b[i]);
+    free(in);
+    mvit_graph_free(&ref);
+    mvit_graph_free(&g);
+}
+END_TEST
+
 START_TEST(verify_rejects_use_of_removed_value)
 {
     mvit_graph g;
@@ -270,6 +308,7 @@ int main(void)
     tcase_add_test(tc, plan_memory_no_overlap_of_live_values);
     tcase_add_test(tc, verify_rejects_use_of_removed_value);
     tcase_add_test(tc, fuse_patch_remap_removes_unfold_and_fold);
+    tcase_add_test(tc, fuse_concat_reads_both_halves);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -98,7 +98,8 @@ static void emit_conv2d(mvit_codegen *cg, const mvit_node *n)
         mvit_target_generic.emit_node[MVIT_OP_CONV2D](cg, n);
         return;
     }
-    const int k = n->kernel * n->kernel * a->dims[2];
+    const int cin_b = n->num_inputs == 2 ? cg->g->values[n->inputs[1]].dims[2] : 0;
+    const int k = n->kernel * n->kernel * (a->dims[2] + cin_b);
     char w[96], b[96];
     packed_gemm_params(cg, n, k, n->out_channels, w, b, sizeof w);
     use_gemm(cg);
@@ -111,11 +112,11 @@ static void emit_conv2d(mvit_codegen *cg, const mvit_node *n)
     }
     cg_use_kernel(cg, "f32-conv2d-im2col-avx2.c");
     emit(&cg->body,
-         "mvk_f32_conv2d_im2col_rows__avx2(6 * r0, 6 * r1 < %lld ? 6 * r1 : %lld, in0, out, %s, %s,",
-         (long long)m, (long long)m, w, b);
-    emit(&cg->body, "    %s, %d, %d, %d, %d, %d, %d, %d, %d, %s, scratch);", res, a->dims[0],
-         a->dims[1], a->dims[2], o->dims[1], o->dims[2], n->kernel, n->stride, n->pad,
-         act_name(n->act));
+         "mvk_f32_conv2d_im2col_rows__avx2(6 * r0, 6 * r1 < %lld ? 6 * r1 : %lld, in0, %s, out, %s,",
+         (long long)m, (long long)m, cin_b ? "in1" : "0", w);
+    emit(&cg->body, "    %s, %s, %d, %d, %d, %d, %d, %d, %d, %d, %d, %s, scratch);", b, res,
+         a->dims[0], a->dims[1], a->dims[2], cin_b, o->dims[1], o->dims[2], n->kernel, n->stride,
+         n->pad, act_name(n->act));
 }
 
 static void emit_linear(mvit_codegen *cg, const mvit_node *n)
@@ -148,7 +149,7 @@ static int64_t conv_scratch(const mvit_graph *g, const mvit_node *n)
 {
     if (n->groups != 1 || is_pointwise(n))
         return 0;
-    return g->max_tasks * 6 * (int64_t)n->kernel * n->kernel * g->values[n->inputs[0]].dims[2] *
+    return g->max_tasks * 6 * (int64_t)n->kernel * n->kernel * mvit_node_in_channels(g, n) *
            (int64_t)sizeof(float);
 }
 

@@ -45,6 +45,12 @@ static void emit_conv2d(mvit_codegen *cg, const mvit_node *n)
              res, (long long)o->dims[0] * o->dims[1], a->dims[2], o->dims[2], act_name(n->act));
         emit(&cg->body, "    %s, %d, %d, %d, %d);", mvit_remap_name(n->remap), n->map_h, n->map_w,
              n->patch_h, n->patch_w);
+    } else if (n->num_inputs == 2) {
+        cg_use_kernel(cg, "f32-conv2d-scalar.c");
+        emit(&cg->body, "mvk_f32_conv2d_cat__scalar(in0, in1, out, %s, %s, %s, %d, %d, %d, %d,", w,
+             b, res, a->dims[0], a->dims[1], a->dims[2], cg->g->values[n->inputs[1]].dims[2]);
+        emit(&cg->body, "    %d, %d, %d, %d, %d, %d, %s);", o->dims[0], o->dims[1], o->dims[2],
+             n->kernel, n->stride, n->pad, act_name(n->act));
     } else {
         cg_use_kernel(cg, "f32-conv2d-scalar.c");
         emit(&cg->body,

@@ -268,13 +268,21 @@ int mvit_graph_add_node(mvit_graph *g, mvit_op op, const char *name, mvit_src_lo
     return g->num_nodes++;
 }
 
+int mvit_node_in_channels(const mvit_graph *g, const mvit_node *n)
+{
+    int c = 0;
+    for (int k = 0; k < n->num_inputs; k++)
+        c += g->values[n->inputs[k]].dims[2];
+    return c;
+}
+
 int64_t mvit_node_macs(const mvit_graph *g, const mvit_node *n)
 {
     const mvit_value *o = &g->values[n->output];
     const mvit_value *a = &g->values[n->inputs[0]];
     switch (n->op) {
     case MVIT_OP_CONV2D:
-        return mvit_value_numel(o) * n->kernel * n->kernel * (a->dims[2] / n->groups);
+        return mvit_value_numel(o) * n->kernel * n->kernel * (mvit_node_in_channels(g, n) / n->groups);
     case MVIT_OP_LINEAR:
         return mvit_value_numel(o) * a->dims[2];
     case MVIT_OP_ATTENTION: /* QK^T and AV: 2 * P * N * N * D */

@@ -51,7 +51,8 @@ typedef struct mvit_node {
     int output;             /* value id */
     int dead;               /* removed by a pass; skipped by everyone after */
 
-    /* CONV2D */
+    /* CONV2D; after pass_fuse_concat a conv may have 2 inputs: its input is then their channel
+     * concatenation [inputs[0] | inputs[1]] */
     int kernel, stride, pad, groups;   /* square kernel, symmetric zero padding */
     /* CONV2D, LINEAR */
     int out_channels;
@@ -113,6 +114,8 @@ int64_t mvit_value_bytes(const mvit_value *v);
 int64_t mvit_value_numel(const mvit_value *v);
 /* Number of live nodes reading value id (inputs and residual). */
 int mvit_value_uses(const mvit_graph *g, int value);
+/* Input channels of a conv/linear: all its inputs' channels (a fused concat has two). */
+int mvit_node_in_channels(const mvit_graph *g, const mvit_node *n);
 /* Multiply-accumulates of a node (for reports and the cost model). */
 int64_t mvit_node_macs(const mvit_graph *g, const mvit_node *n);
 
