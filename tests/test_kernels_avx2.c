@@ -102,6 +102,30 @@ static void remap_case(int remap, int h, int w, int ph, int pw, int k, int n)
     free(a), free(wt), free(b), free(want), free(got), free(wp), free(bp);
 }
 
+/* cache-blocked GEMM: partial sums across K blocks, bias first, residual + SiLU last */
+static void blocked_case(int m, int k, int n, int mc, int kc)
+{
+    float *a = rvec((int64_t)m * k), *wt = rvec((int64_t)k * n), *b = rvec(n);
+    float *res = rvec((int64_t)m * n), *want = rvec((int64_t)m * n), *got = rvec((int64_t)m * n);
+    float *wp = packed(wt, k, n), *bp = padded(b, n, 16);
+    mvk_f32_gemm__scalar(a, want, wt, b, res, m, k, n, MVK_ACT_SILU);
+    mvk_f32_gemm_blocked_rows__avx2(0, m, k, n, a, k, wp, bp, got, n, res, n, MVK_ACT_SILU,
+                                    MVK_REMAP_NONE, 1, 1, 1, 1, mc, kc);
+    char what[64];
+    snprintf(what, sizeof what, "gemm blocked M%d K%d N%d mc%d kc%d", m, k, n, mc, kc);
+    expect_close(what, got, want, (int64_t)m * n);
+    free(a), free(wt), free(b), free(res), free(want), free(got), free(wp), free(bp);
+}
+
+START_TEST(gemm_blocked_matches_scalar)
+{
+    blocked_case(13, 100, 33, 6, 32);
+    blocked_case(7, 17, 16, 12, 5);
+    blocked_case(30, 64, 20, 18, 64);
+    blocked_case(1, 9, 1, 6, 4);
+}
+END_TEST
+
 START_TEST(gemm_remap_matches_scalar)
 {
     remap_case(MVK_REMAP_UNFOLD, 4, 6, 2, 2, 5, 17);
@@ -141,7 +165,13 @@ static void conv_cat_case(int h, int w, int ca, int cb, int cout)
     mvk_f32_conv2d_cat__scalar(xa, xb, want, wt, b, 0, h, w, ca, cb, h, w, cout, 3, 1, 1,
                                MVK_ACT_SILU);
     mvk_f32_conv2d_im2col_rows__avx2(0, m, xa, xb, got, wp, bp, 0, h, w, ca, cb, w, cout, 3, 1, 1,
-                                     MVK_ACT_SILU, scratch);
+                                     MVK_ACT_SILU, scratch, 6, (int)kk);
+    expect_close("conv2d cat unblocked", got, want, m * cout);
+    /* cache-blocked schedule: K in blocks of 40 (not a multiple of C), rows in blocks of 12 */
+    float *sb = rvec(12 * 40);
+    mvk_f32_conv2d_im2col_rows__avx2(0, m, xa, xb, got, wp, bp, 0, h, w, ca, cb, w, cout, 3, 1, 1,
+                                     MVK_ACT_SILU, sb, 12, 40);
+    free(sb);
     char what[64];
     snprintf(what, sizeof what, "conv2d cat %dx%d %d+%d->%d", h, w, ca, cb, cout);
     expect_close(what, got, want, m * cout);
@@ -257,6 +287,7 @@ int main(void)
     tcase_add_test(tc, gemm_6x16_matches_scalar);
     tcase_add_test(tc, conv2d_im2col_matches_scalar);
     tcase_add_test(tc, gemm_remap_matches_scalar);
+    tcase_add_test(tc, gemm_blocked_matches_scalar);
     tcase_add_test(tc, dwconv_matches_scalar);
     tcase_add_test(tc, attention_matches_scalar);
     tcase_add_test(tc, exp_and_silu_match_scalar);

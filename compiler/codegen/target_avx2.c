@@ -8,6 +8,47 @@
 #include "codegen/pack.h"
 #include "kernels/mvk-prelude.h"
 
+/* Cache sizes of the tiling cost model (one core of the benchmark machine, a Zen core; most
+ * AVX2 cores have 32 KiB L1d and 256 KiB - 1 MiB L2). */
+#define AVX2_L1_BYTES (32 * 1024)
+#define AVX2_L2_BYTES (512 * 1024)
+
+/* GEMM schedule: mc rows x kc of K per block. Unblocked (mc 6, kc K) while all of B fits in
+ * half of L2: a 6-row A block then sits in L1 and B streams from L2. Otherwise B is cut into
+ * [kc][16] slices that fill half of L1 and A into mc x kc blocks that fill half of L2. */
+typedef struct gemm_tiles {
+    int mc, kc, blocked;
+    int64_t b_bytes;
+} gemm_tiles;
+
+static gemm_tiles choose_tiles(int64_t m, int k, int n)
+{
+    gemm_tiles t = {6, k, 0, (int64_t)k * ((n + 15) / 16 * 16) * 4};
+    if (t.b_bytes <= AVX2_L2_BYTES / 2)
+        return t;
+    t.blocked = 1;
+    t.kc = AVX2_L1_BYTES / 2 / (16 * 4);
+    if (t.kc > k)
+        t.kc = k;
+    int64_t mc = AVX2_L2_BYTES / 2 / ((int64_t)t.kc * 4) / 6 * 6;
+    int64_t m6 = (m + 5) / 6 * 6;
+    t.mc = (int)(mc < 6 ? 6 : mc > m6 ? m6 : mc);
+    return t;
+}
+
+static void emit_tiles_comment(mvit_codegen *cg, gemm_tiles t, int64_t m, int k, int n)
+{
+    if (!t.blocked)
+        emit(&cg->body, "/* tiling: 6x16 microkernel, M %lld x K %d x N %d; B %lld KiB <= L2/2: "
+                        "6-row A block in L1, B from L2 */",
+             (long long)m, k, n, (long long)(t.b_bytes / 1024));
+    else
+        emit(&cg->body, "/* tiling: 6x16 microkernel, M %lld x K %d x N %d; B %lld KiB > L2/2: "
+                        "kc %d (B slice %d KiB in L1), mc %d (A block %lld KiB in L2) */",
+             (long long)m, k, n, (long long)(t.b_bytes / 1024), t.kc, t.kc * 64 / 1024, t.mc,
+             (long long)t.mc * t.kc * 4 / 1024);
+}
+
 static const char *act_name(mvit_act a) { return a == MVIT_ACT_SILU ? "MVK_ACT_SILU" : "MVK_ACT_NONE"; }
 
 static void use_gemm(mvit_codegen *cg)
@@ -41,11 +82,16 @@ static void packed_gemm_params(mvit_codegen *cg, const mvit_node *n, int k, int 
 static void emit_gemm_rows(mvit_codegen *cg, const mvit_node *node, int64_t m, int k, int n,
                            const char *w, const char *b, const char *res)
 {
-    emit(&cg->body, "mvk_f32_gemm_rows__avx2(6 * r0, 6 * r1 < %lld ? 6 * r1 : %lld, %d, %d, in0, %d,",
-         (long long)m, (long long)m, k, n, k);
-    emit(&cg->body, "    %s, %s, out, %d, %s, %d, %s, %s, %d, %d, %d, %d);", w, b, n, res, n,
+    gemm_tiles t = choose_tiles(m, k, n);
+    emit_tiles_comment(cg, t, m, k, n);
+    emit(&cg->body, "mvk_f32_gemm_%srows__avx2(6 * r0, 6 * r1 < %lld ? 6 * r1 : %lld, %d, %d, in0, %d,",
+         t.blocked ? "blocked_" : "", (long long)m, (long long)m, k, n, k);
+    char tiles[32] = "";
+    if (t.blocked)
+        snprintf(tiles, sizeof tiles, ", %d, %d", t.mc, t.kc);
+    emit(&cg->body, "    %s, %s, out, %d, %s, %d, %s, %s, %d, %d, %d, %d%s);", w, b, n, res, n,
          act_name(node->act), mvit_remap_name(node->remap), node->map_h, node->map_w, node->patch_h,
-         node->patch_w);
+         node->patch_w, tiles);
 }
 
 static int is_depthwise(const mvit_graph *g, const mvit_node *n)
@@ -111,12 +157,14 @@ static void emit_conv2d(mvit_codegen *cg, const mvit_node *n)
         return;
     }
     cg_use_kernel(cg, "f32-conv2d-im2col-avx2.c");
+    gemm_tiles t = choose_tiles(m, k, n->out_channels);
+    emit_tiles_comment(cg, t, m, k, n->out_channels);
     emit(&cg->body,
          "mvk_f32_conv2d_im2col_rows__avx2(6 * r0, 6 * r1 < %lld ? 6 * r1 : %lld, in0, %s, out, %s,",
          (long long)m, (long long)m, cin_b ? "in1" : "0", w);
-    emit(&cg->body, "    %s, %s, %d, %d, %d, %d, %d, %d, %d, %d, %d, %s, scratch);", b, res,
+    emit(&cg->body, "    %s, %s, %d, %d, %d, %d, %d, %d, %d, %d, %d, %s, scratch, %d, %d);", b, res,
          a->dims[0], a->dims[1], a->dims[2], cin_b, o->dims[1], o->dims[2], n->kernel, n->stride,
-         n->pad, act_name(n->act));
+         n->pad, act_name(n->act), t.mc, t.kc);
 }
 
 static void emit_linear(mvit_codegen *cg, const mvit_node *n)
@@ -149,8 +197,10 @@ static int64_t conv_scratch(const mvit_graph *g, const mvit_node *n)
 {
     if (n->groups != 1 || is_pointwise(n))
         return 0;
-    return g->max_tasks * 6 * (int64_t)n->kernel * n->kernel * mvit_node_in_channels(g, n) *
-           (int64_t)sizeof(float);
+    const mvit_value *o = &g->values[n->output];
+    const int k = n->kernel * n->kernel * mvit_node_in_channels(g, n);
+    gemm_tiles t = choose_tiles((int64_t)o->dims[0] * o->dims[1], k, n->out_channels);
+    return g->max_tasks * (int64_t)t.mc * t.kc * (int64_t)sizeof(float);
 }
 
 static int64_t attention_scratch(const mvit_graph *g, const mvit_node *n)

@@ -1,59 +1,76 @@
-/* Dense 2-D convolution (groups = 1) as implicit GEMM, AVX2: for each block of 6 output
- * pixels, gather their k*k*C_in receptive fields into scratch (zeros where the window
- * crosses the border) and run the 6x16 GEMM microkernel on it against the HWIO weights packed
- * like any GEMM B (K = k*k*C_in rows). Scratch: 6 * K floats. With in_b, the input is the
- * channel concatenation [in (cin) | in_b (cin_b)] gathered from both maps (fused concat). */
+/* Dense 2-D convolution (groups = 1) as implicit GEMM, AVX2: output pixels are the GEMM rows,
+ * K = k*k*C_in runs over (ky, kx, c) like the HWIO weights, which are packed like any GEMM B.
+ * Blocked as the cache-blocked GEMM: for each block of mc pixels and kc values of K, the
+ * receptive fields are gathered into scratch [mc][kc] (zeros where the window leaves the map)
+ * and every 16-column panel slice of B is applied to it from L1. mc and kc come from the
+ * compiler's cost model; scratch is mc * kc floats. With in_b the input is the channel
+ * concatenation [in (cin) | in_b (cin_b)] gathered from both maps (fused concat). */
 #include "mvk-avx2.h"
 
-static MVK_UNUSED MVK_AVX2 MVK_NOLIBCALL void mvk_f32_conv2d_im2col_rows__avx2(
+/* Gathers K values [kb, kb + kn) of output pixel (oy, ox)'s receptive field into dst. */
+static inline MVK_UNUSED MVK_NOLIBCALL void mvk_im2col_span(
+    float *MVK_RESTRICT dst, const float *MVK_RESTRICT in, const float *MVK_RESTRICT in_b, int h,
+    int w, int cin, int cin_b, int k, int stride, int pad, int oy, int ox, int kb, int kn)
+{
+    const int ci = cin + cin_b;
+    for (int kk = kb; kk < kb + kn;) {
+        const int tap = kk / ci, c0 = kk % ci;
+        const int c1 = ci - c0 < kb + kn - kk ? ci : c0 + (kb + kn - kk);
+        const int iy = oy * stride - pad + tap / k, ix = ox * stride - pad + tap % k;
+        if (iy < 0 || iy >= h || ix < 0 || ix >= w) {
+            for (int c = c0; c < c1; c++)
+                *dst++ = 0.0f;
+        } else {
+            const int64_t pix = (int64_t)iy * w + ix;
+            for (int c = c0; c < c1; c++)
+                *dst++ = c < cin ? in[pix * cin + c] : in_b[pix * cin_b + c - cin];
+        }
+        kk += c1 - c0;
+    }
+}
+
+static MVK_UNUSED MVK_AVX2 void mvk_f32_conv2d_im2col_rows__avx2(
     int64_t m0, int64_t m1, const float *MVK_RESTRICT in, const float *MVK_RESTRICT in_b,
     float *MVK_RESTRICT out, const float *MVK_RESTRICT w_packed, const float *MVK_RESTRICT bias,
     const float *MVK_RESTRICT residual, int h, int w, int cin, int cin_b, int ow, int cout,
-    int k, int stride, int pad, int act, float *MVK_RESTRICT scratch)
+    int k, int stride, int pad, int act, float *MVK_RESTRICT scratch, int mc, int kc)
 {
-    const int ci = cin + cin_b, kk = k * k * ci;
+    const int kk = k * k * (cin + cin_b);
     const int panels = (cout + 15) / 16;
-    for (int64_t b = m0; b < m1; b += 6) {
-        const int mr = m1 - b < 6 ? (int)(m1 - b) : 6;
-        for (int r = 0; r < mr; r++) {
-            const int oy = (int)((b + r) / ow), ox = (int)((b + r) % ow);
-            float *dst = scratch + (int64_t)r * kk;
-            for (int ky = 0; ky < k; ky++) {
-                const int iy = oy * stride - pad + ky;
-                for (int kx = 0; kx < k; kx++, dst += ci) {
-                    const int ix = ox * stride - pad + kx;
-                    if (iy < 0 || iy >= h || ix < 0 || ix >= w) {
-                        for (int c = 0; c < ci; c++)
-                            dst[c] = 0.0f;
-                    } else {
-                        const int64_t pix = (int64_t)iy * w + ix;
-                        const float *src = in + pix * cin;
-                        for (int c = 0; c < cin; c++)
-                            dst[c] = src[c];
-                        if (cin_b) {
-                            const float *src_b = in_b + pix * cin_b;
-                            for (int c = 0; c < cin_b; c++)
-                                dst[cin + c] = src_b[c];
-                        }
-                    }
+    const float *rows[6];
+    for (int64_t mb = m0; mb < m1; mb += mc) {
+        const int64_t me = m1 - mb < mc ? m1 : mb + mc;
+        for (int kb = 0; kb < kk; kb += kc) {
+            const int kn = kk - kb < kc ? kk - kb : kc;
+            const int first = kb == 0, last = kb + kn == kk;
+            for (int64_t m = mb; m < me; m++)
+                mvk_im2col_span(scratch + (m - mb) * kn, in, in_b, h, w, cin, cin_b, k, stride,
+                                pad, (int)(m / ow), (int)(m % ow), kb, kn);
+            for (int p = 0; p < panels; p++) {
+                const int nr = cout - 16 * p < 16 ? cout - 16 * p : 16;
+                const float *bp = w_packed + ((int64_t)p * kk + kb) * 16;
+                for (int64_t i = mb; i < me; i += 6) {
+                    const int mr = me - i < 6 ? (int)(me - i) : 6;
+                    for (int r = 0; r < 6; r++)
+                        rows[r] = scratch + (i - mb + (r < mr ? r : mr - 1)) * kn;
+                    mvk_f32_gemm_ukernel_6x16_rows__avx2(
+                        mr, nr, kn, rows, bp, first && bias ? bias + 16 * p : 0,
+                        out + i * cout + 16 * p, cout,
+                        last && residual ? residual + i * cout + 16 * p : 0, cout,
+                        last ? act : MVK_ACT_NONE, !first);
                 }
             }
-        }
-        for (int p = 0; p < panels; p++) {
-            const int nr = cout - 16 * p < 16 ? cout - 16 * p : 16;
-            mvk_f32_gemm_ukernel_6x16__avx2(mr, nr, kk, scratch, kk, w_packed + (int64_t)p * kk * 16,
-                                            bias ? bias + 16 * p : 0, out + b * cout + 16 * p,
-                                            cout, residual ? residual + b * cout + 16 * p : 0,
-                                            cout, act);
         }
     }
 }
 
+/* Whole-layer form with an unblocked schedule (6 rows, all of K): scratch 6 * K floats. */
 static MVK_UNUSED MVK_AVX2 void mvk_f32_conv2d_im2col__avx2(
     const float *MVK_RESTRICT in, float *MVK_RESTRICT out, const float *MVK_RESTRICT w_packed,
     const float *MVK_RESTRICT bias, const float *MVK_RESTRICT residual, int h, int w, int cin,
     int oh, int ow, int cout, int k, int stride, int pad, int act, float *MVK_RESTRICT scratch)
 {
     mvk_f32_conv2d_im2col_rows__avx2(0, (int64_t)oh * ow, in, 0, out, w_packed, bias, residual, h,
-                                     w, cin, 0, ow, cout, k, stride, pad, act, scratch);
+                                     w, cin, 0, ow, cout, k, stride, pad, act, scratch, 6,
+                                     k * k * cin);
 }

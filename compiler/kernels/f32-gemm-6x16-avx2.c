@@ -7,12 +7,23 @@
  * A block stays in L1 while every panel of B (<= ~0.5 MB in MobileViT) streams from L2. */
 #include "mvk-avx2.h"
 
+/* Loads row i of C (nr columns) to continue a sum over an earlier block of K. */
+static inline MVK_UNUSED MVK_AVX2 void mvk_avx2_load_row16(const float *c, int nr, __m256 *v0,
+                                                           __m256 *v1)
+{
+    const int n0 = nr < 8 ? nr : 8, n1 = nr - n0;
+    *v0 = n0 == 8 ? _mm256_loadu_ps(c) : _mm256_maskload_ps(c, mvk_avx2_mask(n0));
+    *v1 = n1 == 8 ? _mm256_loadu_ps(c + 8)
+                  : (n1 > 0 ? _mm256_maskload_ps(c + 8, mvk_avx2_mask(n1)) : _mm256_setzero_ps());
+}
+
 /* A rows given as 6 pointers (rows >= mr repeat a valid row): plain, gathered (unfold/fold)
- * and im2col rows all enter the same microkernel. */
+ * and im2col rows all enter the same microkernel. accumulate: start from C (a later block of
+ * K) instead of the bias. */
 static inline MVK_UNUSED MVK_AVX2 void mvk_f32_gemm_ukernel_6x16_rows__avx2(
     int mr, int nr, int k, const float *const *arow, const float *MVK_RESTRICT b,
     const float *MVK_RESTRICT bias, float *MVK_RESTRICT c, int64_t ldc,
-    const float *MVK_RESTRICT res, int64_t ldr, int act)
+    const float *MVK_RESTRICT res, int64_t ldr, int act, int accumulate)
 {
     const float *a0 = arow[0], *a1 = arow[1], *a2 = arow[2];
     const float *a3 = arow[3], *a4 = arow[4], *a5 = arow[5];
@@ -20,6 +31,19 @@ static inline MVK_UNUSED MVK_AVX2 void mvk_f32_gemm_ukernel_6x16_rows__avx2(
     __m256 c01 = bias ? _mm256_load_ps(bias + 8) : _mm256_setzero_ps();
     __m256 c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01;
     __m256 c40 = c00, c41 = c01, c50 = c00, c51 = c01;
+    if (accumulate) {
+        mvk_avx2_load_row16(c, nr, &c00, &c01);
+        if (mr > 1)
+            mvk_avx2_load_row16(c + ldc, nr, &c10, &c11);
+        if (mr > 2)
+            mvk_avx2_load_row16(c + 2 * ldc, nr, &c20, &c21);
+        if (mr > 3)
+            mvk_avx2_load_row16(c + 3 * ldc, nr, &c30, &c31);
+        if (mr > 4)
+            mvk_avx2_load_row16(c + 4 * ldc, nr, &c40, &c41);
+        if (mr > 5)
+            mvk_avx2_load_row16(c + 5 * ldc, nr, &c50, &c51);
+    }
     for (int p = 0; p < k; p++) {
         const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
         b += 16;
@@ -66,7 +90,7 @@ static inline MVK_UNUSED MVK_AVX2 void mvk_f32_gemm_ukernel_6x16__avx2(
     const float *rows[6];
     for (int i = 0; i < 6; i++)
         rows[i] = a + (i < mr ? i : mr - 1) * lda;
-    mvk_f32_gemm_ukernel_6x16_rows__avx2(mr, nr, k, rows, b, bias, c, ldc, res, ldr, act);
+    mvk_f32_gemm_ukernel_6x16_rows__avx2(mr, nr, k, rows, b, bias, c, ldc, res, ldr, act, 0);
 }
 
 /* Rows [m0, m1) of C, A rows read through mvk_a_row (remap = MVK_REMAP_NONE for plain A);
@@ -87,7 +111,44 @@ static MVK_UNUSED MVK_AVX2 void mvk_f32_gemm_rows__avx2(
             const int nr = n - 16 * p < 16 ? n - 16 * p : 16;
             mvk_f32_gemm_ukernel_6x16_rows__avx2(mr, nr, k, rows, w_packed + (int64_t)p * k * 16,
                                                  bias ? bias + 16 * p : 0, c + i * ldc + 16 * p,
-                                                 ldc, res ? res + i * ldr + 16 * p : 0, ldr, act);
+                                                 ldc, res ? res + i * ldr + 16 * p : 0, ldr, act,
+                                                 0);
+        }
+    }
+}
+
+/* Cache-blocked variant for a B too large for L2 (chosen by the compiler's cost model): K in
+ * blocks of kc and rows in blocks of mc (a multiple of 6). Within an (m, k) block the loop
+ * runs panel by panel, so a [kc][16] slice of B stays in L1 while the mc x kc block of A
+ * stays in L2. Partial sums live in C between k blocks: the bias enters with the first block,
+ * the residual and activation with the last. */
+static MVK_UNUSED MVK_AVX2 void mvk_f32_gemm_blocked_rows__avx2(
+    int64_t m0, int64_t m1, int k, int n, const float *MVK_RESTRICT a, int64_t lda,
+    const float *MVK_RESTRICT w_packed, const float *MVK_RESTRICT bias, float *MVK_RESTRICT c,
+    int64_t ldc, const float *MVK_RESTRICT res, int64_t ldr, int act, int remap, int h, int w,
+    int ph, int pw, int mc, int kc)
+{
+    const int panels = (n + 15) / 16;
+    const float *rows[6];
+    for (int64_t mb = m0; mb < m1; mb += mc) {
+        const int64_t me = m1 - mb < mc ? m1 : mb + mc;
+        for (int kb = 0; kb < k; kb += kc) {
+            const int kn = k - kb < kc ? k - kb : kc;
+            const int first = kb == 0, last = kb + kn == k;
+            for (int p = 0; p < panels; p++) {
+                const int nr = n - 16 * p < 16 ? n - 16 * p : 16;
+                const float *bp = w_packed + ((int64_t)p * k + kb) * 16;
+                for (int64_t i = mb; i < me; i += 6) {
+                    const int mr = me - i < 6 ? (int)(me - i) : 6;
+                    for (int r = 0; r < 6; r++)
+                        rows[r] = mvk_a_row(a, lda, i + (r < mr ? r : mr - 1), remap, h, w, ph, pw) +
+                                  kb;
+                    mvk_f32_gemm_ukernel_6x16_rows__avx2(
+                        mr, nr, kn, rows, bp, first && bias ? bias + 16 * p : 0,
+                        c + i * ldc + 16 * p, ldc, last && res ? res + i * ldr + 16 * p : 0, ldr,
+                        last ? act : MVK_ACT_NONE, !first);
+                }
+            }
         }
     }
 }
