@@ -39,6 +39,15 @@ static void ir_exec(const mvit_graph *g, const float *input, float *out)
         int64_t pix = (int64_t)a->dims[0] * a->dims[1];
         switch (n->op) {
         case MVIT_OP_CONV2D:
+            if (n->norm_rows) {
+                float *row = malloc((size_t)a->dims[2] * sizeof *row);
+                mvk_f32_gemm_norm__scalar(x, y, n->weight, n->bias, res, mvit_value_numel(o) /
+                                          o->dims[2], a->dims[2], o->dims[2], n->act, n->remap,
+                                          n->map_h, n->map_w, n->patch_h, n->patch_w,
+                                          (float)n->eps, row);
+                free(row);
+                break;
+            }
             if (n->remap != MVK_REMAP_NONE) {
                 mvk_f32_gemm_remap__scalar(x, y, n->weight, n->bias, res, mvit_value_numel(o) /
                                            o->dims[2], a->dims[2], o->dims[2], n->act, n->remap,
@@ -57,6 +66,14 @@ static void ir_exec(const mvit_graph *g, const float *input, float *out)
                                    n->stride, n->pad, n->groups, n->act);
             break;
         case MVIT_OP_LINEAR:
+            if (n->norm_rows) {
+                float *row = malloc((size_t)a->dims[2] * sizeof *row);
+                mvk_f32_gemm_norm__scalar(x, y, n->weight, n->bias, res, pix, a->dims[2],
+                                          o->dims[2], n->act, MVK_REMAP_NONE, 1, 1, 1, 1,
+                                          (float)n->eps, row);
+                free(row);
+                break;
+            }
             mvk_f32_gemm__scalar(x, y, n->weight, n->bias, res, pix, a->dims[2], o->dims[2],
                                  n->act);
             break;

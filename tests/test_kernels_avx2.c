@@ -94,7 +94,7 @@ static void remap_case(int remap, int h, int w, int ph, int pw, int k, int n)
     float *want = rvec(m * n), *got = rvec(m * n), *wp = packed(wt, k, n), *bp = padded(b, n, 16);
     mvk_f32_gemm_remap__scalar(a, want, wt, b, 0, m, k, n, MVK_ACT_SILU, remap, h, w, ph, pw);
     mvk_f32_gemm_rows__avx2(0, m, k, n, a, k, wp, bp, got, n, 0, n, MVK_ACT_SILU, remap, h, w, ph,
-                            pw);
+                            pw, 0.0f, 0);
     char what[96];
     snprintf(what, sizeof what, "gemm remap %d %dx%d patch %dx%d K%d N%d", remap, h, w, ph, pw, k,
              n);
@@ -110,7 +110,18 @@ static void blocked_case(int m, int k, int n, int mc, int kc)
     float *wp = packed(wt, k, n), *bp = padded(b, n, 16);
     mvk_f32_gemm__scalar(a, want, wt, b, res, m, k, n, MVK_ACT_SILU);
     mvk_f32_gemm_blocked_rows__avx2(0, m, k, n, a, k, wp, bp, got, n, res, n, MVK_ACT_SILU,
-                                    MVK_REMAP_NONE, 1, 1, 1, 1, mc, kc);
+                                    MVK_REMAP_NONE, 1, 1, 1, 1, mc, kc, 0.0f, 0);
+    expect_close("gemm blocked", got, want, (int64_t)m * n);
+    /* fused LayerNorm, blocked and unblocked, against the scalar norm kernel */
+    float *ns = rvec((int64_t)(mc > 6 ? mc : 6) * k), *s1 = rvec(k);
+    mvk_f32_gemm_norm__scalar(a, want, wt, b, res, m, k, n, MVK_ACT_SILU, MVK_REMAP_NONE, 1, 1, 1,
+                              1, 1e-5f, s1);
+    mvk_f32_gemm_blocked_rows__avx2(0, m, k, n, a, k, wp, bp, got, n, res, n, MVK_ACT_SILU,
+                                    MVK_REMAP_NONE, 1, 1, 1, 1, mc, kc, 1e-5f, ns);
+    expect_close("gemm blocked + layernorm", got, want, (int64_t)m * n);
+    mvk_f32_gemm_rows__avx2(0, m, k, n, a, k, wp, bp, got, n, res, n, MVK_ACT_SILU,
+                            MVK_REMAP_NONE, 1, 1, 1, 1, 1e-5f, ns);
+    free(ns), free(s1);
     char what[64];
     snprintf(what, sizeof what, "gemm blocked M%d K%d N%d mc%d kc%d", m, k, n, mc, kc);
     expect_close(what, got, want, (int64_t)m * n);

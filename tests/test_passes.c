@@ -161,7 +161,7 @@ START_TEST(plan_memory_no_overlap_of_live_values)
     int a = add_conv(&g, x, 16, 3, 2, 1, 1);
     int b = add_conv(&g, a, 16, 3, 1, 16, 1);
     int c = add_conv(&g, b, 24, 1, 1, 1, 1);
-    int e = add_conv(&g, a, 24, 1, 1, 1, 1);   /* a stays alive across b and c */
+    int e = add_conv(&g, a, 24, 1, 1, 1, 1); /* a stays alive across b and c */
     int f = add_op(&g, MVIT_OP_ADD, c, e);
     int p = add_op(&g, MVIT_OP_GLOBAL_AVGPOOL, f, -1);
     g.output = p;
@@ -205,18 +205,18 @@ static void build_patch_graph(mvit_graph *g)
     mvit_node_attrs_init(&a);
     a.patch_h = a.patch_w = 2;
     int in[2] = {y, -1};
-    y = g->nodes[mvit_graph_add_node(g, MVIT_OP_UNFOLD, "unfold", (mvit_src_loc){0, 0}, in, &a,
-                                     NULL)].output;
+    y = mvit_graph_add_node(g, MVIT_OP_UNFOLD, "unfold", (mvit_src_loc){0, 0}, in, &a, NULL);
+    y = g->nodes[y].output;
     mvit_node_attrs_init(&a);
     a.ln_gamma = rvec(5, 0.5f, 1.5f), a.ln_beta = rvec(5, -0.5f, 0.5f), a.eps = 1e-5;
     in[0] = y;
-    y = g->nodes[mvit_graph_add_node(g, MVIT_OP_LAYERNORM, "ln", (mvit_src_loc){0, 0}, in, &a,
-                                     NULL)].output;
+    y = mvit_graph_add_node(g, MVIT_OP_LAYERNORM, "ln", (mvit_src_loc){0, 0}, in, &a, NULL);
+    y = g->nodes[y].output;
     mvit_node_attrs_init(&a);
     a.patch_h = a.patch_w = 2, a.map_h = 4, a.map_w = 6;
     in[0] = y;
-    y = g->nodes[mvit_graph_add_node(g, MVIT_OP_FOLD, "fold", (mvit_src_loc){0, 0}, in, &a,
-                                     NULL)].output;
+    y = mvit_graph_add_node(g, MVIT_OP_FOLD, "fold", (mvit_src_loc){0, 0}, in, &a, NULL);
+    y = g->nodes[y].output;
     y = add_op(g, MVIT_OP_SILU, add_conv(g, y, 4, 1, 1, 1, 1), -1);
     g->output = y;
     g->values[y].kind = MVIT_VALUE_OUTPUT;
@@ -285,6 +285,50 @@ START_TEST(fuse_concat_reads_both_halves)
 }
 END_TEST
 
+/* tokens 4x5x6 -> layernorm -> linear(+SiLU) + residual (the layernorm's input) */
+START_TEST(fuse_layernorm_folds_affine_into_linear)
+{
+    mvit_graph gs[2];
+    for (int v = 0; v < 2; v++) {
+        mvit_graph *g = &gs[v];
+        seed = 21;
+        mvit_graph_init(g, NULL);
+        int x = mvit_graph_add_value(g, "input", MVIT_LAYOUT_TOKENS, 4, 5, 6);
+        g->values[x].kind = MVIT_VALUE_INPUT;
+        g->input = x;
+        mvit_node a;
+        mvit_node_attrs_init(&a);
+        a.ln_gamma = rvec(6, 0.5f, 1.5f), a.ln_beta = rvec(6, -0.5f, 0.5f), a.eps = 1e-5;
+        int in[2] = {x, -1};
+        int y = mvit_graph_add_node(g, MVIT_OP_LAYERNORM, "ln", (mvit_src_loc){0, 0}, in, &a, NULL);
+        y = g->nodes[y].output;
+        mvit_node_attrs_init(&a);
+        a.out_channels = 6, a.weight_numel = 36, a.weight = rvec(36, -0.5f, 0.5f);
+        a.bias = rvec(6, -0.2f, 0.2f), a.act = MVIT_ACT_SILU, a.residual = x;
+        in[0] = y;
+        y = mvit_graph_add_node(g, MVIT_OP_LINEAR, "fc", (mvit_src_loc){0, 0}, in, &a, NULL);
+        y = g->nodes[y].output;
+        g->output = y;
+        g->values[y].kind = MVIT_VALUE_OUTPUT;
+    }
+    mvit_diag d;
+    ck_assert_int_eq(pass_fuse_layernorm(&gs[1], &d), 0);
+    ck_assert_int_eq(mvit_ir_verify(&gs[1], &d), 0);
+    ck_assert_int_eq(live_count(&gs[1], MVIT_OP_LAYERNORM), 0);
+    ck_assert_int_eq(gs[1].nodes[1].norm_rows, 1);
+    ck_assert_int_eq(gs[1].nodes[1].inputs[0], gs[1].input);
+    float *in = rvec(120, -2.0f, 3.0f), a[120], b[120];
+    ir_exec(&gs[0], in, a);
+    ir_exec(&gs[1], in, b);
+    for (int i = 0; i < 120; i++)
+        ck_assert_msg(fabsf(a[i] - b[i]) <= 1e-5f * (1.0f + fabsf(a[i])),
+                      "output %d: before %.9g after %.9g", i, a[i], b[i]);
+    free(in);
+    mvit_graph_free(&gs[0]);
+    mvit_graph_free(&gs[1]);
+}
+END_TEST
+
 START_TEST(verify_rejects_use_of_removed_value)
 {
     mvit_graph g;
@@ -309,6 +353,7 @@ int main(void)
     tcase_add_test(tc, verify_rejects_use_of_removed_value);
     tcase_add_test(tc, fuse_patch_remap_removes_unfold_and_fold);
     tcase_add_test(tc, fuse_concat_reads_both_halves);
+    tcase_add_test(tc, fuse_layernorm_folds_affine_into_linear);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -86,12 +86,14 @@ static void emit_gemm_rows(mvit_codegen *cg, const mvit_node *node, int64_t m, i
     emit_tiles_comment(cg, t, m, k, n);
     emit(&cg->body, "mvk_f32_gemm_%srows__avx2(6 * r0, 6 * r1 < %lld ? 6 * r1 : %lld, %d, %d, in0, %d,",
          t.blocked ? "blocked_" : "", (long long)m, (long long)m, k, n, k);
-    char tiles[32] = "";
+    char tiles[32] = "", eps[32] = "0.0f";
     if (t.blocked)
         snprintf(tiles, sizeof tiles, ", %d, %d", t.mc, t.kc);
-    emit(&cg->body, "    %s, %s, out, %d, %s, %d, %s, %s, %d, %d, %d, %d%s);", w, b, n, res, n,
-         act_name(node->act), mvit_remap_name(node->remap), node->map_h, node->map_w, node->patch_h,
-         node->patch_w, tiles);
+    if (node->norm_rows)
+        emit_float_literal(eps, sizeof eps, (float)node->eps);
+    emit(&cg->body, "    %s, %s, out, %d, %s, %d, %s, %s, %d, %d, %d, %d%s, %s, %s);", w, b, n, res,
+         n, act_name(node->act), mvit_remap_name(node->remap), node->map_h, node->map_w,
+         node->patch_h, node->patch_w, tiles, eps, node->norm_rows ? "scratch" : "0");
 }
 
 static int is_depthwise(const mvit_graph *g, const mvit_node *n)
@@ -193,9 +195,22 @@ static void emit_attention(mvit_codegen *cg, const mvit_node *n)
 
 // ---- scratch
 
+/* A fused LayerNorm normalises the rows of one block: 6 rows, or mc when blocked. */
+static int64_t gemm_norm_scratch(const mvit_graph *g, const mvit_node *n)
+{
+    if (!n->norm_rows)
+        return 0;
+    const mvit_value *o = &g->values[n->output];
+    const int k = g->values[n->inputs[0]].dims[2];
+    gemm_tiles t = choose_tiles((int64_t)o->dims[0] * o->dims[1], k, n->out_channels);
+    return g->max_tasks * (int64_t)(t.blocked ? t.mc : 6) * k * (int64_t)sizeof(float);
+}
+
 static int64_t conv_scratch(const mvit_graph *g, const mvit_node *n)
 {
-    if (n->groups != 1 || is_pointwise(n))
+    if (is_pointwise(n))
+        return gemm_norm_scratch(g, n);
+    if (n->groups != 1)
         return 0;
     const mvit_value *o = &g->values[n->output];
     const int k = n->kernel * n->kernel * mvit_node_in_channels(g, n);
@@ -224,6 +239,7 @@ const mvit_target mvit_target_avx2 = {
     .scratch =
         {
             [MVIT_OP_CONV2D] = conv_scratch,
+            [MVIT_OP_LINEAR] = gemm_norm_scratch,
             [MVIT_OP_ATTENTION] = attention_scratch,
         },
 };

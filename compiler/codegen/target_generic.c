@@ -28,6 +28,24 @@ static void weight_bias(mvit_codegen *cg, const mvit_node *n, char *w, char *b, 
         snprintf(b, len, "0");
 }
 
+/* A GEMM over in0's rows (through the node's remap and fused LayerNorm, if any). */
+static void emit_gemm(mvit_codegen *cg, const mvit_node *n, int64_t m, int k, int cols,
+                      const char *w, const char *b, const char *res)
+{
+    cg_use_kernel(cg, "f32-gemm-scalar.c");
+    emit(&cg->body, "mvk_f32_gemm_%s__scalar(in0, out, %s, %s, %s, %lld, %d, %d, %s,",
+         n->norm_rows ? "norm" : "remap", w, b, res, (long long)m, k, cols, act_name(n->act));
+    if (n->norm_rows) {
+        char eps[32];
+        emit_float_literal(eps, sizeof eps, (float)n->eps);
+        emit(&cg->body, "    %s, %d, %d, %d, %d, %s, scratch);", mvit_remap_name(n->remap),
+             n->map_h, n->map_w, n->patch_h, n->patch_w, eps);
+    } else {
+        emit(&cg->body, "    %s, %d, %d, %d, %d);", mvit_remap_name(n->remap), n->map_h, n->map_w,
+             n->patch_h, n->patch_w);
+    }
+}
+
 static void emit_conv2d(mvit_codegen *cg, const mvit_node *n)
 {
     const mvit_value *a = &cg->g->values[n->inputs[0]], *o = &cg->g->values[n->output];
@@ -40,11 +58,7 @@ static void emit_conv2d(mvit_codegen *cg, const mvit_node *n)
              w, b, res, a->dims[0], a->dims[1], a->dims[2], o->dims[0], o->dims[1], n->kernel,
              n->stride, n->pad, act_name(n->act));
     } else if (n->kernel == 1 && n->stride == 1 && n->pad == 0 && n->groups == 1) {
-        cg_use_kernel(cg, "f32-gemm-scalar.c");
-        emit(&cg->body, "mvk_f32_gemm_remap__scalar(in0, out, %s, %s, %s, %lld, %d, %d, %s,", w, b,
-             res, (long long)o->dims[0] * o->dims[1], a->dims[2], o->dims[2], act_name(n->act));
-        emit(&cg->body, "    %s, %d, %d, %d, %d);", mvit_remap_name(n->remap), n->map_h, n->map_w,
-             n->patch_h, n->patch_w);
+        emit_gemm(cg, n, (int64_t)o->dims[0] * o->dims[1], a->dims[2], o->dims[2], w, b, res);
     } else if (n->num_inputs == 2) {
         cg_use_kernel(cg, "f32-conv2d-scalar.c");
         emit(&cg->body, "mvk_f32_conv2d_cat__scalar(in0, in1, out, %s, %s, %s, %d, %d, %d, %d,", w,
@@ -66,10 +80,8 @@ static void emit_linear(mvit_codegen *cg, const mvit_node *n)
     const mvit_value *a = &cg->g->values[n->inputs[0]];
     char w[96], b[96];
     weight_bias(cg, n, w, b, sizeof w);
-    cg_use_kernel(cg, "f32-gemm-scalar.c");
-    emit(&cg->body, "mvk_f32_gemm__scalar(in0, out, %s, %s, %s, %lld, %d, %d, %s);", w, b,
-         n->residual >= 0 ? "res" : "0", (long long)a->dims[0] * a->dims[1], a->dims[2],
-         n->out_channels, act_name(n->act));
+    emit_gemm(cg, n, (long long)a->dims[0] * a->dims[1], a->dims[2], n->out_channels, w, b,
+              n->residual >= 0 ? "res" : "0");
 }
 
 static void emit_batchnorm(mvit_codegen *cg, const mvit_node *n)
@@ -167,11 +179,19 @@ static int64_t attention_scratch(const mvit_graph *g, const mvit_node *n)
     return (int64_t)g->values[n->output].dims[1] * (int64_t)sizeof(float); /* N scores */
 }
 
+static int64_t gemm_scratch(const mvit_graph *g, const mvit_node *n)
+{
+    /* one normalised row for a fused LayerNorm */
+    return n->norm_rows ? (int64_t)g->values[n->inputs[0]].dims[2] * (int64_t)sizeof(float) : 0;
+}
+
 const mvit_target mvit_target_generic = {
     .name = "generic",
     .includes = "",
     .fn_attr = "",
-    .scratch = {[MVIT_OP_ATTENTION] = attention_scratch},
+    .scratch = {[MVIT_OP_ATTENTION] = attention_scratch,
+                [MVIT_OP_CONV2D] = gemm_scratch,
+                [MVIT_OP_LINEAR] = gemm_scratch},
     .emit_node =
         {
             [MVIT_OP_CONV2D] = emit_conv2d,

@@ -79,6 +79,9 @@ typedef struct mvit_node {
     /* CONV2D 1x1: A rows read through an unfold/fold (MVK_REMAP_* of mvk-prelude.h, 0 = none),
      * after pass_fuse_patch_remap; patch_h/w and map_h/w give the geometry */
     int remap;
+    /* LINEAR, CONV2D 1x1: each A row is LayerNorm-normalised (with eps) before the product;
+     * set by pass_fuse_layernorm, which folded the LayerNorm's gamma/beta into weight/bias */
+    int norm_rows;
 
     int64_t scratch_bytes;             /* arena scratch the kernel needs while it runs */
     int64_t scratch_offset;            /* set by plan_memory */

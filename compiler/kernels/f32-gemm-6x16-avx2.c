@@ -93,13 +93,51 @@ static inline MVK_UNUSED MVK_AVX2 void mvk_f32_gemm_ukernel_6x16__avx2(
     mvk_f32_gemm_ukernel_6x16_rows__avx2(mr, nr, k, rows, b, bias, c, ldc, res, ldr, act, 0);
 }
 
+/* (x - mean) / sqrt(var + eps) of one row of k values, AVX2; the LayerNorm fused into the
+ * GEMM that reads it (gamma and beta are folded into that GEMM's weights and bias). */
+static inline MVK_UNUSED MVK_AVX2 void mvk_avx2_normalize_row(const float *MVK_RESTRICT x,
+                                                              float *MVK_RESTRICT y, int k,
+                                                              float eps)
+{
+    __m256 s = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 8 <= k; i += 8)
+        s = _mm256_add_ps(s, _mm256_loadu_ps(x + i));
+    float lanes[8], sum = 0.0f;
+    _mm256_storeu_ps(lanes, s);
+    for (int l = 0; l < 8; l++)
+        sum += lanes[l];
+    for (; i < k; i++)
+        sum += x[i];
+    const float mean = sum / (float)k;
+    const __m256 vm = _mm256_set1_ps(mean);
+    __m256 q = _mm256_setzero_ps();
+    for (i = 0; i + 8 <= k; i += 8) {
+        const __m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + i), vm);
+        q = _mm256_fmadd_ps(d, d, q);
+    }
+    _mm256_storeu_ps(lanes, q);
+    float sq = 0.0f;
+    for (int l = 0; l < 8; l++)
+        sq += lanes[l];
+    for (; i < k; i++)
+        sq += (x[i] - mean) * (x[i] - mean);
+    const float rstd = (float)mvk_rsqrt((double)(sq / (float)k) + eps);
+    const __m256 vr = _mm256_set1_ps(rstd);
+    for (i = 0; i + 8 <= k; i += 8)
+        _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), vm), vr));
+    for (; i < k; i++)
+        y[i] = (x[i] - mean) * rstd;
+}
+
 /* Rows [m0, m1) of C, A rows read through mvk_a_row (remap = MVK_REMAP_NONE for plain A);
- * the parallel drivers split M between threads. */
+ * the parallel drivers split M between threads. nscratch != NULL: A rows are first
+ * normalised (fused LayerNorm) into nscratch, 6 * k floats. */
 static MVK_UNUSED MVK_AVX2 void mvk_f32_gemm_rows__avx2(
     int64_t m0, int64_t m1, int k, int n, const float *MVK_RESTRICT a, int64_t lda,
     const float *MVK_RESTRICT w_packed, const float *MVK_RESTRICT bias, float *MVK_RESTRICT c,
     int64_t ldc, const float *MVK_RESTRICT res, int64_t ldr, int act, int remap, int h, int w,
-    int ph, int pw)
+    int ph, int pw, float eps, float *MVK_RESTRICT nscratch)
 {
     const int panels = (n + 15) / 16;
     const float *rows[6];
@@ -107,6 +145,12 @@ static MVK_UNUSED MVK_AVX2 void mvk_f32_gemm_rows__avx2(
         const int mr = m1 - i < 6 ? (int)(m1 - i) : 6;
         for (int r = 0; r < 6; r++)
             rows[r] = mvk_a_row(a, lda, i + (r < mr ? r : mr - 1), remap, h, w, ph, pw);
+        if (nscratch)
+            for (int r = 0; r < 6; r++) {
+                if (r < mr)
+                    mvk_avx2_normalize_row(rows[r], nscratch + (int64_t)r * k, k, eps);
+                rows[r] = nscratch + (int64_t)(r < mr ? r : mr - 1) * k;
+            }
         for (int p = 0; p < panels; p++) {
             const int nr = n - 16 * p < 16 ? n - 16 * p : 16;
             mvk_f32_gemm_ukernel_6x16_rows__avx2(mr, nr, k, rows, w_packed + (int64_t)p * k * 16,
@@ -126,12 +170,16 @@ static MVK_UNUSED MVK_AVX2 void mvk_f32_gemm_blocked_rows__avx2(
     int64_t m0, int64_t m1, int k, int n, const float *MVK_RESTRICT a, int64_t lda,
     const float *MVK_RESTRICT w_packed, const float *MVK_RESTRICT bias, float *MVK_RESTRICT c,
     int64_t ldc, const float *MVK_RESTRICT res, int64_t ldr, int act, int remap, int h, int w,
-    int ph, int pw, int mc, int kc)
+    int ph, int pw, int mc, int kc, float eps, float *MVK_RESTRICT nscratch)
 {
     const int panels = (n + 15) / 16;
     const float *rows[6];
     for (int64_t mb = m0; mb < m1; mb += mc) {
         const int64_t me = m1 - mb < mc ? m1 : mb + mc;
+        if (nscratch) /* fused LayerNorm: the whole mc x k block, normalised once */
+            for (int64_t i = mb; i < me; i++)
+                mvk_avx2_normalize_row(mvk_a_row(a, lda, i, remap, h, w, ph, pw),
+                                       nscratch + (i - mb) * k, k, eps);
         for (int kb = 0; kb < k; kb += kc) {
             const int kn = k - kb < kc ? k - kb : kc;
             const int first = kb == 0, last = kb + kn == k;
@@ -140,9 +188,12 @@ static MVK_UNUSED MVK_AVX2 void mvk_f32_gemm_blocked_rows__avx2(
                 const float *bp = w_packed + ((int64_t)p * k + kb) * 16;
                 for (int64_t i = mb; i < me; i += 6) {
                     const int mr = me - i < 6 ? (int)(me - i) : 6;
-                    for (int r = 0; r < 6; r++)
-                        rows[r] = mvk_a_row(a, lda, i + (r < mr ? r : mr - 1), remap, h, w, ph, pw) +
+                    for (int r = 0; r < 6; r++) {
+                        const int64_t row = i + (r < mr ? r : mr - 1);
+                        rows[r] = (nscratch ? nscratch + (row - mb) * k
+                                            : mvk_a_row(a, lda, row, remap, h, w, ph, pw)) +
                                   kb;
+                    }
                     mvk_f32_gemm_ukernel_6x16_rows__avx2(
                         mr, nr, kn, rows, bp, first && bias ? bias + 16 * p : 0,
                         c + i * ldc + 16 * p, ldc, last && res ? res + i * ldr + 16 * p : 0, ldr,
@@ -161,5 +212,5 @@ static MVK_UNUSED MVK_AVX2 void mvk_f32_gemm__avx2(int64_t m, int k, int n,
                                                  const float *MVK_RESTRICT res, int act)
 {
     mvk_f32_gemm_rows__avx2(0, m, k, n, a, k, w_packed, bias, c, n, res, n, act, MVK_REMAP_NONE, 1,
-                            1, 1, 1);
+                            1, 1, 1, 0.0f, 0);
 }

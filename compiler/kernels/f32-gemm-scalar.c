@@ -4,27 +4,47 @@
  * MobileViT unfold/fold); out and residual rows are always dense. */
 #include "mvk-prelude.h"
 
+/* One output row: o[N] = a[K] . w[K][N] + bias, then residual + activation. */
+static inline MVK_UNUSED MVK_NOLIBCALL void mvk_f32_gemm_row__scalar(
+    const float *MVK_RESTRICT a, float *MVK_RESTRICT o, const float *MVK_RESTRICT w_io,
+    const float *MVK_RESTRICT bias, const float *MVK_RESTRICT res, int k, int n, int act)
+{
+    for (int j = 0; j < n; j++)
+        o[j] = bias ? bias[j] : 0.0f;
+    for (int p = 0; p < k; p++) {
+        const float av = a[p];
+        const float *wr = w_io + (int64_t)p * n;
+        for (int j = 0; j < n; j++)
+            o[j] += av * wr[j];
+    }
+    mvk_f32_epilogue(o, res, n, act);
+}
+
 static MVK_UNUSED MVK_NOLIBCALL void mvk_f32_gemm_remap__scalar(
     const float *MVK_RESTRICT in, float *MVK_RESTRICT out, const float *MVK_RESTRICT w_io,
     const float *MVK_RESTRICT bias, const float *MVK_RESTRICT residual, int64_t m, int k, int n,
     int act, int remap, int h, int w, int ph, int pw)
 {
+    for (int64_t r = 0; r < m; r++)
+        mvk_f32_gemm_row__scalar(mvk_a_row(in, k, r, remap, h, w, ph, pw), out + r * n, w_io, bias,
+                                 residual ? residual + r * n : 0, k, n, act);
+}
+
+/* LayerNorm fused into the following GEMM: each A row is normalised into scratch (K floats)
+ * first; the LayerNorm's gamma and beta were folded into w and bias by the compiler. */
+static MVK_UNUSED MVK_NOLIBCALL void mvk_f32_gemm_norm__scalar(
+    const float *MVK_RESTRICT in, float *MVK_RESTRICT out, const float *MVK_RESTRICT w_io,
+    const float *MVK_RESTRICT bias, const float *MVK_RESTRICT residual, int64_t m, int k, int n,
+    int act, int remap, int h, int w, int ph, int pw, float eps, float *MVK_RESTRICT scratch)
+{
     for (int64_t r = 0; r < m; r++) {
-        const float *a = mvk_a_row(in, k, r, remap, h, w, ph, pw);
-        float *o = out + r * n;
-        for (int j = 0; j < n; j++)
-            o[j] = bias ? bias[j] : 0.0f;
-        for (int p = 0; p < k; p++) {
-            const float av = a[p];
-            const float *wr = w_io + (int64_t)p * n;
-            for (int j = 0; j < n; j++)
-                o[j] += av * wr[j];
-        }
-        mvk_f32_epilogue(o, residual ? residual + r * n : 0, n, act);
+        mvk_f32_normalize_row(mvk_a_row(in, k, r, remap, h, w, ph, pw), scratch, k, eps);
+        mvk_f32_gemm_row__scalar(scratch, out + r * n, w_io, bias, residual ? residual + r * n : 0,
+                                 k, n, act);
     }
 }
 
-static MVK_UNUSED void mvk_f32_gemm__scalar(const float *MVK_RESTRICT in, float *MVK_RESTRICT out,
+static MVK_UNUSED MVK_NOLIBCALL void mvk_f32_gemm__scalar(const float *MVK_RESTRICT in, float *MVK_RESTRICT out,
                                             const float *MVK_RESTRICT w_io,
                                             const float *MVK_RESTRICT bias,
                                             const float *MVK_RESTRICT residual, int64_t m, int k,

@@ -8,19 +8,9 @@ static MVK_UNUSED MVK_NOLIBCALL void mvk_f32_layernorm__scalar(
     const float *MVK_RESTRICT beta, int64_t rows, int c, float eps)
 {
     for (int64_t r = 0; r < rows; r++) {
-        const float *x = in + r * c;
         float *y = out + r * c;
-        double sum = 0.0, sq = 0.0;
+        mvk_f32_normalize_row(in + r * c, y, c, eps);
         for (int i = 0; i < c; i++)
-            sum += x[i];
-        const double mean = sum / c;
-        for (int i = 0; i < c; i++) {
-            const double dv = x[i] - mean;
-            sq += dv * dv;
-        }
-        const float rstd = (float)mvk_rsqrt(sq / c + eps);
-        const float fmean = (float)mean;
-        for (int i = 0; i < c; i++)
-            y[i] = (x[i] - fmean) * rstd * gamma[i] + beta[i];
+            y[i] = y[i] * gamma[i] + beta[i];
     }
 }

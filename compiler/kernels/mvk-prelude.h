@@ -112,6 +112,25 @@ static inline MVK_UNUSED double mvk_rsqrt(double v)
     return y;
 }
 
+/* y = (x - mean(x)) / sqrt(var(x) + eps) over k values (biased variance, as LayerNorm),
+ * statistics accumulated in double over two passes. */
+static inline MVK_UNUSED MVK_NOLIBCALL void mvk_f32_normalize_row(const float *MVK_RESTRICT x,
+                                                                float *MVK_RESTRICT y, int k,
+                                                                float eps)
+{
+    double sum = 0.0, sq = 0.0;
+    for (int i = 0; i < k; i++)
+        sum += x[i];
+    const double mean = sum / k;
+    for (int i = 0; i < k; i++) {
+        const double d = x[i] - mean;
+        sq += d * d;
+    }
+    const float rstd = (float)mvk_rsqrt(sq / k + eps), fmean = (float)mean;
+    for (int i = 0; i < k; i++)
+        y[i] = (x[i] - fmean) * rstd;
+}
+
 /* Epilogue shared by conv and linear kernels, in this order: out += residual (if any), then
  * the activation. Bias is added by the kernel before accumulation. */
 static inline MVK_UNUSED MVK_NOLIBCALL void mvk_f32_epilogue(float *MVK_RESTRICT out,

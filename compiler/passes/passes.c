@@ -25,7 +25,8 @@ typedef int (*pass_fn)(mvit_graph *g, mvit_diag *d);
 int mvit_run_passes(mvit_graph *g, const mvit_pass_options *opt, mvit_diag *d)
 {
     static const pass_fn fusion[] = {pass_fold_bn, pass_fuse_activation, pass_fuse_residual,
-                                     pass_fuse_patch_remap, pass_fuse_concat};
+                                     pass_fuse_patch_remap, pass_fuse_concat,
+                                     pass_fuse_layernorm};
     int rc;
     if (!opt || !opt->no_fusion) {
         for (size_t i = 0; i < sizeof fusion / sizeof fusion[0]; i++) {

@@ -10,6 +10,7 @@ int pass_fuse_activation(mvit_graph *g, mvit_diag *d);
 int pass_fuse_residual(mvit_graph *g, mvit_diag *d);
 int pass_fuse_patch_remap(mvit_graph *g, mvit_diag *d);
 int pass_fuse_concat(mvit_graph *g, mvit_diag *d);
+int pass_fuse_layernorm(mvit_graph *g, mvit_diag *d);
 int pass_plan_memory(mvit_graph *g, mvit_diag *d);
 
 typedef struct mvit_pass_options {
@@ -18,7 +19,7 @@ typedef struct mvit_pass_options {
 } mvit_pass_options;
 
 /* Runs the rewriting passes in order: fold_bn, fuse_activation, fuse_residual,
- * fuse_patch_remap, fuse_concat. Memory is
+ * fuse_patch_remap, fuse_concat, fuse_layernorm. Memory is
  * planned afterwards (pass_plan_memory), once the target has set each node's scratch. */
 int mvit_run_passes(mvit_graph *g, const mvit_pass_options *opt, mvit_diag *d);
 
