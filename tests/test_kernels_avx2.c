@@ -275,7 +275,7 @@ START_TEST(exp_and_silu_match_scalar)
     exp_silu_avx2(xs, got, sil, 4096);
     for (int i = 0; i < 4096; i++) {
         float want = mvk_expf(xs[i]);
-        if (xs[i] > -87.0f)
+        if (xs[i] > -87.0f && xs[i] <= 88.0f) /* the documented range; outside it saturates */
             ck_assert_msg(fabsf(got[i] - want) <= 4e-7f * want, "exp(%g): %g vs %g", xs[i],
                           got[i], want);
     }

@@ -13,8 +13,9 @@ static inline MVK_UNUSED int64_t mvk_f32_attention_scratch__avx2(int n, int hd)
     return (int64_t)MVK_ATTN_NPAD(n) * hd + hdpad * n + 6 * (int64_t)MVK_ATTN_NPAD(n);
 }
 
-/* scale * row softmax of n scores, in place. */
-static inline MVK_UNUSED MVK_AVX2 void mvk_avx2_softmax_row(float *s, int n, float scale)
+/* Unnormalised softmax of scale * s over n scores, in place: s = exp(scale * (s - max)).
+ * Returns 1 / sum; the caller scales the (much shorter) output row instead of the n scores. */
+static inline MVK_UNUSED MVK_AVX2 float mvk_avx2_softmax_row(float *s, int n, float scale)
 {
     __m256 mx = _mm256_set1_ps(-3.4e38f);
     int j = 0;
@@ -29,11 +30,14 @@ static inline MVK_UNUSED MVK_AVX2 void mvk_avx2_softmax_row(float *s, int n, flo
         m = lanes[l] > m ? lanes[l] : m;
     const __m256 vscale = _mm256_set1_ps(scale), vshift = _mm256_set1_ps(-m * scale);
     __m256 sum = _mm256_setzero_ps();
-    for (j = 0; j < n; j += 8) {
-        const int cnt = n - j < 8 ? n - j : 8;
-        const __m256i msk = mvk_avx2_mask(cnt);
-        const __m256 x = _mm256_maskload_ps(s + j, msk);
-        __m256 e = mvk_avx2_exp(_mm256_fmadd_ps(x, vscale, vshift));
+    for (j = 0; j + 8 <= n; j += 8) {
+        const __m256 e = mvk_avx2_exp(_mm256_fmadd_ps(_mm256_loadu_ps(s + j), vscale, vshift));
+        sum = _mm256_add_ps(sum, e);
+        _mm256_storeu_ps(s + j, e);
+    }
+    if (j < n) {
+        const __m256i msk = mvk_avx2_mask(n - j);
+        __m256 e = mvk_avx2_exp(_mm256_fmadd_ps(_mm256_maskload_ps(s + j, msk), vscale, vshift));
         e = _mm256_and_ps(e, _mm256_castsi256_ps(msk));
         sum = _mm256_add_ps(sum, e);
         _mm256_maskstore_ps(s + j, msk, e);
@@ -42,12 +46,7 @@ static inline MVK_UNUSED MVK_AVX2 void mvk_avx2_softmax_row(float *s, int n, flo
     float total = 0.0f;
     for (int l = 0; l < 8; l++)
         total += lanes[l];
-    const __m256 inv = _mm256_set1_ps(1.0f / total);
-    for (j = 0; j < n; j += 8) {
-        const int cnt = n - j < 8 ? n - j : 8;
-        const __m256i msk = mvk_avx2_mask(cnt);
-        _mm256_maskstore_ps(s + j, msk, _mm256_mul_ps(_mm256_maskload_ps(s + j, msk), inv));
-    }
+    return 1.0f / total;
 }
 
 static MVK_UNUSED MVK_AVX2 MVK_NOLIBCALL void mvk_f32_attention_heads__avx2(
@@ -78,14 +77,18 @@ static MVK_UNUSED MVK_AVX2 MVK_NOLIBCALL void mvk_f32_attention_heads__avx2(
                                                 kt + (int64_t)p * hd * 16, 0, s + 16 * p, npad, 0,
                                                 0, MVK_ACT_NONE);
             }
+            float inv[6];
             for (int r = 0; r < mr; r++)
-                mvk_avx2_softmax_row(s + (int64_t)r * npad, n, scale);
+                inv[r] = mvk_avx2_softmax_row(s + (int64_t)r * npad, n, scale);
+            float *o = out + ((int64_t)pi * n + i0) * d + h * hd;
             for (int p = 0; p < hdpad / 16; p++) {
                 const int nr = hd - 16 * p < 16 ? hd - 16 * p : 16;
                 mvk_f32_gemm_ukernel_6x16__avx2(mr, nr, n, s, npad, vp + (int64_t)p * n * 16, 0,
-                                                out + ((int64_t)pi * n + i0) * d + h * hd + 16 * p,
-                                                d, 0, 0, MVK_ACT_NONE);
+                                                o + 16 * p, d, 0, 0, MVK_ACT_NONE);
             }
+            for (int r = 0; r < mr; r++)
+                for (int t = 0; t < hd; t++)
+                    o[(int64_t)r * d + t] *= inv[r];
         }
     }
 }

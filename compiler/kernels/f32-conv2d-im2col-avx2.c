@@ -13,6 +13,25 @@ static inline MVK_UNUSED MVK_NOLIBCALL void mvk_im2col_span(
     int w, int cin, int cin_b, int k, int stride, int pad, int oy, int ox, int kb, int kn)
 {
     const int ci = cin + cin_b;
+    if (kb == 0 && kn == k * k * ci) { /* the whole field: walk the taps, no division */
+        for (int ky = 0; ky < k; ky++) {
+            const int iy = oy * stride - pad + ky;
+            for (int kx = 0; kx < k; kx++) {
+                const int ix = ox * stride - pad + kx;
+                if (iy < 0 || iy >= h || ix < 0 || ix >= w) {
+                    for (int c = 0; c < ci; c++)
+                        *dst++ = 0.0f;
+                    continue;
+                }
+                const int64_t pix = (int64_t)iy * w + ix;
+                for (int c = 0; c < cin; c++)
+                    *dst++ = in[pix * cin + c];
+                for (int c = 0; c < cin_b; c++)
+                    *dst++ = in_b[pix * cin_b + c];
+            }
+        }
+        return;
+    }
     for (int kk = kb; kk < kb + kn;) {
         const int tap = kk / ci, c0 = kk % ci;
         const int c1 = ci - c0 < kb + kn - kk ? ci : c0 + (kb + kn - kk);
