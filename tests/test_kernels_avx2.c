@@ -228,6 +228,8 @@ START_TEST(dwconv_matches_scalar)
     dw_case(8, 8, 32, 3, 1, 1, 1);
     dw_case(6, 5, 33, 3, 2, 0, 1);
     dw_case(5, 5, 12, 5, 1, 1, 0);
+    dw_case(9, 11, 24, 3, 1, 1, 1);  /* 3x3 fast path: interior and borders, all full blocks */
+    dw_case(10, 9, 40, 3, 2, 1, 0);
 }
 END_TEST
 
