@@ -18,6 +18,10 @@
 
 #include "fmnist_xxs.h"
 
+#ifndef MVIT_TARGET_NAME
+#define MVIT_TARGET_NAME "unknown"
+#endif
+
 #define SRC 28 /* Fashion-MNIST images are 28x28 grayscale */
 #define IN_H fmnist_xxs_INPUT_HEIGHT
 #define IN_W fmnist_xxs_INPUT_WIDTH
@@ -289,7 +293,9 @@ static int evaluate(const eval_options *o, void *arena)
     double acc = 100.0 * correct / n;
     printf("images: %zu\n", n);
     printf("top-1 accuracy: %.2f%% (%zu/%zu)\n", acc, correct, n);
-    printf("median latency: %.3f ms/image (one thread, preprocessing excluded)\n", ms[n / 2]);
+    printf("median latency: %.3f ms/image (mvitc target %s, one thread, preprocessing "
+           "excluded)\n",
+           ms[n / 2], MVIT_TARGET_NAME);
     free(ms);
     rc = 0;
     if (n_ref) {
