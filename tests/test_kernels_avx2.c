@@ -70,6 +70,14 @@ static void gemm_case(int m, int k, int n, int act, int with_res, int with_bias)
     mvk_f32_gemm__scalar(a, want, w, with_bias ? b : 0, with_res ? res : 0, m, k, n, act);
     mvk_f32_gemm__avx2(m, k, n, a, wp, with_bias ? bp : 0, got, with_res ? res : 0, act);
     char what[96];
+    snprintf(what, sizeof what, "gemm 6x16 rows M%d K%d N%d", m, k, n);
+    expect_close(what, got, want, (int64_t)m * n);
+    /* the column-split form, in two halves as two tasks would run it */
+    const int panels = (n + 15) / 16;
+    mvk_f32_gemm_cols__avx2(0, panels / 2, m, k, n, a, wp, with_bias ? bp : 0, got,
+                            with_res ? res : 0, act);
+    mvk_f32_gemm_cols__avx2(panels / 2, panels, m, k, n, a, wp, with_bias ? bp : 0, got,
+                            with_res ? res : 0, act);
     snprintf(what, sizeof what, "gemm 6x16 M%d K%d N%d act%d res%d bias%d", m, k, n, act,
              with_res, with_bias);
     expect_close(what, got, want, (int64_t)m * n);

@@ -176,6 +176,16 @@ static void emit_linear(mvit_codegen *cg, const mvit_node *n)
     char w[96], b[96];
     packed_gemm_params(cg, n, a->dims[2], n->out_channels, w, b, sizeof w);
     use_gemm(cg);
+    if (m <= 6 && !n->norm_rows && n->remap == 0) {
+        /* one row block: share the weight panels between tasks instead */
+        cg_parallel(cg, (n->out_channels + 15) / 16);
+        emit(&cg->body, "/* tiling: 6x16 microkernel, M %lld x K %d x N %d; tasks split N */",
+             (long long)m, a->dims[2], n->out_channels);
+        emit(&cg->body, "mvk_f32_gemm_cols__avx2(r0, r1, %lld, %d, %d, in0, %s, %s, out, %s, %s);",
+             (long long)m, a->dims[2], n->out_channels, w, b, n->residual >= 0 ? "res" : "0",
+             act_name(n->act));
+        return;
+    }
     cg_parallel(cg, (m + 5) / 6);
     emit_gemm_rows(cg, n, m, a->dims[2], n->out_channels, w, b, n->residual >= 0 ? "res" : "0");
 }

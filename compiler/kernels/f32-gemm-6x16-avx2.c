@@ -214,3 +214,21 @@ static MVK_UNUSED MVK_AVX2 void mvk_f32_gemm__avx2(int64_t m, int k, int n,
     mvk_f32_gemm_rows__avx2(0, m, k, n, a, k, w_packed, bias, c, n, res, n, act, MVK_REMAP_NONE, 1,
                             1, 1, 1, 0.0f, 0);
 }
+
+/* Column panels [p0, p1) of C for all m rows: the parallel split of a GEMM with too few rows
+ * to share (the classifier, M = 1), where the weight matrix is the work. */
+static MVK_UNUSED MVK_AVX2 void mvk_f32_gemm_cols__avx2(
+    int64_t p0, int64_t p1, int64_t m, int k, int n, const float *MVK_RESTRICT a,
+    const float *MVK_RESTRICT w_packed, const float *MVK_RESTRICT bias, float *MVK_RESTRICT c,
+    const float *MVK_RESTRICT res, int act)
+{
+    for (int64_t i = 0; i < m; i += 6) {
+        const int mr = m - i < 6 ? (int)(m - i) : 6;
+        for (int64_t p = p0; p < p1; p++) {
+            const int nr = n - 16 * (int)p < 16 ? n - 16 * (int)p : 16;
+            mvk_f32_gemm_ukernel_6x16__avx2(mr, nr, k, a + i * k, k, w_packed + p * k * 16,
+                                            bias ? bias + 16 * p : 0, c + i * n + 16 * p, n,
+                                            res ? res + i * n + 16 * p : 0, n, act);
+        }
+    }
+}
