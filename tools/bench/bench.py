@@ -292,8 +292,29 @@ def check_agreement(p, args):
     return agree
 
 
+def cpu_snapshot():
+    """(wall s, non-idle CPU s of the whole machine, steal s, CPU s of our finished children)."""
+    hz = os.sysconf("SC_CLK_TCK")
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    # user nice system idle iowait irq softirq steal (guest time is already inside user)
+    busy = v[0] + v[1] + v[2] + v[5] + v[6]
+    t = os.times()
+    return time.monotonic(), busy / hz, v[7] / hz, t.children_user + t.children_system
+
+
+def other_load(before, after):
+    """Average CPUs used by processes other than the benchmark's own, and average CPUs stolen
+    by the hypervisor, between two snapshots: the noise this run could not avoid."""
+    wall = after[0] - before[0]
+    ours = after[3] - before[3]
+    return {"other_cpus": max(0.0, (after[1] - before[1] - ours) / wall),
+            "steal_cpus": (after[2] - before[2]) / wall}
+
+
 def bench_config(p, sides, args):
     times = {s: [] for s in sides}
+    snap = cpu_snapshot()
     for r in range(args.rounds):
         k = r % len(sides)
         order = sides[k:] + sides[:k]  # rotate, so no side always runs right after another
@@ -302,6 +323,9 @@ def bench_config(p, sides, args):
             times[s] += json.loads(out.strip().splitlines()[-1])["times_ms"]
         log(f"[{p['cfg']}] round {r + 1}/{args.rounds}: " + ", ".join(
             f"{s} {statistics.median(times[s]):.3f} ms" for s in sides))
+    p["load"] = other_load(snap, cpu_snapshot())
+    log(f"[{p['cfg']}] while timing, other processes used {p['load']['other_cpus']:.2f} CPUs "
+        f"on average, the hypervisor stole {p['load']['steal_cpus']:.2f}")
     return times
 
 
@@ -329,6 +353,8 @@ def write_doc(path, results, meta, args):
               "regenerate this file with the full command below.", ""]
     else:
         L += ["# Benchmarks", ""]
+    if getattr(args, "note", None):
+        L += [f"> **Note on this run:** {args.note}", ""]
     L += [f"mvitc's generated C (target `{args.target}`) against ONNX Runtime "
           f"{meta['ort_version']} (onnxruntime-node, CPU execution provider) on the same "
           "random-weight models and the same input, measured in one run of "
@@ -372,6 +398,10 @@ def write_doc(path, results, meta, args):
           "logits are not in the arena). 'Live peak' is the larger bound that also counts every "
           "earlier value still needed later (e.g. a MobileViT block's shortcut), for this layer "
           "order and assuming no layer writes over its own input.",
+          "- Noise: 'other CPUs busy' is the average number of CPUs that processes other than "
+          "the benchmark's own used while a model was timed (from /proc/stat minus the "
+          "benchmark's children), 'CPUs stolen' the hypervisor's steal time; on this 2-CPU "
+          "machine anything well above 0 means the medians are inflated, the 2-thread ones most.",
           "", "This is a shared 2-core virtual machine and timings are noisy. The ratios compare "
           "sides measured in the same run under the same noise; absolute milliseconds from "
           "different runs are not comparable.", "",
@@ -395,12 +425,12 @@ def write_doc(path, results, meta, args):
                f"{100 * gmacs / peak1:.1f} %" if gmacs else "—",
                f"{r['arena']:,}",
                f"{r['arena_layer_bound']:,} / {r['arena_live_bound']:,}"]) + " |")
-    L += ["", "Spread (10th–90th percentile, ms) and output agreement (one inference, before "
-          "timing):", "",
+    L += ["", "Spread (10th–90th percentile, ms), output agreement (one inference, before "
+          "timing) and load from other processes while timing:", "",
           "| model | input | " + " | ".join(names[s][:-3] for s in sides)
           + " | max\\|mvitc−ORT\\| | max\\|mvitc−torch f64\\| | max\\|ORT−torch f64\\| "
-          "| max\\|logit\\| |",
-          "|---|---|" + "---:|" * len(sides) + "---:|---:|---:|---:|"]
+          "| max\\|logit\\| | other CPUs busy | CPUs stolen |",
+          "|---|---|" + "---:|" * len(sides) + "---:|---:|---:|---:|---:|---:|"]
     for r in results:
         h, w, c = r["hwc"]
         a = r["agree"]
@@ -409,12 +439,16 @@ def write_doc(path, results, meta, args):
             + [f"{fmt_ms(pct(r['times'][s], 10))}–{fmt_ms(pct(r['times'][s], 90))}"
                for s in sides]
             + [f"{a['mvitc_vs_ort']:.2g}", f"{a['mvitc_vs_torch64']:.2g}",
-               f"{a['ort_vs_torch64']:.2g}", f"{a['max_abs_logit']:.3g}"]) + " |")
+               f"{a['ort_vs_torch64']:.2g}", f"{a['max_abs_logit']:.3g}",
+               f"{r['load']['other_cpus']:.2f}" if "load" in r else "?",
+               f"{r['load']['steal_cpus']:.2f}" if "load" in r else "?"]) + " |")
     L += ["", "## Reproduce", "", "```sh",
           "cmake -S . -B build && cmake --build build -j2",
           "(cd tools/bench && ONNXRUNTIME_NODE_INSTALL=skip npm ci)",
-          meta["command"], "```", "",
-          "Raw per-run times: `" + os.path.relpath(meta["json"], ROOT) + "` (not committed).", ""]
+          meta["command"].strip(), "```", "",
+          "Raw per-run times: `" + (os.path.relpath(meta["json"], ROOT)
+                                    if meta["json"].startswith(ROOT + os.sep) else meta["json"])
+          + "` (not committed).", ""]
     with open(path, "w") as f:
         f.write("\n".join(L))
 
@@ -451,7 +485,20 @@ def main():
     ap.add_argument("--smoke", action="store_true",
                     help="pipeline check: xxs64 only, 1 round x 3 runs, 1 warm-up (overrides "
                          "--configs/--rounds/--runs/--warmup); the doc is marked SMOKE RUN")
+    ap.add_argument("--note", default="",
+                    help="a sentence put at the top of the doc (e.g. what else ran meanwhile)")
+    ap.add_argument("--report-from", metavar="RESULTS_JSON",
+                    help="time nothing: rewrite --doc from a run's results.json (its settings, "
+                         "its numbers) plus --note")
     args = ap.parse_args()
+    if args.report_from:
+        with open(args.report_from) as f:
+            saved = json.load(f)
+        run_args = argparse.Namespace(**saved["args"])
+        run_args.note = args.note or getattr(run_args, "note", "")
+        write_doc(args.doc, saved["results"], saved["meta"], run_args)
+        print(f"wrote {args.doc} from {args.report_from}")
+        return
     if args.smoke:
         args.configs, args.rounds, args.runs, args.warmup = "xxs64", 1, 3, 1
     args.configs = [c for c in args.configs.split(",") if c]
@@ -481,7 +528,7 @@ def main():
         "cc_version": tool_version([args.cc, "--version"]),
         "node_version": tool_version(["node", "--version"]),
         "torch_version": run([PY, "-c", "import torch; print(torch.__version__)"])[0].strip(),
-        "command": "/usr/bin/python3 tools/bench/bench.py " + shlex.join(sys.argv[1:]),
+        "command": shlex.join(["/usr/bin/python3", "tools/bench/bench.py", *sys.argv[1:]]),
         "json": os.path.join(args.work, "results.json"),
     }
     with open(os.path.join(HERE, "node_modules", "onnxruntime-node", "package.json")) as f:
