@@ -8,7 +8,7 @@
 #include "mvk-avx2.h"
 
 /* Loads row i of C (nr columns) to continue a sum over an earlier block of K. */
-static inline MVK_UNUSED MVK_AVX2 void mvk_avx2_load_row16(const float *c, int nr, __m256 *v0,
+static MVK_INLINE MVK_AVX2 void mvk_avx2_load_row16(const float *c, int nr, __m256 *v0,
                                                            __m256 *v1)
 {
     const int n0 = nr < 8 ? nr : 8, n1 = nr - n0;

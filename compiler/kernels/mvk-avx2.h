@@ -15,7 +15,7 @@ static const int32_t mvk_avx2_mask_table[16] = {-1, -1, -1, -1, -1, -1, -1, -1,
                                                 0,  0,  0,  0,  0,  0,  0,  0};
 
 /* Lane mask with the first n (0..8) lanes set. */
-static inline MVK_UNUSED MVK_AVX2 __m256i mvk_avx2_mask(int n)
+static MVK_INLINE MVK_AVX2 __m256i mvk_avx2_mask(int n)
 {
     return _mm256_loadu_si256((const __m256i *)(mvk_avx2_mask_table + 8 - n));
 }
@@ -24,7 +24,7 @@ static inline MVK_UNUSED MVK_AVX2 __m256i mvk_avx2_mask(int n)
  * relative error (2.1e-7 in float arithmetic), 2^n in the exponent bits. x is clamped to
  * [-87.34, 88]: below, results stay at the smallest normal (~1e-38) instead of 0; above,
  * at e^88 (~1.7e38) instead of inf - both far beyond what SiLU or a softmax can notice. */
-static inline MVK_UNUSED MVK_AVX2 __m256 mvk_avx2_exp(__m256 x)
+static MVK_INLINE MVK_AVX2 __m256 mvk_avx2_exp(__m256 x)
 {
     x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.33654f)), _mm256_set1_ps(88.0f));
     const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504f)),
@@ -44,7 +44,7 @@ static inline MVK_UNUSED MVK_AVX2 __m256 mvk_avx2_exp(__m256 x)
 
 /* x * sigmoid(x) = x / (1 + e^-x), the division by a reciprocal estimate and one Newton step
  * (relative error ~1e-7; the divide unit is the bottleneck otherwise). */
-static inline MVK_UNUSED MVK_AVX2 __m256 mvk_avx2_silu(__m256 x)
+static MVK_INLINE MVK_AVX2 __m256 mvk_avx2_silu(__m256 x)
 {
     const __m256 d = _mm256_add_ps(_mm256_set1_ps(1.0f),
                                    mvk_avx2_exp(_mm256_sub_ps(_mm256_setzero_ps(), x)));
@@ -54,7 +54,7 @@ static inline MVK_UNUSED MVK_AVX2 __m256 mvk_avx2_silu(__m256 x)
 }
 
 /* Epilogue of 8 lanes: + residual (if any), activation, store; n < 8 uses masked accesses. */
-static inline MVK_UNUSED MVK_AVX2 void mvk_avx2_store8(float *c, __m256 v, int n,
+static MVK_INLINE MVK_AVX2 void mvk_avx2_store8(float *c, __m256 v, int n,
                                                        const float *res, int act)
 {
     if (n >= 8) {
