@@ -238,6 +238,11 @@ START_TEST(dwconv_matches_scalar)
     dw_case(5, 5, 12, 5, 1, 1, 0);
     dw_case(9, 11, 24, 3, 1, 1, 1);  /* 3x3 fast path: interior and borders, all full blocks */
     dw_case(10, 9, 40, 3, 2, 1, 0);
+    /* quads of interior outputs: wide rows, a channel tail (20 = 16 + 4), stride 1 and 2 */
+    dw_case(5, 14, 20, 3, 1, 1, 1);
+    dw_case(6, 21, 16, 3, 2, 1, 1);
+    dw_case(7, 26, 44, 3, 2, 0, 0);
+    dw_case(4, 2, 8, 3, 1, 1, 0);
 }
 END_TEST
 
