@@ -49,6 +49,38 @@ static inline MVK_UNUSED MVK_AVX2 float mvk_avx2_softmax_row(float *s, int n, fl
     return 1.0f / total;
 }
 
+/* K^T of one head as GEMM panels [npad/16][hd][16]: key j is column j % 16 of panel j / 16,
+ * keys past n are zero columns. k points at key 0's hd values, rows `row` floats apart. */
+static inline MVK_UNUSED MVK_AVX2 MVK_NOLIBCALL void mvk_attention_pack_kt(
+    float *MVK_RESTRICT kt, const float *MVK_RESTRICT k, int64_t row, int n, int npad, int hd)
+{
+    for (int j0 = 0; j0 < npad; j0 += 16) {
+        float *panel = kt + (int64_t)j0 * hd;
+        for (int j = j0; j < j0 + 16; j++) {
+            const float *kj = k + (int64_t)j * row;
+            for (int t = 0; t < hd; t++)
+                panel[t * 16 + (j - j0)] = j < n ? kj[t] : 0.0f;
+        }
+    }
+}
+
+/* V of one head as GEMM panels [hdpad/16][n][16], columns past hd zero. */
+static inline MVK_UNUSED MVK_AVX2 MVK_NOLIBCALL void mvk_attention_pack_v(
+    float *MVK_RESTRICT vp, const float *MVK_RESTRICT v, int64_t row, int n, int hd, int hdpad)
+{
+    for (int t0 = 0; t0 < hdpad; t0 += 16) {
+        const int cols = hd - t0 < 16 ? hd - t0 : 16;
+        const __m256i m0 = mvk_avx2_mask(cols < 8 ? cols : 8);
+        const __m256i m1 = mvk_avx2_mask(cols > 8 ? cols - 8 : 0);
+        float *panel = vp + (int64_t)t0 * n;
+        for (int j = 0; j < n; j++) {
+            const float *vj = v + (int64_t)j * row + t0;
+            _mm256_storeu_ps(panel + j * 16, _mm256_maskload_ps(vj, m0));
+            _mm256_storeu_ps(panel + j * 16 + 8, _mm256_maskload_ps(vj + 8, m1));
+        }
+    }
+}
+
 static MVK_UNUSED MVK_AVX2 MVK_NOLIBCALL void mvk_f32_attention_heads__avx2(
     int64_t job0, int64_t job1, const float *MVK_RESTRICT qkv, float *MVK_RESTRICT out,
     float *MVK_RESTRICT scratch, int n, int d, int heads, float scale)
@@ -61,14 +93,8 @@ static MVK_UNUSED MVK_AVX2 MVK_NOLIBCALL void mvk_f32_attention_heads__avx2(
     for (int64_t job = job0; job < job1; job++) {  /* job = patch position * heads + head */
         const int pi = (int)(job / heads), h = (int)(job % heads);
         const float *base = qkv + (int64_t)pi * n * row;
-        for (int j = 0; j < npad; j++)
-            for (int t = 0; t < hd; t++)
-                kt[(int64_t)(j / 16) * hd * 16 + t * 16 + j % 16] =
-                    j < n ? base[j * row + d + h * hd + t] : 0.0f;
-        for (int j = 0; j < n; j++)
-            for (int t = 0; t < hdpad; t++)
-                vp[(int64_t)(t / 16) * n * 16 + j * 16 + t % 16] =
-                    t < hd ? base[j * row + 2 * d + h * hd + t] : 0.0f;
+        mvk_attention_pack_kt(kt, base + d + h * hd, row, n, npad, hd);
+        mvk_attention_pack_v(vp, base + 2 * d + h * hd, row, n, hd, hdpad);
         for (int i0 = 0; i0 < n; i0 += 6) {
             const int mr = n - i0 < 6 ? n - i0 : 6;
             for (int p = 0; p < npad / 16; p++) {

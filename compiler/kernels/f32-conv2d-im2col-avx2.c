@@ -7,29 +7,71 @@
  * concatenation [in (cin) | in_b (cin_b)] gathered from both maps (fused concat). */
 #include "mvk-avx2.h"
 
+/* dst[0..n) = src[0..n) (src NULL: zeros), 8 lanes at a time; masked tail, so nothing past
+ * src + n is read. */
+static inline MVK_UNUSED MVK_AVX2 MVK_NOLIBCALL void mvk_avx2_copy_floats(float *MVK_RESTRICT dst,
+                                                    const float *MVK_RESTRICT src, int n)
+{
+    int i = 0;
+    if (!src) {
+        for (; i + 8 <= n; i += 8)
+            _mm256_storeu_ps(dst + i, _mm256_setzero_ps());
+        if (i < n)
+            _mm256_maskstore_ps(dst + i, mvk_avx2_mask(n - i), _mm256_setzero_ps());
+        return;
+    }
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(dst + i, _mm256_loadu_ps(src + i));
+    if (i < n) {
+        const __m256i m = mvk_avx2_mask(n - i);
+        _mm256_maskstore_ps(dst + i, m, _mm256_maskload_ps(src + i, m));
+    }
+}
+
+/* The whole receptive field of output pixel (oy, ox): row by row, and a row whose k pixels
+ * are all inside the map is one contiguous run of k*cin floats in NHWC (single input). */
+static inline MVK_UNUSED MVK_AVX2 MVK_NOLIBCALL float *mvk_im2col_field(float *MVK_RESTRICT dst,
+                                                 const float *MVK_RESTRICT in,
+                                                 const float *MVK_RESTRICT in_b, int h, int w,
+                                                 int cin, int cin_b, int k, int iy0, int ix0)
+{
+    const int ci = cin + cin_b;
+    const int row_inside = ix0 >= 0 && ix0 + k <= w;
+    for (int ky = 0; ky < k; ky++) {
+        const int iy = iy0 + ky;
+        if (iy < 0 || iy >= h) {
+            mvk_avx2_copy_floats(dst, 0, k * ci);
+            dst += k * ci;
+            continue;
+        }
+        if (row_inside && !cin_b) {
+            mvk_avx2_copy_floats(dst, in + ((int64_t)iy * w + ix0) * cin, k * cin);
+            dst += k * cin;
+            continue;
+        }
+        for (int kx = 0; kx < k; kx++) {
+            const int ix = ix0 + kx;
+            const int64_t pix = (int64_t)iy * w + ix;
+            const int inside = ix >= 0 && ix < w;
+            mvk_avx2_copy_floats(dst, inside ? in + pix * cin : 0, cin);
+            dst += cin;
+            if (cin_b) {
+                mvk_avx2_copy_floats(dst, inside ? in_b + pix * cin_b : 0, cin_b);
+                dst += cin_b;
+            }
+        }
+    }
+    return dst;
+}
+
 /* Gathers K values [kb, kb + kn) of output pixel (oy, ox)'s receptive field into dst. */
-static inline MVK_UNUSED MVK_NOLIBCALL void mvk_im2col_span(
+static inline MVK_UNUSED MVK_AVX2 MVK_NOLIBCALL void mvk_im2col_span(
     float *MVK_RESTRICT dst, const float *MVK_RESTRICT in, const float *MVK_RESTRICT in_b, int h,
     int w, int cin, int cin_b, int k, int stride, int pad, int oy, int ox, int kb, int kn)
 {
     const int ci = cin + cin_b;
-    if (kb == 0 && kn == k * k * ci) { /* the whole field: walk the taps, no division */
-        for (int ky = 0; ky < k; ky++) {
-            const int iy = oy * stride - pad + ky;
-            for (int kx = 0; kx < k; kx++) {
-                const int ix = ox * stride - pad + kx;
-                if (iy < 0 || iy >= h || ix < 0 || ix >= w) {
-                    for (int c = 0; c < ci; c++)
-                        *dst++ = 0.0f;
-                    continue;
-                }
-                const int64_t pix = (int64_t)iy * w + ix;
-                for (int c = 0; c < cin; c++)
-                    *dst++ = in[pix * cin + c];
-                for (int c = 0; c < cin_b; c++)
-                    *dst++ = in_b[pix * cin_b + c];
-            }
-        }
+    if (kb == 0 && kn == k * k * ci) {
+        mvk_im2col_field(dst, in, in_b, h, w, cin, cin_b, k, oy * stride - pad, ox * stride - pad);
         return;
     }
     for (int kk = kb; kk < kb + kn;) {

@@ -1,0 +1,160 @@
+/* ARM NEON helpers shared by the NEON kernels: tail loads/stores that never touch memory past
+ * the valid lanes, a vector exp with the same range reduction and polynomial as
+ * mvk_avx2_exp, SiLU, the GEMM epilogue store, and integer division and the A-row gather
+ * without the 32-bit ARM division call. One source for AArch64 (arm64-v8a) and 32-bit
+ * ARMv7-A with NEON + VFPv4 (armeabi-v7a, built with -mfpu=neon-vfpv4): whatever v7 lacks
+ * (vdivq, vmaxvq, vaddvq, hardware integer divide) sits behind __aarch64__. */
+#ifndef MVK_NEON_H
+#define MVK_NEON_H
+
+#include <arm_neon.h>
+
+#include "mvk-prelude.h"
+
+#if !defined(__aarch64__) && !defined(__ARM_FEATURE_FMA)
+#error "the NEON kernels need AArch64, or 32-bit ARM built with -mfpu=neon-vfpv4"
+#endif
+
+/* a / b for 0 <= a, 0 < b < 2^31. armeabi-v7a has no integer divide instruction, so `/`
+ * would call __aeabi_idiv from libgcc and the generated object would not stand alone; the
+ * double quotient truncates exactly (its rounding error, < 2^-53 relative, is smaller than
+ * the 1/a relative gap to the next integer). */
+static MVK_INLINE int mvk_neon_div(int a, int b)
+{
+#if defined(__aarch64__)
+    return a / b;
+#else
+    return (int)((double)a / (double)b);
+#endif
+}
+
+/* mvk_a_row (see mvk-prelude.h) with the divisions through mvk_neon_div: the same row map. */
+static MVK_INLINE const float *mvk_neon_a_row(const float *a, int64_t lda, int64_t r, int remap,
+                                              int h, int w, int ph, int pw)
+{
+    if (remap == MVK_REMAP_NONE)
+        return a + r * lda;
+    const int nw = mvk_neon_div(w, pw), ntok = mvk_neon_div(h, ph) * nw;
+    if (remap == MVK_REMAP_UNFOLD) {
+        const int p = mvk_neon_div((int)r, ntok), n = (int)r - p * ntok;
+        const int py = mvk_neon_div(p, pw), ny = mvk_neon_div(n, nw);
+        const int64_t y = (int64_t)ny * ph + py, x = (int64_t)(n - ny * nw) * pw + (p - py * pw);
+        return a + (y * w + x) * lda;
+    }
+    const int y = mvk_neon_div((int)r, w), x = (int)r - y * w;
+    const int by = mvk_neon_div(y, ph), bx = mvk_neon_div(x, pw);
+    const int64_t p = (int64_t)(y - by * ph) * pw + (x - bx * pw), n = (int64_t)by * nw + bx;
+    return a + (p * ntok + n) * lda;
+}
+
+/* The first n lanes of p (n <= 0: none, n >= 4: all four), the others zero; lane loads so that
+ * a tail never reads past the end of an activation buffer. */
+static MVK_INLINE float32x4_t mvk_neon_load4(const float *p, int n)
+{
+    if (n >= 4)
+        return vld1q_f32(p);
+    float32x4_t v = vdupq_n_f32(0.0f);
+    if (n > 0)
+        v = vld1q_lane_f32(p, v, 0);
+    if (n > 1)
+        v = vld1q_lane_f32(p + 1, v, 1);
+    if (n > 2)
+        v = vld1q_lane_f32(p + 2, v, 2);
+    return v;
+}
+
+/* Stores the first n lanes of v (n >= 4: all four). */
+static MVK_INLINE void mvk_neon_store_n(float *p, float32x4_t v, int n)
+{
+    if (n >= 4) {
+        vst1q_f32(p, v);
+        return;
+    }
+    if (n > 0)
+        vst1q_lane_f32(p, v, 0);
+    if (n > 1)
+        vst1q_lane_f32(p + 1, v, 1);
+    if (n > 2)
+        vst1q_lane_f32(p + 2, v, 2);
+}
+
+/* Lanes < n all ones, the others zero. */
+static MVK_INLINE uint32x4_t mvk_neon_lane_mask(int n)
+{
+    static const uint32_t lane_index[4] = {0, 1, 2, 3};
+    return vcltq_u32(vld1q_u32(lane_index), vdupq_n_u32((uint32_t)(n < 0 ? 0 : n)));
+}
+
+static MVK_INLINE float mvk_neon_hsum(float32x4_t v)
+{
+#if defined(__aarch64__)
+    return vaddvq_f32(v);
+#else
+    const float32x2_t s = vadd_f32(vget_low_f32(v), vget_high_f32(v));
+    return vget_lane_f32(vpadd_f32(s, s), 0);
+#endif
+}
+
+static MVK_INLINE float mvk_neon_hmax(float32x4_t v)
+{
+#if defined(__aarch64__)
+    return vmaxvq_f32(v);
+#else
+    const float32x2_t m = vmax_f32(vget_low_f32(v), vget_high_f32(v));
+    return vget_lane_f32(vpmax_f32(m, m), 0);
+#endif
+}
+
+/* 1/d: the ~8-bit estimate and two Newton steps (vrecps computes 2 - d*r), ~1 ulp; neither
+ * v7 nor the divide-free path of the kernels has a vector division. */
+static MVK_INLINE float32x4_t mvk_neon_recip(float32x4_t d)
+{
+    float32x4_t r = vrecpeq_f32(d);
+    r = vmulq_f32(r, vrecpsq_f32(d, r));
+    return vmulq_f32(r, vrecpsq_f32(d, r));
+}
+
+/* exp(x), the algorithm and constants of mvk_avx2_exp: x = n*ln2 + r (Cody-Waite), e^r by a
+ * degree-5 polynomial fitted for relative error, 2^n in the exponent bits, x clamped to
+ * [-87.34, 88]. n = round-to-nearest-even(x*log2e) by adding and subtracting 1.5*2^23 (ARMv7
+ * has no vrndn), which also leaves n + 0x4b400000 in the bits of the sum. On ARMv7, NEON
+ * flushes subnormals to zero, so results below ~1.2e-38 are 0 there. */
+static MVK_INLINE float32x4_t mvk_neon_exp(float32x4_t x)
+{
+    x = vminq_f32(vmaxq_f32(x, vdupq_n_f32(-87.33654f)), vdupq_n_f32(88.0f));
+    const float32x4_t magic = vdupq_n_f32(12582912.0f);
+    const float32x4_t t = vaddq_f32(vmulq_f32(x, vdupq_n_f32(1.44269504f)), magic);
+    const float32x4_t n = vsubq_f32(t, magic);
+    float32x4_t r = vfmsq_f32(x, n, vdupq_n_f32(0.693145752f));
+    r = vfmsq_f32(r, n, vdupq_n_f32(1.42860677e-6f));
+    float32x4_t p = vdupq_n_f32(0.008297662f);
+    p = vfmaq_f32(vdupq_n_f32(0.041915383f), p, r);
+    p = vfmaq_f32(vdupq_n_f32(0.16667575f), p, r);
+    p = vfmaq_f32(vdupq_n_f32(0.49998894f), p, r);
+    p = vfmaq_f32(vdupq_n_f32(0.9999997f), p, r);
+    p = vfmaq_f32(vdupq_n_f32(1.0000001f), p, r);
+    /* (n + 127) << 23 from the bits of t = 0x4b400000 + n */
+    const int32x4_t bits = vsubq_s32(vreinterpretq_s32_f32(t), vdupq_n_s32(0x4b400000 - 127));
+    return vmulq_f32(p, vreinterpretq_f32_s32(vshlq_n_s32(bits, 23)));
+}
+
+/* x * sigmoid(x) = x / (1 + e^-x), the division by mvk_neon_recip. */
+static MVK_INLINE float32x4_t mvk_neon_silu(float32x4_t x)
+{
+    const float32x4_t d = vaddq_f32(vdupq_n_f32(1.0f), mvk_neon_exp(vnegq_f32(x)));
+    return vmulq_f32(x, mvk_neon_recip(d));
+}
+
+/* Epilogue of 4 lanes: + residual (if any), activation, store of the first n (n <= 0: none). */
+static MVK_INLINE void mvk_neon_store4(float *c, float32x4_t v, int n, const float *res, int act)
+{
+    if (n <= 0)
+        return;
+    if (res)
+        v = vaddq_f32(v, mvk_neon_load4(res, n));
+    if (act == MVK_ACT_SILU)
+        v = mvk_neon_silu(v);
+    mvk_neon_store_n(c, v, n);
+}
+
+#endif
