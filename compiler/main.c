@@ -10,7 +10,7 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: mvitc compile MODEL.yaml --weights FILE [--target generic|avx2]\n"
+            "usage: mvitc compile MODEL.yaml --weights FILE [--target generic|avx2|neon]\n"
             "                     [--precision fp32] [--name NAME] -o DIR\n"
             "                     [--max-threads N] [--no-fusion] [--dump-ir]\n"
             "       mvitc --version\n"

@@ -59,7 +59,8 @@ void cg_weight_ref(const mvit_codegen *cg, char *buf, size_t n, int64_t offset)
     snprintf(buf, n, "%s_weights.f + %lld", cg->prefix, (long long)offset);
 }
 
-static const mvit_target *const targets[] = {&mvit_target_generic, &mvit_target_avx2};
+static const mvit_target *const targets[] = {&mvit_target_generic, &mvit_target_avx2,
+                                             &mvit_target_neon};
 
 const mvit_target *mvit_find_target(const char *name)
 {
@@ -69,7 +70,7 @@ const mvit_target *mvit_find_target(const char *name)
     return NULL;
 }
 
-const char *mvit_target_names(void) { return "generic, avx2"; }
+const char *mvit_target_names(void) { return "generic, avx2, neon"; }
 
 void mvit_target_assign_scratch(const mvit_target *t, mvit_graph *g)
 {
@@ -77,7 +78,7 @@ void mvit_target_assign_scratch(const mvit_target *t, mvit_graph *g)
         mvit_node *n = &g->nodes[i];
         mvit_scratch_fn fn = t->scratch[n->op] ? t->scratch[n->op]
                                                : mvit_target_generic.scratch[n->op];
-        n->scratch_bytes = (!n->dead && fn) ? fn(g, n) : 0;
+        n->scratch_bytes = (!n->dead && fn) ? fn(t, g, n) : 0;
     }
 }
 

@@ -48,20 +48,33 @@ void cg_parallel(mvit_codegen *cg, int64_t units);
  * in0, in1 (inputs), res (fused residual or 0), out, scratch, and r0, r1 (see cg_parallel). */
 typedef void (*mvit_emit_node_fn)(mvit_codegen *cg, const mvit_node *n);
 
+struct mvit_target;
+
 /* Arena scratch bytes a node's kernel needs while it runs (0 = none); a lowering that calls
  * cg_parallel must reserve g->max_tasks equal slots, one per task. */
-typedef int64_t (*mvit_scratch_fn)(const mvit_graph *g, const mvit_node *n);
+typedef int64_t (*mvit_scratch_fn)(const struct mvit_target *t, const mvit_graph *g,
+                                   const mvit_node *n);
+
+/* A SIMD kernel family (target_simd.c): kernels named mvk_..._<suffix> in files
+ * f32-...-<suffix>.c and mvk-<suffix>.h, all with the same signatures and packed layouts, so
+ * the SIMD targets share one lowering and differ only in this record. */
+typedef struct mvit_simd_isa {
+    const char *suffix;          /* "avx2", "neon" */
+    int l1_bytes, l2_bytes;      /* data caches of the tiling cost model, per core */
+} mvit_simd_isa;
 
 typedef struct mvit_target {
     const char *name;
-    const char *includes;                       /* extra #include lines, or "" */
+    const char *includes;                       /* extra preprocessor lines, or "" */
     const char *fn_attr;                        /* prefix of layer functions, e.g. "MVK_AVX2 " */
+    const mvit_simd_isa *simd;                  /* NULL for the portable target */
     mvit_emit_node_fn emit_node[MVIT_OP_COUNT]; /* NULL = use the generic target's */
     mvit_scratch_fn scratch[MVIT_OP_COUNT];     /* NULL = use the generic target's */
 } mvit_target;
 
 extern const mvit_target mvit_target_generic;
 extern const mvit_target mvit_target_avx2;
+extern const mvit_target mvit_target_neon;
 const mvit_target *mvit_find_target(const char *name);
 /* Comma-separated names of all targets, for messages. */
 const char *mvit_target_names(void);

@@ -174,13 +174,15 @@ static void emit_avgpool(mvit_codegen *cg, const mvit_node *n)
          (long long)a->dims[0] * a->dims[1], a->dims[2]);
 }
 
-static int64_t attention_scratch(const mvit_graph *g, const mvit_node *n)
+static int64_t attention_scratch(const mvit_target *t, const mvit_graph *g, const mvit_node *n)
 {
+    (void)t;
     return (int64_t)g->values[n->output].dims[1] * (int64_t)sizeof(float); /* N scores */
 }
 
-static int64_t gemm_scratch(const mvit_graph *g, const mvit_node *n)
+static int64_t gemm_scratch(const mvit_target *t, const mvit_graph *g, const mvit_node *n)
 {
+    (void)t;
     /* one normalised row for a fused LayerNorm */
     return n->norm_rows ? (int64_t)g->values[n->inputs[0]].dims[2] * (int64_t)sizeof(float) : 0;
 }

@@ -1,6 +1,8 @@
-/* x86-64 AVX2 + FMA target: convolutions, linears and attention run on the 6x16 GEMM
- * microkernel (weights packed into 16-column panels at compile time), depthwise convs on an
- * 8-channel vector kernel. Everything else falls back to the generic lowering. */
+/* The SIMD targets, x86-64 AVX2+FMA and ARM NEON: convolutions, linears and attention run
+ * on a 6x16 GEMM microkernel (weights packed into 16-column panels at compile time),
+ * depthwise convs on an 8-channel vector kernel. Both kernel families share signatures and
+ * packed layouts, so one lowering serves both; a target is its mvit_simd_isa. Everything
+ * else falls back to the generic lowering. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -8,10 +10,16 @@
 #include "codegen/pack.h"
 #include "kernels/mvk-prelude.h"
 
-/* Cache sizes of the tiling cost model (one core of the benchmark machine, a Zen core; most
- * AVX2 cores have 32 KiB L1d and 256 KiB - 1 MiB L2). */
-#define AVX2_L1_BYTES (32 * 1024)
-#define AVX2_L2_BYTES (512 * 1024)
+/* The target's kernels are named mvk_..._<suffix> in files f32-...-<suffix>.c. */
+static const char *isa_suffix(const mvit_codegen *cg) { return cg->target->simd->suffix; }
+
+/* stem: a file name with %s for the suffix, e.g. "f32-dwconv-%s.c". */
+static void use_isa_kernel(mvit_codegen *cg, const char *stem)
+{
+    char file[64];
+    snprintf(file, sizeof file, stem, isa_suffix(cg));
+    cg_use_kernel(cg, file);
+}
 
 /* GEMM schedule: mc rows x kc of K per block. Unblocked (mc 6, kc K) while all of B fits in
  * half of L2: a 6-row A block then sits in L1 and B streams from L2. Otherwise B is cut into
@@ -21,16 +29,16 @@ typedef struct gemm_tiles {
     int64_t b_bytes;
 } gemm_tiles;
 
-static gemm_tiles choose_tiles(int64_t m, int k, int n)
+static gemm_tiles choose_tiles(const mvit_simd_isa *isa, int64_t m, int k, int n)
 {
     gemm_tiles t = {6, k, 0, (int64_t)k * ((n + 15) / 16 * 16) * 4};
-    if (t.b_bytes <= AVX2_L2_BYTES / 2)
+    if (t.b_bytes <= isa->l2_bytes / 2)
         return t;
     t.blocked = 1;
-    t.kc = AVX2_L1_BYTES / 2 / (16 * 4);
+    t.kc = isa->l1_bytes / 2 / (16 * 4);
     if (t.kc > k)
         t.kc = k;
-    int64_t mc = AVX2_L2_BYTES / 2 / ((int64_t)t.kc * 4) / 6 * 6;
+    int64_t mc = isa->l2_bytes / 2 / ((int64_t)t.kc * 4) / 6 * 6;
     int64_t m6 = (m + 5) / 6 * 6;
     t.mc = (int)(mc < 6 ? 6 : mc > m6 ? m6 : mc);
     return t;
@@ -53,8 +61,8 @@ static const char *act_name(mvit_act a) { return a == MVIT_ACT_SILU ? "MVK_ACT_S
 
 static void use_gemm(mvit_codegen *cg)
 {
-    cg_use_kernel(cg, "mvk-avx2.h");
-    cg_use_kernel(cg, "f32-gemm-6x16-avx2.c");
+    use_isa_kernel(cg, "mvk-%s.h");
+    use_isa_kernel(cg, "f32-gemm-6x16-%s.c");
 }
 
 /* Packs B [k][n] into 16-column panels and the bias to a multiple of 16. */
@@ -82,10 +90,10 @@ static void packed_gemm_params(mvit_codegen *cg, const mvit_node *n, int k, int 
 static void emit_gemm_rows(mvit_codegen *cg, const mvit_node *node, int64_t m, int k, int n,
                            const char *w, const char *b, const char *res)
 {
-    gemm_tiles t = choose_tiles(m, k, n);
+    gemm_tiles t = choose_tiles(cg->target->simd, m, k, n);
     emit_tiles_comment(cg, t, m, k, n);
-    emit(&cg->body, "mvk_f32_gemm_%srows__avx2(6 * r0, 6 * r1 < %lld ? 6 * r1 : %lld, %d, %d, in0, %d,",
-         t.blocked ? "blocked_" : "", (long long)m, (long long)m, k, n, k);
+    emit(&cg->body, "mvk_f32_gemm_%srows__%s(6 * r0, 6 * r1 < %lld ? 6 * r1 : %lld, %d, %d, in0, %d,",
+         t.blocked ? "blocked_" : "", isa_suffix(cg), (long long)m, (long long)m, k, n, k);
     char tiles[32] = "", eps[32] = "0.0f";
     if (t.blocked)
         snprintf(tiles, sizeof tiles, ", %d, %d", t.mc, t.kc);
@@ -126,12 +134,12 @@ static void emit_dwconv(mvit_codegen *cg, const mvit_node *n)
         cg_weight_ref(cg, b, sizeof b, cg_param(cg, pb, c8, "%s bias (padded to 8)", n->name));
         free(pb);
     }
-    cg_use_kernel(cg, "mvk-avx2.h");
-    cg_use_kernel(cg, "f32-dwconv-avx2.c");
+    use_isa_kernel(cg, "mvk-%s.h");
+    use_isa_kernel(cg, "f32-dwconv-%s.c");
     cg_parallel(cg, o->dims[0]); /* output rows */
     emit(&cg->body,
-         "mvk_f32_dwconv_rows__avx2(r0, r1, in0, out, %s, %s, %s, %d, %d, %d, %d, %d, %d, %d, %s);",
-         w, b, n->residual >= 0 ? "res" : "0", a->dims[0], a->dims[1], c, o->dims[1], n->kernel,
+         "mvk_f32_dwconv_rows__%s(r0, r1, in0, out, %s, %s, %s, %d, %d, %d, %d, %d, %d, %d, %s);",
+         isa_suffix(cg), w, b, n->residual >= 0 ? "res" : "0", a->dims[0], a->dims[1], c, o->dims[1], n->kernel,
          n->stride, n->pad, act_name(n->act));
 }
 
@@ -158,12 +166,12 @@ static void emit_conv2d(mvit_codegen *cg, const mvit_node *n)
         emit_gemm_rows(cg, n, m, k, n->out_channels, w, b, res);
         return;
     }
-    cg_use_kernel(cg, "f32-conv2d-im2col-avx2.c");
-    gemm_tiles t = choose_tiles(m, k, n->out_channels);
+    use_isa_kernel(cg, "f32-conv2d-im2col-%s.c");
+    gemm_tiles t = choose_tiles(cg->target->simd, m, k, n->out_channels);
     emit_tiles_comment(cg, t, m, k, n->out_channels);
     emit(&cg->body,
-         "mvk_f32_conv2d_im2col_rows__avx2(6 * r0, 6 * r1 < %lld ? 6 * r1 : %lld, in0, %s, out, %s,",
-         (long long)m, (long long)m, cin_b ? "in1" : "0", w);
+         "mvk_f32_conv2d_im2col_rows__%s(6 * r0, 6 * r1 < %lld ? 6 * r1 : %lld, in0, %s, out, %s,",
+         isa_suffix(cg), (long long)m, (long long)m, cin_b ? "in1" : "0", w);
     emit(&cg->body, "    %s, %s, %d, %d, %d, %d, %d, %d, %d, %d, %d, %s, scratch, %d, %d);", b, res,
          a->dims[0], a->dims[1], a->dims[2], cin_b, o->dims[1], o->dims[2], n->kernel, n->stride,
          n->pad, act_name(n->act), t.mc, t.kc);
@@ -181,8 +189,8 @@ static void emit_linear(mvit_codegen *cg, const mvit_node *n)
         cg_parallel(cg, (n->out_channels + 15) / 16);
         emit(&cg->body, "/* tiling: 6x16 microkernel, M %lld x K %d x N %d; tasks split N */",
              (long long)m, a->dims[2], n->out_channels);
-        emit(&cg->body, "mvk_f32_gemm_cols__avx2(r0, r1, %lld, %d, %d, in0, %s, %s, out, %s, %s);",
-             (long long)m, a->dims[2], n->out_channels, w, b, n->residual >= 0 ? "res" : "0",
+        emit(&cg->body, "mvk_f32_gemm_cols__%s(r0, r1, %lld, %d, %d, in0, %s, %s, out, %s, %s);",
+             isa_suffix(cg), (long long)m, a->dims[2], n->out_channels, w, b, n->residual >= 0 ? "res" : "0",
              act_name(n->act));
         return;
     }
@@ -197,59 +205,80 @@ static void emit_attention(mvit_codegen *cg, const mvit_node *n)
     char scale[32];
     emit_float_literal(scale, sizeof scale, (float)mvk_rsqrt((double)hd));
     use_gemm(cg);
-    cg_use_kernel(cg, "f32-attention-avx2.c");
+    use_isa_kernel(cg, "f32-attention-%s.c");
     cg_parallel(cg, (int64_t)o->dims[0] * n->heads); /* (patch position, head) pairs */
-    emit(&cg->body, "mvk_f32_attention_heads__avx2(r0, r1, in0, out, scratch, %d, %d, %d, %s);",
-         o->dims[1], o->dims[2], n->heads, scale);
+    emit(&cg->body, "mvk_f32_attention_heads__%s(r0, r1, in0, out, scratch, %d, %d, %d, %s);",
+         isa_suffix(cg), o->dims[1], o->dims[2], n->heads, scale);
 }
 
 // ---- scratch
 
 /* A fused LayerNorm normalises the rows of one block: 6 rows, or mc when blocked. */
-static int64_t gemm_norm_scratch(const mvit_graph *g, const mvit_node *n)
+static int64_t gemm_norm_scratch(const mvit_target *tg, const mvit_graph *g,
+                                 const mvit_node *n)
 {
     if (!n->norm_rows)
         return 0;
     const mvit_value *o = &g->values[n->output];
     const int k = g->values[n->inputs[0]].dims[2];
-    gemm_tiles t = choose_tiles((int64_t)o->dims[0] * o->dims[1], k, n->out_channels);
+    gemm_tiles t = choose_tiles(tg->simd, (int64_t)o->dims[0] * o->dims[1], k, n->out_channels);
     return g->max_tasks * (int64_t)(t.blocked ? t.mc : 6) * k * (int64_t)sizeof(float);
 }
 
-static int64_t conv_scratch(const mvit_graph *g, const mvit_node *n)
+static int64_t conv_scratch(const mvit_target *tg, const mvit_graph *g, const mvit_node *n)
 {
     if (is_pointwise(n))
-        return gemm_norm_scratch(g, n);
+        return gemm_norm_scratch(tg, g, n);
     if (n->groups != 1)
         return 0;
     const mvit_value *o = &g->values[n->output];
     const int k = n->kernel * n->kernel * mvit_node_in_channels(g, n);
-    gemm_tiles t = choose_tiles((int64_t)o->dims[0] * o->dims[1], k, n->out_channels);
+    gemm_tiles t = choose_tiles(tg->simd, (int64_t)o->dims[0] * o->dims[1], k, n->out_channels);
     return g->max_tasks * (int64_t)t.mc * t.kc * (int64_t)sizeof(float);
 }
 
-static int64_t attention_scratch(const mvit_graph *g, const mvit_node *n)
+static int64_t attention_scratch(const mvit_target *tg, const mvit_graph *g, const mvit_node *n)
 {
+    (void)tg;
     const mvit_value *o = &g->values[n->output];
     const int64_t npad = (o->dims[1] + 15) / 16 * 16, hd = o->dims[2] / n->heads;
     const int64_t hdpad = (hd + 15) / 16 * 16;
     return g->max_tasks * (npad * hd + hdpad * o->dims[1] + 6 * npad) * (int64_t)sizeof(float);
 }
 
+/* Cache sizes of the tiling cost model, per core. x86: the benchmark machine's Zen 3 (most
+ * AVX2 cores have 32 KiB L1d and 256 KiB - 1 MiB L2). ARM: the little cores a phone app may
+ * land on (Cortex-A55: 32 KiB L1d, 128-256 KiB L2); the big cores have more of both. */
+static const mvit_simd_isa isa_avx2 = {.suffix = "avx2", .l1_bytes = 32 * 1024,
+                                       .l2_bytes = 512 * 1024};
+static const mvit_simd_isa isa_neon = {.suffix = "neon", .l1_bytes = 32 * 1024,
+                                       .l2_bytes = 256 * 1024};
+
+#define SIMD_LOWERING                                                                          \
+    .emit_node = {[MVIT_OP_CONV2D] = emit_conv2d,                                              \
+                  [MVIT_OP_LINEAR] = emit_linear,                                              \
+                  [MVIT_OP_ATTENTION] = emit_attention},                                       \
+    .scratch = {[MVIT_OP_CONV2D] = conv_scratch,                                               \
+                [MVIT_OP_LINEAR] = gemm_norm_scratch,                                          \
+                [MVIT_OP_ATTENTION] = attention_scratch}
+
 const mvit_target mvit_target_avx2 = {
     .name = "avx2",
     .includes = "#include <immintrin.h>",
     .fn_attr = "MVK_AVX2 ",
-    .emit_node =
-        {
-            [MVIT_OP_CONV2D] = emit_conv2d,
-            [MVIT_OP_LINEAR] = emit_linear,
-            [MVIT_OP_ATTENTION] = emit_attention,
-        },
-    .scratch =
-        {
-            [MVIT_OP_CONV2D] = conv_scratch,
-            [MVIT_OP_LINEAR] = gemm_norm_scratch,
-            [MVIT_OP_ATTENTION] = attention_scratch,
-        },
+    .simd = &isa_avx2,
+    SIMD_LOWERING,
+};
+
+/* One file for AArch64 and 32-bit ARMv7-A; the kernels pick their register blocking with
+ * #if defined(__aarch64__). */
+const mvit_target mvit_target_neon = {
+    .name = "neon",
+    .includes = "#if !defined(__ARM_NEON)\n"
+                "#error \"this file is for ARM NEON: AArch64, or ARMv7-A with -mfpu=neon-vfpv4\"\n"
+                "#endif\n"
+                "#include <arm_neon.h>",
+    .fn_attr = "",
+    .simd = &isa_neon,
+    SIMD_LOWERING,
 };
