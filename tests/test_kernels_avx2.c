@@ -18,6 +18,7 @@
 #include "kernels/f32-attention-avx2.c"
 #include "kernels/f32-conv2d-im2col-avx2.c"
 #include "kernels/f32-dwconv-avx2.c"
+#include "kernels/f32-conv3x3-winograd-avx2.c"
 
 static unsigned rng = 99;
 static float frand(void)
@@ -51,15 +52,21 @@ static float *padded(const float *v, int n, int to)
     return p;
 }
 
-static void expect_close(const char *what, const float *got, const float *want, int64_t n)
+static void expect_close_tol(const char *what, const float *got, const float *want, int64_t n,
+                             double tol)
 {
     double scale = 1.0;
     for (int64_t i = 0; i < n; i++)
         scale = fmax(scale, fabs(want[i]));
     for (int64_t i = 0; i < n; i++)
-        ck_assert_msg(fabs((double)got[i] - want[i]) <= 2e-6 * scale,
+        ck_assert_msg(fabs((double)got[i] - want[i]) <= tol * scale,
                       "%s: index %lld: scalar %.9g, avx2 %.9g", what, (long long)i,
                       (double)want[i], (double)got[i]);
+}
+
+static void expect_close(const char *what, const float *got, const float *want, int64_t n)
+{
+    expect_close_tol(what, got, want, n, 2e-6);
 }
 
 static void gemm_case(int m, int k, int n, int act, int with_res, int with_bias)
@@ -209,6 +216,44 @@ START_TEST(conv2d_im2col_matches_scalar)
 }
 END_TEST
 
+/* Winograd F(4x4, 3x3) against the direct scalar conv (its own rounding: the transforms add
+ * and scale up to 36 terms, so the tolerance is 1e-5 of the output scale, not 2e-6). ca + cb
+ * input channels (cb > 0: the fused concat). */
+static void winograd_case(int h, int w, int ca, int cb, int cout, int act, int res_on)
+{
+    const int64_t m = (int64_t)h * w, ci = ca + cb;
+    float *xa = rvec(m * ca), *xb = rvec(m * (cb ? cb : 1)), *wt = rvec(9 * ci * cout);
+    float *b = rvec(cout), *res = rvec(m * cout), *want = rvec(m * cout), *got = rvec(m * cout);
+    float *u = alloc64(36 * ci * cout);
+    mvit_winograd_f43_weights(wt, (int)ci, cout, u);
+    const int64_t plen = mvit_pack_b_panels(u, (int)ci, cout, 16, NULL);
+    float *up = alloc64(36 * plen), *bp = padded(b, cout, 16);
+    for (int xi = 0; xi < 36; xi++)
+        mvit_pack_b_panels(u + xi * ci * cout, (int)ci, cout, 16, up + xi * plen);
+    float *scratch = alloc64(mvk_f32_conv3x3_winograd_scratch__avx2((int)ci));
+    mvk_f32_conv2d_cat__scalar(xa, cb ? xb : 0, want, wt, b, res_on ? res : 0, h, w, ca, cb, h, w,
+                               cout, 3, 1, 1, act);
+    mvk_f32_conv3x3_winograd__avx2(xa, cb ? xb : 0, got, up, bp, res_on ? res : 0, h, w, ca, cb,
+                                   cout, act, scratch);
+    char what[96];
+    snprintf(what, sizeof what, "winograd %dx%d %d+%d->%d", h, w, ca, cb, cout);
+    expect_close_tol(what, got, want, m * cout, 1e-5);
+    free(xa), free(xb), free(wt), free(b), free(res), free(want), free(got), free(u), free(up),
+        free(bp), free(scratch);
+}
+
+START_TEST(winograd_matches_scalar)
+{
+    winograd_case(1, 1, 1, 0, 1, 0, 0);
+    winograd_case(5, 7, 3, 0, 9, 1, 0);     /* maps not a multiple of 4, one panel */
+    winograd_case(8, 8, 16, 0, 16, 1, 1);   /* residual + SiLU */
+    winograd_case(6, 10, 20, 0, 33, 1, 0);  /* three panels, the last of one column */
+    winograd_case(20, 17, 8, 0, 16, 0, 1);  /* 25 tiles: blocks of 12, 12 and 1 */
+    winograd_case(9, 5, 13, 11, 17, 1, 0);  /* concat with channel tails on both sides */
+    winograd_case(8, 8, 48, 48, 48, 1, 0);  /* XXS fusion conv shape */
+}
+END_TEST
+
 static void dw_case(int h, int w, int c, int k, int stride, int act, int res_on)
 {
     int pad = ((stride - 1) + (k - 1)) / 2;
@@ -315,6 +360,7 @@ int main(void)
     tcase_add_test(tc, gemm_remap_matches_scalar);
     tcase_add_test(tc, gemm_blocked_matches_scalar);
     tcase_add_test(tc, dwconv_matches_scalar);
+    tcase_add_test(tc, winograd_matches_scalar);
     tcase_add_test(tc, attention_matches_scalar);
     tcase_add_test(tc, exp_and_silu_match_scalar);
     suite_add_tcase(s, tc);

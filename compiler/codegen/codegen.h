@@ -61,6 +61,7 @@ typedef int64_t (*mvit_scratch_fn)(const struct mvit_target *t, const mvit_graph
 typedef struct mvit_simd_isa {
     const char *suffix;          /* "avx2", "neon" */
     int l1_bytes, l2_bytes;      /* data caches of the tiling cost model, per core */
+    int winograd;                /* has f32-conv3x3-winograd-<suffix>.c */
 } mvit_simd_isa;
 
 typedef struct mvit_target {

@@ -23,3 +23,33 @@ int64_t mvit_pack_pad(const float *v, int n, int to, float *dst)
             dst[i] = i < n ? v[i] : 0.0f;
     return len;
 }
+
+/* G of F(4x4, 3x3) for the interpolation points 0, +-1, +-2, infinity (Lavin & Gray). */
+static const double winograd_g[6][3] = {
+    {1.0 / 4, 0, 0},
+    {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+    {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+    {1.0 / 24, 1.0 / 12, 1.0 / 6},
+    {1.0 / 24, -1.0 / 12, 1.0 / 6},
+    {0, 0, 1},
+};
+
+void mvit_winograd_f43_weights(const float *hwio, int cin, int cout, float *u)
+{
+    for (int ci = 0; ci < cin; ci++)
+        for (int co = 0; co < cout; co++) {
+            double gg[3][3], t[6][3];
+            for (int ky = 0; ky < 3; ky++)
+                for (int kx = 0; kx < 3; kx++)
+                    gg[ky][kx] = hwio[(((int64_t)ky * 3 + kx) * cin + ci) * cout + co];
+            for (int i = 0; i < 6; i++) /* t = G g */
+                for (int kx = 0; kx < 3; kx++)
+                    t[i][kx] = winograd_g[i][0] * gg[0][kx] + winograd_g[i][1] * gg[1][kx] +
+                               winograd_g[i][2] * gg[2][kx];
+            for (int i = 0; i < 6; i++) /* U = t G^T */
+                for (int j = 0; j < 6; j++)
+                    u[((int64_t)(i * 6 + j) * cin + ci) * cout + co] =
+                        (float)(t[i][0] * winograd_g[j][0] + t[i][1] * winograd_g[j][1] +
+                                t[i][2] * winograd_g[j][2]);
+        }
+}

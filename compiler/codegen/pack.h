@@ -11,4 +11,9 @@ int64_t mvit_pack_b_panels(const float *b, int k, int n, int nr, float *dst);
 /* A vector of n values (bias) zero padded to a multiple of `to`. Returns the padded length. */
 int64_t mvit_pack_pad(const float *v, int n, int to, float *dst);
 
+/* Winograd F(4x4, 3x3) weights: U = G g G^T for every (input, output) channel pair of HWIO
+ * weights [3][3][cin][cout], computed in double; u is [36][cin][cout] (position xi = 6*i + j
+ * of the 6x6 tile). See kernels/f32-conv3x3-winograd-avx2.c for the whole scheme. */
+void mvit_winograd_f43_weights(const float *hwio, int cin, int cout, float *u);
+
 #endif

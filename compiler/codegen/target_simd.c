@@ -10,6 +10,9 @@
 #include "codegen/pack.h"
 #include "kernels/mvk-prelude.h"
 
+/* MVK_WINO_TB of the Winograd kernels: tiles per block, two 6-row groups of the microkernel. */
+#define WINO_TILES_PER_BLOCK 12
+
 /* The target's kernels are named mvk_..._<suffix> in files f32-...-<suffix>.c. */
 static const char *isa_suffix(const mvit_codegen *cg) { return cg->target->simd->suffix; }
 
@@ -65,6 +68,19 @@ static void use_gemm(mvit_codegen *cg)
     use_isa_kernel(cg, "f32-gemm-6x16-%s.c");
 }
 
+/* The bias padded to a multiple of 16 (a panel), or "0". */
+static void padded_bias(mvit_codegen *cg, const mvit_node *n, int cols, char *b, size_t len)
+{
+    if (!n->bias) {
+        snprintf(b, len, "0");
+        return;
+    }
+    float *pb = mvit_xmalloc((size_t)(cols + 16) * sizeof *pb);
+    int64_t blen = mvit_pack_pad(n->bias, cols, 16, pb);
+    cg_weight_ref(cg, b, len, cg_param(cg, pb, blen, "%s bias (padded to 16)", n->name));
+    free(pb);
+}
+
 /* Packs B [k][n] into 16-column panels and the bias to a multiple of 16. */
 static void packed_gemm_params(mvit_codegen *cg, const mvit_node *n, int k, int cols, char *w,
                                char *b, size_t len)
@@ -75,14 +91,7 @@ static void packed_gemm_params(mvit_codegen *cg, const mvit_node *n, int k, int 
     cg_weight_ref(cg, w, len, cg_param(cg, packed, plen, "%s weight [%d/16][%d][16]", n->name,
                                        cols, k));
     free(packed);
-    if (n->bias) {
-        float *pb = mvit_xmalloc((size_t)(cols + 16) * sizeof *pb);
-        int64_t blen = mvit_pack_pad(n->bias, cols, 16, pb);
-        cg_weight_ref(cg, b, len, cg_param(cg, pb, blen, "%s bias (padded to 16)", n->name));
-        free(pb);
-    } else {
-        snprintf(b, len, "0");
-    }
+    padded_bias(cg, n, cols, b, len);
 }
 
 /* Rows [6 r0, min(6 r1, m)) of a GEMM whose A is in0 (rows through the node's remap) and C
@@ -143,6 +152,50 @@ static void emit_dwconv(mvit_codegen *cg, const mvit_node *n)
          n->stride, n->pad, act_name(n->act));
 }
 
+/* 3x3, stride 1, pad 1 dense convs take Winograd F(4x4, 3x3) where the family has it: 4x
+ * fewer multiplies, for transforms that cost O(channels) per tile instead of O(channels^2).
+ * The price is 4x the weights (36 instead of 9 per channel pair), streamed once per block of
+ * tiles; below 16 tiles (a 16x16 output map) that traffic eats the saving and the bigger
+ * binary buys nothing, and below 8 input channels the transforms are not paid back. */
+static int use_winograd(const mvit_target *t, const mvit_graph *g, const mvit_node *n, int ci)
+{
+    const mvit_value *o = &g->values[n->output];
+    const int64_t tiles = (int64_t)((o->dims[0] + 3) / 4) * ((o->dims[1] + 3) / 4);
+    return t->simd->winograd && n->groups == 1 && n->kernel == 3 && n->stride == 1 &&
+           n->pad == 1 && ci >= 8 && tiles >= 16;
+}
+
+static void emit_winograd(mvit_codegen *cg, const mvit_node *n, int cin, int cin_b)
+{
+    const mvit_value *o = &cg->g->values[n->output];
+    const int ci = cin + cin_b, cout = n->out_channels;
+    float *u = mvit_xmalloc((size_t)36 * ci * cout * sizeof *u);
+    mvit_winograd_f43_weights(n->weight, ci, cout, u);
+    const int64_t plen = mvit_pack_b_panels(u, ci, cout, 16, NULL);
+    float *packed = mvit_xmalloc((size_t)(36 * plen) * sizeof *packed);
+    for (int xi = 0; xi < 36; xi++)
+        mvit_pack_b_panels(u + (int64_t)xi * ci * cout, ci, cout, 16, packed + xi * plen);
+    char w[96], b[96];
+    cg_weight_ref(cg, w, sizeof w,
+                  cg_param(cg, packed, 36 * plen, "%s Winograd weights [36][%d/16][%d][16]",
+                           n->name, cout, ci));
+    free(u);
+    free(packed);
+    padded_bias(cg, n, cout, b, sizeof b);
+    use_gemm(cg);
+    use_isa_kernel(cg, "f32-conv3x3-winograd-%s.c");
+    const int64_t tiles = (int64_t)((o->dims[0] + 3) / 4) * ((o->dims[1] + 3) / 4);
+    cg_parallel(cg, (tiles + WINO_TILES_PER_BLOCK - 1) / WINO_TILES_PER_BLOCK);
+    emit(&cg->body, "/* Winograd F(4x4, 3x3): %lld tiles of 4x4 outputs in blocks of %d; per block "
+                    "V %lld KiB, one B panel %d KiB */",
+         (long long)tiles, WINO_TILES_PER_BLOCK, (long long)36 * WINO_TILES_PER_BLOCK * ci * 4 / 1024,
+         ci * 16 * 4 / 1024);
+    emit(&cg->body, "mvk_f32_conv3x3_winograd_rows__%s(r0, r1, in0, %s, out, %s, %s, %s, %d, %d, "
+                    "%d, %d, %d, %s, scratch);",
+         isa_suffix(cg), cin_b ? "in1" : "0", w, b, n->residual >= 0 ? "res" : "0", o->dims[0],
+         o->dims[1], cin, cin_b, cout, act_name(n->act));
+}
+
 static void emit_conv2d(mvit_codegen *cg, const mvit_node *n)
 {
     const mvit_value *a = &cg->g->values[n->inputs[0]], *o = &cg->g->values[n->output];
@@ -155,6 +208,10 @@ static void emit_conv2d(mvit_codegen *cg, const mvit_node *n)
         return;
     }
     const int cin_b = n->num_inputs == 2 ? cg->g->values[n->inputs[1]].dims[2] : 0;
+    if (use_winograd(cg->target, cg->g, n, a->dims[2] + cin_b)) {
+        emit_winograd(cg, n, a->dims[2], cin_b);
+        return;
+    }
     const int k = n->kernel * n->kernel * (a->dims[2] + cin_b);
     char w[96], b[96];
     packed_gemm_params(cg, n, k, n->out_channels, w, b, sizeof w);
@@ -232,7 +289,11 @@ static int64_t conv_scratch(const mvit_target *tg, const mvit_graph *g, const mv
     if (n->groups != 1)
         return 0;
     const mvit_value *o = &g->values[n->output];
-    const int k = n->kernel * n->kernel * mvit_node_in_channels(g, n);
+    const int ci = mvit_node_in_channels(g, n);
+    if (use_winograd(tg, g, n, ci))
+        return g->max_tasks * (36 * (int64_t)WINO_TILES_PER_BLOCK * (ci + 16)) *
+               (int64_t)sizeof(float);
+    const int k = n->kernel * n->kernel * ci;
     gemm_tiles t = choose_tiles(tg->simd, (int64_t)o->dims[0] * o->dims[1], k, n->out_channels);
     return g->max_tasks * (int64_t)t.mc * t.kc * (int64_t)sizeof(float);
 }
@@ -250,7 +311,7 @@ static int64_t attention_scratch(const mvit_target *tg, const mvit_graph *g, con
  * AVX2 cores have 32 KiB L1d and 256 KiB - 1 MiB L2). ARM: the little cores a phone app may
  * land on (Cortex-A55: 32 KiB L1d, 128-256 KiB L2); the big cores have more of both. */
 static const mvit_simd_isa isa_avx2 = {.suffix = "avx2", .l1_bytes = 32 * 1024,
-                                       .l2_bytes = 512 * 1024};
+                                       .l2_bytes = 512 * 1024, .winograd = 1};
 static const mvit_simd_isa isa_neon = {.suffix = "neon", .l1_bytes = 32 * 1024,
                                        .l2_bytes = 256 * 1024};
 
