@@ -1,8 +1,11 @@
 /* End-to-end check of one generated model against PyTorch's golden logits.
  * Built by tests/e2e.sh together with a model generated with --name net.
  * Usage: e2e INPUT.f32 LOGITS.f32 REL_TOL
+ *        e2e --preds INPUTS.f32 PREDS.u8 [LOGITS.f32]
  * Passes when max|ours - torch| <= REL_TOL * max|torch| and the top-1 class agrees, and the
- * 2-thread run (runtime/mvrt_pool) gives bit-identical logits. */
+ * 2-thread run (runtime/mvrt_pool) gives bit-identical logits. --preds writes the top-1 class
+ * (and optionally the logits) of every image in INPUTS.f32 (the count follows from its size),
+ * to compare targets (e.g. NEON under qemu against the generic build) on many real images. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,10 +42,46 @@ static int argmax(const float *v, int n)
     return best;
 }
 
+static int write_preds(const char *inputs, const char *preds, const char *logits_path)
+{
+    const size_t in_n = (size_t)net_INPUT_HEIGHT * net_INPUT_WIDTH * net_INPUT_CHANNELS;
+    FILE *f = fopen(inputs, "rb"), *o = fopen(preds, "wb");
+    FILE *lf = logits_path ? fopen(logits_path, "wb") : NULL;
+    if (logits_path && !lf) {
+        perror(logits_path);
+        return 1;
+    }
+    float *x = malloc(in_n * sizeof *x), logits[net_NUM_CLASSES];
+    void *arena = aligned_alloc(64, (net_ARENA_BYTES + 63) / 64 * 64);
+    if (!f || !o || !x || !arena) {
+        perror("e2e --preds");
+        return 1;
+    }
+    long images = 0;
+    while (fread(x, sizeof *x, in_n, f) == in_n) {
+        if (net_run(x, logits, arena) != 0)
+            return 1;
+        fputc(argmax(logits, net_NUM_CLASSES), o);
+        if (lf && fwrite(logits, sizeof logits, 1, lf) != 1)
+            return 1;
+        images++;
+    }
+    printf("%ld predictions written to %s\n", images, preds);
+    fclose(f);
+    free(x);
+    free(arena);
+    if (lf && fclose(lf) != 0)
+        return 1;
+    return fclose(o) != 0 || images == 0;
+}
+
 int main(int argc, char **argv)
 {
+    if ((argc == 4 || argc == 5) && !strcmp(argv[1], "--preds"))
+        return write_preds(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
     if (argc != 4) {
-        fprintf(stderr, "usage: e2e INPUT.f32 LOGITS.f32 REL_TOL\n");
+        fprintf(stderr, "usage: e2e INPUT.f32 LOGITS.f32 REL_TOL\n"
+                        "       e2e --preds INPUTS.f32 PREDS.u8 [LOGITS.f32]\n");
         return 2;
     }
     const size_t in_n = (size_t)net_INPUT_HEIGHT * net_INPUT_WIDTH * net_INPUT_CHANNELS;

@@ -175,7 +175,7 @@ static void emit_layer(mvit_codegen *cg, int idx, const mvit_node *n)
     emit(e, "/* %s: %s%s%s, %s%dx%dx%d, %lld MACs (%s:%d) */", n->name, mvit_op_names[n->op],
          res, act, shape_in, o->dims[0], o->dims[1], o->dims[2],
          (long long)mvit_node_macs(g, n), g->desc ? g->desc->path : "?", n->loc.line);
-    emit(e, "static %svoid %s_layer_%03d(const %s_args *a, int64_t r0, int64_t r1, float *scratch)",
+    emit(e, "static MVK_NO_SSP %svoid %s_layer_%03d(const %s_args *a, int64_t r0, int64_t r1, float *scratch)",
          cg->target->fn_attr ? cg->target->fn_attr : "", cg->prefix, idx, cg->prefix);
     emit_open(e, "{");
     emit(e, "const float *in0 = a->in0, *in1 = a->in1, *res = a->res;");
@@ -209,14 +209,17 @@ static void emit_dispatch(mvit_codegen *cg, mvit_emitter *e)
     emit(e, "    int tasks;");
     emit(e, "} %s_job;", p);
     emit(e, "%s", "");
-    emit(e, "static void %s_task(void *ctx, int i)", p);
+    emit(e, "static MVK_NO_SSP void %s_task(void *ctx, int i)", p);
     emit_open(e, "{");
     emit(e, "const %s_job *j = (const %s_job *)ctx;", p, p);
-    emit(e, "j->fn(j->a, j->units * i / j->tasks, j->units * (i + 1) / j->tasks,");
+    /* units * tasks stays far below 2^31 (units are pixel rows or blocks); mvk_idiv keeps
+     * 32-bit ARM free of libgcc's division helpers */
+    emit(e, "const int u = (int)j->units;");
+    emit(e, "j->fn(j->a, mvk_idiv(u * i, j->tasks), mvk_idiv(u * (i + 1), j->tasks),");
     emit(e, "      j->a->scratch ? j->a->scratch + j->scratch_floats * i : 0);");
     emit_close(e, "}");
     emit(e, "%s", "");
-    emit(e, "static void %s_exec(const %s_parallel *par, %s_layer_fn fn, const float *in0,", p, p,
+    emit(e, "static MVK_NO_SSP void %s_exec(const %s_parallel *par, %s_layer_fn fn, const float *in0,", p, p,
          p);
     emit(e, "    const float *in1, const float *res, float *out, float *scratch, int64_t units,");
     emit(e, "    int64_t scratch_floats)");
@@ -248,7 +251,7 @@ static void emit_run(mvit_codegen *cg, mvit_emitter *e, int max_tasks)
     emit(e, "#define %s_PROFILE(i, name, end) ((void)0)", p);
     emit(e, "#endif");
     emit(e, "%s", "");
-    emit(e, "int %s_run_parallel(const float *input, float *logits, void *arena,", p);
+    emit(e, "MVK_NO_SSP int %s_run_parallel(const float *input, float *logits, void *arena,", p);
     emit(e, "    const %s_parallel *par)", p);
     emit_open(e, "{");
     emit(e, "char *a = (char *)arena;");
@@ -278,7 +281,7 @@ static void emit_run(mvit_codegen *cg, mvit_emitter *e, int max_tasks)
     emit(e, "return 0;");
     emit_close(e, "}");
     emit(e, "%s", "");
-    emit(e, "int %s_run(const float *input, float *logits, void *arena)", p);
+    emit(e, "MVK_NO_SSP int %s_run(const float *input, float *logits, void *arena)", p);
     emit_open(e, "{");
     emit(e, "return %s_run_parallel(input, logits, arena, 0);", p);
     emit_close(e, "}");

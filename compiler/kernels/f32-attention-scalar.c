@@ -8,7 +8,7 @@ static MVK_UNUSED MVK_NOLIBCALL void mvk_f32_attention__scalar(
     const float *MVK_RESTRICT qkv, float *MVK_RESTRICT out, float *MVK_RESTRICT scores, int p,
     int n, int d, int heads, float scale)
 {
-    const int hd = d / heads;
+    const int hd = mvk_idiv(d, heads);
     const int64_t row = 3 * (int64_t)d;
     for (int pi = 0; pi < p; pi++) {
         const float *base = qkv + (int64_t)pi * n * row;

@@ -12,7 +12,7 @@ static MVK_UNUSED MVK_NOLIBCALL void mvk_f32_conv2d__scalar(
     const float *MVK_RESTRICT bias, const float *MVK_RESTRICT residual, int h, int w, int cin,
     int oh, int ow, int cout, int k, int stride, int pad, int groups, int act)
 {
-    const int ig = cin / groups, og = cout / groups;
+    const int ig = mvk_idiv(cin, groups), og = mvk_idiv(cout, groups);
     for (int oy = 0; oy < oh; oy++) {
         for (int ox = 0; ox < ow; ox++) {
             float *o = out + ((int64_t)oy * ow + ox) * cout;

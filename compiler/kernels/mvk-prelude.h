@@ -7,12 +7,30 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* MVK_UNUSED marks every kernel function: a model need not use them all, and none may carry
+ * a stack protector, whose __stack_chk_fail/__stack_chk_guard live in libc (Apple's clang
+ * turns it on by default, e.g. for the row-pointer arrays of the GEMM drivers). */
+#if defined(__has_attribute)
+#if __has_attribute(no_stack_protector)
+#define MVK_NO_SSP_ no_stack_protector,
+#endif
+#endif
+#ifndef MVK_NO_SSP_
+#define MVK_NO_SSP_
+#endif
+/* the same for the generated entry points and layer functions */
+#if defined(__GNUC__) || defined(__clang__)
+#define MVK_NO_SSP __attribute__((MVK_NO_SSP_ unused))
+#else
+#define MVK_NO_SSP
+#endif
+
 #if defined(__GNUC__) || defined(__clang__)
 #define MVK_ALIGN64 __attribute__((aligned(64)))
-#define MVK_UNUSED __attribute__((unused))
+#define MVK_UNUSED __attribute__((MVK_NO_SSP_ unused))
 /* Small helpers called from inner loops (exp, SiLU, the GEMM epilogue): GCC otherwise keeps
  * some as out-of-line calls, which cost ~15 % of a MobileViT run. */
-#define MVK_INLINE inline __attribute__((always_inline, unused))
+#define MVK_INLINE inline __attribute__((MVK_NO_SSP_ always_inline, unused))
 #else
 #define MVK_INLINE inline
 #define MVK_ALIGN64
@@ -35,6 +53,20 @@
 
 enum { MVK_ACT_NONE = 0, MVK_ACT_SILU = 1 };
 
+/* a / b for 0 <= a, 0 < b (both int). 32-bit ARM cores without a hardware divider (the
+ * armeabi-v7a baseline) would call __aeabi_idiv from libgcc, and the generated object would
+ * not stand alone; there the quotient is taken in double, which truncates exactly: its
+ * rounding error (< 2^-52 relative) is smaller than the gap (>= 1/b) from a/b to the next
+ * integer above it. */
+static inline MVK_UNUSED int mvk_idiv(int a, int b)
+{
+#if defined(__arm__) && !defined(__ARM_FEATURE_IDIV)
+    return (int)((double)a / (double)b);
+#else
+    return a / b;
+#endif
+}
+
 /* How a GEMM reads its A rows (the MobileViT unfold/fold folded into the neighbouring 1x1
  * convs, which commute with any reordering of pixels):
  * NONE:   row r is a + r * lda.
@@ -48,14 +80,16 @@ static inline MVK_UNUSED const float *mvk_a_row(const float *a, int64_t lda, int
 {
     if (remap == MVK_REMAP_NONE)
         return a + r * lda;
-    const int64_t nw = w / pw, ntok = (int64_t)(h / ph) * nw;
+    const int nw = mvk_idiv(w, pw), ntok = mvk_idiv(h, ph) * nw;
     if (remap == MVK_REMAP_UNFOLD) {
-        const int64_t p = r / ntok, n = r % ntok;
-        const int64_t y = (n / nw) * ph + p / pw, x = (n % nw) * pw + p % pw;
+        const int p = mvk_idiv((int)r, ntok), n = (int)r - p * ntok;
+        const int py = mvk_idiv(p, pw), ny = mvk_idiv(n, nw);
+        const int64_t y = (int64_t)ny * ph + py, x = (int64_t)(n - ny * nw) * pw + (p - py * pw);
         return a + (y * w + x) * lda;
     }
-    const int64_t y = r / w, x = r % w;
-    const int64_t p = (y % ph) * pw + x % pw, n = (y / ph) * nw + x / pw;
+    const int y = mvk_idiv((int)r, w), x = (int)r - y * w;
+    const int by = mvk_idiv(y, ph), bx = mvk_idiv(x, pw);
+    const int64_t p = (int64_t)(y - by * ph) * pw + (x - bx * pw), n = (int64_t)by * nw + bx;
     return a + (p * ntok + n) * lda;
 }
 

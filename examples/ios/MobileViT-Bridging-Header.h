@@ -1,0 +1,2 @@
+/* Swift bridging header (Build Settings > Objective-C Bridging Header). */
+#import "MVTClassifier.h"
