@@ -7,6 +7,7 @@
 
 #include "kernels/f32-attention-neon.c"
 #include "kernels/f32-conv2d-im2col-neon.c"
+#include "kernels/f32-conv3x3-winograd-neon.c"
 #include "kernels/f32-dwconv-neon.c"
 
 typedef void (*mvk_any_fn)(void);
@@ -23,6 +24,9 @@ const mvk_any_fn mvk_neon_kernels[] = {
     (mvk_any_fn)mvk_f32_conv2d_im2col__neon,
     (mvk_any_fn)mvk_f32_dwconv_rows__neon,
     (mvk_any_fn)mvk_f32_dwconv__neon,
+    (mvk_any_fn)mvk_f32_conv3x3_winograd_scratch__neon,
+    (mvk_any_fn)mvk_f32_conv3x3_winograd_rows__neon,
+    (mvk_any_fn)mvk_f32_conv3x3_winograd__neon,
     (mvk_any_fn)mvk_f32_attention_scratch__neon,
     (mvk_any_fn)mvk_f32_attention_heads__neon,
     (mvk_any_fn)mvk_f32_attention__neon,

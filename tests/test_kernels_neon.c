@@ -1,7 +1,7 @@
 /* Every NEON kernel against its scalar twin on the same data, with sizes around the tiles:
  * M in {1, 5, 6, 7, 13}, N in {1, 7, 8, 15, 16, 17, 33}, channels not a multiple of 4 or 8,
  * attention N not a multiple of 6 or 16. F32 tolerance: 2e-6 relative to the output scale, as
- * for AVX2. Activations (A, inputs, outputs, residuals, scratch) end right before an
+ * for AVX2 (Winograd against the direct conv: 1e-5, its transforms' rounding). Activations (A, inputs, outputs, residuals, scratch) end right before an
  * inaccessible page, so a tail that reads or writes past its buffer faults; packed weights
  * are ordinary padded buffers. Cross-compiled for AArch64 and ARMv7 and run under qemu-user
  * by tests/cross_kernels.sh: Check is not in the ARM sysroots, hence the small harness. Each
@@ -25,6 +25,7 @@
 #include "kernels/f32-attention-neon.c"
 #include "kernels/f32-conv2d-im2col-neon.c"
 #include "kernels/f32-dwconv-neon.c"
+#include "kernels/f32-conv3x3-winograd-neon.c"
 
 #if defined(__aarch64__)
 #define ARCH "aarch64"
@@ -37,7 +38,8 @@
 static int checks, failed_checks;
 static double max_err; /* largest |got - want| / scale of the current test */
 
-static void expect_close(const char *what, const float *got, const float *want, int64_t n)
+static void expect_close_tol(const char *what, const float *got, const float *want, int64_t n,
+                             double tol)
 {
     double scale = 1.0, worst = 0.0;
     int64_t bad = 0, first = -1;
@@ -45,7 +47,7 @@ static void expect_close(const char *what, const float *got, const float *want, 
         scale = fmax(scale, fabs(want[i]));
     for (int64_t i = 0; i < n; i++) {
         const double err = fabs((double)got[i] - want[i]) / scale;
-        if (!(err <= 2e-6)) { /* also catches NaN */
+        if (!(err <= tol)) { /* also catches NaN */
             bad++;
             first = first < 0 ? i : first;
         }
@@ -59,6 +61,11 @@ static void expect_close(const char *what, const float *got, const float *want, 
                (long long)bad, (long long)n, (long long)first, (double)want[first],
                (double)got[first]);
     }
+}
+
+static void expect_close(const char *what, const float *got, const float *want, int64_t n)
+{
+    expect_close_tol(what, got, want, n, 2e-6);
 }
 
 static void expect_true(const char *what, int ok)
@@ -386,6 +393,64 @@ static void test_dwconv(void)
     dw_case(5, 17, 3, 3, 2, 0, 1);
 }
 
+/* Winograd F(4x4, 3x3) against the direct conv: tolerance 1e-5 relative to the output scale
+ * (the transforms' own rounding), as for AVX2. The scratch is exactly the documented size and
+ * guarded, and filled with noise (the kernel must not read what it did not write). */
+static void winograd_case(int h, int w, int ca, int cb, int cout, int act, int res_on)
+{
+    const int64_t m = (int64_t)h * w, ci = ca + cb;
+    float *xa = rvec(m * ca), *xb = cb ? rvec(m * cb) : 0, *wt = rvec(9 * ci * cout);
+    float *b = rvec(cout), *res = rvec(m * cout), *want = rvec(m * cout), *got = rvec(m * cout);
+    float *u = aligned(36 * ci * cout);
+    mvit_winograd_f43_weights(wt, (int)ci, cout, u);
+    const int64_t plen = mvit_pack_b_panels(u, (int)ci, cout, 16, NULL);
+    float *up = aligned(36 * plen), *bp = padded(b, cout, 16);
+    for (int xi = 0; xi < 36; xi++)
+        mvit_pack_b_panels(u + xi * ci * cout, (int)ci, cout, 16, up + xi * plen);
+    float *scratch = rvec(mvk_f32_conv3x3_winograd_scratch__neon((int)ci));
+    expect_true("winograd scratch = 36 * 12 * (ci + 16) floats (the code generator's)",
+                mvk_f32_conv3x3_winograd_scratch__neon((int)ci) == 36 * 12 * (ci + 16));
+    mvk_f32_conv2d_cat__scalar(xa, xb, want, wt, b, res_on ? res : 0, h, w, ca, cb, h, w, cout, 3,
+                               1, 1, act);
+    mvk_f32_conv3x3_winograd__neon(xa, xb, got, up, bp, res_on ? res : 0, h, w, ca, cb, cout, act,
+                                   scratch);
+    char what[96];
+    snprintf(what, sizeof what, "winograd %dx%d %d+%d->%d act%d res%d", h, w, ca, cb, cout, act,
+             res_on);
+    expect_close_tol(what, got, want, m * cout, 1e-5);
+    /* the parallel split: tile blocks in two ranges, as two tasks would run them (one scratch
+     * each), into a fresh output */
+    const int64_t blocks = ((int64_t)((w + 3) / 4) * ((h + 3) / 4) + 11) / 12;
+    float *got2 = rvec(m * cout), *scratch2 = rvec(mvk_f32_conv3x3_winograd_scratch__neon((int)ci));
+    mvk_f32_conv3x3_winograd_rows__neon(0, blocks / 2, xa, xb, got2, up, bp, res_on ? res : 0, h,
+                                        w, ca, cb, cout, act, scratch);
+    mvk_f32_conv3x3_winograd_rows__neon(blocks / 2, blocks, xa, xb, got2, up, bp,
+                                        res_on ? res : 0, h, w, ca, cb, cout, act, scratch2);
+    snprintf(what, sizeof what, "winograd rows split %dx%d %d+%d->%d", h, w, ca, cb, cout);
+    expect_close_tol(what, got2, want, m * cout, 1e-5);
+    release_all();
+}
+
+static void test_winograd(void)
+{
+    /* the AVX2 test's shapes */
+    winograd_case(1, 1, 1, 0, 1, 0, 0);
+    winograd_case(5, 7, 3, 0, 9, 1, 0);    /* maps not a multiple of 4, one panel */
+    winograd_case(8, 8, 16, 0, 16, 1, 1);  /* residual + SiLU */
+    winograd_case(6, 10, 20, 0, 33, 1, 0); /* three panels, the last of one column */
+    winograd_case(20, 17, 8, 0, 16, 0, 1); /* 25 tiles: blocks of 12, 12 and 1 */
+    winograd_case(9, 5, 13, 11, 17, 1, 0); /* concat with channel tails on both sides */
+    winograd_case(8, 8, 48, 48, 48, 1, 0); /* XXS fusion conv shape */
+    /* channel counts not a multiple of 4, in and out */
+    winograd_case(7, 9, 5, 0, 6, 1, 1);     /* 1-lane input tail, 2-lane output tail */
+    winograd_case(13, 11, 10, 0, 7, 0, 1);  /* 12 tiles: one full block */
+    winograd_case(12, 15, 2, 3, 19, 1, 1);  /* concat 2 + 3, 3-lane tail of a 2nd panel */
+    winograd_case(17, 18, 6, 7, 35, 1, 0);  /* 25 tiles, three panels, 3-lane last panel */
+    winograd_case(4, 26, 9, 1, 10, 1, 1);   /* one tile row of 7, concat of one channel */
+    winograd_case(26, 3, 1, 6, 3, 0, 0);    /* one tile column, cout below one vector */
+    winograd_case(16, 16, 24, 0, 14, 1, 1); /* 16 tiles: blocks of 12 and 4 */
+}
+
 // ---- attention, exp, SiLU
 
 static void attention_case(int p, int n, int heads, int hd)
@@ -498,6 +563,7 @@ static const struct {
     {"gemm_blocked_matches_scalar", test_gemm_blocked},
     {"conv2d_im2col_matches_scalar", test_conv2d},
     {"dwconv_matches_scalar", test_dwconv},
+    {"winograd_matches_scalar", test_winograd},
     {"attention_matches_scalar", test_attention},
     {"exp_and_silu_match_scalar", test_exp_silu},
     {"div_matches_integer_division", test_div},
