@@ -335,9 +335,11 @@ START_TEST(exp_and_silu_match_scalar)
     exp_silu_avx2(xs, got, sil, 4096);
     for (int i = 0; i < 4096; i++) {
         float want = mvk_expf(xs[i]);
-        if (xs[i] > -87.0f && xs[i] <= 88.0f) /* the documented range; outside it saturates */
-            ck_assert_msg(fabsf(got[i] - want) <= 4e-7f * want, "exp(%g): %g vs %g", xs[i],
-                          got[i], want);
+        /* the documented range (outside it saturates) and accuracy: 2.3e-7 from the
+         * polynomial, up to 8e-8 * |x| from rounding x * log2(e) and mvk_expf's own error */
+        if (xs[i] > -87.0f && xs[i] <= 88.0f)
+            ck_assert_msg(fabsf(got[i] - want) <= (4e-7f + 8e-8f * fabsf(xs[i])) * want,
+                          "exp(%g): %g vs %g", xs[i], got[i], want);
     }
     for (int i = 0; i < 4096; i++)
         ck_assert_msg(fabsf(sil[i] - mvk_silu(xs[i])) <= 1e-6f * (1.0f + fabsf(xs[i])),
