@@ -1,22 +1,25 @@
 /* Fashion-MNIST classifier built on the generated fmnist_xxs model.
  *   classify IMAGE.png                         top-3 classes of one 28x28 image
  *   classify --eval IMAGES LABELS [options]    accuracy + median latency over an IDX set
- * Preprocessing is exactly the training script's (tools/train_fmnist.py): pixel / 255,
- * bilinear resize 28x28 -> model size (PyTorch F.interpolate, align_corners=False), then
- * (x - mean) / std from the model header. The generated code never allocates: the arena is
- * on the stack (--arena stack) or the heap (--arena heap, the default). */
+ * Preprocessing is the training script's (tools/train_fmnist.py): pixel / 255, bilinear resize
+ * 28x28 -> model size (PyTorch F.interpolate, align_corners=False), then (x - mean) / std from
+ * the model header, done by runtime/mvrt_image; top-k, softmax and the latency clock come from
+ * runtime/ too. The generated code never allocates: the arena is on the stack (--arena stack)
+ * or the heap (--arena heap, the default). */
 #define _POSIX_C_SOURCE 200809L
+#include <assert.h>
 #include <errno.h>
-#include <math.h>
 #include <png.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <zlib.h>
 
 #include "fmnist_xxs.h"
+#include "mvrt_image.h"
+#include "mvrt_time.h"
+#include "mvrt_topk.h"
 
 #ifndef MVIT_TARGET_NAME
 #define MVIT_TARGET_NAME "unknown"
@@ -35,40 +38,14 @@ _Static_assert(CLASSES == 10, "Fashion-MNIST has 10 classes");
 
 // ---- preprocessing
 
-/* PyTorch's upsample_bilinear2d source index (align_corners=False), in float like its CPU
- * kernel: src = scale * (dst + 0.5) - 0.5, clamped at 0. */
-static void linear_indices(int in, int out, int *i0, int *i1, float *l0, float *l1)
-{
-    const float scale = (float)in / (float)out;
-    for (int d = 0; d < out; d++) {
-        float src = scale * ((float)d + 0.5f) - 0.5f;
-        if (src < 0)
-            src = 0;
-        int x0 = (int)src;
-        i0[d] = x0;
-        i1[d] = x0 + (x0 < in - 1 ? 1 : 0);
-        l1[d] = src - (float)x0;
-        l0[d] = 1.0f - l1[d];
-    }
-}
-
 static void preprocess(const uint8_t *px, float *out)
 {
     static const float mean[] = fmnist_xxs_INPUT_MEAN, std_[] = fmnist_xxs_INPUT_STD;
-    float src[SRC * SRC];
-    int y0[IN_H], y1[IN_H], x0[IN_W], x1[IN_W];
-    float ly0[IN_H], ly1[IN_H], lx0[IN_W], lx1[IN_W];
-    for (int i = 0; i < SRC * SRC; i++)
-        src[i] = (float)px[i] / 255.0f;
-    linear_indices(SRC, IN_H, y0, y1, ly0, ly1);
-    linear_indices(SRC, IN_W, x0, x1, lx0, lx1);
-    for (int y = 0; y < IN_H; y++)
-        for (int x = 0; x < IN_W; x++) {
-            const float *r0 = src + y0[y] * SRC, *r1 = src + y1[y] * SRC;
-            float v = ly0[y] * (lx0[x] * r0[x0[x]] + lx1[x] * r0[x1[x]]) +
-                      ly1[y] * (lx0[x] * r1[x0[x]] + lx1[x] * r1[x1[x]]);
-            out[y * IN_W + x] = (v - mean[0]) / std_[0];
-        }
+    const mvrt_image img = {px, SRC, SRC, SRC, MVRT_PIXEL_GRAY};
+    const mvrt_input_spec spec = {IN_W, IN_H, MVRT_PIXEL_GRAY, mean, std_};
+    const int rc = mvrt_image_resize(&img, &spec, out, (size_t)IN_H * IN_W);
+    assert(rc == MVRT_OK); /* every argument is a constant checked here */
+    (void)rc;
 }
 
 // ---- input files
@@ -178,54 +155,29 @@ static int read_png(const char *path, uint8_t *px)
 
 // ---- running
 
-static double now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
-
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
 }
 
-static void top_k(const float *logits, int *idx, int k)
-{
-    for (int i = 0; i < k; i++) {
-        int best = -1;
-        for (int c = 0; c < CLASSES; c++) {
-            int taken = 0;
-            for (int j = 0; j < i; j++)
-                taken |= idx[j] == c;
-            if (!taken && (best < 0 || logits[c] > logits[best]))
-                best = c;
-        }
-        idx[i] = best;
-    }
-}
-
 static int classify_one(const char *png, void *arena)
 {
     uint8_t px[SRC * SRC];
     static float input[IN_H * IN_W];
-    float logits[CLASSES], prob[CLASSES], sum = 0, mx = -1e30f;
+    float logits[CLASSES], prob[CLASSES];
     if (read_png(png, px) < 0)
         return 1;
     preprocess(px, input);
     if (fmnist_xxs_run(input, logits, arena) != 0)
         return fail(png, "model run failed%s", ""), 1;
-    for (int c = 0; c < CLASSES; c++)
-        mx = logits[c] > mx ? logits[c] : mx;
-    for (int c = 0; c < CLASSES; c++)
-        sum += prob[c] = (float)exp((double)(logits[c] - mx));
-    int idx[3];
-    top_k(logits, idx, 3);
+    int64_t idx[3];
+    mvrt_softmax(logits, CLASSES, prob);
+    mvrt_topk(logits, CLASSES, 3, idx, NULL);
     printf("%s:\n", png);
     for (int i = 0; i < 3; i++)
         printf("  %d. %-12s %6.2f%%  (logit %.4f)\n", i + 1, class_names[idx[i]],
-               100.0 * prob[idx[i]] / sum, logits[idx[i]]);
+               100.0 * prob[idx[i]], logits[idx[i]]);
     return 0;
 }
 
@@ -271,7 +223,7 @@ static int evaluate(const eval_options *o, void *arena)
     size_t correct = 0, agree = 0, ref_correct = 0;
     for (size_t i = 0; i < n; i++) {
         float logits[CLASSES];
-        int top;
+        int64_t top;
         if (labels[i] >= CLASSES) {
             fprintf(stderr, "classify: error: %s: label %u of image %zu is not a class 0..9\n",
                     o->labels, labels[i], i);
@@ -279,10 +231,10 @@ static int evaluate(const eval_options *o, void *arena)
             goto done;
         }
         preprocess(images + i * SRC * SRC, input);
-        double t0 = now_ms();
+        const uint64_t t0 = mvrt_time_ns();
         fmnist_xxs_run(input, logits, arena);
-        ms[i] = now_ms() - t0;
-        top_k(logits, &top, 1);
+        ms[i] = (double)(mvrt_time_ns() - t0) / 1e6;
+        mvrt_topk(logits, CLASSES, 1, &top, NULL);
         correct += top == labels[i];
         if (n_ref) {
             agree += top == ref[i];
