@@ -6,18 +6,21 @@
 
 #include "codegen/codegen.h"
 #include "codegen/compile.h"
+#include "weights/weights.h"
 
 static void usage(FILE *f)
 {
     fprintf(f,
             "usage: mvitc compile MODEL.yaml --weights FILE [--target generic|avx2|neon]\n"
             "                     [--precision fp32] [--name NAME] -o DIR\n"
+            "                     [--weights-layout auto|timm|cvnets]\n"
             "                     [--max-threads N] [--no-fusion] [--dump-ir]\n"
             "       mvitc --version\n"
             "\n"
-            "Compiles a MobileViT description (docs/model-format.md) and its safetensors\n"
-            "weights (timm names) into DIR/NAME.c and DIR/NAME.h: standalone C with no\n"
-            "dependencies. NAME defaults to the description's name.\n");
+            "Compiles a MobileViT description (docs/model-format.md) and its weights\n"
+            "(safetensors, or a torch.save checkpoint; timm or ml-cvnets names, chosen\n"
+            "automatically unless --weights-layout says) into DIR/NAME.c and DIR/NAME.h:\n"
+            "standalone C with no dependencies. NAME defaults to the description's name.\n");
 }
 
 /* The command as recorded in generated files: program base name + arguments. */
@@ -76,6 +79,15 @@ static int cmd_compile(int argc, char **argv)
                 return 2;
             }
             opt.max_threads = (int)v;
+        } else if (!strcmp(a, "--weights-layout")) {
+            mvit_weights_layout layout;
+            if (!need_value(i, argc, a))
+                return 2;
+            if (mvit_weights_layout_parse(argv[++i], &layout) < 0) {
+                fprintf(stderr, "mvitc: error: --weights-layout must be auto, timm or cvnets\n");
+                return 2;
+            }
+            opt.weights_layout = (int)layout;
         } else if (!strcmp(a, "--no-fusion")) {
             opt.no_fusion = 1;
         } else if (!strcmp(a, "--dump-ir")) {

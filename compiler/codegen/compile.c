@@ -139,7 +139,8 @@ int mvit_compile(const mvit_compile_options *opt, mvit_diag *d)
                           "--name '%s' is not a C identifier of at most 48 characters", name);
         goto fail;
     }
-    if ((rc = mvit_weights_load_safetensors(opt->weights_path, &w, d)) < 0)
+    if ((rc = mvit_weights_load(opt->weights_path, (mvit_weights_layout)opt->weights_layout, &w,
+                                d)) < 0)
         goto fail;
     if ((rc = mvit_build_graph(&desc, &w, &g, d)) < 0)
         goto fail;

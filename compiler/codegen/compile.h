@@ -15,6 +15,7 @@ typedef struct mvit_compile_options {
     int no_fusion;            /* debugging: keep BN, SiLU and adds as separate layers */
     int dump_ir;              /* print the final graph to stderr */
     int max_threads;          /* tasks per parallel layer (arena holds scratch for each), >= 1 */
+    int weights_layout;       /* mvit_weights_layout: 0 = auto, timm, cvnets */
 } mvit_compile_options;
 
 /* Returns 0, or < 0 with d filled; on failure no output file is left behind. */

@@ -20,6 +20,7 @@
 /* A file-provided string quoted in a message is cut here so the message stays readable. */
 #define SHOW_MAX 120
 #define SHOW_BUF (SHOW_MAX + 4)
+_Static_assert(SHOW_BUF == MVIT_QUOTE_BUF, "weights.h quotes with the same buffer");
 #define METADATA_KEY "__metadata__"
 
 // ---- dtypes and element conversion
@@ -750,6 +751,20 @@ int mvit_weights_load_safetensors(const char *path, mvit_weights *w, mvit_diag *
     rc = mvit_weights_parse_safetensors(path, buf, len, w, d);
     free(buf);
     return rc;
+}
+
+int mvit_weights_convert(const char *dtype, const unsigned char *src, int64_t n, float *dst)
+{
+    const dtype_info *dt = find_dtype(dtype, strlen(dtype));
+    if (!dt || dt->conv == KEEP_RAW)
+        return -1;
+    convert(dt, src, n, dst);
+    return 0;
+}
+
+const char *mvit_weights_quote(char out[MVIT_QUOTE_BUF], const char *s, size_t len)
+{
+    return show(out, s, len);
 }
 
 mvit_tensor *mvit_weights_find(const mvit_weights *w, const char *name)
