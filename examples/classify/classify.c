@@ -58,6 +58,10 @@ static int fail(const char *path, const char *fmt, const char *detail)
     return -1;
 }
 
+/* Largest decompressed input accepted: far above any IDX set (Fashion-MNIST's training
+ * images are 47 MB), low enough that a gzip bomb fails cleanly instead of exhausting memory. */
+#define MAX_INPUT_BYTES ((size_t)512 << 20)
+
 /* Reads a whole (optionally gzip-compressed) file; zlib reads plain files transparently. */
 static int read_gz(const char *path, uint8_t **data, size_t *len)
 {
@@ -67,14 +71,29 @@ static int read_gz(const char *path, uint8_t **data, size_t *len)
     size_t cap = 1 << 20, n = 0;
     uint8_t *buf = malloc(cap);
     for (;;) {
+        if (!buf) {
+            gzclose(f);
+            return fail(path, "%s", "out of memory");
+        }
         if (n == cap) {
+            if (cap >= MAX_INPUT_BYTES) {
+                gzclose(f);
+                free(buf);
+                return fail(path, "%s", "more than 512 MiB of data (decompressed)");
+            }
             cap *= 2;
-            buf = realloc(buf, cap);
+            uint8_t *grown = realloc(buf, cap);
+            if (!grown)
+                free(buf);
+            buf = grown;
+            continue;
         }
         int got = gzread(f, buf + n, (unsigned)(cap - n > (1u << 30) ? (1u << 30) : cap - n));
         if (got < 0) {
+            /* gzerror's text belongs to f: copy it before gzclose frees it */
+            char msg[128];
             int err;
-            const char *msg = gzerror(f, &err);
+            snprintf(msg, sizeof msg, "%s", gzerror(f, &err));
             gzclose(f);
             free(buf);
             return fail(path, "corrupt or truncated gzip data (%s)", msg);
