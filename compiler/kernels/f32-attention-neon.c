@@ -83,14 +83,14 @@ mvk_f32_attention_heads__neon(int64_t job0, int64_t job1, const float *MVK_RESTR
                               float *MVK_RESTRICT out, float *MVK_RESTRICT scratch, int n, int d,
                               int heads, float scale)
 {
-    const int hd = mvk_neon_div(d, heads), npad = MVK_NEON_ATTN_NPAD(n);
+    const int hd = mvk_idiv(d, heads), npad = MVK_NEON_ATTN_NPAD(n);
     const int hdpad = (hd + 15) / 16 * 16;
     const int64_t row = 3 * (int64_t)d;
     float *kt = scratch;                          /* [npad/16][hd][16] */
     float *vp = kt + (int64_t)npad * hd;          /* [hdpad/16][n][16] */
     float *s = vp + (int64_t)hdpad * n;           /* [6][npad] */
     for (int64_t job = job0; job < job1; job++) { /* job = patch position * heads + head */
-        const int pi = mvk_neon_div((int)job, heads), h = (int)job - pi * heads;
+        const int pi = mvk_idiv((int)job, heads), h = (int)job - pi * heads;
         const float *base = qkv + (int64_t)pi * n * row;
         mvk_neon_attention_pack_kt(kt, base + d + h * hd, row, n, npad, hd);
         mvk_neon_attention_pack_v(vp, base + 2 * d + h * hd, row, n, hd, hdpad);

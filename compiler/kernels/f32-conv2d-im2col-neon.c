@@ -63,7 +63,7 @@ static inline MVK_UNUSED MVK_NOLIBCALL void mvk_neon_im2col_field(float *MVK_RES
 }
 
 /* Gathers K values [kb, kb + kn) of output pixel (oy, ox)'s receptive field into dst (the
- * AVX2 kernel's mvk_im2col_span, with the divisions through mvk_neon_div). */
+ * AVX2 kernel's mvk_im2col_span, with the divisions through mvk_idiv). */
 static inline MVK_UNUSED MVK_NOLIBCALL void
 mvk_neon_im2col_span(float *MVK_RESTRICT dst, const float *MVK_RESTRICT in,
                      const float *MVK_RESTRICT in_b, int h, int w, int cin, int cin_b, int k,
@@ -76,9 +76,9 @@ mvk_neon_im2col_span(float *MVK_RESTRICT dst, const float *MVK_RESTRICT in,
         return;
     }
     for (int kk = kb; kk < kb + kn;) {
-        const int tap = mvk_neon_div(kk, ci), c0 = kk - tap * ci;
+        const int tap = mvk_idiv(kk, ci), c0 = kk - tap * ci;
         const int c1 = ci - c0 < kb + kn - kk ? ci : c0 + (kb + kn - kk);
-        const int ty = mvk_neon_div(tap, k);
+        const int ty = mvk_idiv(tap, k);
         const int iy = oy * stride - pad + ty, ix = ox * stride - pad + (tap - ty * k);
         if (iy < 0 || iy >= h || ix < 0 || ix >= w) {
             for (int c = c0; c < c1; c++)
@@ -107,7 +107,7 @@ static MVK_UNUSED MVK_NOLIBCALL void mvk_f32_conv2d_im2col_rows__neon(
             const int kn = kk - kb < kc ? kk - kb : kc;
             const int first = kb == 0, last = kb + kn == kk;
             for (int64_t m = mb; m < me; m++) {
-                const int oy = mvk_neon_div((int)m, ow), ox = (int)m - oy * ow;
+                const int oy = mvk_idiv((int)m, ow), ox = (int)m - oy * ow;
                 mvk_neon_im2col_span(scratch + (m - mb) * kn, in, in_b, h, w, cin, cin_b, k, stride,
                                      pad, oy, ox, kb, kn);
             }

@@ -11,7 +11,7 @@
  * a multiple of 4) take lane loads and stores, so no access goes past an activation buffer.
  * Scratch per task: mvk_f32_conv3x3_winograd_scratch__neon(ci) floats, the AVX2 formula
  * (36 * 12 * (ci + 16)). No integer division at run time (tile coordinates advance
- * incrementally from one mvk_neon_div per block), so the object stands alone on ARMv7. The
+ * incrementally from one mvk_idiv per block), so the object stands alone on ARMv7. The
  * helpers carry their own names, so this file and the AVX2 one could share a translation unit. */
 #include "mvk-neon.h"
 
@@ -126,7 +126,7 @@ static MVK_UNUSED MVK_NOLIBCALL void mvk_f32_conv3x3_winograd_rows__neon(
         const int t0 = (int)blk * MVK_NEON_WINO_TB;
         const int nt = ntiles - t0 < MVK_NEON_WINO_TB ? ntiles - t0 : MVK_NEON_WINO_TB;
         /* tile t0 + t at (ty, tx): one division per block, then row-major steps */
-        int ty = mvk_neon_div(t0, tiles_x), tx = t0 - ty * tiles_x;
+        int ty = mvk_idiv(t0, tiles_x), tx = t0 - ty * tiles_x;
         for (int t = 0; t < nt; t++) {
             oy0[t] = 4 * ty, ox0[t] = 4 * tx;
             if (++tx == tiles_x)

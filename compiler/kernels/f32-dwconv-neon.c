@@ -114,8 +114,8 @@ mvk_f32_dwconv_rows__neon(int64_t row0, int64_t row1, const float *MVK_RESTRICT 
     const int c8 = (c + 7) / 8 * 8, cfull = c / 4 * 4;
     const int fast = k == 3 && (stride == 1 || stride == 2) && cfull > 0;
     /* interior columns: ox with ox*stride - pad >= 0 and ox*stride - pad + 3 <= w */
-    int ox0 = mvk_neon_div(pad + stride - 1, stride);
-    int ox1 = w + pad < 3 ? 0 : mvk_neon_div(w + pad - 3, stride) + 1;
+    int ox0 = mvk_idiv(pad + stride - 1, stride);
+    int ox1 = w + pad < 3 ? 0 : mvk_idiv(w + pad - 3, stride) + 1;
     if (ox1 > ow)
         ox1 = ow;
     if (ox0 > ox1)

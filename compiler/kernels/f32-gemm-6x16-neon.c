@@ -231,7 +231,7 @@ static inline MVK_UNUSED void mvk_neon_normalize_row(const float *MVK_RESTRICT x
         y[i] = (x[i] - mean) * rstd;
 }
 
-/* Rows [m0, m1) of C, A rows read through mvk_neon_a_row (remap = MVK_REMAP_NONE for plain
+/* Rows [m0, m1) of C, A rows read through mvk_a_row (remap = MVK_REMAP_NONE for plain
  * A); the parallel drivers split M between threads. nscratch != NULL: A rows are first
  * normalised (fused LayerNorm) into nscratch, 6 * k floats. */
 static MVK_UNUSED void
@@ -246,7 +246,7 @@ mvk_f32_gemm_rows__neon(int64_t m0, int64_t m1, int k, int n, const float *MVK_R
     for (int64_t i = m0; i < m1; i += 6) {
         const int mr = m1 - i < 6 ? (int)(m1 - i) : 6;
         for (int r = 0; r < 6; r++)
-            rows[r] = mvk_neon_a_row(a, lda, i + (r < mr ? r : mr - 1), remap, h, w, ph, pw);
+            rows[r] = mvk_a_row(a, lda, i + (r < mr ? r : mr - 1), remap, h, w, ph, pw);
         if (nscratch)
             for (int r = 0; r < 6; r++) {
                 if (r < mr)
@@ -279,7 +279,7 @@ static MVK_UNUSED void mvk_f32_gemm_blocked_rows__neon(
         const int64_t me = m1 - mb < mc ? m1 : mb + mc;
         if (nscratch) /* fused LayerNorm: the whole mc x k block, normalised once */
             for (int64_t i = mb; i < me; i++)
-                mvk_neon_normalize_row(mvk_neon_a_row(a, lda, i, remap, h, w, ph, pw),
+                mvk_neon_normalize_row(mvk_a_row(a, lda, i, remap, h, w, ph, pw),
                                        nscratch + (i - mb) * k, k, eps);
         for (int kb = 0; kb < k; kb += kc) {
             const int kn = k - kb < kc ? k - kb : kc;
@@ -292,7 +292,7 @@ static MVK_UNUSED void mvk_f32_gemm_blocked_rows__neon(
                     for (int r = 0; r < 6; r++) {
                         const int64_t row = i + (r < mr ? r : mr - 1);
                         rows[r] = (nscratch ? nscratch + (row - mb) * k
-                                            : mvk_neon_a_row(a, lda, row, remap, h, w, ph, pw)) +
+                                            : mvk_a_row(a, lda, row, remap, h, w, ph, pw)) +
                                   kb;
                     }
                     mvk_f32_gemm_ukernel_6x16_rows__neon(

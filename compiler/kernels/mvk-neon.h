@@ -15,38 +15,6 @@
 #error "the NEON kernels need AArch64, or 32-bit ARM built with -mfpu=neon-vfpv4"
 #endif
 
-/* a / b for 0 <= a, 0 < b < 2^31. armeabi-v7a has no integer divide instruction, so `/`
- * would call __aeabi_idiv from libgcc and the generated object would not stand alone; the
- * double quotient truncates exactly (its rounding error, < 2^-53 relative, is smaller than
- * the 1/a relative gap to the next integer). */
-static MVK_INLINE int mvk_neon_div(int a, int b)
-{
-#if defined(__aarch64__)
-    return a / b;
-#else
-    return (int)((double)a / (double)b);
-#endif
-}
-
-/* mvk_a_row (see mvk-prelude.h) with the divisions through mvk_neon_div: the same row map. */
-static MVK_INLINE const float *mvk_neon_a_row(const float *a, int64_t lda, int64_t r, int remap,
-                                              int h, int w, int ph, int pw)
-{
-    if (remap == MVK_REMAP_NONE)
-        return a + r * lda;
-    const int nw = mvk_neon_div(w, pw), ntok = mvk_neon_div(h, ph) * nw;
-    if (remap == MVK_REMAP_UNFOLD) {
-        const int p = mvk_neon_div((int)r, ntok), n = (int)r - p * ntok;
-        const int py = mvk_neon_div(p, pw), ny = mvk_neon_div(n, nw);
-        const int64_t y = (int64_t)ny * ph + py, x = (int64_t)(n - ny * nw) * pw + (p - py * pw);
-        return a + (y * w + x) * lda;
-    }
-    const int y = mvk_neon_div((int)r, w), x = (int)r - y * w;
-    const int by = mvk_neon_div(y, ph), bx = mvk_neon_div(x, pw);
-    const int64_t p = (int64_t)(y - by * ph) * pw + (x - bx * pw), n = (int64_t)by * nw + bx;
-    return a + (p * ntok + n) * lda;
-}
-
 /* The first n lanes of p (n <= 0: none, n >= 4: all four), the others zero; lane loads so that
  * a tail never reads past the end of an activation buffer. */
 static MVK_INLINE float32x4_t mvk_neon_load4(const float *p, int n)
