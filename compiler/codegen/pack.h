@@ -16,4 +16,12 @@ int64_t mvit_pack_pad(const float *v, int n, int to, float *dst);
  * of the 6x6 tile). See kernels/f32-conv3x3-winograd-avx2.c for the whole scheme. */
 void mvit_winograd_f43_weights(const float *hwio, int cin, int cout, float *u);
 
+/* INT8 GEMM B [k][n] (int8, row-major, n fastest) -> the layout of the AVX2 and NEON int8
+ * kernels (kernels/i8-gemm-*.c): panels of 8 columns, k taken in pairs, every value widened to
+ * int16: dst[ceil(n/8)][ceil(k/2)][8][2], element [p][q][j][i] = b[2q + i][8p + j], zero
+ * padded (columns past n, the odd row past k). AVX2 multiplies a pair with vpmaddwd (exact:
+ * |a*b| <= 128*127, no int16 saturation as with vpmaddubsw); NEON splits it with vld2q_s16.
+ * Returns the packed length in int16 values; dst may be NULL to query it. */
+int64_t mvit_pack_i8_b(const int8_t *b, int k, int n, int16_t *dst);
+
 #endif

@@ -1,0 +1,133 @@
+/* INT8 GEMM, ARM NEON (AArch64 and ARMv7 with NEON): c[M][N] = requant(bias + a[M][K] .
+ * b[K][N]) with the optional LUT, bit for bit as mvk_i8_gemm__scalar (docs/int8.md). B is
+ * packed by mvit_pack_i8_b (codegen/pack.h), the same buffer as for AVX2:
+ * [ceil(N/8)][ceil(K/2)][8][2] int16; vld2q_s16 splits a pair row into b[k][0..7] and
+ * b[k+1][0..7], and vmlal_n_s16 (smlal by scalar) accumulates a[k] * b[k][j] into int32 lanes
+ * (exact). Tile: 4 rows x 8 columns, 8 accumulators (fits ARMv7's 16 q registers). Rows past
+ * mr reuse the last valid row (computed, never stored); columns past nr are computed on the
+ * zero padding of B and never stored; an odd K's last pair uses a[k+1] = 0. No access goes
+ * past a row of A or C.
+ * Requantisation: vmull_s32 (exact 64-bit product), + 2^(S-1) (|a*M| < 2^62: no overflow),
+ * vshlq_s64 by -S (an arithmetic, i.e. floor, shift: the same value as the scalar 2^62-offset
+ * form), vqmovn_s64 to int32 (saturating; the result only matters clamped to int8), + zy with
+ * saturation, then saturating narrows to int16 and int8 = clamp(..., -128, 127). */
+#include <arm_neon.h>
+
+#include "mvk-prelude.h"
+
+/* Per-panel constants: bias, multiplier and -S as int64 pairs (low and high 4 lanes). */
+typedef struct {
+    int32x4_t bias0, bias1, m0, m1;
+    int64x2_t ns0, ns1, ns2, ns3, rnd0, rnd1, rnd2, rnd3;
+} mvk_i8_neon_rq;
+
+static MVK_INLINE void mvk_i8_neon_rq_init(mvk_i8_neon_rq *q, const int32_t *bias,
+                                           const int32_t *mult, const int32_t *shift, int nr)
+{
+    int32_t bb[8], mm[8];
+    int64_t ns[8], rnd[8];
+    for (int j = 0; j < 8; j++) { /* lanes past nr: harmless values, never stored */
+        const int s = j < nr ? shift[j] : 1;
+        bb[j] = j < nr && bias ? bias[j] : 0;
+        mm[j] = j < nr ? mult[j] : 1 << 30;
+        ns[j] = -s;
+        rnd[j] = (int64_t)1 << (s - 1);
+    }
+    q->bias0 = vld1q_s32(bb), q->bias1 = vld1q_s32(bb + 4);
+    q->m0 = vld1q_s32(mm), q->m1 = vld1q_s32(mm + 4);
+    q->ns0 = vld1q_s64(ns), q->ns1 = vld1q_s64(ns + 2);
+    q->ns2 = vld1q_s64(ns + 4), q->ns3 = vld1q_s64(ns + 6);
+    q->rnd0 = vld1q_s64(rnd), q->rnd1 = vld1q_s64(rnd + 2);
+    q->rnd2 = vld1q_s64(rnd + 4), q->rnd3 = vld1q_s64(rnd + 6);
+}
+
+/* R of 4 accumulators, saturated to int32. */
+static MVK_INLINE int32x4_t mvk_i8_neon_r4(int32x4_t acc, int32x4_t m, int64x2_t rlo, int64x2_t rhi,
+                                           int64x2_t nslo, int64x2_t nshi)
+{
+    const int64x2_t plo = vaddq_s64(vmull_s32(vget_low_s32(acc), vget_low_s32(m)), rlo);
+    const int64x2_t phi = vaddq_s64(vmull_s32(vget_high_s32(acc), vget_high_s32(m)), rhi);
+    return vcombine_s32(vqmovn_s64(vshlq_s64(plo, nslo)), vqmovn_s64(vshlq_s64(phi, nshi)));
+}
+
+/* Requantise 8 accumulators (two int32x4), add zy, saturate to int8, LUT, store the first nr. */
+static MVK_INLINE void mvk_i8_neon_store8(int8_t *c, int32x4_t acc0, int32x4_t acc1,
+                                          const mvk_i8_neon_rq *q, int32x4_t zy, const int8_t *lut,
+                                          int nr)
+{
+    const int32x4_t y0 =
+        vqaddq_s32(mvk_i8_neon_r4(acc0, q->m0, q->rnd0, q->rnd1, q->ns0, q->ns1), zy);
+    const int32x4_t y1 =
+        vqaddq_s32(mvk_i8_neon_r4(acc1, q->m1, q->rnd2, q->rnd3, q->ns2, q->ns3), zy);
+    const int8x8_t y8 = vqmovn_s16(vcombine_s16(vqmovn_s32(y0), vqmovn_s32(y1)));
+    if (nr >= 8 && !lut) {
+        vst1_s8(c, y8);
+        return;
+    }
+    int8_t t[8];
+    vst1_s8(t, y8);
+    for (int j = 0; j < nr && j < 8; j++)
+        c[j] = lut ? lut[t[j] + 128] : t[j];
+}
+
+#define MVK_I8_NEON_MLA(i)                                                                         \
+    {                                                                                              \
+        const int16_t x0 = a##i[p], x1 = p + 1 < k ? a##i[p + 1] : 0;                              \
+        c##i##0 = vmlal_n_s16(c##i##0, vget_low_s16(bv.val[0]), x0);                               \
+        c##i##1 = vmlal_n_s16(c##i##1, vget_high_s16(bv.val[0]), x0);                              \
+        c##i##0 = vmlal_n_s16(c##i##0, vget_low_s16(bv.val[1]), x1);                               \
+        c##i##1 = vmlal_n_s16(c##i##1, vget_high_s16(bv.val[1]), x1);                              \
+    }
+#define MVK_I8_NEON_STORE(i)                                                                       \
+    if (mr > i)                                                                                    \
+        mvk_i8_neon_store8(c + i * ldc, c##i##0, c##i##1, q, zy, lut, nr);
+
+/* One 4x8 tile: rows arow[0..3] (mr valid), the 8 columns of panel b (nr valid). */
+static MVK_INLINE void mvk_i8_neon_tile(int mr, int nr, int k, const int8_t *const *arow,
+                                        const int16_t *b, const mvk_i8_neon_rq *q, int8_t *c,
+                                        int64_t ldc, int32x4_t zy, const int8_t *lut)
+{
+    const int8_t *a0 = arow[0], *a1 = arow[1], *a2 = arow[2], *a3 = arow[3];
+    int32x4_t c00 = q->bias0, c01 = q->bias1, c10 = c00, c11 = c01;
+    int32x4_t c20 = c00, c21 = c01, c30 = c00, c31 = c01;
+    for (int p = 0; p < k; p += 2) {
+        const int16x8x2_t bv = vld2q_s16(b);
+        b += 16;
+        MVK_I8_NEON_MLA(0)
+        MVK_I8_NEON_MLA(1)
+        MVK_I8_NEON_MLA(2)
+        MVK_I8_NEON_MLA(3)
+    }
+    MVK_I8_NEON_STORE(0)
+    MVK_I8_NEON_STORE(1)
+    MVK_I8_NEON_STORE(2)
+    MVK_I8_NEON_STORE(3)
+}
+#undef MVK_I8_NEON_MLA
+#undef MVK_I8_NEON_STORE
+
+/* Same contract as mvk_i8_gemm__scalar, except b: packed by mvit_pack_i8_b. bias, mult and
+ * shift have n entries (no padding needed). */
+static MVK_UNUSED void mvk_i8_gemm__neon(const int8_t *MVK_RESTRICT a, int8_t *MVK_RESTRICT c,
+                                         const int16_t *MVK_RESTRICT bp,
+                                         const int32_t *MVK_RESTRICT bias,
+                                         const int32_t *MVK_RESTRICT mult,
+                                         const int32_t *MVK_RESTRICT shift, int32_t zy,
+                                         const int8_t *MVK_RESTRICT lut, int64_t m, int k, int n)
+{
+    const int64_t panel = (int64_t)((k + 1) / 2) * 16;
+    const int32x4_t zyv = vdupq_n_s32(zy);
+    for (int j = 0; j < n; j += 8) {
+        const int nr = n - j < 8 ? n - j : 8;
+        mvk_i8_neon_rq q;
+        mvk_i8_neon_rq_init(&q, bias ? bias + j : 0, mult + j, shift + j, nr);
+        const int16_t *b = bp + (int64_t)(j / 8) * panel;
+        for (int64_t i = 0; i < m; i += 4) {
+            const int mr = m - i < 4 ? (int)(m - i) : 4;
+            const int8_t *arow[4];
+            for (int r = 0; r < 4; r++)
+                arow[r] = a + (i + (r < mr ? r : mr - 1)) * k;
+            mvk_i8_neon_tile(mr, nr, k, arow, b, &q, c + i * n + j, n, zyv, lut);
+        }
+    }
+}

@@ -1,0 +1,333 @@
+/* INT8 kernels (docs/int8.md), zero tolerance. The scalar reference: R() on hand-computed
+ * corner cases (ties, S = 1 and 62, M = 2^31 - 1, extreme accumulators, saturation) and on
+ * random inputs against an independent floor division; the residual add; the GEMM against a
+ * direct evaluation. Then the AVX2 GEMM against the scalar one, byte for byte, on every
+ * M in {1, 5, 6, 7, 13} x N in {1, 7, 8, 15, 16, 17, 33} x K in {1, 3, 16, 17, 64, 1728}, with
+ * random and extreme data (all -128 activations against all +-127 weights: the largest pair
+ * sums, the vpmaddubsw saturation hazard), with and without bias and LUT, shifts from 1 to 62.
+ * Without AVX2 the AVX2 case passes with a "skipped" message; the scalar cases still run. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codegen/pack.h"
+#include "kernels/i8-gemm-avx2.c"
+#include "kernels/i8-scalar.c"
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static uint32_t rnd32(void)
+{
+    rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+    return (uint32_t)(rng >> 16);
+}
+static int rint_in(int lo, int hi)
+{
+    return lo + (int)(rnd32() % (uint32_t)(hi - lo + 1));
+}
+
+/* floor((a*M + 2^(S-1)) / 2^S) by signed division with an explicit floor, saturated */
+static int32_t r_ref(int32_t a, int32_t m, int s)
+{
+    const int64_t v = (int64_t)a * m + ((int64_t)1 << (s - 1)), d = (int64_t)1 << s;
+    int64_t q = v / d;
+    if (v % d != 0 && v < 0)
+        q--;
+    return q > INT32_MAX ? INT32_MAX : q < INT32_MIN ? INT32_MIN : (int32_t)q;
+}
+
+START_TEST(requant_corner_cases)
+{
+    const int32_t h = 1 << 30, mx = INT32_MAX;
+    /* m = 2^30 * 2^-31 = 1/2: ties round half up */
+    ck_assert_int_eq(mvk_requant_scalar(-5, h, 31), -2); /* -2.5 */
+    ck_assert_int_eq(mvk_requant_scalar(5, h, 31), 3);   /* 2.5 */
+    ck_assert_int_eq(mvk_requant_scalar(-3, h, 31), -1); /* -1.5 */
+    ck_assert_int_eq(mvk_requant_scalar(3, h, 31), 2);   /* 1.5 */
+    ck_assert_int_eq(mvk_requant_scalar(-1, h, 31), 0);  /* -0.5 */
+    ck_assert_int_eq(mvk_requant_scalar(1, h, 31), 1);   /* 0.5 */
+    ck_assert_int_eq(mvk_requant_scalar(0, h, 31), 0);
+    /* m = 3/4: -1.5 -> -1, -0.75 -> -1, 0.75 -> 1 */
+    ck_assert_int_eq(mvk_requant_scalar(-2, 3 << 29, 31), -1);
+    ck_assert_int_eq(mvk_requant_scalar(-1, 3 << 29, 31), -1);
+    ck_assert_int_eq(mvk_requant_scalar(1, 3 << 29, 31), 1);
+    /* S = 1: (a*M + 1) >> 1 */
+    ck_assert_int_eq(mvk_requant_scalar(3, h, 1), 3 << 29);
+    ck_assert_int_eq(mvk_requant_scalar(-1, h + 1, 1), -(1 << 29));   /* -2^29 - 0.5 */
+    ck_assert_int_eq(mvk_requant_scalar(1, h + 1, 1), (1 << 29) + 1); /* 2^29 + 0.5 */
+    ck_assert_int_eq(mvk_requant_scalar(-3, h, 1), -(3 << 29));
+    /* S = 1 beyond the int32 range: saturated */
+    ck_assert_int_eq(mvk_requant_scalar(mx, mx, 1), INT32_MAX);
+    ck_assert_int_eq(mvk_requant_scalar(INT32_MIN + 1, mx, 1), INT32_MIN);
+    ck_assert_int_eq(mvk_requant_scalar(INT32_MIN, mx, 1), INT32_MIN);
+    ck_assert_int_eq(mvk_requant_scalar(4, h, 1), INT32_MAX);  /* exactly 2^31 */
+    ck_assert_int_eq(mvk_requant_scalar(-4, h, 1), INT32_MIN); /* exactly -2^31 */
+    ck_assert_int_eq(mvk_requant_scalar(-4, h, 2), -(1 << 30));
+    /* S = 62, M = 2^31 - 1: (2^31-1)^2 = 2^62 - 2^32 + 1, i.e. 1 - 2^-30 + 2^-62 */
+    ck_assert_int_eq(mvk_requant_scalar(mx, mx, 62), 1);
+    ck_assert_int_eq(mvk_requant_scalar(INT32_MIN + 1, mx, 62), -1);
+    ck_assert_int_eq(mvk_requant_scalar(INT32_MIN, mx, 62), -1); /* -1 - 2^-31 + ... */
+    ck_assert_int_eq(mvk_requant_scalar(mx, h, 62), 0);          /* 0.5 - 2^-31 */
+    ck_assert_int_eq(mvk_requant_scalar(INT32_MIN, h, 62), 0);   /* exactly -0.5: tie, up */
+    ck_assert_int_eq(mvk_requant_scalar(INT32_MIN + 1, h, 62), 0);
+    ck_assert_int_eq(mvk_requant_scalar(1, mx, 62), 0);
+    ck_assert_int_eq(mvk_requant_scalar(-1, mx, 62), 0);
+    /* S = 31, M = 2^31 - 1 (m just below 1) */
+    ck_assert_int_eq(mvk_requant_scalar(1, mx, 31), 1);
+    ck_assert_int_eq(mvk_requant_scalar(-1, mx, 31), -1);
+    ck_assert_int_eq(mvk_requant_scalar(mx, mx, 31), mx - 1); /* 2^31 - 2 + 2^-31 */
+    ck_assert_int_eq(mvk_requant_scalar(INT32_MIN + 1, mx, 31), INT32_MIN + 2);
+    /* y = clamp(z + R) */
+    ck_assert_int_eq(mvk_requant_i8_scalar(100, h, 30, 100), 127); /* 200 */
+    ck_assert_int_eq(mvk_requant_i8_scalar(27, h, 30, 100), 127);  /* exactly 127 */
+    ck_assert_int_eq(mvk_requant_i8_scalar(-100, h, 30, -100), -128);
+    ck_assert_int_eq(mvk_requant_i8_scalar(-28, h, 30, -100), -128); /* exactly -128 */
+    ck_assert_int_eq(mvk_requant_i8_scalar(-27, h, 30, -100), -127);
+    ck_assert_int_eq(mvk_requant_i8_scalar(mx, mx, 1, -128), 127); /* saturated R */
+    ck_assert_int_eq(mvk_requant_i8_scalar(INT32_MIN, mx, 1, 127), -128);
+    ck_assert_int_eq(mvk_requant_i8_scalar(-5, h, 31, 0), -2);
+    ck_assert_int_eq(mvk_requant_i8_scalar(5, h, 31, -3), 0);
+}
+END_TEST
+
+START_TEST(requant_random_vs_floor_division)
+{
+    for (int i = 0; i < 200000; i++) {
+        const int s = i < 100000 ? rint_in(1, 62) : rint_in(20, 40);
+        const int32_t m = (int32_t)((1u << 30) | (rnd32() & 0x3fffffffu));
+        int32_t a = (int32_t)rnd32();
+        if (i % 4 == 1)
+            a >>= rint_in(0, 31);
+        if (i % 97 == 0)
+            a = i % 2 ? INT32_MIN : INT32_MAX;
+        ck_assert_msg(mvk_requant_scalar(a, m, s) == r_ref(a, m, s), "R(%d, %d, %d): %d vs %d", a,
+                      m, s, mvk_requant_scalar(a, m, s), r_ref(a, m, s));
+    }
+}
+END_TEST
+
+START_TEST(add_scalar)
+{
+    const int32_t h = 1 << 30;
+    int8_t a[6] = {3, -3, 127, -128, 1, -1}, b[6] = {3, -3, 127, -128, 0, 0}, y[6];
+    /* both m = 1/2 (S = 31), zero points 0: y = zy + R(a/2) + R(b/2) */
+    mvk_i8_add__scalar(a, 0, h, b, 0, h, 31, y, 5, 6);
+    const int8_t want1[6] = {5 + 2 + 2, 5 - 1 - 1, 127, 5 - 64 - 64, 5 + 1, 5 + 0};
+    ck_assert_mem_eq(y, want1, 6);
+    /* m = 2 - 2^-30 (S = 30), saturation both ways; zero points shift the inputs */
+    mvk_i8_add__scalar(a, 1, INT32_MAX, b, -2, INT32_MAX, 30, y, 0, 6);
+    /* a - 1 = 2, b + 2 = 5: R(2) = 4 - 2^-29 -> 4, R(5) = 10 - ... -> 10 */
+    ck_assert_int_eq(y[0], 14);
+    ck_assert_int_eq(y[2], 127);
+    ck_assert_int_eq(y[3], -128);
+    /* in place, random, against int64 arithmetic */
+    int8_t x[4096], z[4096], w[4096];
+    for (int i = 0; i < 4096; i++)
+        x[i] = (int8_t)rnd32(), z[i] = (int8_t)rnd32();
+    for (int t = 0; t < 50; t++) {
+        const int s = rint_in(24, 40), za = rint_in(-128, 127), zb = rint_in(-128, 127);
+        const int zy = rint_in(-128, 127);
+        const int32_t ma = (int32_t)((1u << 30) | (rnd32() & 0x3fffffffu));
+        const int32_t mb = (int32_t)((1u << 30) | (rnd32() & 0x3fffffffu));
+        memcpy(w, x, sizeof w);
+        mvk_i8_add__scalar(w, za, ma, z, zb, mb, s, w, zy, 4096);
+        for (int i = 0; i < 4096; i++) {
+            const int64_t v =
+                (int64_t)zy + r_ref(x[i] - za, ma, s) + (int64_t)r_ref(z[i] - zb, mb, s);
+            ck_assert_int_eq(w[i], v < -128 ? -128 : v > 127 ? 127 : v);
+        }
+    }
+}
+END_TEST
+
+// ---- GEMM cases: shared by the scalar self-test and the AVX2 comparison
+
+/* MODE_TIES: small values and multipliers 2^30, 3 * 2^29 with few fraction bits, so that many
+ * products a*M end exactly on a rounding tie (half a unit of the result) */
+enum { MODE_RANDOM, MODE_MIN_X_MAX, MODE_MIN_X_NEG, MODE_MIXED_EXTREME, MODE_TIES, MODES };
+
+typedef struct {
+    int64_t m;
+    int k, n, mode, use_bias, use_lut;
+    int8_t *a, *b, *lut;
+    int32_t *bias, *mult, *shift, zy;
+} i8_case;
+
+static int ilog2(int64_t v)
+{
+    int l = 0;
+    while (v > 1)
+        v >>= 1, l++;
+    return l;
+}
+
+static void case_make(i8_case *c, int64_t m, int k, int n, int mode, int use_bias, int use_lut)
+{
+    c->m = m, c->k = k, c->n = n, c->mode = mode, c->use_bias = use_bias, c->use_lut = use_lut;
+    c->a = malloc((size_t)(m * k)), c->b = malloc((size_t)k * n), c->lut = malloc(256);
+    c->bias = malloc(4 * (size_t)n), c->mult = malloc(4 * (size_t)n),
+    c->shift = malloc(4 * (size_t)n);
+    for (int64_t i = 0; i < m * k; i++)
+        c->a[i] = mode == MODE_RANDOM          ? (int8_t)rnd32()
+                  : mode == MODE_TIES          ? (int8_t)rint_in(-3, 3)
+                  : mode == MODE_MIXED_EXTREME ? (rnd32() & 1 ? -128 : 127)
+                                               : -128;
+    for (int64_t i = 0; i < (int64_t)k * n; i++)
+        c->b[i] = mode == MODE_RANDOM      ? (int8_t)rint_in(-127, 127)
+                  : mode == MODE_TIES      ? (int8_t)rint_in(-3, 3)
+                  : mode == MODE_MIN_X_MAX ? 127
+                  : mode == MODE_MIN_X_NEG ? -127
+                                           : (rnd32() & 1 ? -127 : 127);
+    for (int i = 0; i < 256; i++)
+        c->lut[i] = (int8_t)rnd32();
+    /* acc magnitude ~ 2^amax: pick m around 2^-(amax - 7) so outputs span the int8 range,
+     * with some columns far off (saturation) and the extreme shifts */
+    const int amax = ilog2((int64_t)k * 128 * 127) + 1;
+    for (int j = 0; j < n; j++) {
+        c->bias[j] = rint_in(-(1 << 20), 1 << 20);
+        if (j % 11 == 3)
+            c->bias[j] = INT32_MAX - 128 * 127 * k - 7; /* acc stays in range */
+        if (j % 11 == 4)
+            c->bias[j] = INT32_MIN + 128 * 127 * k + 7;
+        c->mult[j] = (int32_t)((1u << 30) | (rnd32() & 0x3fffffffu));
+        if (j % 5 == 2)
+            c->mult[j] = INT32_MAX;
+        int s = 30 + amax - 7 + rint_in(-4, 4);
+        if (j % 7 == 5)
+            s = 1;
+        if (j % 7 == 6)
+            s = 62;
+        if (j % 13 == 12)
+            s = 30 + rint_in(-8, 4);
+        c->shift[j] = s < 1 ? 1 : s > 62 ? 62 : s;
+        if (mode == MODE_TIES) {
+            const int t = ilog2(9 * (int64_t)k) - 5;
+            c->bias[j] = rint_in(-8, 8);
+            c->mult[j] = j % 2 ? 3 << 29 : 1 << 30;
+            c->shift[j] = 31 + (t > 0 ? t : 0) + rint_in(0, 2);
+        }
+    }
+    c->zy = rint_in(-128, 127);
+}
+
+static void case_free(i8_case *c)
+{
+    free(c->a), free(c->b), free(c->lut), free(c->bias), free(c->mult), free(c->shift);
+}
+
+START_TEST(gemm_scalar_direct)
+{
+    /* the GEMM against R applied by hand, on a few cases */
+    const int ms[] = {1, 7}, ks[] = {1, 17, 1728}, ns[] = {1, 33};
+    int ties = 0;
+    for (int mi = 0; mi < 2; mi++)
+        for (int ki = 0; ki < 3; ki++)
+            for (int ni = 0; ni < 2; ni++)
+                for (int mode = 0; mode < MODES; mode++) {
+                    i8_case c;
+                    case_make(&c, ms[mi], ks[ki], ns[ni], mode, mode & 1, mode >> 1 & 1);
+                    int8_t *out = malloc((size_t)(c.m * c.n));
+                    mvk_i8_gemm__scalar(c.a, out, c.b, c.use_bias ? c.bias : 0, c.mult, c.shift,
+                                        c.zy, c.use_lut ? c.lut : 0, c.m, c.k, c.n);
+                    for (int64_t i = 0; i < c.m; i++)
+                        for (int j = 0; j < c.n; j++) {
+                            int64_t acc = c.use_bias ? c.bias[j] : 0;
+                            for (int p = 0; p < c.k; p++)
+                                acc += c.a[i * c.k + p] * c.b[(int64_t)p * c.n + j];
+                            ck_assert(acc >= INT32_MIN && acc <= INT32_MAX);
+                            const int64_t frac =
+                                (acc * c.mult[j]) & (((int64_t)1 << c.shift[j]) - 1);
+                            ties += frac == (int64_t)1 << (c.shift[j] - 1);
+                            int64_t y = (int64_t)c.zy + r_ref((int32_t)acc, c.mult[j], c.shift[j]);
+                            y = y < -128 ? -128 : y > 127 ? 127 : y;
+                            if (c.use_lut)
+                                y = c.lut[y + 128];
+                            ck_assert_msg(out[i * c.n + j] == y,
+                                          "m%lld k%d n%d mode%d i%lld j%d acc %lld M %d S %d zy "
+                                          "%d: %d vs %lld",
+                                          (long long)c.m, c.k, c.n, mode, (long long)i, j,
+                                          (long long)acc, c.mult[j], c.shift[j], c.zy,
+                                          out[i * c.n + j], (long long)y);
+                        }
+                    free(out);
+                    case_free(&c);
+                }
+    ck_assert_int_gt(ties, 50); /* MODE_TIES does produce exact ties */
+    printf("gemm_scalar_direct: %d exact ties\n", ties);
+}
+END_TEST
+
+START_TEST(gemm_avx2_matches_scalar)
+{
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx2")) {
+        printf("gemm_avx2_matches_scalar: no AVX2, skipped\n");
+        return;
+    }
+    const int ms[] = {1, 5, 6, 7, 13}, ns[] = {1, 7, 8, 15, 16, 17, 33};
+    const int ks[] = {1, 3, 16, 17, 64, 1728};
+    int cases = 0, sat_lo = 0, sat_hi = 0;
+    for (int mi = 0; mi < 5; mi++)
+        for (int ni = 0; ni < 7; ni++)
+            for (int ki = 0; ki < 6; ki++)
+                for (int mode = 0; mode < MODES; mode++)
+                    for (int v = 0; v < 2; v++) {
+                        i8_case c;
+                        const int use_bias = (mode + v) & 1, use_lut = v;
+                        case_make(&c, ms[mi], ks[ki], ns[ni], mode, use_bias, use_lut);
+                        const int64_t len = c.m * c.n, guard = 64;
+                        int8_t *want = malloc((size_t)len),
+                               *got = malloc((size_t)(len + 2 * guard));
+                        memset(got, 0x5a, (size_t)(len + 2 * guard));
+                        const int64_t plen = mvit_pack_i8_b(c.b, c.k, c.n, NULL);
+                        ck_assert_int_eq(plen, (int64_t)((c.n + 7) / 8) * ((c.k + 1) / 2) * 16);
+                        int16_t *bp = aligned_alloc(64, (size_t)((plen * 2 + 63) / 64 * 64));
+                        mvit_pack_i8_b(c.b, c.k, c.n, bp);
+                        const int32_t *bias = use_bias ? c.bias : 0;
+                        const int8_t *lut = use_lut ? c.lut : 0;
+                        mvk_i8_gemm__scalar(c.a, want, c.b, bias, c.mult, c.shift, c.zy, lut, c.m,
+                                            c.k, c.n);
+                        mvk_i8_gemm__avx2(c.a, got + guard, bp, bias, c.mult, c.shift, c.zy, lut,
+                                          c.m, c.k, c.n);
+                        for (int64_t i = 0; i < len; i++) {
+                            ck_assert_msg(got[guard + i] == want[i],
+                                          "M=%lld K=%d N=%d mode %d bias %d lut %d: [%lld][%lld] "
+                                          "scalar %d, avx2 %d",
+                                          (long long)c.m, c.k, c.n, mode, use_bias, use_lut,
+                                          (long long)(i / c.n), (long long)(i % c.n), want[i],
+                                          got[guard + i]);
+                            sat_lo += !use_lut && want[i] == -128;
+                            sat_hi += !use_lut && want[i] == 127;
+                        }
+                        for (int64_t i = 0; i < guard; i++)
+                            ck_assert_msg(got[i] == 0x5a && got[guard + len + i] == 0x5a,
+                                          "M=%lld K=%d N=%d: write outside C", (long long)c.m, c.k,
+                                          c.n);
+                        free(want), free(got), free(bp);
+                        case_free(&c);
+                        cases++;
+                    }
+    ck_assert_int_eq(cases, 5 * 7 * 6 * MODES * 2);
+    ck_assert(sat_lo > 0 && sat_hi > 0); /* the data does reach both saturation bounds */
+    printf("gemm_avx2_matches_scalar: %d cases, %d / %d values saturated low / high\n", cases,
+           sat_lo, sat_hi);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("kernels_i8");
+    TCase *tc = tcase_create("i8");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, requant_corner_cases);
+    tcase_add_test(tc, requant_random_vs_floor_division);
+    tcase_add_test(tc, add_scalar);
+    tcase_add_test(tc, gemm_scalar_direct);
+    tcase_add_test(tc, gemm_avx2_matches_scalar);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    const int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,174 @@
+/* The NEON INT8 GEMM against the scalar reference, byte for byte (docs/int8.md: zero
+ * tolerance), on every M in {1, 5, 6, 7, 13} x N in {1, 7, 8, 15, 16, 17, 33} x
+ * K in {1, 3, 16, 17, 64, 1728}, with random and extreme data (all -128 activations against
+ * all +-127 weights), with and without bias and LUT, shifts from 1 to 62 (the same case
+ * generator as tests/test_kernels_i8.c). A and C end right before an inaccessible page, so a
+ * tail that reads or writes past its buffer faults. Cross-compiled for AArch64 and ARMv7 and
+ * run under qemu-user by tests/cross_kernels_i8.sh (no Check in the ARM sysroots). Each
+ * failure prints the shape, index, expected and actual values; exit status 1. */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS under -std=c11 */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "codegen/pack.h"
+#include "kernels/i8-gemm-neon.c"
+#include "kernels/i8-scalar.c"
+
+#if defined(__aarch64__)
+#define ARCH "aarch64"
+#else
+#define ARCH "armv7"
+#endif
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static uint32_t rnd32(void)
+{
+    rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+    return (uint32_t)(rng >> 16);
+}
+static int rint_in(int lo, int hi)
+{
+    return lo + (int)(rnd32() % (uint32_t)(hi - lo + 1));
+}
+
+/* n bytes ending exactly where an inaccessible page begins; freed by unguard */
+static int8_t *guarded(int64_t n, void **base_out, size_t *len_out)
+{
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE), bytes = (size_t)(n > 0 ? n : 1);
+    const size_t body = (bytes + page - 1) / page * page;
+    char *base = mmap(0, body + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (base == MAP_FAILED || mprotect(base + body, page, PROT_NONE)) {
+        printf("FAIL: cannot map %lld bytes\n", (long long)n);
+        exit(1);
+    }
+    *base_out = base, *len_out = body + page;
+    return (int8_t *)(base + body - bytes);
+}
+
+/* MODE_TIES: small values and multipliers 2^30, 3 * 2^29 with few fraction bits, so that many
+ * products a*M end exactly on a rounding tie (half a unit of the result) */
+enum { MODE_RANDOM, MODE_MIN_X_MAX, MODE_MIN_X_NEG, MODE_MIXED_EXTREME, MODE_TIES, MODES };
+
+static int ilog2(int64_t v)
+{
+    int l = 0;
+    while (v > 1)
+        v >>= 1, l++;
+    return l;
+}
+
+static const char *current = "";
+static void on_fault(int sig)
+{
+    printf("FAIL %s (%s): out-of-bounds access (signal %d)\n", current, ARCH, sig);
+    fflush(stdout);
+    _exit(1);
+}
+
+int main(void)
+{
+    signal(SIGSEGV, on_fault);
+    signal(SIGBUS, on_fault);
+    static char name[128];
+    const int ms[] = {1, 5, 6, 7, 13}, ns[] = {1, 7, 8, 15, 16, 17, 33};
+    const int ks[] = {1, 3, 16, 17, 64, 1728};
+    int cases = 0, failed = 0;
+    long long values = 0, sat_lo = 0, sat_hi = 0;
+    for (int mi = 0; mi < 5; mi++)
+        for (int ni = 0; ni < 7; ni++)
+            for (int ki = 0; ki < 6; ki++)
+                for (int mode = 0; mode < MODES; mode++)
+                    for (int v = 0; v < 2; v++) {
+                        const int64_t m = ms[mi];
+                        const int k = ks[ki], n = ns[ni], use_bias = (mode + v) & 1, use_lut = v;
+                        snprintf(name, sizeof name, "M=%lld K=%d N=%d mode %d bias %d lut %d",
+                                 (long long)m, k, n, mode, use_bias, use_lut);
+                        current = name;
+                        void *abase, *cbase;
+                        size_t alen, clen;
+                        int8_t *a = guarded(m * k, &abase, &alen);
+                        int8_t *got = guarded(m * n, &cbase, &clen);
+                        int8_t *b = malloc((size_t)k * n), *want = malloc((size_t)(m * n));
+                        int8_t lut[256];
+                        int32_t *bias = malloc(4 * (size_t)n), *mult = malloc(4 * (size_t)n);
+                        int32_t *shift = malloc(4 * (size_t)n);
+                        for (int64_t i = 0; i < m * k; i++)
+                            a[i] = mode == MODE_RANDOM          ? (int8_t)rnd32()
+                                   : mode == MODE_TIES          ? (int8_t)rint_in(-3, 3)
+                                   : mode == MODE_MIXED_EXTREME ? (rnd32() & 1 ? -128 : 127)
+                                                                : -128;
+                        for (int64_t i = 0; i < (int64_t)k * n; i++)
+                            b[i] = mode == MODE_RANDOM      ? (int8_t)rint_in(-127, 127)
+                                   : mode == MODE_TIES      ? (int8_t)rint_in(-3, 3)
+                                   : mode == MODE_MIN_X_MAX ? 127
+                                   : mode == MODE_MIN_X_NEG ? -127
+                                                            : (rnd32() & 1 ? -127 : 127);
+                        for (int i = 0; i < 256; i++)
+                            lut[i] = (int8_t)rnd32();
+                        const int amax = ilog2((int64_t)k * 128 * 127) + 1;
+                        for (int j = 0; j < n; j++) {
+                            bias[j] = rint_in(-(1 << 20), 1 << 20);
+                            if (j % 11 == 3)
+                                bias[j] = INT32_MAX - 128 * 127 * k - 7;
+                            if (j % 11 == 4)
+                                bias[j] = INT32_MIN + 128 * 127 * k + 7;
+                            mult[j] = (int32_t)((1u << 30) | (rnd32() & 0x3fffffffu));
+                            if (j % 5 == 2)
+                                mult[j] = INT32_MAX;
+                            int s = 30 + amax - 7 + rint_in(-4, 4);
+                            if (j % 7 == 5)
+                                s = 1;
+                            if (j % 7 == 6)
+                                s = 62;
+                            if (j % 13 == 12)
+                                s = 30 + rint_in(-8, 4);
+                            shift[j] = s < 1 ? 1 : s > 62 ? 62 : s;
+                            if (mode == MODE_TIES) {
+                                const int t = ilog2(9 * (int64_t)k) - 5;
+                                bias[j] = rint_in(-8, 8);
+                                mult[j] = j % 2 ? 3 << 29 : 1 << 30;
+                                shift[j] = 31 + (t > 0 ? t : 0) + rint_in(0, 2);
+                            }
+                        }
+                        const int32_t zy = rint_in(-128, 127);
+                        const int64_t plen = mvit_pack_i8_b(b, k, n, NULL);
+                        int16_t *bp = malloc((size_t)plen * 2);
+                        mvit_pack_i8_b(b, k, n, bp);
+                        memset(got, 0x5a, (size_t)(m * n));
+                        mvk_i8_gemm__scalar(a, want, b, use_bias ? bias : 0, mult, shift, zy,
+                                            use_lut ? lut : 0, m, k, n);
+                        mvk_i8_gemm__neon(a, got, bp, use_bias ? bias : 0, mult, shift, zy,
+                                          use_lut ? lut : 0, m, k, n);
+                        int64_t bad = 0, first = -1;
+                        for (int64_t i = 0; i < m * n; i++) {
+                            if (got[i] != want[i])
+                                bad++, first = first < 0 ? i : first;
+                            sat_lo += !use_lut && want[i] == -128;
+                            sat_hi += !use_lut && want[i] == 127;
+                        }
+                        values += m * n;
+                        if (bad) {
+                            failed++;
+                            printf("FAIL %s (%s): %lld of %lld bytes differ; [%lld][%lld]: scalar "
+                                   "%d, neon %d\n",
+                                   name, ARCH, (long long)bad, (long long)(m * n),
+                                   (long long)(first / n), (long long)(first % n), want[first],
+                                   got[first]);
+                        }
+                        munmap(abase, alen), munmap(cbase, clen);
+                        free(b), free(want), free(bias), free(mult), free(shift), free(bp);
+                        cases++;
+                    }
+    if (sat_lo == 0 || sat_hi == 0) {
+        printf("FAIL (%s): the data never reached a saturation bound\n", ARCH);
+        failed++;
+    }
+    printf("test_kernels_i8_neon (%s): %d cases, %lld bytes compared (%lld / %lld saturated low / "
+           "high), %d failed\n",
+           ARCH, cases, values, sat_lo, sat_hi, failed);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
