@@ -12,7 +12,9 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: mvitc compile MODEL.yaml --weights FILE [--target generic|avx2|neon]\n"
-            "                     [--precision fp32] [--name NAME] -o DIR\n"
+            "                     [--precision fp32|int8] [--name NAME] -o DIR\n"
+            "                     [--calib DATA] [--calib-method minmax|percentile|mse]\n"
+            "                     [--calib-images N]\n"
             "                     [--weights-layout auto|timm|cvnets]\n"
             "                     [--max-threads N] [--no-fusion] [--dump-ir]\n"
             "       mvitc --version\n"
@@ -20,7 +22,12 @@ static void usage(FILE *f)
             "Compiles a MobileViT description (docs/model-format.md) and its weights\n"
             "(safetensors, or a torch.save checkpoint; timm or ml-cvnets names, chosen\n"
             "automatically unless --weights-layout says) into DIR/NAME.c and DIR/NAME.h:\n"
-            "standalone C with no dependencies. NAME defaults to the description's name.\n");
+            "standalone C with no dependencies. NAME defaults to the description's name.\n"
+            "\n"
+            "--precision int8 calibrates on DATA (a directory of PNG images, an IDX image\n"
+            "file, optionally .gz, or a .f32 file of normalised float32 NHWC images) and\n"
+            "emits integer-only code, bit-identical on every target (docs/int8.md).\n"
+            "--calib-method defaults to percentile; --calib-images caps the images used.\n");
 }
 
 /* The command as recorded in generated files: program base name + arguments. */
@@ -55,7 +62,8 @@ static int cmd_compile(int argc, char **argv)
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--weights") || !strcmp(a, "--target") || !strcmp(a, "--precision") ||
-            !strcmp(a, "--name") || !strcmp(a, "-o")) {
+            !strcmp(a, "--name") || !strcmp(a, "-o") || !strcmp(a, "--calib") ||
+            !strcmp(a, "--calib-method")) {
             if (!need_value(i, argc, a))
                 return 2;
             const char *v = argv[++i];
@@ -67,6 +75,10 @@ static int cmd_compile(int argc, char **argv)
                 opt.precision = v;
             else if (!strcmp(a, "--name"))
                 opt.name = v;
+            else if (!strcmp(a, "--calib"))
+                opt.calib_path = v;
+            else if (!strcmp(a, "--calib-method"))
+                opt.calib_method = v;
             else
                 opt.out_dir = v;
         } else if (!strcmp(a, "--max-threads")) {
@@ -79,6 +91,16 @@ static int cmd_compile(int argc, char **argv)
                 return 2;
             }
             opt.max_threads = (int)v;
+        } else if (!strcmp(a, "--calib-images")) {
+            char *end;
+            if (!need_value(i, argc, a))
+                return 2;
+            long v = strtol(argv[++i], &end, 10);
+            if (*end || v < 1 || v > 100000000) {
+                fprintf(stderr, "mvitc: error: --calib-images must be a positive integer\n");
+                return 2;
+            }
+            opt.calib_images = v;
         } else if (!strcmp(a, "--weights-layout")) {
             mvit_weights_layout layout;
             if (!need_value(i, argc, a))

@@ -38,6 +38,100 @@ int64_t cg_param(mvit_codegen *cg, const float *data, int64_t count, const char 
     return off;
 }
 
+static const struct {
+    int width;
+    const char *type, *suffix;
+} int_kinds[CG_INT_KINDS] = {
+    {1, "int8_t", "i8"}, {2, "int16_t", "i16"}, {4, "int32_t", "i32"}, {8, "int64_t", "i64"}};
+
+static void add_label(mvit_param **params, int *num, int *cap, int64_t off, int64_t count,
+                      const char *fmt, va_list ap)
+{
+    if (*num == *cap) {
+        *cap = *cap ? 2 * *cap : 64;
+        *params = mvit_xrealloc(*params, (size_t)*cap * sizeof **params);
+    }
+    mvit_param *p = &(*params)[(*num)++];
+    p->offset = off;
+    p->count = count;
+    vsnprintf(p->label, sizeof p->label, fmt, ap);
+}
+
+int64_t cg_param_int(mvit_codegen *cg, cg_int_kind kind, const void *data, int64_t count,
+                     const char *fmt, ...)
+{
+    cg_int_blob *b = &cg->ints[kind];
+    const int w = int_kinds[kind].width;
+    const int64_t align = 64 / w;
+    int64_t off = (b->len + align - 1) / align * align;
+    if (off + count > b->cap) {
+        while (off + count > b->cap)
+            b->cap = b->cap ? 2 * b->cap : 1 << 12;
+        b->data = mvit_xrealloc(b->data, (size_t)(b->cap * w));
+    }
+    memset(b->data + b->len * w, 0, (size_t)((off - b->len) * w));
+    memcpy(b->data + off * w, data, (size_t)(count * w));
+    b->len = off + count;
+    va_list ap;
+    va_start(ap, fmt);
+    add_label(&b->params, &b->num_params, &b->cap_params, off, count, fmt, ap);
+    va_end(ap);
+    return off;
+}
+
+void cg_int_ref(const mvit_codegen *cg, cg_int_kind kind, char *buf, size_t n, int64_t offset)
+{
+    snprintf(buf, n, "%s_%s + %lld", cg->prefix, int_kinds[kind].suffix, (long long)offset);
+}
+
+static long long int_at(const cg_int_blob *b, cg_int_kind kind, int64_t i)
+{
+    const unsigned char *p = b->data + i * int_kinds[kind].width;
+    switch (kind) {
+    case CG_I8: return *(const int8_t *)p;
+    case CG_I16: { int16_t v; memcpy(&v, p, 2); return v; }
+    case CG_I32: { int32_t v; memcpy(&v, p, 4); return v; }
+    default: { int64_t v; memcpy(&v, p, 8); return v; }
+    }
+}
+
+/* One typed array per integer kind used: decimal literals, 16 to a line, labelled. */
+static void emit_int_blobs(mvit_codegen *cg, mvit_emitter *e)
+{
+    for (int k = 0; k < CG_INT_KINDS; k++) {
+        const cg_int_blob *b = &cg->ints[k];
+        if (!b->len)
+            continue;
+        emit(e, "/* ---- int8 build constants: %lld x %s */", (long long)b->len, int_kinds[k].type);
+        emit(e, "static const %s %s_%s[%lld] MVK_ALIGN64 = {", int_kinds[k].type, cg->prefix,
+             int_kinds[k].suffix, (long long)b->len);
+        int next = 0;
+        char line[400];
+        for (int64_t i = 0; i < b->len;) {
+            if (next < b->num_params && b->params[next].offset == i) {
+                emit(e, "    /* %lld: %s */", (long long)i, b->params[next].label);
+                next++;
+            }
+            int64_t end = next < b->num_params ? b->params[next].offset : b->len;
+            if (end > i + 16)
+                end = i + 16;
+            size_t len = (size_t)snprintf(line, sizeof line, "   ");
+            for (; i < end; i++) {
+                const long long v = int_at(b, (cg_int_kind)k, i);
+                if (k == CG_I64)
+                    len += (size_t)snprintf(line + len, sizeof line - len, " INT64_C(%lld),", v);
+                else if (k == CG_I32 && v == INT32_MIN)
+                    len += (size_t)snprintf(line + len, sizeof line - len, " INT32_MIN,");
+                else
+                    len += (size_t)snprintf(line + len, sizeof line - len, " %lld,", v);
+            }
+            emit(e, "%s", line);
+        }
+        emit(e, "};");
+        emit(e, "%s", "");
+    }
+}
+
 void cg_use_kernel(mvit_codegen *cg, const char *file)
 {
     for (int i = 0; i < mvit_kernel_source_count; i++)
@@ -78,6 +172,8 @@ void mvit_target_assign_scratch(const mvit_target *t, mvit_graph *g)
         mvit_node *n = &g->nodes[i];
         mvit_scratch_fn fn = t->scratch[n->op] ? t->scratch[n->op]
                                                : mvit_target_generic.scratch[n->op];
+        if (n->q)
+            fn = mvit_int8_scratch;
         n->scratch_bytes = (!n->dead && fn) ? fn(t, g, n) : 0;
     }
 }
@@ -185,6 +281,8 @@ static void emit_layer(mvit_codegen *cg, int idx, const mvit_node *n)
     mvit_emit_node_fn fn = cg->target->emit_node[n->op];
     if (!fn)
         fn = mvit_target_generic.emit_node[n->op];
+    if (n->q)
+        fn = mvit_int8_emit_node;
     fn(cg, n);
     emit_close(e, "}");
     emit(e, "%s", "");
@@ -251,12 +349,11 @@ static void emit_run(mvit_codegen *cg, mvit_emitter *e, int max_tasks)
     emit(e, "#define %s_PROFILE(i, name, end) ((void)0)", p);
     emit(e, "#endif");
     emit(e, "%s", "");
-    emit(e, "MVK_NO_SSP int %s_run_parallel(const float *input, float *logits, void *arena,", p);
-    emit(e, "    const %s_parallel *par)", p);
+    const int int8 = g->num_nodes > 0 && g->nodes[0].op == MVIT_OP_QUANTIZE;
+    emit(e, "static MVK_NO_SSP void %s_forward(const float *input, float *logits, char *a,", p);
+    emit(e, "    const %s_parallel *par, int pixels_done)", p);
     emit_open(e, "{");
-    emit(e, "char *a = (char *)arena;");
-    emit(e, "if (!input || !logits || !arena || ((uintptr_t)arena & 63u) != 0)");
-    emit(e, "    return -1;");
+    emit(e, "(void)pixels_done;");
     for (int i = 0; i < g->num_nodes; i++) {
         const mvit_node *n = &g->nodes[i];
         if (n->dead)
@@ -273,11 +370,24 @@ static void emit_run(mvit_codegen *cg, mvit_emitter *e, int max_tasks)
             snprintf(scr, sizeof scr, "(float *)(a + %lld)", (long long)n->scratch_offset);
         /* scratch_bytes covers max_tasks slots when the node is parallel */
         int64_t slot = cg->units[i] > 0 ? n->scratch_bytes / 4 / max_tasks : 0;
+        const int skippable = n->op == MVIT_OP_QUANTIZE; /* P_run_u8 wrote its output */
+        if (skippable)
+            emit_open(e, "if (!pixels_done) {");
         emit(e, "%s_PROFILE(%d, \"%s\", 0);", p, i, n->name);
         emit(e, "%s_exec(par, %s_layer_%03d, %s, %s, %s,", p, p, i, in0, in1, res);
         emit(e, "    %s, %s, %lld, %lld);", out, scr, (long long)cg->units[i], (long long)slot);
         emit(e, "%s_PROFILE(%d, \"%s\", 1);", p, i, n->name);
+        if (skippable)
+            emit_close(e, "}");
     }
+    emit_close(e, "}");
+    emit(e, "%s", "");
+    emit(e, "MVK_NO_SSP int %s_run_parallel(const float *input, float *logits, void *arena,", p);
+    emit(e, "    const %s_parallel *par)", p);
+    emit_open(e, "{");
+    emit(e, "if (!input || !logits || !arena || ((uintptr_t)arena & 63u) != 0)");
+    emit(e, "    return -1;");
+    emit(e, "%s_forward(input, logits, (char *)arena, par, 0);", p);
     emit(e, "return 0;");
     emit_close(e, "}");
     emit(e, "%s", "");
@@ -285,6 +395,58 @@ static void emit_run(mvit_codegen *cg, mvit_emitter *e, int max_tasks)
     emit_open(e, "{");
     emit(e, "return %s_run_parallel(input, logits, arena, 0);", p);
     emit_close(e, "}");
+    emit(e, "%s", "");
+    const mvit_value *in = &g->values[g->input];
+    emit(e, "MVK_NO_SSP int %s_run_u8(const uint8_t *image_hwc, float *logits, void *arena)", p);
+    emit_open(e, "{");
+    emit(e, "char *a = (char *)arena;");
+    emit(e, "if (!image_hwc || !logits || !arena || ((uintptr_t)arena & 63u) != 0)");
+    emit(e, "    return -1;");
+    if (int8) {
+        const mvit_value *q = &g->values[g->nodes[0].output];
+        emit(e, "mvk_i8_pixels__scalar(image_hwc, (int8_t *)(a + %lld), %s, %lld, %d);",
+             (long long)q->offset, cg->u8_table, (long long)in->dims[0] * in->dims[1],
+             in->dims[2]);
+        emit(e, "%s_forward(0, logits, a, 0, 1);", p);
+        emit(e, "return 0;");
+    } else {
+        emit(e, "float *x = (float *)(a + %lld);", (long long)cg->g->arena_bytes);
+        emit(e, "mvk_f32_pixels__scalar(image_hwc, x, %s, %lld, %d);", cg->u8_table,
+             (long long)in->dims[0] * in->dims[1], in->dims[2]);
+        emit(e, "return %s_run_parallel(x, logits, arena, 0);", p);
+    }
+    emit_close(e, "}");
+}
+
+/* Arena bytes P_run_u8 needs: float builds stage the normalised image after the arena. */
+static int64_t arena_bytes_u8(const mvit_graph *g)
+{
+    if (g->num_nodes > 0 && g->nodes[0].op == MVIT_OP_QUANTIZE)
+        return g->arena_bytes;
+    return g->arena_bytes + (mvit_value_numel(&g->values[g->input]) * 4 + 63) / 64 * 64;
+}
+
+/* The tables P_run_u8 reads, registered before the constants are written out. */
+static void register_pixel_tables(mvit_codegen *cg)
+{
+    const mvit_graph *g = cg->g;
+    const mvit_model_desc *m = g->desc;
+    const int c = g->values[g->input].dims[2];
+    if (g->num_nodes > 0 && g->nodes[0].op == MVIT_OP_QUANTIZE) {
+        cg_use_kernel(cg, "i8-scalar.c");
+        cg_int_ref(cg, CG_I8, cg->u8_table, sizeof cg->u8_table,
+                   cg_param_int(cg, CG_I8, g->nodes[0].q->pixel_lut, (int64_t)c * 256,
+                                "P_run_u8: pixel -> int8 input, per channel"));
+        return;
+    }
+    float *lut = mvit_xmalloc((size_t)c * 256 * sizeof *lut);
+    for (int ch = 0; ch < c; ch++)
+        for (int v = 0; v < 256; v++) /* as runtime/mvrt_image.c: v / 255, then (x - mean) / std */
+            lut[ch * 256 + v] = m ? ((float)v / 255.0f - m->mean[ch]) / m->std[ch] : (float)v;
+    cg_use_kernel(cg, "f32-pixels-scalar.c");
+    cg_weight_ref(cg, cg->u8_table, sizeof cg->u8_table,
+                  cg_param(cg, lut, (int64_t)c * 256, "P_run_u8: pixel -> normalised input"));
+    free(lut);
 }
 
 static int64_t total_macs(const mvit_graph *g)
@@ -319,12 +481,16 @@ static void emit_header(const mvit_codegen *cg, const mvit_codegen_info *info, m
     emit(e, "#ifndef %s_H", p);
     emit(e, "#define %s_H", p);
     emit(e, "%s", "");
+    emit(e, "#include <stdint.h>");
+    emit(e, "%s", "");
     emit(e, "#define %s_INPUT_HEIGHT %d", p, m->height);
     emit(e, "#define %s_INPUT_WIDTH %d", p, m->width);
     emit(e, "#define %s_INPUT_CHANNELS %d", p, m->channels);
     emit(e, "#define %s_NUM_CLASSES %d", p, m->num_classes);
     emit(e, "/* bytes of the caller-owned arena; it must be 64-byte aligned */");
     emit(e, "#define %s_ARENA_BYTES %lld", p, (long long)cg->g->arena_bytes);
+    emit(e, "/* bytes of the arena %s_run_u8 needs (>= %s_ARENA_BYTES) */", p, p);
+    emit(e, "#define %s_ARENA_BYTES_U8 %lld", p, (long long)arena_bytes_u8(cg->g));
     emit(e, "/* most tasks one layer is split into by %s_run_parallel */", p);
     emit(e, "#define %s_MAX_TASKS %d", p, info->max_tasks > 0 ? info->max_tasks : 1);
     emit(e, "/* the normalisation the weights expect: x = (pixel / 255 - mean) / std, per channel */");
@@ -349,6 +515,11 @@ static void emit_header(const mvit_codegen *cg, const mvit_codegen_info *info, m
     emit(e, " * No global state: distinct arenas may run concurrently. Returns 0, or -1 for a");
     emit(e, " * NULL or misaligned argument. */");
     emit(e, "int %s_run(const float *input, float *logits, void *arena);", p);
+    emit(e, "%s", "");
+    emit(e, "/* As %s_run, from 8-bit pixels: image_hwc is %s_INPUT_HEIGHT x %s_INPUT_WIDTH x", p, p, p);
+    emit(e, " * %s_INPUT_CHANNELS bytes (HWC, %s_CHANNEL_ORDER, not normalised); the", p, p);
+    emit(e, " * normalisation is folded into a table. arena: %s_ARENA_BYTES_U8 bytes. */", p);
+    emit(e, "int %s_run_u8(const uint8_t *image_hwc, float *logits, void *arena);", p);
     emit(e, "%s", "");
     emit(e, "/* Optional parallel-for hook: parallel_for(user, n, task, ctx) must call task(ctx, i)");
     emit(e, " * once for every i in [0, n), in any order and on any threads, and return when all");
@@ -383,6 +554,7 @@ int mvit_codegen_emit(const mvit_graph *g, const mvit_target *t, const mvit_code
     for (int i = 0; i < g->num_nodes; i++)
         if (!g->nodes[i].dead)
             emit_layer(&cg, i, &g->nodes[i]);
+    register_pixel_tables(&cg);
 
     emit_banner(&cg, info, c_out);
     emit(c_out, "#include <stddef.h>");
@@ -394,6 +566,7 @@ int mvit_codegen_emit(const mvit_graph *g, const mvit_target *t, const mvit_code
     emit(c_out, "%s", "");
     emit_kernels(&cg, c_out);
     emit_weights(&cg, c_out);
+    emit_int_blobs(&cg, c_out);
     emit_dispatch(&cg, c_out);
     emit(c_out, "/* ---- layers, in execution order; arena offsets in bytes */");
     emit(c_out, "%s", "");
@@ -406,5 +579,9 @@ int mvit_codegen_emit(const mvit_graph *g, const mvit_target *t, const mvit_code
     free(cg.params);
     free(cg.kernel_order);
     free(cg.units);
+    for (int k = 0; k < CG_INT_KINDS; k++) {
+        free(cg.ints[k].data);
+        free(cg.ints[k].params);
+    }
     return 0;
 }

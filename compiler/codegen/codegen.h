@@ -17,6 +17,16 @@ typedef struct mvit_param {
     char label[160];
 } mvit_param;
 
+/* Integer constants of int8 builds, one typed array per width. */
+typedef enum cg_int_kind { CG_I8, CG_I16, CG_I32, CG_I64, CG_INT_KINDS } cg_int_kind;
+
+typedef struct cg_int_blob {
+    unsigned char *data;         /* elements of the kind's width */
+    int64_t len, cap;            /* elements */
+    mvit_param *params;
+    int num_params, cap_params;
+} cg_int_blob;
+
 typedef struct mvit_codegen {
     const mvit_graph *g;
     const struct mvit_target *target;
@@ -28,6 +38,8 @@ typedef struct mvit_codegen {
     int num_params, cap_params;
     int *kernel_order;           /* indices into mvit_kernel_sources, in order of first use */
     int num_kernels;
+    cg_int_blob ints[CG_INT_KINDS];
+    char u8_table[64];           /* C expression of P_run_u8's pixel tables */
     int64_t *units;              /* per node: work units a parallel-for may split, 0 = serial */
     int cur_node;
 } mvit_codegen;
@@ -35,6 +47,11 @@ typedef struct mvit_codegen {
 /* Appends count floats to the weights blob (64-byte aligned); returns their float offset. */
 int64_t cg_param(mvit_codegen *cg, const float *data, int64_t count, const char *fmt, ...)
     MVIT_PRINTF(4, 5);
+/* Appends count integers of a kind (64-byte aligned); returns their element offset. */
+int64_t cg_param_int(mvit_codegen *cg, cg_int_kind kind, const void *data, int64_t count,
+                     const char *fmt, ...) MVIT_PRINTF(5, 6);
+/* C expression for an integer array at an element offset: "P_i32 + 12". */
+void cg_int_ref(const mvit_codegen *cg, cg_int_kind kind, char *buf, size_t n, int64_t offset);
 /* Marks a kernel file (compiler/kernels/NAME) for inclusion in the generated file. */
 void cg_use_kernel(mvit_codegen *cg, const char *file);
 /* C expression for the weights blob at a float offset: "P_weights.f + 1234". */
@@ -79,6 +96,10 @@ extern const mvit_target mvit_target_neon;
 const mvit_target *mvit_find_target(const char *name);
 /* Comma-separated names of all targets, for messages. */
 const char *mvit_target_names(void);
+
+/* The int8 lowering every target shares (lower_int8.c): nodes with q set. */
+void mvit_int8_emit_node(mvit_codegen *cg, const mvit_node *n);
+int64_t mvit_int8_scratch(const struct mvit_target *t, const mvit_graph *g, const mvit_node *n);
 
 /* Sets every live node's scratch_bytes as the target's kernels need (before planning). */
 void mvit_target_assign_scratch(const mvit_target *t, mvit_graph *g);

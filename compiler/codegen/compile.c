@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "calib/observe.h"
 #include "codegen/codegen.h"
 #include "desc/desc.h"
 #include "ir/ir.h"
@@ -112,6 +113,32 @@ static int write_outputs(const char *dir, const char *name, const mvit_emitter *
     return rc;
 }
 
+/* The int8 path: fold BatchNorm, calibrate the float graph, lower it (docs/int8.md). */
+static int quantize(mvit_graph *g, const mvit_model_desc *desc, const mvit_compile_options *opt,
+                    mvit_calib_method method, mvit_diag *d)
+{
+    int rc = pass_fold_bn(g, d);
+    if (rc == 0)
+        rc = mvit_ir_verify(g, d);
+    mvit_calib_set set = {0};
+    mvit_calib_stats st = {0};
+    if (rc == 0)
+        rc = mvit_calib_open(opt->calib_path, desc, opt->calib_images, &set, d);
+    if (rc == 0)
+        rc = mvit_calib_collect(g, &set, stderr, &st, d);
+    mvit_calib_close(&set);
+    if (rc < 0)
+        return rc;
+    mvit_qrange *ranges = mvit_xcalloc((size_t)g->num_values, sizeof *ranges);
+    mvit_calib_ranges(&st, method, ranges);
+    mvit_calib_stats_free(&st);
+    rc = pass_quantize_int8(g, ranges, d);
+    free(ranges);
+    if (rc == 0)
+        rc = mvit_ir_verify(g, d);
+    return rc;
+}
+
 int mvit_compile(const mvit_compile_options *opt, mvit_diag *d)
 {
     mvit_model_desc desc = {0};
@@ -126,9 +153,23 @@ int mvit_compile(const mvit_compile_options *opt, mvit_diag *d)
                           opt->target, mvit_target_names());
         goto fail;
     }
-    if (opt->precision && strcmp(opt->precision, "fp32")) {
-        rc = mvit_diag_at(d, MVIT_EUNSUPPORTED, "mvitc", 0, 0,
-                          "precision '%s' is not supported yet (available: fp32)", opt->precision);
+    const int int8 = opt->precision && !strcmp(opt->precision, "int8");
+    if (opt->precision && strcmp(opt->precision, "fp32") && !int8) {
+        rc = mvit_diag_at(d, MVIT_EINVAL, "mvitc", 0, 0,
+                          "unknown precision '%s' (available: fp32, int8)", opt->precision);
+        goto fail;
+    }
+    mvit_calib_method method = MVIT_CALIB_DEFAULT;
+    if (int8 && !opt->calib_path) {
+        rc = mvit_diag_at(d, MVIT_EINVAL, "mvitc", 0, 0,
+                          "--precision int8 needs --calib DATA (a PNG directory, an IDX file or "
+                          "a .f32 file of images)");
+        goto fail;
+    }
+    if (opt->calib_method && mvit_calib_method_parse(opt->calib_method, &method) < 0) {
+        rc = mvit_diag_at(d, MVIT_EINVAL, "mvitc", 0, 0,
+                          "unknown --calib-method '%s' (available: minmax, percentile, mse)",
+                          opt->calib_method);
         goto fail;
     }
     if ((rc = mvit_desc_load(opt->desc_path, &desc, d)) < 0)
@@ -145,9 +186,14 @@ int mvit_compile(const mvit_compile_options *opt, mvit_diag *d)
     if ((rc = mvit_build_graph(&desc, &w, &g, d)) < 0)
         goto fail;
     mvit_weights_free(&w);
-    mvit_pass_options popt = {.no_fusion = opt->no_fusion, .verify = 1};
-    if ((rc = mvit_run_passes(&g, &popt, d)) < 0)
-        goto fail;
+    if (int8) {
+        if ((rc = quantize(&g, &desc, opt, method, d)) < 0)
+            goto fail;
+    } else {
+        mvit_pass_options popt = {.no_fusion = opt->no_fusion, .verify = 1};
+        if ((rc = mvit_run_passes(&g, &popt, d)) < 0)
+            goto fail;
+    }
     g.max_tasks = opt->max_threads > 0 ? opt->max_threads : 1;
     mvit_target_assign_scratch(target, &g);
     if ((rc = pass_plan_memory(&g, d)) < 0)
@@ -165,7 +211,7 @@ int mvit_compile(const mvit_compile_options *opt, mvit_diag *d)
         .desc_path = opt->desc_path,
         .weights_path = opt->weights_path,
         .model_hash = hash,
-        .precision = "fp32",
+        .precision = int8 ? "int8" : "fp32",
         .max_tasks = g.max_tasks,
     };
     if ((rc = mvit_codegen_emit(&g, target, &info, &c_out, &h_out, d)) < 0)

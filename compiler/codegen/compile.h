@@ -16,6 +16,9 @@ typedef struct mvit_compile_options {
     int dump_ir;              /* print the final graph to stderr */
     int max_threads;          /* tasks per parallel layer (arena holds scratch for each), >= 1 */
     int weights_layout;       /* mvit_weights_layout: 0 = auto, timm, cvnets */
+    const char *calib_path;   /* int8: calibration images (calib/calib_data.h) */
+    const char *calib_method; /* int8: "minmax", "percentile", "mse"; NULL = the default */
+    long calib_images;        /* int8: at most this many calibration images (<= 0: all) */
 } mvit_compile_options;
 
 /* Returns 0, or < 0 with d filled; on failure no output file is left behind. */

@@ -209,4 +209,5 @@ const mvit_target mvit_target_generic = {
             [MVIT_OP_GLOBAL_AVGPOOL] = emit_avgpool,
         },
 };
-_Static_assert(MVIT_OP_COUNT == 11, "add the new op to mvit_target_generic");
+/* QUANTIZE exists only in int8 graphs, which lower_int8.c emits */
+_Static_assert(MVIT_OP_COUNT == 12, "add the new op to mvit_target_generic");

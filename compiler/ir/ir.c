@@ -42,6 +42,23 @@ static void node_free(mvit_node *n)
     free(n->bn_var);
     free(n->ln_gamma);
     free(n->ln_beta);
+    mvit_qnode_free(n->q);
+    n->q = NULL;
+}
+
+void mvit_qnode_free(mvit_qnode *q)
+{
+    if (!q)
+        return;
+    free(q->w);
+    free(q->bias);
+    free(q->mult);
+    free(q->shift);
+    free(q->out_scale);
+    free(q->ln_g);
+    free(q->ln_b);
+    free(q->pixel_lut);
+    free(q);
 }
 
 void mvit_graph_free(mvit_graph *g)
@@ -78,7 +95,10 @@ int64_t mvit_value_numel(const mvit_value *v)
     return (int64_t)v->dims[0] * v->dims[1] * v->dims[2];
 }
 
-int64_t mvit_value_bytes(const mvit_value *v) { return mvit_value_numel(v) * (int64_t)sizeof(float); }
+int64_t mvit_value_bytes(const mvit_value *v)
+{
+    return mvit_value_numel(v) * (v->dtype == MVIT_I8 ? 1 : (int64_t)sizeof(float));
+}
 
 int mvit_value_uses(const mvit_graph *g, int value)
 {
@@ -232,7 +252,7 @@ static const infer_fn infer_table[] = {
     [MVIT_OP_UNFOLD] = infer_unfold,      [MVIT_OP_FOLD] = infer_fold,
     [MVIT_OP_LAYERNORM] = infer_same,     [MVIT_OP_LINEAR] = infer_linear,
     [MVIT_OP_ATTENTION] = infer_attention, [MVIT_OP_CONCAT] = infer_concat,
-    [MVIT_OP_GLOBAL_AVGPOOL] = infer_pool,
+    [MVIT_OP_GLOBAL_AVGPOOL] = infer_pool, [MVIT_OP_QUANTIZE] = infer_same,
 };
 _Static_assert(sizeof infer_table / sizeof infer_table[0] == MVIT_OP_COUNT,
                "every op needs a shape inference function");

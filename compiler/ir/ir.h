@@ -33,14 +33,44 @@ typedef enum mvit_value_kind {
     MVIT_VALUE_OUTPUT, /* the caller's logits, not in the arena */
 } mvit_value_kind;
 
+typedef enum mvit_dtype {
+    MVIT_F32, /* float32 */
+    MVIT_I8,  /* int8, real = qscale * (q - qzero) (docs/int8.md) */
+} mvit_dtype;
+
 typedef struct mvit_value {
     char name[96];          /* for comments: the producing node's name */
     mvit_layout layout;
+    mvit_dtype dtype;       /* MVIT_F32 until pass_quantize_int8 */
+    double qscale;          /* MVIT_I8: scale and zero point */
+    int32_t qzero;
     int32_t dims[3];        /* HWC: H, W, C.  TOKENS: P, N, C */
     mvit_value_kind kind;
     int producer;           /* node index, -1 for the graph input */
     int64_t offset;         /* bytes into the arena (TEMP), set by plan_memory, -1 before */
 } mvit_value;
+
+/* The integer parameters of an int8 node, set by pass_quantize_int8 (docs/int8.md). Which
+ * fields are used depends on the op; all arrays are owned. */
+typedef struct mvit_qnode {
+    int8_t *w;                /* CONV2D, LINEAR: int8 weight, the float weight's layout */
+    int32_t *bias;            /* CONV2D, LINEAR: per output channel, zero-point term folded in */
+    int32_t *mult, *shift;    /* CONV2D, LINEAR: requantisation of each output channel */
+    int32_t zy;               /* zero point the requantisation targets (the pre-activation's
+                                 when a SiLU table follows) */
+    int has_lut;              /* CONV2D, LINEAR (fused SiLU), SILU */
+    int8_t lut[256];
+    float *out_scale;         /* LINEAR to the float logits: per channel sx * sw */
+    int32_t m[2], s[2];       /* ADD: m[0], m[1], s[0] (common); CONCAT: per input;
+                                 GLOBAL_AVGPOOL: m[0], s[0]; ATTENTION: softmax m[0], s[0]
+                                 and output m[1], s[1] */
+    int32_t *ln_g;            /* LAYERNORM: per channel, Q16 */
+    int64_t *ln_b;            /* LAYERNORM: per channel, Q32 */
+    int64_t ln_eps;           /* LAYERNORM: eps in the integer variance's units */
+    int32_t exp2_lut[256];    /* ATTENTION: round(2^15 * 2^(-f/256)) */
+    float thresholds[255];    /* QUANTIZE: the float input values where q steps up */
+    int8_t *pixel_lut;        /* QUANTIZE: [channel][256] for 8-bit pixels (P_run_u8) */
+} mvit_qnode;
 
 typedef struct mvit_node {
     mvit_op op;
@@ -83,6 +113,8 @@ typedef struct mvit_node {
      * set by pass_fuse_layernorm, which folded the LayerNorm's gamma/beta into weight/bias */
     int norm_rows;
 
+    mvit_qnode *q;                     /* int8 parameters (owned), NULL for float nodes */
+
     int64_t scratch_bytes;             /* arena scratch the kernel needs while it runs */
     int64_t scratch_offset;            /* set by plan_memory */
 } mvit_node;
@@ -101,6 +133,8 @@ typedef struct mvit_graph {
 
 extern const char *const mvit_op_names[MVIT_OP_COUNT];
 
+void mvit_qnode_free(mvit_qnode *q);
+
 /* Attribute record with everything absent (no residual, no activation). */
 void mvit_node_attrs_init(mvit_node *attrs);
 
@@ -112,7 +146,7 @@ int mvit_graph_add_value(mvit_graph *g, const char *name, mvit_layout layout, in
  * output value, returns the node index (or < 0 with d filled when shapes do not fit). */
 int mvit_graph_add_node(mvit_graph *g, mvit_op op, const char *name, mvit_src_loc loc,
                         const int *inputs, mvit_node *attrs, mvit_diag *d);
-/* Bytes of a value (float32). */
+/* Bytes of a value (by its dtype). */
 int64_t mvit_value_bytes(const mvit_value *v);
 int64_t mvit_value_numel(const mvit_value *v);
 /* Number of live nodes reading value id (inputs and residual). */

@@ -66,3 +66,317 @@ static MVK_UNUSED MVK_NOLIBCALL void mvk_i8_add__scalar(const int8_t *a, int32_t
         y[i] = (int8_t)(v < -128 ? -128 : v > 127 ? 127 : v);
     }
 }
+
+static inline MVK_UNUSED int8_t mvk_sat_i8(int64_t v)
+{
+    return (int8_t)(v < -128 ? -128 : v > 127 ? 127 : v);
+}
+
+/* floor((v + 2^(s-1)) / 2^s) for |v| < 2^62 and s in [1, 62], without a signed shift. */
+static inline MVK_UNUSED int64_t mvk_round_shift_i64(int64_t v, int s)
+{
+    const uint64_t t = (uint64_t)v + ((uint64_t)1 << 62) + ((uint64_t)1 << (s - 1));
+    return (int64_t)(t >> s) - ((int64_t)1 << (62 - s));
+}
+
+/* floor(sqrt(v)), bit by bit: no floating point, no division. */
+static inline MVK_UNUSED uint64_t mvk_isqrt_u64(uint64_t v)
+{
+    uint64_t r = 0, bit = (uint64_t)1 << 62;
+    while (bit > v)
+        bit >>= 2;
+    while (bit) {
+        if (v >= r + bit) {
+            v -= r + bit;
+            r = (r >> 1) + bit;
+        } else {
+            r >>= 1;
+        }
+        bit >>= 2;
+    }
+    return r;
+}
+
+/* floor(a / b) for b > 0, by shift and subtract: 32-bit ARM has no 64-bit divide instruction
+ * and the generated code may not call libgcc's __aeabi_uldivmod. Used once per row. */
+static inline MVK_UNUSED uint64_t mvk_udiv_u64(uint64_t a, uint64_t b)
+{
+    uint64_t q = 0, r = 0;
+    for (int i = 63; i >= 0; i--) {
+        r = (r << 1) | ((a >> i) & 1u);
+        if (r >= b) {
+            r -= b;
+            q |= (uint64_t)1 << i;
+        }
+    }
+    return q;
+}
+
+/* Input quantisation without any float rounding: q = -128 + #{k : x >= t[k]} for the 255
+ * ascending thresholds t (the compiler puts them halfway between adjacent levels), found by
+ * a branch-free binary search. Comparisons are exact on every IEEE target, so every target
+ * gets the same bytes (a product and an add could be fused into an FMA on one and not on
+ * another). NaN compares false everywhere and gives -128. */
+static MVK_UNUSED MVK_NOLIBCALL void mvk_i8_quantize__scalar(const float *MVK_RESTRICT x,
+                                                             int8_t *MVK_RESTRICT q,
+                                                             const float *MVK_RESTRICT t,
+                                                             int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) {
+        const float v = x[i];
+        int idx = 0;
+        for (int step = 128; step >= 1; step >>= 1)
+            idx += v >= t[idx + step - 1] ? step : 0; /* idx + step - 1 <= 254 */
+        q[i] = (int8_t)(idx - 128);
+    }
+}
+
+/* 8-bit pixels through one 256-entry table per channel (P_run_u8: the normalisation and the
+ * input quantisation folded into a table by the compiler). */
+static MVK_UNUSED MVK_NOLIBCALL void mvk_i8_pixels__scalar(const uint8_t *MVK_RESTRICT px,
+                                                           int8_t *MVK_RESTRICT q,
+                                                           const int8_t *MVK_RESTRICT lut,
+                                                           int64_t pixels, int c)
+{
+    for (int64_t i = 0; i < pixels; i++)
+        for (int ch = 0; ch < c; ch++)
+            q[i * c + ch] = lut[ch * 256 + px[i * c + ch]];
+}
+
+/* Requantises one accumulator of output channel j and applies the optional LUT. */
+static inline MVK_UNUSED int8_t mvk_i8_out(int32_t acc, const int32_t *mult, const int32_t *shift,
+                                           int j, int32_t zy, const int8_t *lut)
+{
+    const int8_t y = mvk_requant_i8_scalar(acc, mult[j], shift[j], zy);
+    return lut ? lut[y + 128] : y;
+}
+
+/* Full convolution, HWC in and out, weight HWIO (groups == 1) or [k][k][cin/groups][cout]
+ * with groups; padding reads the input zero point zx (real 0). bias holds the zero-point
+ * correction (docs/int8.md), so the sum is over raw values. */
+static MVK_UNUSED MVK_NOLIBCALL void
+mvk_i8_conv2d__scalar(const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT out,
+                      const int8_t *MVK_RESTRICT w, const int32_t *MVK_RESTRICT bias,
+                      const int32_t *MVK_RESTRICT mult, const int32_t *MVK_RESTRICT shift,
+                      int32_t zx, int32_t zy, const int8_t *MVK_RESTRICT lut, int h, int wd,
+                      int cin, int oh, int ow, int cout, int k, int stride, int pad, int groups,
+                      int64_t r0, int64_t r1)
+{
+    (void)oh;
+    const int cig = mvk_idiv(cin, groups), cog = mvk_idiv(cout, groups);
+    for (int64_t oy = r0; oy < r1; oy++)
+        for (int ox = 0; ox < ow; ox++)
+            for (int co = 0; co < cout; co++) {
+                const int g = mvk_idiv(co, cog);
+                int32_t acc = bias[co];
+                for (int ky = 0; ky < k; ky++)
+                    for (int kx = 0; kx < k; kx++) {
+                        const int iy = (int)oy * stride - pad + ky, ix = ox * stride - pad + kx;
+                        const int8_t *wk = w + ((int64_t)(ky * k + kx) * cig) * cout + co;
+                        if (iy < 0 || iy >= h || ix < 0 || ix >= wd) {
+                            for (int ci = 0; ci < cig; ci++)
+                                acc += zx * wk[(int64_t)ci * cout];
+                            continue;
+                        }
+                        const int8_t *src = in + ((int64_t)iy * wd + ix) * cin + g * cig;
+                        for (int ci = 0; ci < cig; ci++)
+                            acc += (int32_t)src[ci] * wk[(int64_t)ci * cout];
+                    }
+                out[(oy * ow + ox) * cout + co] = mvk_i8_out(acc, mult, shift, co, zy, lut);
+            }
+}
+
+/* Depthwise convolution (groups == channels), weight [k][k][c]; rows [r0, r1) of the output. */
+static MVK_UNUSED MVK_NOLIBCALL void
+mvk_i8_dwconv__scalar(const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT out,
+                      const int8_t *MVK_RESTRICT w, const int32_t *MVK_RESTRICT bias,
+                      const int32_t *MVK_RESTRICT mult, const int32_t *MVK_RESTRICT shift,
+                      int32_t zx, int32_t zy, const int8_t *MVK_RESTRICT lut, int h, int wd, int c,
+                      int oh, int ow, int k, int stride, int pad, int64_t r0, int64_t r1)
+{
+    (void)oh;
+    for (int64_t oy = r0; oy < r1; oy++)
+        for (int ox = 0; ox < ow; ox++)
+            for (int ch = 0; ch < c; ch++) {
+                int32_t acc = bias[ch];
+                for (int ky = 0; ky < k; ky++)
+                    for (int kx = 0; kx < k; kx++) {
+                        const int iy = (int)oy * stride - pad + ky, ix = ox * stride - pad + kx;
+                        const int32_t v = iy >= 0 && iy < h && ix >= 0 && ix < wd
+                                              ? in[((int64_t)iy * wd + ix) * c + ch]
+                                              : zx;
+                        acc += v * w[(ky * k + kx) * c + ch];
+                    }
+                out[(oy * ow + ox) * c + ch] = mvk_i8_out(acc, mult, shift, ch, zy, lut);
+            }
+}
+
+/* The classifier: logits[j] = (float)(bias[j] + a . b[:, j]) * scale[j], one int32 product per
+ * value and one float multiply, so every IEEE target rounds it the same way. */
+static MVK_UNUSED MVK_NOLIBCALL void
+mvk_i8_gemm_f32out__scalar(const int8_t *MVK_RESTRICT a, float *MVK_RESTRICT c,
+                           const int8_t *MVK_RESTRICT b, const int32_t *MVK_RESTRICT bias,
+                           const float *MVK_RESTRICT scale, int64_t m, int k, int n)
+{
+    for (int64_t i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            int32_t acc = bias[j];
+            for (int p = 0; p < k; p++)
+                acc += (int32_t)a[i * k + p] * b[(int64_t)p * n + j];
+            c[i * n + j] = (float)acc * scale[j];
+        }
+}
+
+/* A table applied to every value (a SiLU the compiler could not fuse into a producer). */
+static MVK_UNUSED MVK_NOLIBCALL void mvk_i8_lut__scalar(const int8_t *MVK_RESTRICT x,
+                                                        int8_t *MVK_RESTRICT y,
+                                                        const int8_t *MVK_RESTRICT lut, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        y[i] = lut[x[i] + 128];
+}
+
+/* Channel concatenation [a | b]; each side is requantised to the output's parameters. */
+static MVK_UNUSED MVK_NOLIBCALL void
+mvk_i8_concat__scalar(const int8_t *MVK_RESTRICT a, const int8_t *MVK_RESTRICT b,
+                      int8_t *MVK_RESTRICT out, int64_t pixels, int ca, int cb, int32_t za,
+                      int32_t ma, int sa, int32_t zb, int32_t mb, int sb, int32_t zy)
+{
+    for (int64_t i = 0; i < pixels; i++) {
+        int8_t *o = out + i * (ca + cb);
+        for (int ch = 0; ch < ca; ch++)
+            o[ch] = mvk_requant_i8_scalar((int32_t)a[i * ca + ch] - za, ma, sa, zy);
+        for (int ch = 0; ch < cb; ch++)
+            o[ca + ch] = mvk_requant_i8_scalar((int32_t)b[i * cb + ch] - zb, mb, sb, zy);
+    }
+}
+
+/* MobileViT unfold / fold on bytes: the same index maps as the float kernels. */
+static MVK_UNUSED MVK_NOLIBCALL void mvk_i8_unfold__scalar(const int8_t *MVK_RESTRICT in,
+                                                           int8_t *MVK_RESTRICT out, int h, int w,
+                                                           int c, int ph, int pw, int inverse)
+{
+    const int nw = mvk_idiv(w, pw);
+    const int64_t n = (int64_t)mvk_idiv(h, ph) * nw;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            const int by = mvk_idiv(y, ph), bx = mvk_idiv(x, pw);
+            const int64_t p = (int64_t)(y - by * ph) * pw + (x - bx * pw);
+            const int64_t t = (int64_t)by * nw + bx;
+            const int64_t hwc = ((int64_t)y * w + x) * c, tok = (p * n + t) * c;
+            for (int ch = 0; ch < c; ch++) {
+                if (inverse)
+                    out[hwc + ch] = in[tok + ch];
+                else
+                    out[tok + ch] = in[hwc + ch];
+            }
+        }
+}
+
+/* Global average pool: y = clamp(zy + R(sum - pixels * zx, M, S)), m = sx / (pixels * sy). */
+static MVK_UNUSED MVK_NOLIBCALL void mvk_i8_avgpool__scalar(const int8_t *MVK_RESTRICT in,
+                                                            int8_t *MVK_RESTRICT out,
+                                                            int64_t pixels, int c, int32_t zx,
+                                                            int32_t m, int s, int32_t zy)
+{
+    for (int ch = 0; ch < c; ch++) {
+        int32_t sum = 0;
+        for (int64_t i = 0; i < pixels; i++)
+            sum += in[i * c + ch];
+        out[ch] = mvk_requant_i8_scalar(sum - (int32_t)pixels * zx, m, s, zy);
+    }
+}
+
+/* Integer LayerNorm of each row of c values (docs/int8.md):
+ *   d_i = c * x_i - sum x                     (the zero point cancels)
+ *   V   = c * sum x^2 - (sum x)^2 + eps_q      (eps_q = round(c^2 eps / sx^2), compile time)
+ *   n_i = round(d_i * 2^16 / sqrt(V))          (normalised value in Q16)
+ *   y_i = clamp(zy + round((n_i * g_i + b_i) / 2^32))
+ * with g_i = round(gamma_i / sy * 2^16), b_i = round(beta_i / sy * 2^32). sqrt(V) is taken as
+ * isqrt(V * 4^k) / 2^k with k making V * 4^k land in [2^60, 2^62), and 1 / that by one
+ * integer division per row. rows [r0, r1). */
+static MVK_UNUSED MVK_NOLIBCALL void
+mvk_i8_layernorm__scalar(const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT out,
+                         const int32_t *MVK_RESTRICT g, const int64_t *MVK_RESTRICT b,
+                         int64_t eps_q, int32_t zy, int c, int64_t r0, int64_t r1)
+{
+    for (int64_t r = r0; r < r1; r++) {
+        const int8_t *x = in + r * c;
+        int8_t *y = out + r * c;
+        int32_t sum = 0;
+        int64_t sumsq = 0;
+        for (int i = 0; i < c; i++) {
+            sum += x[i];
+            sumsq += (int32_t)x[i] * x[i];
+        }
+        const uint64_t v = (uint64_t)((int64_t)c * sumsq - (int64_t)sum * sum) + (uint64_t)eps_q;
+        uint64_t inv = 0;
+        int k = 0;
+        if (v) {
+            int bits = 0;
+            while (bits < 64 && (v >> bits))
+                bits++;
+            k = (62 - bits) >> 1;
+            const uint64_t root = mvk_isqrt_u64(v << (2 * k));
+            inv = mvk_udiv_u64((uint64_t)1 << 62, root);
+        }
+        for (int i = 0; i < c; i++) {
+            const int64_t d = (int64_t)c * x[i] - sum;
+            const int64_t n = mvk_round_shift_i64(d * (int64_t)inv, 46 - k);
+            const int64_t t = mvk_round_shift_i64(n * g[i] + b[i], 32);
+            y[i] = mvk_sat_i8(zy + t);
+        }
+    }
+}
+
+/* Integer attention (docs/int8.md). qkv: [p][n][3d] int8 with zero point z; out: [p][n][d].
+ * Scores a_j = sum_t (q_t - z)(k_jt - z) (int32, exact). Softmax in base 2: u_j =
+ * R(max - a_j, m_sm, s_sm) is the exponent in Q8 (m_sm encodes sx^2 log2(e) / sqrt(hd) * 2^8);
+ * e_j = exp2_lut[u_j & 255] >> (u_j >> 8), with exp2_lut[f] = round(2^15 * 2^(-f/256));
+ * probabilities p_j = round(e_j * 2^47 / sum e / 2^32) in Q15; output acc_t = sum_j p_j
+ * (v_jt - z) and y = clamp(zy + R(acc, m_o, s_o)), m_o = sx / (2^15 sy). scratch: n int32.
+ * Work units are (p, head, query) triples [r0, r1). */
+static MVK_UNUSED MVK_NOLIBCALL void
+mvk_i8_attention__scalar(const int8_t *MVK_RESTRICT qkv, int8_t *MVK_RESTRICT out,
+                         int32_t *MVK_RESTRICT scores, const int32_t *MVK_RESTRICT exp2_lut, int p,
+                         int n, int d, int heads, int32_t z, int32_t m_sm, int s_sm, int32_t m_o,
+                         int s_o, int32_t zy, int64_t r0, int64_t r1)
+{
+    (void)p;
+    const int hd = mvk_idiv(d, heads);
+    const int64_t row = 3 * (int64_t)d;
+    for (int64_t u = r0; u < r1; u++) {
+        /* units < 2^31: p * heads * n is a token count times heads */
+        const int pi = mvk_idiv((int)u, heads * n);
+        const int rest = (int)u - pi * heads * n;
+        const int h = mvk_idiv(rest, n), i = rest - h * n;
+        const int8_t *base = qkv + (int64_t)pi * n * row;
+        const int8_t *q = base + i * row + h * hd;
+        int32_t best = INT32_MIN;
+        for (int j = 0; j < n; j++) {
+            const int8_t *kk = base + j * row + d + h * hd;
+            int32_t acc = 0;
+            for (int t = 0; t < hd; t++)
+                acc += ((int32_t)q[t] - z) * ((int32_t)kk[t] - z);
+            scores[j] = acc;
+            best = acc > best ? acc : best;
+        }
+        uint64_t total = 0;
+        for (int j = 0; j < n; j++) {
+            const int32_t e = mvk_requant_scalar(best - scores[j], m_sm, s_sm);
+            scores[j] = (e >> 8) >= 31 ? 0 : exp2_lut[e & 255] >> (e >> 8);
+            total += (uint64_t)scores[j];
+        }
+        /* total >= 2^15 (the maximum's own term), so inv <= 2^32 and p_j <= 2^15 */
+        const uint64_t inv = mvk_udiv_u64((uint64_t)1 << 47, total);
+        for (int j = 0; j < n; j++)
+            scores[j] = (int32_t)(((uint64_t)scores[j] * inv + ((uint64_t)1 << 31)) >> 32);
+        int8_t *o = out + ((int64_t)pi * n + i) * d + h * hd;
+        for (int t = 0; t < hd; t++) {
+            int32_t acc = 0; /* |acc| <= sum p_j * 255 < 2^24 */
+            for (int j = 0; j < n; j++)
+                acc += scores[j] * ((int32_t)base[j * row + 2 * d + h * hd + t] - z);
+            o[t] = mvk_requant_i8_scalar(acc, m_o, s_o, zy);
+        }
+    }
+}

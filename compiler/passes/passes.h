@@ -13,6 +13,11 @@ int pass_fuse_concat(mvit_graph *g, mvit_diag *d);
 int pass_fuse_layernorm(mvit_graph *g, mvit_diag *d);
 int pass_plan_memory(mvit_graph *g, mvit_diag *d);
 
+/* INT8 lowering of a float graph after fold_bn (docs/int8.md); ranges[v] is the calibrated
+ * range of value v (calib/observe.h). */
+struct mvit_qrange;
+int pass_quantize_int8(mvit_graph *g, const struct mvit_qrange *ranges, mvit_diag *d);
+
 typedef struct mvit_pass_options {
     int no_fusion;  /* skip fold_bn / fuse_*: for tests comparing before and after */
     int verify;     /* run mvit_ir_verify after each pass */

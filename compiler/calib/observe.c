@@ -1,0 +1,319 @@
+/* The float evaluator behind calibration: the same portable kernels the generic target
+ * pastes into generated files, called directly, so calibration sees exactly the float model. */
+#include "calib/observe.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/f32-add-scalar.c"
+#include "kernels/f32-attention-scalar.c"
+#include "kernels/f32-avgpool-scalar.c"
+#include "kernels/f32-batchnorm-scalar.c"
+#include "kernels/f32-concat-scalar.c"
+#include "kernels/f32-conv2d-scalar.c"
+#include "kernels/f32-dwconv-scalar.c"
+#include "kernels/f32-fold-scalar.c"
+#include "kernels/f32-gemm-scalar.c"
+#include "kernels/f32-layernorm-scalar.c"
+#include "kernels/f32-silu-scalar.c"
+#include "kernels/f32-unfold-scalar.c"
+
+float **mvit_eval_alloc(const mvit_graph *g)
+{
+    float **bufs = mvit_xcalloc((size_t)g->num_values, sizeof *bufs);
+    for (int v = 0; v < g->num_values; v++)
+        bufs[v] = mvit_xmalloc((size_t)mvit_value_numel(&g->values[v]) * sizeof(float));
+    return bufs;
+}
+
+void mvit_eval_free(const mvit_graph *g, float **bufs)
+{
+    if (!bufs)
+        return;
+    for (int v = 0; v < g->num_values; v++)
+        free(bufs[v]);
+    free(bufs);
+}
+
+static void eval_conv(const mvit_graph *g, const mvit_node *n, float **b, const float *res)
+{
+    const mvit_value *a = &g->values[n->inputs[0]], *o = &g->values[n->output];
+    float *out = b[n->output];
+    if (n->groups == a->dims[2] && n->groups == o->dims[2] && n->num_inputs == 1)
+        mvk_f32_dwconv__scalar(b[n->inputs[0]], out, n->weight, n->bias, res, a->dims[0],
+                               a->dims[1], a->dims[2], o->dims[0], o->dims[1], n->kernel,
+                               n->stride, n->pad, n->act);
+    else if (n->num_inputs == 2)
+        mvk_f32_conv2d_cat__scalar(b[n->inputs[0]], b[n->inputs[1]], out, n->weight, n->bias, res,
+                                   a->dims[0], a->dims[1], a->dims[2],
+                                   g->values[n->inputs[1]].dims[2], o->dims[0], o->dims[1],
+                                   o->dims[2], n->kernel, n->stride, n->pad, n->act);
+    else
+        mvk_f32_conv2d__scalar(b[n->inputs[0]], out, n->weight, n->bias, res, a->dims[0],
+                               a->dims[1], a->dims[2], o->dims[0], o->dims[1], o->dims[2],
+                               n->kernel, n->stride, n->pad, n->groups, n->act);
+}
+
+static void eval_node(const mvit_graph *g, const mvit_node *n, float **b)
+{
+    const mvit_value *a = &g->values[n->inputs[0]], *o = &g->values[n->output];
+    const float *x = b[n->inputs[0]], *res = n->residual >= 0 ? b[n->residual] : NULL;
+    float *y = b[n->output];
+    const int64_t rows = (int64_t)a->dims[0] * a->dims[1];
+    switch (n->op) {
+    case MVIT_OP_CONV2D:
+        if (!n->norm_rows && !n->remap) {
+            eval_conv(g, n, b, res);
+            break;
+        }
+        /* a 1x1 conv reading through a remap or a fused LayerNorm is a product over rows */
+        /* fall through */
+    case MVIT_OP_LINEAR: {
+        const int64_t m = mvit_value_numel(o) / o->dims[2];
+        if (n->norm_rows) {
+            float *scratch = mvit_xmalloc((size_t)a->dims[2] * sizeof(float));
+            mvk_f32_gemm_norm__scalar(x, y, n->weight, n->bias, res, m, a->dims[2], o->dims[2],
+                                      n->act, n->remap, n->map_h, n->map_w, n->patch_h,
+                                      n->patch_w, (float)n->eps, scratch);
+            free(scratch);
+        } else {
+            mvk_f32_gemm_remap__scalar(x, y, n->weight, n->bias, res, m, a->dims[2], o->dims[2],
+                                       n->act, n->remap, n->map_h, n->map_w, n->patch_h,
+                                       n->patch_w);
+        }
+        break;
+    }
+    case MVIT_OP_BATCHNORM: {
+        const int c = a->dims[2];
+        float *sc = mvit_xmalloc((size_t)c * sizeof *sc), *sh = mvit_xmalloc((size_t)c * sizeof *sh);
+        for (int i = 0; i < c; i++) {
+            double s = n->bn_gamma[i] / sqrt((double)n->bn_var[i] + n->eps);
+            sc[i] = (float)s;
+            sh[i] = (float)(n->bn_beta[i] - n->bn_mean[i] * s);
+        }
+        mvk_f32_batchnorm__scalar(x, y, sc, sh, rows, c);
+        free(sc);
+        free(sh);
+        break;
+    }
+    case MVIT_OP_SILU:
+        mvk_f32_silu__scalar(x, y, mvit_value_numel(o));
+        break;
+    case MVIT_OP_ADD:
+        mvk_f32_add__scalar(x, b[n->inputs[1]], y, mvit_value_numel(o));
+        break;
+    case MVIT_OP_UNFOLD:
+        mvk_f32_unfold__scalar(x, y, a->dims[0], a->dims[1], a->dims[2], n->patch_h, n->patch_w);
+        break;
+    case MVIT_OP_FOLD:
+        mvk_f32_fold__scalar(x, y, o->dims[0], o->dims[1], o->dims[2], n->patch_h, n->patch_w);
+        break;
+    case MVIT_OP_LAYERNORM:
+        mvk_f32_layernorm__scalar(x, y, n->ln_gamma, n->ln_beta, rows, a->dims[2], (float)n->eps);
+        break;
+    case MVIT_OP_ATTENTION: {
+        float *scores = mvit_xmalloc((size_t)o->dims[1] * sizeof(float));
+        mvk_f32_attention__scalar(x, y, scores, o->dims[0], o->dims[1], o->dims[2], n->heads,
+                                  (float)(1.0 / sqrt((double)(o->dims[2] / n->heads))));
+        free(scores);
+        break;
+    }
+    case MVIT_OP_CONCAT:
+        mvk_f32_concat__scalar(x, b[n->inputs[1]], y, rows, a->dims[2],
+                               g->values[n->inputs[1]].dims[2]);
+        break;
+    case MVIT_OP_GLOBAL_AVGPOOL:
+        mvk_f32_avgpool__scalar(x, y, rows, a->dims[2]);
+        break;
+    case MVIT_OP_QUANTIZE:
+    case MVIT_OP_COUNT:
+        abort(); /* the evaluator runs float graphs only */
+    }
+}
+
+void mvit_eval_f32(const mvit_graph *g, const float *input, float **bufs)
+{
+    memcpy(bufs[g->input], input, (size_t)mvit_value_numel(&g->values[g->input]) * sizeof(float));
+    for (int i = 0; i < g->num_nodes; i++)
+        if (!g->nodes[i].dead)
+            eval_node(g, &g->nodes[i], bufs);
+}
+
+// ---- statistics
+
+static void observe_range(mvit_value_stats *s, const float *x, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) {
+        const double v = x[i];
+        if (!s->seen || v < s->lo)
+            s->lo = v;
+        if (!s->seen || v > s->hi)
+            s->hi = v;
+        s->seen = 1;
+    }
+}
+
+static void observe_hist(mvit_value_stats *s, const float *x, int64_t n)
+{
+    const double width = s->hi - s->lo;
+    for (int64_t i = 0; i < n; i++) {
+        int bin = width > 0 ? (int)((x[i] - s->lo) / width * MVIT_CALIB_BINS) : 0;
+        bin = bin < 0 ? 0 : bin >= MVIT_CALIB_BINS ? MVIT_CALIB_BINS - 1 : bin;
+        s->hist[bin]++;
+    }
+}
+
+static int run_pass(const mvit_graph *g, mvit_calib_set *set, float **bufs, float *img,
+                    int hist, mvit_progress *prog, int64_t done0, mvit_calib_stats *st,
+                    mvit_diag *d)
+{
+    const size_t floats = mvit_calib_image_floats(set);
+    int rc;
+    int64_t k = 0;
+    while ((rc = mvit_calib_next(set, img, floats, d)) == 1) {
+        mvit_eval_f32(g, img, bufs);
+        for (int v = 0; v < g->num_values; v++) {
+            if (g->values[v].kind == MVIT_VALUE_TEMP && g->values[v].producer >= 0 &&
+                g->nodes[g->values[v].producer].dead)
+                continue; /* not computed */
+            const int64_t n = mvit_value_numel(&g->values[v]);
+            if (hist)
+                observe_hist(&st->v[v], bufs[v], n);
+            else
+                observe_range(&st->v[v], bufs[v], n);
+        }
+        k++;
+        if (prog)
+            mvit_progress_update(prog, done0 + k);
+    }
+    return rc;
+}
+
+int mvit_calib_collect(const mvit_graph *g, mvit_calib_set *set, FILE *progress_out,
+                       mvit_calib_stats *st, mvit_diag *d)
+{
+    memset(st, 0, sizeof *st);
+    st->num_values = g->num_values;
+    st->v = mvit_xcalloc((size_t)g->num_values, sizeof *st->v);
+    float **bufs = mvit_eval_alloc(g);
+    float *img = mvit_xmalloc(mvit_calib_image_floats(set) * sizeof(float));
+    mvit_progress prog;
+    if (progress_out)
+        mvit_progress_init(&prog, progress_out, 2 * set->count);
+    int rc = run_pass(g, set, bufs, img, 0, progress_out ? &prog : NULL, 0, st, d);
+    if (rc == 0)
+        rc = mvit_calib_rewind(set, d);
+    if (rc == 0)
+        rc = run_pass(g, set, bufs, img, 1, progress_out ? &prog : NULL, set->count, st, d);
+    if (progress_out)
+        mvit_progress_end(&prog);
+    st->images = set->count;
+    free(img);
+    mvit_eval_free(g, bufs);
+    if (rc < 0)
+        mvit_calib_stats_free(st);
+    return rc < 0 ? rc : 0;
+}
+
+void mvit_calib_stats_free(mvit_calib_stats *st)
+{
+    free(st->v);
+    memset(st, 0, sizeof *st);
+}
+
+// ---- ranges
+
+int mvit_calib_method_parse(const char *s, mvit_calib_method *m)
+{
+    static const char *const names[] = {"minmax", "percentile", "mse"};
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(s, names[i])) {
+            *m = (mvit_calib_method)i;
+            return 0;
+        }
+    return -1;
+}
+
+const char *mvit_calib_method_name(mvit_calib_method m)
+{
+    return m == MVIT_CALIB_MINMAX ? "minmax" : m == MVIT_CALIB_PERCENTILE ? "percentile" : "mse";
+}
+
+static double bin_center(const mvit_value_stats *s, int b)
+{
+    return s->lo + (s->hi - s->lo) * (b + 0.5) / MVIT_CALIB_BINS;
+}
+
+/* The value below which a share q of the histogram's mass lies (bin edges). */
+static double quantile(const mvit_value_stats *s, double q)
+{
+    int64_t total = 0;
+    for (int b = 0; b < MVIT_CALIB_BINS; b++)
+        total += s->hist[b];
+    const double want = q * (double)total;
+    int64_t acc = 0;
+    for (int b = 0; b < MVIT_CALIB_BINS; b++) {
+        acc += s->hist[b];
+        if ((double)acc >= want)
+            return s->lo + (s->hi - s->lo) * (b + 1.0) / MVIT_CALIB_BINS;
+    }
+    return s->hi;
+}
+
+/* Expected squared error of int8 rounding and clipping to [lo, hi], over the histogram. */
+static double quant_error(const mvit_value_stats *s, double lo, double hi)
+{
+    const double scale = (hi - lo) / 255.0;
+    const double zp = nearbyint(-128.0 - lo / scale);
+    double err = 0;
+    for (int b = 0; b < MVIT_CALIB_BINS; b++) {
+        if (!s->hist[b])
+            continue;
+        const double x = bin_center(s, b);
+        double q = nearbyint(x / scale) + zp;
+        q = q < -128 ? -128 : q > 127 ? 127 : q;
+        const double e = scale * (q - zp) - x;
+        err += e * e * (double)s->hist[b];
+    }
+    return err;
+}
+
+static mvit_qrange with_zero(double lo, double hi)
+{
+    mvit_qrange r = {lo < 0 ? lo : 0, hi > 0 ? hi : 0};
+    if (r.hi - r.lo < 1e-6)
+        r.hi = r.lo + 1e-6;
+    return r;
+}
+
+void mvit_calib_ranges(const mvit_calib_stats *st, mvit_calib_method m, mvit_qrange *out)
+{
+    for (int v = 0; v < st->num_values; v++) {
+        const mvit_value_stats *s = &st->v[v];
+        if (!s->seen) {
+            out[v] = with_zero(0, 1);
+            continue;
+        }
+        if (m == MVIT_CALIB_MINMAX || s->hi <= s->lo) {
+            out[v] = with_zero(s->lo, s->hi);
+        } else if (m == MVIT_CALIB_PERCENTILE) {
+            out[v] = with_zero(quantile(s, 1e-4), quantile(s, 1 - 1e-4));
+        } else {
+            /* shrink the observed range about zero by a factor in [0.2, 1]: 81 candidates */
+            const mvit_qrange full = with_zero(s->lo, s->hi);
+            mvit_qrange best = full;
+            double best_err = quant_error(s, full.lo, full.hi);
+            for (int k = 1; k <= 80; k++) {
+                const double f = 1.0 - k * 0.01;
+                const mvit_qrange r = with_zero(full.lo * f, full.hi * f);
+                const double e = quant_error(s, r.lo, r.hi);
+                if (e < best_err) {
+                    best_err = e;
+                    best = r;
+                }
+            }
+            out[v] = best;
+        }
+    }
+}

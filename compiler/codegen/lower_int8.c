@@ -1,0 +1,219 @@
+/* The int8 lowering (docs/int8.md), shared by every target: the portable kernels of
+ * i8-scalar.c define the arithmetic, and a SIMD target swaps in its GEMM (i8-gemm-<isa>.c),
+ * which the unit tests hold to identical bytes. Layer functions see float pointers (the
+ * dispatcher's types); int8 tensors are reinterpreted here. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "codegen/codegen.h"
+#include "codegen/pack.h"
+
+static const mvit_value *val(const mvit_codegen *cg, int v) { return &cg->g->values[v]; }
+
+static void ints(mvit_codegen *cg, cg_int_kind k, const void *data, int64_t count, char *ref,
+                 size_t len, const char *what, const mvit_node *n)
+{
+    cg_int_ref(cg, k, ref, len, cg_param_int(cg, k, data, count, "%s %s", n->name, what));
+}
+
+static void floats(mvit_codegen *cg, const float *data, int64_t count, char *ref, size_t len,
+                   const char *what, const mvit_node *n)
+{
+    cg_weight_ref(cg, ref, len, cg_param(cg, data, count, "%s %s", n->name, what));
+}
+
+/* C expression of an int8 tensor read or written by this layer. */
+#define X0 "(const int8_t *)in0"
+#define X1 "(const int8_t *)in1"
+#define Y "(int8_t *)out"
+
+typedef struct requant_refs {
+    char bias[64], mult[64], shift[64], lut[64];
+} requant_refs;
+
+static void requant_refs_of(mvit_codegen *cg, const mvit_node *n, requant_refs *r)
+{
+    ints(cg, CG_I32, n->q->bias, n->out_channels, r->bias, sizeof r->bias, "bias (int32)", n);
+    ints(cg, CG_I32, n->q->mult, n->out_channels, r->mult, sizeof r->mult, "multipliers", n);
+    ints(cg, CG_I32, n->q->shift, n->out_channels, r->shift, sizeof r->shift, "shifts", n);
+    snprintf(r->lut, sizeof r->lut, "0");
+    if (n->q->has_lut)
+        ints(cg, CG_I8, n->q->lut, 256, r->lut, sizeof r->lut, "SiLU table", n);
+}
+
+/* A product over the rows of in0: the target's GEMM on rows [r0, r1). */
+static void emit_gemm(mvit_codegen *cg, const mvit_node *n, int64_t m, int k, int cols)
+{
+    char w[64];
+    const mvit_simd_isa *isa = cg->target->simd;
+    cg_use_kernel(cg, "i8-scalar.c");
+    if (val(cg, n->output)->kind == MVIT_VALUE_OUTPUT) { /* the classifier: float logits */
+        char b[64], sc[64];
+        ints(cg, CG_I8, n->q->w, n->weight_numel, w, sizeof w, "weight (int8, IO)", n);
+        ints(cg, CG_I32, n->q->bias, cols, b, sizeof b, "bias (int32)", n);
+        floats(cg, n->q->out_scale, cols, sc, sizeof sc, "output scales", n);
+        emit(&cg->body, "mvk_i8_gemm_f32out__scalar(" X0 ", out, %s, %s, %s, %lld, %d, %d);", w,
+             b, sc, (long long)m, k, cols);
+        return;
+    }
+    if (isa) {
+        const int64_t count = mvit_pack_i8_b(NULL, k, cols, NULL);
+        int16_t *packed = mvit_xmalloc((size_t)count * sizeof *packed);
+        mvit_pack_i8_b(n->q->w, k, cols, packed);
+        ints(cg, CG_I16, packed, count, w, sizeof w, "weight (int8 as int16 pairs, 8-column panels)",
+             n);
+        free(packed);
+        char file[64];
+        snprintf(file, sizeof file, "i8-gemm-%s.c", isa->suffix);
+        cg_use_kernel(cg, file);
+    } else {
+        ints(cg, CG_I8, n->q->w, n->weight_numel, w, sizeof w, "weight (int8, IO)", n);
+    }
+    requant_refs r;
+    requant_refs_of(cg, n, &r);
+    cg_parallel(cg, m);
+    emit(&cg->body, "mvk_i8_gemm__%s(" X0 " + r0 * %d, " Y " + r0 * %d, %s,",
+         isa ? isa->suffix : "scalar", k, cols, w);
+    emit(&cg->body, "    %s, %s, %s, %d, %s, r1 - r0, %d, %d);", r.bias, r.mult, r.shift, n->q->zy,
+         r.lut, k, cols);
+}
+
+static void emit_conv2d(mvit_codegen *cg, const mvit_node *n)
+{
+    const mvit_value *a = val(cg, n->inputs[0]), *o = val(cg, n->output);
+    if (n->kernel == 1 && n->stride == 1 && n->pad == 0 && n->groups == 1) {
+        emit_gemm(cg, n, (int64_t)o->dims[0] * o->dims[1], a->dims[2], o->dims[2]);
+        return;
+    }
+    char w[64];
+    const int dw = n->groups == a->dims[2] && n->groups == o->dims[2];
+    ints(cg, CG_I8, n->q->w, n->weight_numel, w, sizeof w,
+         dw ? "weight (int8, HWC)" : "weight (int8, HWIO)", n);
+    requant_refs r;
+    requant_refs_of(cg, n, &r);
+    cg_use_kernel(cg, "i8-scalar.c");
+    cg_parallel(cg, o->dims[0]);
+    emit(&cg->body, "mvk_i8_%sconv%s__scalar(" X0 ", " Y ", %s, %s, %s, %s, %d, %d, %s,",
+         dw ? "dw" : "", dw ? "" : "2d", w, r.bias, r.mult, r.shift, a->qzero, n->q->zy, r.lut);
+    if (dw)
+        emit(&cg->body, "    %d, %d, %d, %d, %d, %d, %d, %d, r0, r1);", a->dims[0], a->dims[1],
+             a->dims[2], o->dims[0], o->dims[1], n->kernel, n->stride, n->pad);
+    else
+        emit(&cg->body, "    %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, r0, r1);", a->dims[0],
+             a->dims[1], a->dims[2], o->dims[0], o->dims[1], o->dims[2], n->kernel, n->stride,
+             n->pad, n->groups);
+}
+
+static void emit_linear(mvit_codegen *cg, const mvit_node *n)
+{
+    const mvit_value *a = val(cg, n->inputs[0]);
+    emit_gemm(cg, n, (int64_t)a->dims[0] * a->dims[1], a->dims[2], n->out_channels);
+}
+
+static void emit_quantize(mvit_codegen *cg, const mvit_node *n)
+{
+    const mvit_value *o = val(cg, n->output);
+    char t[64];
+    floats(cg, n->q->thresholds, 255, t, sizeof t, "thresholds", n);
+    const int row = o->dims[1] * o->dims[2];
+    cg_use_kernel(cg, "i8-scalar.c");
+    cg_parallel(cg, o->dims[0]);
+    emit(&cg->body, "mvk_i8_quantize__scalar(in0 + r0 * %d, " Y " + r0 * %d, %s, (r1 - r0) * %d);",
+         row, row, t, row);
+}
+
+static void emit_silu(mvit_codegen *cg, const mvit_node *n)
+{
+    char l[64];
+    ints(cg, CG_I8, n->q->lut, 256, l, sizeof l, "SiLU table", n);
+    cg_use_kernel(cg, "i8-scalar.c");
+    emit(&cg->body, "mvk_i8_lut__scalar(" X0 ", " Y ", %s, %lld);", l,
+         (long long)mvit_value_numel(val(cg, n->output)));
+}
+
+static void emit_add(mvit_codegen *cg, const mvit_node *n)
+{
+    const mvit_value *a = val(cg, n->inputs[0]), *b = val(cg, n->inputs[1]), *o = val(cg, n->output);
+    cg_use_kernel(cg, "i8-scalar.c");
+    emit(&cg->body, "mvk_i8_add__scalar(" X0 ", %d, %d, " X1 ", %d, %d, %d, " Y ", %d, %lld);",
+         a->qzero, n->q->m[0], b->qzero, n->q->m[1], n->q->s[0], o->qzero,
+         (long long)mvit_value_numel(o));
+}
+
+static void emit_concat(mvit_codegen *cg, const mvit_node *n)
+{
+    const mvit_value *a = val(cg, n->inputs[0]), *b = val(cg, n->inputs[1]), *o = val(cg, n->output);
+    cg_use_kernel(cg, "i8-scalar.c");
+    emit(&cg->body, "mvk_i8_concat__scalar(" X0 ", " X1 ", " Y ", %lld, %d, %d,",
+         (long long)a->dims[0] * a->dims[1], a->dims[2], b->dims[2]);
+    emit(&cg->body, "    %d, %d, %d, %d, %d, %d, %d);", a->qzero, n->q->m[0], n->q->s[0], b->qzero,
+         n->q->m[1], n->q->s[1], o->qzero);
+}
+
+static void emit_unfold(mvit_codegen *cg, const mvit_node *n)
+{
+    const mvit_value *hwc = val(cg, n->op == MVIT_OP_UNFOLD ? n->inputs[0] : n->output);
+    cg_use_kernel(cg, "i8-scalar.c");
+    emit(&cg->body, "mvk_i8_unfold__scalar(" X0 ", " Y ", %d, %d, %d, %d, %d, %d);", hwc->dims[0],
+         hwc->dims[1], hwc->dims[2], n->patch_h, n->patch_w, n->op == MVIT_OP_FOLD);
+}
+
+static void emit_avgpool(mvit_codegen *cg, const mvit_node *n)
+{
+    const mvit_value *a = val(cg, n->inputs[0]), *o = val(cg, n->output);
+    cg_use_kernel(cg, "i8-scalar.c");
+    emit(&cg->body, "mvk_i8_avgpool__scalar(" X0 ", " Y ", %lld, %d, %d, %d, %d, %d);",
+         (long long)a->dims[0] * a->dims[1], a->dims[2], a->qzero, n->q->m[0], n->q->s[0],
+         o->qzero);
+}
+
+static void emit_layernorm(mvit_codegen *cg, const mvit_node *n)
+{
+    const mvit_value *a = val(cg, n->inputs[0]), *o = val(cg, n->output);
+    char gm[64], bt[64];
+    ints(cg, CG_I32, n->q->ln_g, a->dims[2], gm, sizeof gm, "gamma (Q16 of the output scale)", n);
+    ints(cg, CG_I64, n->q->ln_b, a->dims[2], bt, sizeof bt, "beta (Q32 of the output scale)", n);
+    cg_use_kernel(cg, "i8-scalar.c");
+    cg_parallel(cg, (int64_t)a->dims[0] * a->dims[1]);
+    emit(&cg->body, "mvk_i8_layernorm__scalar(" X0 ", " Y ", %s, %s, INT64_C(%lld), %d, %d, r0, r1);",
+         gm, bt, (long long)n->q->ln_eps, o->qzero, a->dims[2]);
+}
+
+static void emit_attention(mvit_codegen *cg, const mvit_node *n)
+{
+    const mvit_value *a = val(cg, n->inputs[0]), *o = val(cg, n->output);
+    char e[64];
+    ints(cg, CG_I32, n->q->exp2_lut, 256, e, sizeof e, "2^(-f/256) in Q15", n);
+    cg_use_kernel(cg, "i8-scalar.c");
+    cg_parallel(cg, (int64_t)o->dims[0] * n->heads * o->dims[1]);
+    emit(&cg->body, "mvk_i8_attention__scalar(" X0 ", " Y ", (int32_t *)scratch, %s, %d, %d, %d, %d,",
+         e, o->dims[0], o->dims[1], o->dims[2], n->heads);
+    emit(&cg->body, "    %d, %d, %d, %d, %d, %d, r0, r1);", a->qzero, n->q->m[0], n->q->s[0],
+         n->q->m[1], n->q->s[1], o->qzero);
+}
+
+void mvit_int8_emit_node(mvit_codegen *cg, const mvit_node *n)
+{
+    static const mvit_emit_node_fn table[MVIT_OP_COUNT] = {
+        [MVIT_OP_CONV2D] = emit_conv2d,   [MVIT_OP_LINEAR] = emit_linear,
+        [MVIT_OP_QUANTIZE] = emit_quantize, [MVIT_OP_SILU] = emit_silu,
+        [MVIT_OP_ADD] = emit_add,         [MVIT_OP_CONCAT] = emit_concat,
+        [MVIT_OP_UNFOLD] = emit_unfold,   [MVIT_OP_FOLD] = emit_unfold,
+        [MVIT_OP_GLOBAL_AVGPOOL] = emit_avgpool, [MVIT_OP_LAYERNORM] = emit_layernorm,
+        [MVIT_OP_ATTENTION] = emit_attention,
+    };
+    if (!table[n->op]) {
+        fprintf(stderr, "mvitc: internal error: no int8 lowering for %s\n", mvit_op_names[n->op]);
+        abort();
+    }
+    table[n->op](cg, n);
+}
+
+int64_t mvit_int8_scratch(const mvit_target *t, const mvit_graph *g, const mvit_node *n)
+{
+    (void)t;
+    if (n->op != MVIT_OP_ATTENTION)
+        return 0;
+    /* N int32 scores per task */
+    return (int64_t)g->values[n->output].dims[1] * 4 * g->max_tasks;
+}
