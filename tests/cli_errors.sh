@@ -95,5 +95,21 @@ expect_error weights-missing-file   'nothere\.safetensors' "$m" --weights nother
 expect_error bad-name               "not a C identifier" "$m" --weights "$w" --name 9lives
 expect_error bad-target             "unknown target 'vax'" "$m" --weights "$w" --target vax
 
+# --precision int8: bad calibration input (the model is 128x128x3: 196,608 bytes per image)
+mkdir -p emptydir pngdir
+printf 'not a png' > pngdir/a.png
+head -c 1000 /dev/zero > short.f32
+head -c 196608 /dev/zero | tr '\0' '\377' > nan.f32
+printf '\x00\x00\x08\x03\x00\x00\x00\x01\x00\x00\x00\x1c' > trunc-idx3-ubyte
+expect_error int8-no-calib          "needs --calib" "$m" --weights "$w" --precision int8
+expect_error int8-empty-dir         "emptydir.*(no|PNG)" "$m" --weights "$w" --precision int8 --calib emptydir
+expect_error int8-bad-png           "pngdir/a\.png" "$m" --weights "$w" --precision int8 --calib pngdir
+expect_error int8-f32-wrong-size    "short\.f32: error" "$m" --weights "$w" --precision int8 --calib short.f32
+expect_error int8-f32-not-finite    "nan\.f32: error" "$m" --weights "$w" --precision int8 --calib nan.f32
+expect_error int8-idx-truncated     "trunc-idx3-ubyte: error" "$m" --weights "$w" --precision int8 --calib trunc-idx3-ubyte
+expect_error int8-calib-missing     "nothere\.f32" "$m" --weights "$w" --precision int8 --calib nothere.f32
+expect_error int8-bad-method        "unknown --calib-method 'best'" "$m" --weights "$w" --precision int8 --calib short.f32 --calib-method best
+expect_error bad-precision          "unknown precision 'fp8'" "$m" --weights "$w" --precision fp8
+
 echo "$passed passed, $failures failed"
 [ $failures -eq 0 ]

@@ -2,10 +2,14 @@
  * Built by tests/e2e.sh together with a model generated with --name net.
  * Usage: e2e INPUT.f32 LOGITS.f32 REL_TOL
  *        e2e --preds INPUTS.f32 PREDS.u8 [LOGITS.f32]
+ *        e2e --pixels IMAGES.u8 LOGITS.f32
  * Passes when max|ours - torch| <= REL_TOL * max|torch| and the top-1 class agrees, and the
  * 2-thread run (runtime/mvrt_pool) gives bit-identical logits. --preds writes the top-1 class
  * (and optionally the logits) of every image in INPUTS.f32 (the count follows from its size),
- * to compare targets (e.g. NEON under qemu against the generic build) on many real images. */
+ * to compare targets (e.g. NEON under qemu against the generic build) on many real images.
+ * --pixels runs net_run_u8 on raw 8-bit HWC images and net_run on the same pixels normalised
+ * as runtime/mvrt_image does ((p / 255 - mean) / std in float); the logits must be identical
+ * bytes, and are written out. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,13 +79,50 @@ static int write_preds(const char *inputs, const char *preds, const char *logits
     return fclose(o) != 0 || images == 0;
 }
 
+static int check_pixels(const char *images, const char *logits_path)
+{
+    const size_t in_n = (size_t)net_INPUT_HEIGHT * net_INPUT_WIDTH * net_INPUT_CHANNELS;
+    const float mean[] = net_INPUT_MEAN, std_[] = net_INPUT_STD;
+    FILE *f = fopen(images, "rb"), *lf = fopen(logits_path, "wb");
+    unsigned char *px = malloc(in_n);
+    float *x = malloc(in_n * sizeof *x), a[net_NUM_CLASSES], b[net_NUM_CLASSES];
+    void *arena = aligned_alloc(64, (net_ARENA_BYTES_U8 + 63) / 64 * 64);
+    if (!f || !lf || !px || !x || !arena) {
+        perror("e2e --pixels");
+        return 1;
+    }
+    long images_done = 0, differ = 0;
+    while (fread(px, 1, in_n, f) == in_n) {
+        for (size_t i = 0; i < in_n; i++) {
+            const int c = (int)(i % net_INPUT_CHANNELS);
+            x[i] = ((float)px[i] / 255.0f - mean[c]) / std_[c];
+        }
+        if (net_run_u8(px, a, arena) != 0 || net_run(x, b, arena) != 0)
+            return 1;
+        differ += memcmp(a, b, sizeof a) != 0;
+        if (fwrite(a, sizeof a, 1, lf) != 1)
+            return 1;
+        images_done++;
+    }
+    printf("%ld images: net_run_u8 and net_run on the normalised pixels differ on %ld\n",
+           images_done, differ);
+    fclose(f);
+    free(px);
+    free(x);
+    free(arena);
+    return fclose(lf) != 0 || images_done == 0 || differ != 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 4 && !strcmp(argv[1], "--pixels"))
+        return check_pixels(argv[2], argv[3]);
     if ((argc == 4 || argc == 5) && !strcmp(argv[1], "--preds"))
         return write_preds(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
     if (argc != 4) {
         fprintf(stderr, "usage: e2e INPUT.f32 LOGITS.f32 REL_TOL\n"
-                        "       e2e --preds INPUTS.f32 PREDS.u8 [LOGITS.f32]\n");
+                        "       e2e --preds INPUTS.f32 PREDS.u8 [LOGITS.f32]\n"
+                        "       e2e --pixels IMAGES.u8 LOGITS.f32\n");
         return 2;
     }
     const size_t in_n = (size_t)net_INPUT_HEIGHT * net_INPUT_WIDTH * net_INPUT_CHANNELS;

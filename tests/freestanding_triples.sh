@@ -90,7 +90,7 @@ referencing_functions() { # OBJ SYM
 
 # ---- 1. every generated model file, every triple
 skip_reason() { # TARGET TRIPLE -> why this target cannot build for this triple, or nothing
-    case $1 in
+    case ${1%-int8} in  # generated/<target>-int8: the int8 build of the same target
     avx2) is_x86 "$2" || echo "avx2 is x86-64 only (<immintrin.h>, AVX2+FMA)" ;;
     neon) is_x86 "$2" && echo "neon is ARM only (<arm_neon.h>)" ;;
     esac

@@ -7,6 +7,7 @@
  * sums, the vpmaddubsw saturation hazard), with and without bias and LUT, shifts from 1 to 62.
  * Without AVX2 the AVX2 case passes with a "skipped" message; the scalar cases still run. */
 #include <check.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,7 +151,9 @@ typedef struct {
     int64_t m;
     int k, n, mode, use_bias, use_lut;
     int8_t *a, *b, *lut;
-    int32_t *bias, *mult, *shift, zy;
+    int32_t *bias, zy;
+    int16_t *mult;
+    int8_t *shift;
 } i8_case;
 
 static int ilog2(int64_t v)
@@ -165,8 +168,8 @@ static void case_make(i8_case *c, int64_t m, int k, int n, int mode, int use_bia
 {
     c->m = m, c->k = k, c->n = n, c->mode = mode, c->use_bias = use_bias, c->use_lut = use_lut;
     c->a = malloc((size_t)(m * k)), c->b = malloc((size_t)k * n), c->lut = malloc(256);
-    c->bias = malloc(4 * (size_t)n), c->mult = malloc(4 * (size_t)n),
-    c->shift = malloc(4 * (size_t)n);
+    c->bias = malloc(4 * (size_t)n), c->mult = malloc(2 * (size_t)n),
+    c->shift = malloc((size_t)n);
     for (int64_t i = 0; i < m * k; i++)
         c->a[i] = mode == MODE_RANDOM          ? (int8_t)rnd32()
                   : mode == MODE_TIES          ? (int8_t)rint_in(-3, 3)
@@ -189,22 +192,22 @@ static void case_make(i8_case *c, int64_t m, int k, int n, int mode, int use_bia
             c->bias[j] = INT32_MAX - 128 * 127 * k - 7; /* acc stays in range */
         if (j % 11 == 4)
             c->bias[j] = INT32_MIN + 128 * 127 * k + 7;
-        c->mult[j] = (int32_t)((1u << 30) | (rnd32() & 0x3fffffffu));
+        c->mult[j] = (int16_t)((1u << 14) | (rnd32() & 0x3fffu));
         if (j % 5 == 2)
-            c->mult[j] = INT32_MAX;
-        int s = 30 + amax - 7 + rint_in(-4, 4);
+            c->mult[j] = INT16_MAX;
+        int s = 14 + amax - 7 + rint_in(-4, 4);
         if (j % 7 == 5)
             s = 1;
         if (j % 7 == 6)
             s = 62;
         if (j % 13 == 12)
-            s = 30 + rint_in(-8, 4);
-        c->shift[j] = s < 1 ? 1 : s > 62 ? 62 : s;
+            s = 14 + rint_in(-8, 4);
+        c->shift[j] = (int8_t)(s < 1 ? 1 : s > 62 ? 62 : s);
         if (mode == MODE_TIES) {
             const int t = ilog2(9 * (int64_t)k) - 5;
             c->bias[j] = rint_in(-8, 8);
-            c->mult[j] = j % 2 ? 3 << 29 : 1 << 30;
-            c->shift[j] = 31 + (t > 0 ? t : 0) + rint_in(0, 2);
+            c->mult[j] = (int16_t)(j % 2 ? 3 << 13 : 1 << 14);
+            c->shift[j] = (int8_t)(15 + (t > 0 ? t : 0) + rint_in(0, 2));
         }
     }
     c->zy = rint_in(-128, 127);
@@ -281,7 +284,7 @@ START_TEST(gemm_avx2_matches_scalar)
                         memset(got, 0x5a, (size_t)(len + 2 * guard));
                         const int64_t plen = mvit_pack_i8_b(c.b, c.k, c.n, NULL);
                         ck_assert_int_eq(plen, (int64_t)((c.n + 7) / 8) * ((c.k + 1) / 2) * 16);
-                        int16_t *bp = aligned_alloc(64, (size_t)((plen * 2 + 63) / 64 * 64));
+                        int8_t *bp = aligned_alloc(64, (size_t)((plen + 63) / 64 * 64));
                         mvit_pack_i8_b(c.b, c.k, c.n, bp);
                         const int32_t *bias = use_bias ? c.bias : 0;
                         const int8_t *lut = use_lut ? c.lut : 0;
@@ -314,6 +317,154 @@ START_TEST(gemm_avx2_matches_scalar)
 }
 END_TEST
 
+/* ---- integer helpers and the transformer kernels, against float (docs/int8.md states the
+ * bounds asserted here) */
+
+START_TEST(isqrt_and_udiv_exact)
+{
+    for (int i = 0; i < 20000; i++) {
+        uint64_t v = ((uint64_t)rnd32() << 32 | rnd32()) >> (rnd32() % 64);
+        if (i < 64)
+            v = (uint64_t)i;
+        const uint64_t r = mvk_isqrt_u64(v);
+        ck_assert(r * r <= v);
+        ck_assert((r + 1) * (r + 1) > v || r == 0xffffffffull);
+        const uint64_t b = (rnd32() >> (rnd32() % 32)) + 1;
+        ck_assert_uint_eq(mvk_udiv_u64(v, b), v / b);
+    }
+}
+END_TEST
+
+START_TEST(quantize_thresholds)
+{
+    /* thresholds of scale 0.05, zero point 3: q = clamp(round(x / s) + z) away from ties */
+    const double sc = 0.05;
+    const int z = 3;
+    float t[255];
+    for (int k = 0; k < 255; k++)
+        t[k] = (float)(sc * ((-128 + k) - z + 0.5));
+    for (int i = 0; i < 20000; i++) {
+        const float x = (float)((rint_in(-100000, 100000)) / 8000.0);
+        int8_t q;
+        mvk_i8_quantize__scalar(&x, &q, t, 1);
+        double want = floor(x / sc + 0.5) + z;
+        want = want < -128 ? -128 : want > 127 ? 127 : want;
+        const double frac = x / sc - floor(x / sc);
+        if (fabs(frac - 0.5) > 1e-4) /* not a tie */
+            ck_assert_int_eq(q, (int)want);
+    }
+    const float nan = __builtin_nanf("");
+    int8_t q;
+    mvk_i8_quantize__scalar(&nan, &q, t, 1);
+    ck_assert_int_eq(q, -128);
+}
+END_TEST
+
+/* LayerNorm: the integer kernel within 1 output step of the float formula, rounded. */
+START_TEST(layernorm_vs_float)
+{
+    for (int trial = 0; trial < 300; trial++) {
+        const int c = rint_in(2, 200);
+        const double sx = 0.01 + rint_in(0, 100) / 1000.0, sy = 0.02 + rint_in(0, 100) / 2000.0;
+        const int zy = rint_in(-20, 20);
+        const double eps = 1e-5;
+        int8_t x[200], y[200];
+        int32_t g[200];
+        int32_t b[200];
+        double gam[200], bet[200];
+        const int spread = rint_in(0, 127);
+        for (int i = 0; i < c; i++) {
+            x[i] = (int8_t)rint_in(-spread - 1, spread);
+            gam[i] = rint_in(-2000, 2000) / 1000.0;
+            bet[i] = rint_in(-500, 500) / 1000.0;
+            g[i] = (int32_t)nearbyint(gam[i] / sy * 65536.0);
+            b[i] = (int32_t)nearbyint(bet[i] / sy * 65536.0);
+        }
+        const int64_t eps_q = (int64_t)nearbyint((double)c * c * eps / (sx * sx));
+        mvk_i8_layernorm__scalar(x, y, g, b, 1, eps_q, zy, c, 0, 1);
+        double mean = 0, var = 0;
+        for (int i = 0; i < c; i++)
+            mean += sx * x[i];
+        mean /= c;
+        for (int i = 0; i < c; i++)
+            var += (sx * x[i] - mean) * (sx * x[i] - mean);
+        var /= c;
+        for (int i = 0; i < c; i++) {
+            const double v = (sx * x[i] - mean) / sqrt(var + eps) * gam[i] + bet[i];
+            double want = nearbyint(v / sy) + zy;
+            want = want < -128 ? -128 : want > 127 ? 127 : want;
+            ck_assert_msg(fabs(y[i] - want) <= 1, "c=%d i=%d got %d want %g", c, i, y[i], want);
+        }
+    }
+}
+END_TEST
+
+static int32_t mult_of(double m, int32_t *shift)
+{
+    int s = 14 - (int)floor(log2(m));
+    double r = nearbyint(ldexp(m, s));
+    if (r >= ldexp(1, 15)) {
+        r /= 2;
+        s--;
+    }
+    *shift = s;
+    return (int32_t)r;
+}
+
+/* Attention: the integer softmax path within 2 output steps of float attention on the same
+ * dequantised qkv (Q15 probabilities, Q8 exponents: about 0.3 % relative error each). */
+START_TEST(attention_vs_float)
+{
+    for (int trial = 0; trial < 60; trial++) {
+        const int heads = rint_in(1, 4), hd = rint_in(1, 24), n = rint_in(1, 40), p = rint_in(1, 3);
+        const int d = heads * hd;
+        const double sx = 0.02 + rint_in(0, 100) / 1000.0;
+        const int z = rint_in(-10, 10), zy = rint_in(-10, 10);
+        int8_t *qkv = malloc((size_t)p * n * 3 * d), *y = malloc((size_t)p * n * d);
+        int32_t *scores = malloc((size_t)n * 8 + (size_t)hd * n * 4), lut[256];
+        double *row = malloc((size_t)n * sizeof *row);
+        for (int i = 0; i < p * n * 3 * d; i++)
+            qkv[i] = (int8_t)rint_in(-128, 127);
+        /* the output scale: large enough for any convex combination of v */
+        const double sy = sx * 256.0 / 255.0;
+        for (int f = 0; f < 256; f++)
+            lut[f] = (int32_t)nearbyint(32768.0 * exp2(-f / 256.0));
+        int32_t s_sm, s_o;
+        const int32_t m_sm = mult_of(sx * sx / log(2.0) / sqrt((double)hd) * 256.0, &s_sm);
+        const int32_t m_o = mult_of(sx / (32768.0 * sy), &s_o);
+        mvk_i8_attention__scalar(qkv, y, scores, lut, p, n, d, heads, z, m_sm, s_sm, m_o, s_o, zy,
+                                 0, (int64_t)p * heads);
+        for (int pi = 0; pi < p; pi++)
+            for (int h = 0; h < heads; h++)
+                for (int i = 0; i < n; i++) {
+                    const int8_t *base = qkv + (int64_t)pi * n * 3 * d;
+                    double mx = -1e300, sum = 0;
+                    for (int j = 0; j < n; j++) {
+                        double a = 0;
+                        for (int t = 0; t < hd; t++)
+                            a += sx * (base[i * 3 * d + h * hd + t] - z) * sx *
+                                 (base[j * 3 * d + d + h * hd + t] - z);
+                        row[j] = a / sqrt((double)hd);
+                        mx = fmax(mx, row[j]);
+                    }
+                    for (int j = 0; j < n; j++)
+                        sum += row[j] = exp(row[j] - mx);
+                    for (int t = 0; t < hd; t++) {
+                        double o = 0;
+                        for (int j = 0; j < n; j++)
+                            o += row[j] / sum * sx * (base[j * 3 * d + 2 * d + h * hd + t] - z);
+                        double want = nearbyint(o / sy) + zy;
+                        want = want < -128 ? -128 : want > 127 ? 127 : want;
+                        const int got = y[((int64_t)pi * n + i) * d + h * hd + t];
+                        ck_assert_msg(fabs(got - want) <= 2, "n=%d hd=%d got %d want %g", n, hd,
+                                      got, want);
+                    }
+                }
+        free(qkv), free(y), free(scores), free(row);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("kernels_i8");
@@ -324,6 +475,10 @@ int main(void)
     tcase_add_test(tc, add_scalar);
     tcase_add_test(tc, gemm_scalar_direct);
     tcase_add_test(tc, gemm_avx2_matches_scalar);
+    tcase_add_test(tc, isqrt_and_udiv_exact);
+    tcase_add_test(tc, quantize_thresholds);
+    tcase_add_test(tc, layernorm_vs_float);
+    tcase_add_test(tc, attention_vs_float);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

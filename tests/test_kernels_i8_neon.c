@@ -94,8 +94,9 @@ int main(void)
                         int8_t *got = guarded(m * n, &cbase, &clen);
                         int8_t *b = malloc((size_t)k * n), *want = malloc((size_t)(m * n));
                         int8_t lut[256];
-                        int32_t *bias = malloc(4 * (size_t)n), *mult = malloc(4 * (size_t)n);
-                        int32_t *shift = malloc(4 * (size_t)n);
+                        int32_t *bias = malloc(4 * (size_t)n);
+                        int16_t *mult = malloc(2 * (size_t)n);
+                        int8_t *shift = malloc((size_t)n);
                         for (int64_t i = 0; i < m * k; i++)
                             a[i] = mode == MODE_RANDOM          ? (int8_t)rnd32()
                                    : mode == MODE_TIES          ? (int8_t)rint_in(-3, 3)
@@ -116,27 +117,27 @@ int main(void)
                                 bias[j] = INT32_MAX - 128 * 127 * k - 7;
                             if (j % 11 == 4)
                                 bias[j] = INT32_MIN + 128 * 127 * k + 7;
-                            mult[j] = (int32_t)((1u << 30) | (rnd32() & 0x3fffffffu));
+                            mult[j] = (int16_t)((1u << 14) | (rnd32() & 0x3fffu));
                             if (j % 5 == 2)
-                                mult[j] = INT32_MAX;
-                            int s = 30 + amax - 7 + rint_in(-4, 4);
+                                mult[j] = INT16_MAX;
+                            int s = 14 + amax - 7 + rint_in(-4, 4);
                             if (j % 7 == 5)
                                 s = 1;
                             if (j % 7 == 6)
                                 s = 62;
                             if (j % 13 == 12)
-                                s = 30 + rint_in(-8, 4);
-                            shift[j] = s < 1 ? 1 : s > 62 ? 62 : s;
+                                s = 14 + rint_in(-8, 4);
+                            shift[j] = (int8_t)(s < 1 ? 1 : s > 62 ? 62 : s);
                             if (mode == MODE_TIES) {
                                 const int t = ilog2(9 * (int64_t)k) - 5;
                                 bias[j] = rint_in(-8, 8);
-                                mult[j] = j % 2 ? 3 << 29 : 1 << 30;
-                                shift[j] = 31 + (t > 0 ? t : 0) + rint_in(0, 2);
+                                mult[j] = (int16_t)(j % 2 ? 3 << 13 : 1 << 14);
+                                shift[j] = (int8_t)(15 + (t > 0 ? t : 0) + rint_in(0, 2));
                             }
                         }
                         const int32_t zy = rint_in(-128, 127);
                         const int64_t plen = mvit_pack_i8_b(b, k, n, NULL);
-                        int16_t *bp = malloc((size_t)plen * 2);
+                        int8_t *bp = malloc((size_t)plen);
                         mvit_pack_i8_b(b, k, n, bp);
                         memset(got, 0x5a, (size_t)(m * n));
                         mvk_i8_gemm__scalar(a, want, b, use_bias ? bias : 0, mult, shift, zy,

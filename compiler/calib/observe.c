@@ -132,12 +132,26 @@ static void eval_node(const mvit_graph *g, const mvit_node *n, float **b)
     }
 }
 
+void mvit_eval_f32_hook(const mvit_graph *g, const float *input, float **bufs,
+                        mvit_eval_hook after, void *ctx)
+{
+    const int64_t n_in = mvit_value_numel(&g->values[g->input]);
+    memcpy(bufs[g->input], input, (size_t)n_in * sizeof(float));
+    if (after)
+        after(ctx, g->input, bufs[g->input], n_in);
+    for (int i = 0; i < g->num_nodes; i++) {
+        const mvit_node *n = &g->nodes[i];
+        if (n->dead)
+            continue;
+        eval_node(g, n, bufs);
+        if (after)
+            after(ctx, n->output, bufs[n->output], mvit_value_numel(&g->values[n->output]));
+    }
+}
+
 void mvit_eval_f32(const mvit_graph *g, const float *input, float **bufs)
 {
-    memcpy(bufs[g->input], input, (size_t)mvit_value_numel(&g->values[g->input]) * sizeof(float));
-    for (int i = 0; i < g->num_nodes; i++)
-        if (!g->nodes[i].dead)
-            eval_node(g, &g->nodes[i], bufs);
+    mvit_eval_f32_hook(g, input, bufs, NULL, NULL);
 }
 
 // ---- statistics

@@ -56,5 +56,10 @@ void mvit_calib_ranges(const mvit_calib_stats *st, mvit_calib_method m, mvit_qra
 float **mvit_eval_alloc(const mvit_graph *g);
 void mvit_eval_free(const mvit_graph *g, float **bufs);
 void mvit_eval_f32(const mvit_graph *g, const float *input, float **bufs);
+/* The same, calling after(ctx, value, data, numel) on the input and on every node's output as
+ * soon as it is computed (it may modify the data: e.g. simulate int8 rounding of a tensor). */
+typedef void (*mvit_eval_hook)(void *ctx, int value, float *data, int64_t numel);
+void mvit_eval_f32_hook(const mvit_graph *g, const float *input, float **bufs,
+                        mvit_eval_hook after, void *ctx);
 
 #endif

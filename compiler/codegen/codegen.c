@@ -62,7 +62,7 @@ int64_t cg_param_int(mvit_codegen *cg, cg_int_kind kind, const void *data, int64
 {
     cg_int_blob *b = &cg->ints[kind];
     const int w = int_kinds[kind].width;
-    const int64_t align = 64 / w;
+    const int64_t align = 16 / w; /* 16 bytes: SIMD kernels load these unaligned */
     int64_t off = (b->len + align - 1) / align * align;
     if (off + count > b->cap) {
         while (off + count > b->cap)
@@ -458,6 +458,15 @@ static int64_t total_macs(const mvit_graph *g)
     return m;
 }
 
+/* Bytes of every constant array the file holds (padding included). */
+static int64_t constant_bytes(const mvit_codegen *cg)
+{
+    int64_t n = cg->blob_len * 4;
+    for (int k = 0; k < CG_INT_KINDS; k++)
+        n += cg->ints[k].len * int_kinds[k].width;
+    return n;
+}
+
 static void emit_banner(const mvit_codegen *cg, const mvit_codegen_info *info, mvit_emitter *e)
 {
     const mvit_model_desc *m = cg->g->desc;
@@ -467,9 +476,11 @@ static void emit_banner(const mvit_codegen *cg, const mvit_codegen_info *info, m
     emit(e, " * model hash (FNV-1a 64 of description and weights): %016llx",
          (unsigned long long)info->model_hash);
     emit(e, " * target:    %s, precision %s", cg->target->name, info->precision);
-    emit(e, " * input:     %dx%dx%d (HWC, %s), %d classes, %lld MACs, arena %lld bytes */",
+    emit(e, " * input:     %dx%dx%d (HWC, %s), %d classes, %lld MACs, arena %lld bytes",
          m->height, m->width, m->channels, m->channel_order, m->num_classes,
          (long long)total_macs(cg->g), (long long)cg->g->arena_bytes);
+    emit(e, " * constants: %lld bytes (weights, biases, requantisation parameters, tables) */",
+         (long long)constant_bytes(cg));
 }
 
 static void emit_header(const mvit_codegen *cg, const mvit_codegen_info *info, mvit_emitter *e)

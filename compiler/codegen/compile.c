@@ -119,6 +119,8 @@ static int quantize(mvit_graph *g, const mvit_model_desc *desc, const mvit_compi
 {
     int rc = pass_fold_bn(g, d);
     if (rc == 0)
+        rc = pass_fold_layernorm_affine(g, d);
+    if (rc == 0)
         rc = mvit_ir_verify(g, d);
     mvit_calib_set set = {0};
     mvit_calib_stats st = {0};

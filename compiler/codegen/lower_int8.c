@@ -34,21 +34,41 @@ typedef struct requant_refs {
 static void requant_refs_of(mvit_codegen *cg, const mvit_node *n, requant_refs *r)
 {
     ints(cg, CG_I32, n->q->bias, n->out_channels, r->bias, sizeof r->bias, "bias (int32)", n);
-    ints(cg, CG_I32, n->q->mult, n->out_channels, r->mult, sizeof r->mult, "multipliers", n);
-    ints(cg, CG_I32, n->q->shift, n->out_channels, r->shift, sizeof r->shift, "shifts", n);
+    ints(cg, CG_I16, n->q->mult, n->out_channels, r->mult, sizeof r->mult, "multipliers", n);
+    ints(cg, CG_I8, n->q->shift, n->out_channels, r->shift, sizeof r->shift, "shifts", n);
     snprintf(r->lut, sizeof r->lut, "0");
     if (n->q->has_lut)
         ints(cg, CG_I8, n->q->lut, 256, r->lut, sizeof r->lut, "SiLU table", n);
+}
+
+/* The target's GEMM kernel name and the reference to B (packed for SIMD targets). */
+static const char *gemm_weights(mvit_codegen *cg, const mvit_node *n, int k, int cols, char *w,
+                                size_t len)
+{
+    const mvit_simd_isa *isa = cg->target->simd;
+    cg_use_kernel(cg, "i8-scalar.c");
+    if (!isa) {
+        ints(cg, CG_I8, n->q->w, n->weight_numel, w, len, "weight (int8, [K][N])", n);
+        return "scalar";
+    }
+    const int64_t count = mvit_pack_i8_b(NULL, k, cols, NULL);
+    int8_t *packed = mvit_xmalloc((size_t)count);
+    mvit_pack_i8_b(n->q->w, k, cols, packed);
+    ints(cg, CG_I8, packed, count, w, len, "weight (int8, k pairs in 8-column panels)", n);
+    free(packed);
+    char file[64];
+    snprintf(file, sizeof file, "i8-gemm-%s.c", isa->suffix);
+    cg_use_kernel(cg, file);
+    return isa->suffix;
 }
 
 /* A product over the rows of in0: the target's GEMM on rows [r0, r1). */
 static void emit_gemm(mvit_codegen *cg, const mvit_node *n, int64_t m, int k, int cols)
 {
     char w[64];
-    const mvit_simd_isa *isa = cg->target->simd;
-    cg_use_kernel(cg, "i8-scalar.c");
     if (val(cg, n->output)->kind == MVIT_VALUE_OUTPUT) { /* the classifier: float logits */
         char b[64], sc[64];
+        cg_use_kernel(cg, "i8-scalar.c");
         ints(cg, CG_I8, n->q->w, n->weight_numel, w, sizeof w, "weight (int8, IO)", n);
         ints(cg, CG_I32, n->q->bias, cols, b, sizeof b, "bias (int32)", n);
         floats(cg, n->q->out_scale, cols, sc, sizeof sc, "output scales", n);
@@ -56,26 +76,39 @@ static void emit_gemm(mvit_codegen *cg, const mvit_node *n, int64_t m, int k, in
              b, sc, (long long)m, k, cols);
         return;
     }
-    if (isa) {
-        const int64_t count = mvit_pack_i8_b(NULL, k, cols, NULL);
-        int16_t *packed = mvit_xmalloc((size_t)count * sizeof *packed);
-        mvit_pack_i8_b(n->q->w, k, cols, packed);
-        ints(cg, CG_I16, packed, count, w, sizeof w, "weight (int8 as int16 pairs, 8-column panels)",
-             n);
-        free(packed);
-        char file[64];
-        snprintf(file, sizeof file, "i8-gemm-%s.c", isa->suffix);
-        cg_use_kernel(cg, file);
-    } else {
-        ints(cg, CG_I8, n->q->w, n->weight_numel, w, sizeof w, "weight (int8, IO)", n);
-    }
+    const char *kernel = gemm_weights(cg, n, k, cols, w, sizeof w);
     requant_refs r;
     requant_refs_of(cg, n, &r);
     cg_parallel(cg, m);
-    emit(&cg->body, "mvk_i8_gemm__%s(" X0 " + r0 * %d, " Y " + r0 * %d, %s,",
-         isa ? isa->suffix : "scalar", k, cols, w);
+    emit(&cg->body, "mvk_i8_gemm__%s(" X0 " + r0 * %d, " Y " + r0 * %d, %s,", kernel, k, cols, w);
     emit(&cg->body, "    %s, %s, %s, %d, %s, r1 - r0, %d, %d);", r.bias, r.mult, r.shift, n->q->zy,
          r.lut, k, cols);
+}
+
+/* A full convolution: one output row at a time, im2col into scratch, then the GEMM. */
+static void emit_conv_im2col(mvit_codegen *cg, const mvit_node *n)
+{
+    const mvit_value *a = val(cg, n->inputs[0]), *o = val(cg, n->output);
+    const int k = n->kernel * n->kernel * a->dims[2];
+    char w[64];
+    const char *kernel = gemm_weights(cg, n, k, o->dims[2], w, sizeof w);
+    requant_refs r;
+    requant_refs_of(cg, n, &r);
+    cg_parallel(cg, o->dims[0]);
+    emit_open(&cg->body, "for (int64_t oy = r0; oy < r1; oy++) {");
+    emit(&cg->body, "mvk_i8_im2col_row__scalar(" X0 ", (int8_t *)scratch, %d, %d, %d, %d, %d, %d, %d, oy, %d);",
+         a->dims[0], a->dims[1], a->dims[2], o->dims[1], n->kernel, n->stride, n->pad, a->qzero);
+    emit(&cg->body, "mvk_i8_gemm__%s((const int8_t *)scratch, " Y " + oy * %lld, %s,", kernel,
+         (long long)o->dims[1] * o->dims[2], w);
+    emit(&cg->body, "    %s, %s, %s, %d, %s, %d, %d, %d);", r.bias, r.mult, r.shift, n->q->zy, r.lut,
+         o->dims[1], k, o->dims[2]);
+    emit_close(&cg->body, "}");
+}
+
+static int is_dw(const mvit_graph *g, const mvit_node *n)
+{
+    const mvit_value *a = &g->values[n->inputs[0]], *o = &g->values[n->output];
+    return n->groups == a->dims[2] && n->groups == o->dims[2];
 }
 
 static void emit_conv2d(mvit_codegen *cg, const mvit_node *n)
@@ -85,8 +118,12 @@ static void emit_conv2d(mvit_codegen *cg, const mvit_node *n)
         emit_gemm(cg, n, (int64_t)o->dims[0] * o->dims[1], a->dims[2], o->dims[2]);
         return;
     }
+    if (n->groups == 1) {
+        emit_conv_im2col(cg, n);
+        return;
+    }
     char w[64];
-    const int dw = n->groups == a->dims[2] && n->groups == o->dims[2];
+    const int dw = is_dw(cg->g, n);
     ints(cg, CG_I8, n->q->w, n->weight_numel, w, sizeof w,
          dw ? "weight (int8, HWC)" : "weight (int8, HWIO)", n);
     requant_refs r;
@@ -171,12 +208,12 @@ static void emit_layernorm(mvit_codegen *cg, const mvit_node *n)
 {
     const mvit_value *a = val(cg, n->inputs[0]), *o = val(cg, n->output);
     char gm[64], bt[64];
-    ints(cg, CG_I32, n->q->ln_g, a->dims[2], gm, sizeof gm, "gamma (Q16 of the output scale)", n);
-    ints(cg, CG_I64, n->q->ln_b, a->dims[2], bt, sizeof bt, "beta (Q32 of the output scale)", n);
+    ints(cg, CG_I32, n->q->ln_g, n->q->ln_channels, gm, sizeof gm, "gamma (Q16 of the output scale)", n);
+    ints(cg, CG_I32, n->q->ln_b, n->q->ln_channels, bt, sizeof bt, "beta (Q16 of the output scale)", n);
     cg_use_kernel(cg, "i8-scalar.c");
     cg_parallel(cg, (int64_t)a->dims[0] * a->dims[1]);
-    emit(&cg->body, "mvk_i8_layernorm__scalar(" X0 ", " Y ", %s, %s, INT64_C(%lld), %d, %d, r0, r1);",
-         gm, bt, (long long)n->q->ln_eps, o->qzero, a->dims[2]);
+    emit(&cg->body, "mvk_i8_layernorm__scalar(" X0 ", " Y ", %s, %s, %d, INT64_C(%lld), %d, %d, r0, r1);",
+         gm, bt, n->q->ln_channels > 1, (long long)n->q->ln_eps, o->qzero, a->dims[2]);
 }
 
 static void emit_attention(mvit_codegen *cg, const mvit_node *n)
@@ -185,7 +222,7 @@ static void emit_attention(mvit_codegen *cg, const mvit_node *n)
     char e[64];
     ints(cg, CG_I32, n->q->exp2_lut, 256, e, sizeof e, "2^(-f/256) in Q15", n);
     cg_use_kernel(cg, "i8-scalar.c");
-    cg_parallel(cg, (int64_t)o->dims[0] * n->heads * o->dims[1]);
+    cg_parallel(cg, (int64_t)o->dims[0] * n->heads);
     emit(&cg->body, "mvk_i8_attention__scalar(" X0 ", " Y ", (int32_t *)scratch, %s, %d, %d, %d, %d,",
          e, o->dims[0], o->dims[1], o->dims[2], n->heads);
     emit(&cg->body, "    %d, %d, %d, %d, %d, %d, r0, r1);", a->qzero, n->q->m[0], n->q->s[0],
@@ -202,6 +239,11 @@ void mvit_int8_emit_node(mvit_codegen *cg, const mvit_node *n)
         [MVIT_OP_GLOBAL_AVGPOOL] = emit_avgpool, [MVIT_OP_LAYERNORM] = emit_layernorm,
         [MVIT_OP_ATTENTION] = emit_attention,
     };
+    if (cg->target->simd) { /* the target's attribute macros (fn_attr) live there */
+        char file[64];
+        snprintf(file, sizeof file, "mvk-%s.h", cg->target->simd->suffix);
+        cg_use_kernel(cg, file);
+    }
     if (!table[n->op]) {
         fprintf(stderr, "mvitc: internal error: no int8 lowering for %s\n", mvit_op_names[n->op]);
         abort();
@@ -212,8 +254,17 @@ void mvit_int8_emit_node(mvit_codegen *cg, const mvit_node *n)
 int64_t mvit_int8_scratch(const mvit_target *t, const mvit_graph *g, const mvit_node *n)
 {
     (void)t;
+    if (n->op == MVIT_OP_CONV2D && n->groups == 1 && !(n->kernel == 1 && n->stride == 1 &&
+                                                        n->pad == 0)) {
+        /* one output row of im2col per task */
+        const mvit_value *a = &g->values[n->inputs[0]], *o = &g->values[n->output];
+        const int64_t row = (int64_t)o->dims[1] * n->kernel * n->kernel * a->dims[2];
+        return (row + 63) / 64 * 64 * g->max_tasks;
+    }
     if (n->op != MVIT_OP_ATTENTION)
         return 0;
-    /* N int32 scores per task */
-    return (int64_t)g->values[n->output].dims[1] * 4 * g->max_tasks;
+    /* per task: N scores and N probabilities (int32), K and V of a head transposed (int16) */
+    const mvit_value *o = &g->values[n->output];
+    const int64_t tokens = o->dims[1], hd = o->dims[2] / n->heads;
+    return (2 * tokens * 4 + 2 * hd * tokens * 2 + 63) / 64 * 64 * g->max_tasks;
 }

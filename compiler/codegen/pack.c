@@ -54,7 +54,7 @@ void mvit_winograd_f43_weights(const float *hwio, int cin, int cout, float *u)
         }
 }
 
-int64_t mvit_pack_i8_b(const int8_t *b, int k, int n, int16_t *dst)
+int64_t mvit_pack_i8_b(const int8_t *b, int k, int n, int8_t *dst)
 {
     const int panels = (n + 7) / 8, pairs = (k + 1) / 2;
     if (dst)
@@ -64,7 +64,7 @@ int64_t mvit_pack_i8_b(const int8_t *b, int k, int n, int16_t *dst)
                     for (int i = 0; i < 2; i++) {
                         const int row = 2 * q + i, col = 8 * p + j;
                         dst[(((int64_t)p * pairs + q) * 8 + j) * 2 + i] =
-                            (int16_t)(row < k && col < n ? b[(int64_t)row * n + col] : 0);
+                            (int8_t)(row < k && col < n ? b[(int64_t)row * n + col] : 0);
                     }
     return (int64_t)panels * pairs * 16;
 }

@@ -17,11 +17,11 @@ int64_t mvit_pack_pad(const float *v, int n, int to, float *dst);
 void mvit_winograd_f43_weights(const float *hwio, int cin, int cout, float *u);
 
 /* INT8 GEMM B [k][n] (int8, row-major, n fastest) -> the layout of the AVX2 and NEON int8
- * kernels (kernels/i8-gemm-*.c): panels of 8 columns, k taken in pairs, every value widened to
- * int16: dst[ceil(n/8)][ceil(k/2)][8][2], element [p][q][j][i] = b[2q + i][8p + j], zero
- * padded (columns past n, the odd row past k). AVX2 multiplies a pair with vpmaddwd (exact:
- * |a*b| <= 128*127, no int16 saturation as with vpmaddubsw); NEON splits it with vld2q_s16.
- * Returns the packed length in int16 values; dst may be NULL to query it. */
-int64_t mvit_pack_i8_b(const int8_t *b, int k, int n, int16_t *dst);
+ * kernels (kernels/i8-gemm-*.c): panels of 8 columns, k taken in pairs:
+ * dst[ceil(n/8)][ceil(k/2)][8][2], element [p][q][j][i] = b[2q + i][8p + j], zero padded
+ * (columns past n, the odd row past k). AVX2 widens a pair row to int16 and multiplies with
+ * vpmaddwd (exact: |a*b| <= 128*127, no int16 saturation as with vpmaddubsw); NEON splits it
+ * with vld2_s8 and widens. Returns the packed length in bytes; dst may be NULL to query it. */
+int64_t mvit_pack_i8_b(const int8_t *b, int k, int n, int8_t *dst);
 
 #endif

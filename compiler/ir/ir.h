@@ -55,7 +55,8 @@ typedef struct mvit_value {
 typedef struct mvit_qnode {
     int8_t *w;                /* CONV2D, LINEAR: int8 weight, the float weight's layout */
     int32_t *bias;            /* CONV2D, LINEAR: per output channel, zero-point term folded in */
-    int32_t *mult, *shift;    /* CONV2D, LINEAR: requantisation of each output channel */
+    int16_t *mult;            /* CONV2D, LINEAR: requantisation of each output channel: */
+    int8_t *shift;            /*   multiplier and shift (docs/int8.md) */
     int32_t zy;               /* zero point the requantisation targets (the pre-activation's
                                  when a SiLU table follows) */
     int has_lut;              /* CONV2D, LINEAR (fused SiLU), SILU */
@@ -65,7 +66,9 @@ typedef struct mvit_qnode {
                                  GLOBAL_AVGPOOL: m[0], s[0]; ATTENTION: softmax m[0], s[0]
                                  and output m[1], s[1] */
     int32_t *ln_g;            /* LAYERNORM: per channel, Q16 */
-    int64_t *ln_b;            /* LAYERNORM: per channel, Q32 */
+    int32_t *ln_b;            /* LAYERNORM: per channel, Q16 */
+    int ln_channels;          /* LAYERNORM: entries of ln_g and ln_b: C, or 1 (the same affine
+                                 for every channel, e.g. folded into the next GEMM) */
     int64_t ln_eps;           /* LAYERNORM: eps in the integer variance's units */
     int32_t exp2_lut[256];    /* ATTENTION: round(2^15 * 2^(-f/256)) */
     float thresholds[255];    /* QUANTIZE: the float input values where q steps up */

@@ -1,7 +1,7 @@
 /* INT8 GEMM, AVX2: c[M][N] = requant(bias + a[M][K] . b[K][N]) with the optional LUT, bit for
  * bit as mvk_i8_gemm__scalar (docs/int8.md). B is packed by mvit_pack_i8_b (codegen/pack.h):
- * [ceil(N/8)][ceil(K/2)][8][2] int16, so one 256-bit load holds 8 columns x 2 consecutive k,
- * and vpmaddwd against the broadcast pair (a[k], a[k+1]) (as two int16 in one int32) adds
+ * [ceil(N/8)][ceil(K/2)][8][2] int8, so one 128-bit load, widened by vpmovsxbw, holds 8
+ * columns x 2 consecutive k as int16, and vpmaddwd against the broadcast pair (a[k], a[k+1]) (as two int16 in one int32) adds
  * a[k]*b[k][j] + a[k+1]*b[k+1][j] into 8 int32 lanes: exact (|sum| <= 2*128*127), no int16
  * saturation (the u8*s8 vpmaddubsw would saturate its pair sums at 2*128*127 > 32767).
  * Tile: 6 rows x 16 columns (two panels), 12 accumulators + 2 B + 1 A of the 16 ymm
@@ -29,7 +29,7 @@ typedef struct {
 } mvk_i8_avx2_rq;
 
 static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_rq_init(mvk_i8_avx2_rq *q, const int32_t *bias,
-                                                       const int32_t *mult, const int32_t *shift,
+                                                       const int16_t *mult, const int8_t *shift,
                                                        int nr)
 {
     int32_t bb[8], mm[8], ss[8];
@@ -86,12 +86,22 @@ static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_store8(int8_t *c, __m256i acc,
         c[j] = lut ? lut[t[j] + 128] : t[j];
 }
 
-#define MVK_I8_AVX2_FMA(i)                                                                         \
+/* (a[p], a[p+1]) in every int32 lane as two int16: the byte pair broadcast, then widened. */
+static MVK_INLINE MVK_I8_AVX2 __m256i mvk_i8_avx2_bpair(const int8_t *a)
+{
+    int16_t pair;
+    __builtin_memcpy(&pair, a, 2);
+    return _mm256_cvtepi8_epi16(_mm_set1_epi16(pair));
+}
+
+#define MVK_I8_AVX2_MADD(i, av)                                                                    \
     {                                                                                              \
-        const __m256i av = _mm256_set1_epi32(mvk_i8_avx2_pair(a##i, p, k));                        \
-        c##i##0 = _mm256_add_epi32(c##i##0, _mm256_madd_epi16(av, b0));                            \
-        c##i##1 = _mm256_add_epi32(c##i##1, _mm256_madd_epi16(av, b1));                            \
+        const __m256i avv = (av);                                                                  \
+        c##i##0 = _mm256_add_epi32(c##i##0, _mm256_madd_epi16(avv, b0));                           \
+        c##i##1 = _mm256_add_epi32(c##i##1, _mm256_madd_epi16(avv, b1));                           \
     }
+#define MVK_I8_AVX2_FMA(i) MVK_I8_AVX2_MADD(i, mvk_i8_avx2_bpair(a##i + p))
+#define MVK_I8_AVX2_FMA_LAST(i) MVK_I8_AVX2_MADD(i, _mm256_set1_epi32(mvk_i8_avx2_pair(a##i, p, k)))
 #define MVK_I8_AVX2_STORE(i)                                                                       \
     if (mr > i) {                                                                                  \
         mvk_i8_avx2_store8(c + i * ldc, c##i##0, q0, zy, lut, nr);                                 \
@@ -101,8 +111,8 @@ static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_store8(int8_t *c, __m256i acc,
 
 /* One 6x16 tile: rows arow[0..5] (mr valid), columns of panels b0p and b1p (nr valid). */
 static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_tile(int mr, int nr, int k,
-                                                    const int8_t *const *arow, const int16_t *b0p,
-                                                    const int16_t *b1p, const mvk_i8_avx2_rq *q0,
+                                                    const int8_t *const *arow, const int8_t *b0p,
+                                                    const int8_t *b1p, const mvk_i8_avx2_rq *q0,
                                                     const mvk_i8_avx2_rq *q1, int8_t *c,
                                                     int64_t ldc, __m256i zy, const int8_t *lut)
 {
@@ -110,9 +120,10 @@ static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_tile(int mr, int nr, int k,
     const int8_t *a3 = arow[3], *a4 = arow[4], *a5 = arow[5];
     __m256i c00 = q0->bias, c01 = q1->bias, c10 = c00, c11 = c01, c20 = c00, c21 = c01;
     __m256i c30 = c00, c31 = c01, c40 = c00, c41 = c01, c50 = c00, c51 = c01;
-    for (int p = 0; p < k; p += 2) {
-        const __m256i b0 = _mm256_loadu_si256((const __m256i *)b0p);
-        const __m256i b1 = _mm256_loadu_si256((const __m256i *)b1p);
+    int p = 0;
+    for (; p + 1 < k; p += 2) { /* whole pairs: two bytes of each row */
+        const __m256i b0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b0p));
+        const __m256i b1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b1p));
         b0p += 16, b1p += 16;
         MVK_I8_AVX2_FMA(0)
         MVK_I8_AVX2_FMA(1)
@@ -120,6 +131,16 @@ static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_tile(int mr, int nr, int k,
         MVK_I8_AVX2_FMA(3)
         MVK_I8_AVX2_FMA(4)
         MVK_I8_AVX2_FMA(5)
+    }
+    if (p < k) { /* odd k: the last value pairs with 0, never read past the row */
+        const __m256i b0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b0p));
+        const __m256i b1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b1p));
+        MVK_I8_AVX2_FMA_LAST(0)
+        MVK_I8_AVX2_FMA_LAST(1)
+        MVK_I8_AVX2_FMA_LAST(2)
+        MVK_I8_AVX2_FMA_LAST(3)
+        MVK_I8_AVX2_FMA_LAST(4)
+        MVK_I8_AVX2_FMA_LAST(5)
     }
     MVK_I8_AVX2_STORE(0)
     MVK_I8_AVX2_STORE(1)
@@ -129,22 +150,24 @@ static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_tile(int mr, int nr, int k,
     MVK_I8_AVX2_STORE(5)
 }
 #undef MVK_I8_AVX2_FMA
+#undef MVK_I8_AVX2_FMA_LAST
+#undef MVK_I8_AVX2_MADD
 #undef MVK_I8_AVX2_STORE
 
 /* Same contract as mvk_i8_gemm__scalar, except b: packed by mvit_pack_i8_b. bias, mult and
  * shift have n entries (no padding needed). */
 static MVK_UNUSED MVK_I8_AVX2 void
 mvk_i8_gemm__avx2(const int8_t *MVK_RESTRICT a, int8_t *MVK_RESTRICT c,
-                  const int16_t *MVK_RESTRICT bp, const int32_t *MVK_RESTRICT bias,
-                  const int32_t *MVK_RESTRICT mult, const int32_t *MVK_RESTRICT shift, int32_t zy,
+                  const int8_t *MVK_RESTRICT bp, const int32_t *MVK_RESTRICT bias,
+                  const int16_t *MVK_RESTRICT mult, const int8_t *MVK_RESTRICT shift, int32_t zy,
                   const int8_t *MVK_RESTRICT lut, int64_t m, int k, int n)
 {
     const int64_t panel = (int64_t)((k + 1) / 2) * 16;
     const __m256i zyv = _mm256_set1_epi32(zy);
     for (int j = 0; j < n; j += 16) {
         const int nr = n - j < 16 ? n - j : 16;
-        const int16_t *b0p = bp + (int64_t)(j / 8) * panel;
-        const int16_t *b1p = nr > 8 ? b0p + panel : b0p;
+        const int8_t *b0p = bp + (int64_t)(j / 8) * panel;
+        const int8_t *b1p = nr > 8 ? b0p + panel : b0p;
         mvk_i8_avx2_rq q0, q1;
         mvk_i8_avx2_rq_init(&q0, bias ? bias + j : 0, mult + j, shift + j, nr);
         if (nr > 8)

@@ -1,8 +1,8 @@
 /* INT8 GEMM, ARM NEON (AArch64 and ARMv7 with NEON): c[M][N] = requant(bias + a[M][K] .
  * b[K][N]) with the optional LUT, bit for bit as mvk_i8_gemm__scalar (docs/int8.md). B is
  * packed by mvit_pack_i8_b (codegen/pack.h), the same buffer as for AVX2:
- * [ceil(N/8)][ceil(K/2)][8][2] int16; vld2q_s16 splits a pair row into b[k][0..7] and
- * b[k+1][0..7], and vmlal_n_s16 (smlal by scalar) accumulates a[k] * b[k][j] into int32 lanes
+ * [ceil(N/8)][ceil(K/2)][8][2] int8; vld2_s8 splits a pair row into b[k][0..7] and
+ * b[k+1][0..7], vmovl_s8 widens each to int16, and vmlal_n_s16 (smlal by scalar) accumulates a[k] * b[k][j] into int32 lanes
  * (exact). Tile: 4 rows x 8 columns, 8 accumulators (fits ARMv7's 16 q registers). Rows past
  * mr reuse the last valid row (computed, never stored); columns past nr are computed on the
  * zero padding of B and never stored; an odd K's last pair uses a[k+1] = 0. No access goes
@@ -22,7 +22,7 @@ typedef struct {
 } mvk_i8_neon_rq;
 
 static MVK_INLINE void mvk_i8_neon_rq_init(mvk_i8_neon_rq *q, const int32_t *bias,
-                                           const int32_t *mult, const int32_t *shift, int nr)
+                                           const int16_t *mult, const int8_t *shift, int nr)
 {
     int32_t bb[8], mm[8];
     int64_t ns[8], rnd[8];
@@ -84,14 +84,17 @@ static MVK_INLINE void mvk_i8_neon_store8(int8_t *c, int32x4_t acc0, int32x4_t a
 
 /* One 4x8 tile: rows arow[0..3] (mr valid), the 8 columns of panel b (nr valid). */
 static MVK_INLINE void mvk_i8_neon_tile(int mr, int nr, int k, const int8_t *const *arow,
-                                        const int16_t *b, const mvk_i8_neon_rq *q, int8_t *c,
+                                        const int8_t *b, const mvk_i8_neon_rq *q, int8_t *c,
                                         int64_t ldc, int32x4_t zy, const int8_t *lut)
 {
     const int8_t *a0 = arow[0], *a1 = arow[1], *a2 = arow[2], *a3 = arow[3];
     int32x4_t c00 = q->bias0, c01 = q->bias1, c10 = c00, c11 = c01;
     int32x4_t c20 = c00, c21 = c01, c30 = c00, c31 = c01;
     for (int p = 0; p < k; p += 2) {
-        const int16x8x2_t bv = vld2q_s16(b);
+        const int8x8x2_t b8 = vld2_s8(b);
+        int16x8x2_t bv;
+        bv.val[0] = vmovl_s8(b8.val[0]);
+        bv.val[1] = vmovl_s8(b8.val[1]);
         b += 16;
         MVK_I8_NEON_MLA(0)
         MVK_I8_NEON_MLA(1)
@@ -109,10 +112,10 @@ static MVK_INLINE void mvk_i8_neon_tile(int mr, int nr, int k, const int8_t *con
 /* Same contract as mvk_i8_gemm__scalar, except b: packed by mvit_pack_i8_b. bias, mult and
  * shift have n entries (no padding needed). */
 static MVK_UNUSED void mvk_i8_gemm__neon(const int8_t *MVK_RESTRICT a, int8_t *MVK_RESTRICT c,
-                                         const int16_t *MVK_RESTRICT bp,
+                                         const int8_t *MVK_RESTRICT bp,
                                          const int32_t *MVK_RESTRICT bias,
-                                         const int32_t *MVK_RESTRICT mult,
-                                         const int32_t *MVK_RESTRICT shift, int32_t zy,
+                                         const int16_t *MVK_RESTRICT mult,
+                                         const int8_t *MVK_RESTRICT shift, int32_t zy,
                                          const int8_t *MVK_RESTRICT lut, int64_t m, int k, int n)
 {
     const int64_t panel = (int64_t)((k + 1) / 2) * 16;
@@ -121,7 +124,7 @@ static MVK_UNUSED void mvk_i8_gemm__neon(const int8_t *MVK_RESTRICT a, int8_t *M
         const int nr = n - j < 8 ? n - j : 8;
         mvk_i8_neon_rq q;
         mvk_i8_neon_rq_init(&q, bias ? bias + j : 0, mult + j, shift + j, nr);
-        const int16_t *b = bp + (int64_t)(j / 8) * panel;
+        const int8_t *b = bp + (int64_t)(j / 8) * panel;
         for (int64_t i = 0; i < m; i += 4) {
             const int mr = m - i < 4 ? (int)(m - i) : 4;
             const int8_t *arow[4];

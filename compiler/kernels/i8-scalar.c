@@ -5,7 +5,7 @@
  * Requantisation R(a, M, S) = (a * M + 2^(S-1)) >> S, a floor shift, computed in 64 bits
  * without any implementation-defined shift: 2^62 is added first (|a * M| < 2^62 for every
  * int32 a and M < 2^31, so the sum is in [1, 2^63 + 2^61) as uint64_t), the value is shifted
- * as uint64_t, and 2^(62-S) subtracted (exact: 2^62 is a multiple of 2^S). M in [2^30, 2^31),
+ * as uint64_t, and 2^(62-S) subtracted (exact: 2^62 is a multiple of 2^S). M < 2^31 (the compiler uses [2^14, 2^15)),
  * S in [1, 62]. */
 #include "mvk-prelude.h"
 
@@ -37,7 +37,7 @@ static inline MVK_UNUSED int8_t mvk_requant_i8_scalar(int32_t acc, int32_t m, in
 static MVK_UNUSED MVK_NOLIBCALL void
 mvk_i8_gemm__scalar(const int8_t *MVK_RESTRICT a, int8_t *MVK_RESTRICT c,
                     const int8_t *MVK_RESTRICT b, const int32_t *MVK_RESTRICT bias,
-                    const int32_t *MVK_RESTRICT mult, const int32_t *MVK_RESTRICT shift, int32_t zy,
+                    const int16_t *MVK_RESTRICT mult, const int8_t *MVK_RESTRICT shift, int32_t zy,
                     const int8_t *MVK_RESTRICT lut, int64_t m, int k, int n)
 {
     for (int64_t i = 0; i < m; i++) {
@@ -113,20 +113,27 @@ static inline MVK_UNUSED uint64_t mvk_udiv_u64(uint64_t a, uint64_t b)
 }
 
 /* Input quantisation without any float rounding: q = -128 + #{k : x >= t[k]} for the 255
- * ascending thresholds t (the compiler puts them halfway between adjacent levels), found by
- * a branch-free binary search. Comparisons are exact on every IEEE target, so every target
- * gets the same bytes (a product and an add could be fused into an FMA on one and not on
- * another). NaN compares false everywhere and gives -128. */
+ * ascending thresholds t (the compiler puts them halfway between adjacent levels). A float
+ * estimate of the index is corrected by comparisons until it satisfies t[idx-1] <= x < t[idx]:
+ * the result depends on the comparisons only, which are exact on every IEEE target, so every
+ * target gets the same bytes whatever the estimate (a product and an add could be fused into
+ * an FMA on one target and not on another). NaN compares false everywhere and gives -128. */
 static MVK_UNUSED MVK_NOLIBCALL void mvk_i8_quantize__scalar(const float *MVK_RESTRICT x,
                                                              int8_t *MVK_RESTRICT q,
                                                              const float *MVK_RESTRICT t,
                                                              int64_t n)
 {
+    const float inv = 254.0f / (t[254] - t[0]);
     for (int64_t i = 0; i < n; i++) {
         const float v = x[i];
-        int idx = 0;
-        for (int step = 128; step >= 1; step >>= 1)
-            idx += v >= t[idx + step - 1] ? step : 0; /* idx + step - 1 <= 254 */
+        float g = (v - t[0]) * inv + 1.0f;
+        g = g >= 0.0f ? g : 0.0f; /* also NaN */
+        g = g <= 255.0f ? g : 255.0f;
+        int idx = (int)g;
+        while (idx < 255 && v >= t[idx])
+            idx++;
+        while (idx > 0 && v < t[idx - 1])
+            idx--;
         q[i] = (int8_t)(idx - 128);
     }
 }
@@ -144,11 +151,33 @@ static MVK_UNUSED MVK_NOLIBCALL void mvk_i8_pixels__scalar(const uint8_t *MVK_RE
 }
 
 /* Requantises one accumulator of output channel j and applies the optional LUT. */
-static inline MVK_UNUSED int8_t mvk_i8_out(int32_t acc, const int32_t *mult, const int32_t *shift,
+static inline MVK_UNUSED int8_t mvk_i8_out(int32_t acc, const int16_t *mult, const int8_t *shift,
                                            int j, int32_t zy, const int8_t *lut)
 {
     const int8_t y = mvk_requant_i8_scalar(acc, mult[j], shift[j], zy);
     return lut ? lut[y + 128] : y;
+}
+
+/* dst[j] = lut(clamp(zy + R(acc[j], mult[j], shift[j]))) for n channels: mvk_i8_out written
+ * as straight-line loops over arrays, which compilers vectorise (64-bit products, per-lane
+ * shifts), with the table applied in a second pass. */
+static inline MVK_UNUSED void mvk_i8_requant_row(const int32_t *MVK_RESTRICT acc,
+                                                 int8_t *MVK_RESTRICT dst,
+                                                 const int16_t *MVK_RESTRICT mult,
+                                                 const int8_t *MVK_RESTRICT shift, int32_t zy,
+                                                 const int8_t *MVK_RESTRICT lut, int n)
+{
+    for (int j = 0; j < n; j++) {
+        const int s = shift[j];
+        const uint64_t t = (uint64_t)((int64_t)acc[j] * mult[j]) + ((uint64_t)1 << 62) +
+                           ((uint64_t)1 << (s - 1));
+        /* |acc * M| < 2^46 here (M < 2^15), so r fits easily; the clamp gives the int8 */
+        const int64_t r = (int64_t)(t >> s) - ((int64_t)1 << (62 - s)) + zy;
+        dst[j] = (int8_t)(r < -128 ? -128 : r > 127 ? 127 : r);
+    }
+    if (lut)
+        for (int j = 0; j < n; j++)
+            dst[j] = lut[dst[j] + 128];
 }
 
 /* Full convolution, HWC in and out, weight HWIO (groups == 1) or [k][k][cin/groups][cout]
@@ -157,7 +186,7 @@ static inline MVK_UNUSED int8_t mvk_i8_out(int32_t acc, const int32_t *mult, con
 static MVK_UNUSED MVK_NOLIBCALL void
 mvk_i8_conv2d__scalar(const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT out,
                       const int8_t *MVK_RESTRICT w, const int32_t *MVK_RESTRICT bias,
-                      const int32_t *MVK_RESTRICT mult, const int32_t *MVK_RESTRICT shift,
+                      const int16_t *MVK_RESTRICT mult, const int8_t *MVK_RESTRICT shift,
                       int32_t zx, int32_t zy, const int8_t *MVK_RESTRICT lut, int h, int wd,
                       int cin, int oh, int ow, int cout, int k, int stride, int pad, int groups,
                       int64_t r0, int64_t r1)
@@ -186,28 +215,63 @@ mvk_i8_conv2d__scalar(const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT out,
             }
 }
 
-/* Depthwise convolution (groups == channels), weight [k][k][c]; rows [r0, r1) of the output. */
+/* Depthwise convolution (groups == channels), weight [k][k][c]; rows [r0, r1) of the output.
+ * Channels innermost, in blocks of 64 int32 accumulators, so the tap loops vectorise. */
 static MVK_UNUSED MVK_NOLIBCALL void
 mvk_i8_dwconv__scalar(const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT out,
                       const int8_t *MVK_RESTRICT w, const int32_t *MVK_RESTRICT bias,
-                      const int32_t *MVK_RESTRICT mult, const int32_t *MVK_RESTRICT shift,
+                      const int16_t *MVK_RESTRICT mult, const int8_t *MVK_RESTRICT shift,
                       int32_t zx, int32_t zy, const int8_t *MVK_RESTRICT lut, int h, int wd, int c,
                       int oh, int ow, int k, int stride, int pad, int64_t r0, int64_t r1)
 {
     (void)oh;
+    int32_t acc[64];
     for (int64_t oy = r0; oy < r1; oy++)
         for (int ox = 0; ox < ow; ox++)
-            for (int ch = 0; ch < c; ch++) {
-                int32_t acc = bias[ch];
+            for (int c0 = 0; c0 < c; c0 += 64) {
+                const int cb = c - c0 < 64 ? c - c0 : 64;
+                for (int ch = 0; ch < cb; ch++)
+                    acc[ch] = bias[c0 + ch];
                 for (int ky = 0; ky < k; ky++)
                     for (int kx = 0; kx < k; kx++) {
                         const int iy = (int)oy * stride - pad + ky, ix = ox * stride - pad + kx;
-                        const int32_t v = iy >= 0 && iy < h && ix >= 0 && ix < wd
-                                              ? in[((int64_t)iy * wd + ix) * c + ch]
-                                              : zx;
-                        acc += v * w[(ky * k + kx) * c + ch];
+                        const int8_t *wk = w + (ky * k + kx) * c + c0;
+                        if (iy < 0 || iy >= h || ix < 0 || ix >= wd) {
+                            for (int ch = 0; ch < cb; ch++)
+                                acc[ch] += zx * wk[ch];
+                            continue;
+                        }
+                        const int8_t *src = in + ((int64_t)iy * wd + ix) * c + c0;
+                        for (int ch = 0; ch < cb; ch++)
+                            acc[ch] += (int32_t)src[ch] * wk[ch];
                     }
-                out[(oy * ow + ox) * c + ch] = mvk_i8_out(acc, mult, shift, ch, zy, lut);
+                mvk_i8_requant_row(acc, out + (oy * ow + ox) * c + c0, mult + c0, shift + c0, zy,
+                                   lut, cb);
+            }
+}
+
+/* One output row of a full convolution (groups 1) as GEMM rows: row[ox][ky][kx][ci] =
+ * in[oy*stride - pad + ky][ox*stride - pad + kx][ci], the zero point zx (real 0) outside. The
+ * target's int8 GEMM then multiplies it by the HWIO weight seen as [k*k*cin][cout]. */
+static MVK_UNUSED MVK_NOLIBCALL void mvk_i8_im2col_row__scalar(const int8_t *MVK_RESTRICT in,
+                                                               int8_t *MVK_RESTRICT row, int h,
+                                                               int wd, int cin, int ow, int k,
+                                                               int stride, int pad, int64_t oy,
+                                                               int32_t zx)
+{
+    for (int ox = 0; ox < ow; ox++)
+        for (int ky = 0; ky < k; ky++)
+            for (int kx = 0; kx < k; kx++) {
+                const int iy = (int)oy * stride - pad + ky, ix = ox * stride - pad + kx;
+                int8_t *dst = row + ((int64_t)(ox * k + ky) * k + kx) * cin;
+                if (iy < 0 || iy >= h || ix < 0 || ix >= wd) {
+                    for (int ci = 0; ci < cin; ci++)
+                        dst[ci] = (int8_t)zx;
+                    continue;
+                }
+                const int8_t *src = in + ((int64_t)iy * wd + ix) * cin;
+                for (int ci = 0; ci < cin; ci++)
+                    dst[ci] = src[ci];
             }
 }
 
@@ -291,14 +355,16 @@ static MVK_UNUSED MVK_NOLIBCALL void mvk_i8_avgpool__scalar(const int8_t *MVK_RE
  *   d_i = c * x_i - sum x                     (the zero point cancels)
  *   V   = c * sum x^2 - (sum x)^2 + eps_q      (eps_q = round(c^2 eps / sx^2), compile time)
  *   n_i = round(d_i * 2^16 / sqrt(V))          (normalised value in Q16)
- *   y_i = clamp(zy + round((n_i * g_i + b_i) / 2^32))
- * with g_i = round(gamma_i / sy * 2^16), b_i = round(beta_i / sy * 2^32). sqrt(V) is taken as
+ *   y_i = clamp(zy + round((n_i * g_i + b_i * 2^16) / 2^32))
+ * with g_i = round(gamma_i / sy * 2^16), b_i = round(beta_i / sy * 2^16). sqrt(V) is taken as
  * isqrt(V * 4^k) / 2^k with k making V * 4^k land in [2^60, 2^62), and 1 / that by one
- * integer division per row. rows [r0, r1). */
+ * integer division per row. g and b hold c values, or one for every channel (per_channel 0:
+ * the affine folded into the next layer by the compiler). rows [r0, r1). */
 static MVK_UNUSED MVK_NOLIBCALL void
 mvk_i8_layernorm__scalar(const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT out,
-                         const int32_t *MVK_RESTRICT g, const int64_t *MVK_RESTRICT b,
-                         int64_t eps_q, int32_t zy, int c, int64_t r0, int64_t r1)
+                         const int32_t *MVK_RESTRICT g, const int32_t *MVK_RESTRICT b,
+                         int per_channel, int64_t eps_q, int32_t zy, int c, int64_t r0,
+                         int64_t r1)
 {
     for (int64_t r = r0; r < r1; r++) {
         const int8_t *x = in + r * c;
@@ -323,7 +389,8 @@ mvk_i8_layernorm__scalar(const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT out
         for (int i = 0; i < c; i++) {
             const int64_t d = (int64_t)c * x[i] - sum;
             const int64_t n = mvk_round_shift_i64(d * (int64_t)inv, 46 - k);
-            const int64_t t = mvk_round_shift_i64(n * g[i] + b[i], 32);
+            const int a = per_channel ? i : 0;
+            const int64_t t = mvk_round_shift_i64(n * g[a] + (int64_t)b[a] * 65536, 32);
             y[i] = mvk_sat_i8(zy + t);
         }
     }
@@ -334,49 +401,66 @@ mvk_i8_layernorm__scalar(const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT out
  * R(max - a_j, m_sm, s_sm) is the exponent in Q8 (m_sm encodes sx^2 log2(e) / sqrt(hd) * 2^8);
  * e_j = exp2_lut[u_j & 255] >> (u_j >> 8), with exp2_lut[f] = round(2^15 * 2^(-f/256));
  * probabilities p_j = round(e_j * 2^47 / sum e / 2^32) in Q15; output acc_t = sum_j p_j
- * (v_jt - z) and y = clamp(zy + R(acc, m_o, s_o)), m_o = sx / (2^15 sy). scratch: n int32.
- * Work units are (p, head, query) triples [r0, r1). */
+ * (v_jt - z) and y = clamp(zy + R(acc, m_o, s_o)), m_o = sx / (2^15 sy).
+ * Work units are (p, head) pairs [r0, r1). For each, K and V of the head are first copied
+ * transposed, zero point removed, as int16 [hd][n] into scratch, so that the score and output
+ * loops run over j with unit stride and vectorise (every product and sum is an exact
+ * integer: any order gives the same bytes). scratch: 2 * hd * n int16 + 2 * n int32. */
 static MVK_UNUSED MVK_NOLIBCALL void
 mvk_i8_attention__scalar(const int8_t *MVK_RESTRICT qkv, int8_t *MVK_RESTRICT out,
-                         int32_t *MVK_RESTRICT scores, const int32_t *MVK_RESTRICT exp2_lut, int p,
+                         int32_t *MVK_RESTRICT scratch, const int32_t *MVK_RESTRICT exp2_lut, int p,
                          int n, int d, int heads, int32_t z, int32_t m_sm, int s_sm, int32_t m_o,
                          int s_o, int32_t zy, int64_t r0, int64_t r1)
 {
     (void)p;
     const int hd = mvk_idiv(d, heads);
     const int64_t row = 3 * (int64_t)d;
+    int32_t *scores = scratch, *probs = scratch + n;
+    int16_t *kt = (int16_t *)(scratch + 2 * (int64_t)n), *vt = kt + (int64_t)hd * n;
     for (int64_t u = r0; u < r1; u++) {
-        /* units < 2^31: p * heads * n is a token count times heads */
-        const int pi = mvk_idiv((int)u, heads * n);
-        const int rest = (int)u - pi * heads * n;
-        const int h = mvk_idiv(rest, n), i = rest - h * n;
+        const int pi = mvk_idiv((int)u, heads), h = (int)u - pi * heads;
         const int8_t *base = qkv + (int64_t)pi * n * row;
-        const int8_t *q = base + i * row + h * hd;
-        int32_t best = INT32_MIN;
-        for (int j = 0; j < n; j++) {
-            const int8_t *kk = base + j * row + d + h * hd;
-            int32_t acc = 0;
-            for (int t = 0; t < hd; t++)
-                acc += ((int32_t)q[t] - z) * ((int32_t)kk[t] - z);
-            scores[j] = acc;
-            best = acc > best ? acc : best;
-        }
-        uint64_t total = 0;
-        for (int j = 0; j < n; j++) {
-            const int32_t e = mvk_requant_scalar(best - scores[j], m_sm, s_sm);
-            scores[j] = (e >> 8) >= 31 ? 0 : exp2_lut[e & 255] >> (e >> 8);
-            total += (uint64_t)scores[j];
-        }
-        /* total >= 2^15 (the maximum's own term), so inv <= 2^32 and p_j <= 2^15 */
-        const uint64_t inv = mvk_udiv_u64((uint64_t)1 << 47, total);
         for (int j = 0; j < n; j++)
-            scores[j] = (int32_t)(((uint64_t)scores[j] * inv + ((uint64_t)1 << 31)) >> 32);
-        int8_t *o = out + ((int64_t)pi * n + i) * d + h * hd;
-        for (int t = 0; t < hd; t++) {
-            int32_t acc = 0; /* |acc| <= sum p_j * 255 < 2^24 */
+            for (int t = 0; t < hd; t++) {
+                kt[(int64_t)t * n + j] = (int16_t)(base[j * row + d + h * hd + t] - z);
+                vt[(int64_t)t * n + j] = (int16_t)(base[j * row + 2 * d + h * hd + t] - z);
+            }
+        for (int i = 0; i < n; i++) {
+            const int8_t *q = base + i * row + h * hd;
             for (int j = 0; j < n; j++)
-                acc += scores[j] * ((int32_t)base[j * row + 2 * d + h * hd + t] - z);
-            o[t] = mvk_requant_i8_scalar(acc, m_o, s_o, zy);
+                scores[j] = 0;
+            for (int t = 0; t < hd; t++) {
+                const int32_t qt = (int32_t)q[t] - z;
+                const int16_t *kr = kt + (int64_t)t * n;
+                for (int j = 0; j < n; j++)
+                    scores[j] += qt * kr[j];
+            }
+            int32_t best = INT32_MIN;
+            for (int j = 0; j < n; j++)
+                best = scores[j] > best ? scores[j] : best;
+            /* R(best - a_j, m_sm, s_sm) of a non-negative value is the plain unsigned
+             * (d * M + 2^(S-1)) >> S; exponents from 31 on give 0 (T[f] < 2^16), so clamping
+             * them to 31 * 256 changes nothing and keeps the loop branch-free (it vectorises) */
+            const uint64_t rnd = (uint64_t)1 << (s_sm - 1);
+            uint64_t total = 0;
+            for (int j = 0; j < n; j++) {
+                const uint64_t u64 = ((uint64_t)(uint32_t)(best - scores[j]) * (uint32_t)m_sm + rnd) >> s_sm;
+                const uint32_t u = u64 < 31 * 256 ? (uint32_t)u64 : 31 * 256;
+                probs[j] = exp2_lut[u & 255] >> (u >> 8);
+                total += (uint64_t)probs[j];
+            }
+            /* total >= 2^15 (the maximum's own term), so inv <= 2^32 and p_j <= 2^15 */
+            const uint64_t inv = mvk_udiv_u64((uint64_t)1 << 47, total);
+            for (int j = 0; j < n; j++)
+                probs[j] = (int32_t)(((uint64_t)probs[j] * inv + ((uint64_t)1 << 31)) >> 32);
+            int8_t *o = out + ((int64_t)pi * n + i) * d + h * hd;
+            for (int t = 0; t < hd; t++) {
+                const int16_t *vr = vt + (int64_t)t * n;
+                int32_t acc = 0; /* |acc| <= sum p_j * 255 < 2^24 */
+                for (int j = 0; j < n; j++)
+                    acc += probs[j] * vr[j];
+                o[t] = mvk_requant_i8_scalar(acc, m_o, s_o, zy);
+            }
         }
     }
 }

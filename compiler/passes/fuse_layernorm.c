@@ -6,7 +6,7 @@
 
 #include "passes/passes.h"
 
-static int is_gemm(const mvit_node *n)
+int mvit_is_gemm(const mvit_node *n)
 {
     if (n->op == MVIT_OP_LINEAR)
         return 1;
@@ -14,7 +14,7 @@ static int is_gemm(const mvit_node *n)
            n->groups == 1 && n->num_inputs == 1;
 }
 
-static void fold_affine(mvit_node *gemm, const mvit_node *ln, int k)
+void mvit_fold_ln_affine(mvit_node *gemm, const mvit_node *ln, int k)
 {
     const int n = gemm->out_channels;
     if (!gemm->bias)
@@ -42,8 +42,8 @@ int pass_fuse_layernorm(mvit_graph *g, mvit_diag *d)
             mvit_node *c = &g->nodes[j];
             if (c->dead || c->num_inputs < 1 || c->inputs[0] != ln->output)
                 continue;
-            if (is_gemm(c) && !c->norm_rows && c->residual != ln->output) {
-                fold_affine(c, ln, g->values[ln->inputs[0]].dims[2]);
+            if (mvit_is_gemm(c) && !c->norm_rows && c->residual != ln->output) {
+                mvit_fold_ln_affine(c, ln, g->values[ln->inputs[0]].dims[2]);
                 c->norm_rows = 1;
                 c->eps = ln->eps;
                 c->inputs[0] = ln->inputs[0];

@@ -11,6 +11,7 @@ int pass_fuse_residual(mvit_graph *g, mvit_diag *d);
 int pass_fuse_patch_remap(mvit_graph *g, mvit_diag *d);
 int pass_fuse_concat(mvit_graph *g, mvit_diag *d);
 int pass_fuse_layernorm(mvit_graph *g, mvit_diag *d);
+int pass_fold_layernorm_affine(mvit_graph *g, mvit_diag *d);
 int pass_plan_memory(mvit_graph *g, mvit_diag *d);
 
 /* INT8 lowering of a float graph after fold_bn (docs/int8.md); ranges[v] is the calibrated
@@ -31,6 +32,13 @@ int mvit_run_passes(mvit_graph *g, const mvit_pass_options *opt, mvit_diag *d);
 /* Shared by the fusion passes: node `into` absorbs `from`, the single consumer of its
  * output; `into` now produces from's output value and `from` is marked dead. */
 void mvit_absorb_consumer(mvit_graph *g, int into, int from);
+
+/* A linear, or a 1x1 stride-1 conv of one input: a GEMM over rows. */
+int mvit_is_gemm(const mvit_node *n);
+
+/* LN(x) W + b = x^ (diag(gamma) W) + (beta W + b): folds the LayerNorm's gamma and beta
+ * (k channels) into the weight and bias of the GEMM that reads it (in double). */
+void mvit_fold_ln_affine(mvit_node *gemm, const mvit_node *ln, int k);
 
 /* The live node that produced value v if v's only reader is node `reader`, else -1. */
 int mvit_sole_producer(const mvit_graph *g, int v, int reader);

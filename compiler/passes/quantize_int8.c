@@ -24,14 +24,14 @@ static int fail(const qctx *c, const mvit_node *n, const char *what, double v)
                         n->name, what, v);
 }
 
-/* m = M * 2^-S with M in [2^30, 2^31), S in [1, 62] (docs/int8.md). */
+/* m = M * 2^-S with M in [2^14, 2^15), S in [1, 62] (docs/int8.md). */
 static int multiplier(const qctx *c, const mvit_node *n, double m, int32_t *M, int32_t *S)
 {
-    if (!(m >= ldexp(1, -32) && m <= ldexp(1, 29)))
-        return fail(c, n, "requantisation multiplier out of [2^-32, 2^29]", m);
-    int s = 30 - (int)floor(log2(m));
+    if (!(m >= ldexp(1, -48) && m < ldexp(1, 13)))
+        return fail(c, n, "requantisation multiplier out of [2^-48, 2^13)", m);
+    int s = 14 - (int)floor(log2(m));
     double r = nearbyint(ldexp(m, s));
-    if (r >= ldexp(1, 31)) {
+    if (r >= ldexp(1, 15)) {
         r /= 2;
         s--;
     }
@@ -44,7 +44,7 @@ static int multiplier(const qctx *c, const mvit_node *n, double m, int32_t *M, i
 static int multiplier_at(const qctx *c, const mvit_node *n, double m, int32_t S, int32_t *M)
 {
     const double r = nearbyint(ldexp(m, S));
-    if (r >= ldexp(1, 31))
+    if (r >= ldexp(1, 15))
         return fail(c, n, "requantisation multiplier too large", m);
     *M = (int32_t)r;
     return 0;
@@ -148,8 +148,12 @@ static int lower_product(qctx *c, int idx)
         }
         q->mult = mvit_xmalloc((size_t)cout * sizeof *q->mult);
         q->shift = mvit_xmalloc((size_t)cout * sizeof *q->shift);
-        for (int j = 0; j < cout && rc == 0; j++)
-            rc = multiplier(c, n, x->qscale * sw[j] / pre->qscale, &q->mult[j], &q->shift[j]);
+        for (int j = 0; j < cout && rc == 0; j++) {
+            int32_t mm, s;
+            rc = multiplier(c, n, x->qscale * sw[j] / pre->qscale, &mm, &s);
+            q->mult[j] = (int16_t)mm;
+            q->shift[j] = (int8_t)s;
+        }
     }
     free(sw);
     return rc;
@@ -195,14 +199,18 @@ static int lower_layernorm(qctx *c, mvit_node *n)
     mvit_qnode *q = n->q;
     q->ln_g = mvit_xmalloc((size_t)ch * sizeof *q->ln_g);
     q->ln_b = mvit_xmalloc((size_t)ch * sizeof *q->ln_b);
-    for (int i = 0; i < ch; i++) {
+    q->ln_channels = 1;
+    for (int i = 0; i < ch; i++)
+        if (n->ln_gamma[i] != n->ln_gamma[0] || n->ln_beta[i] != n->ln_beta[0])
+            q->ln_channels = ch;
+    for (int i = 0; i < q->ln_channels; i++) {
         const double gq = nearbyint(n->ln_gamma[i] / y->qscale * 65536.0);
-        const double bq = nearbyint(n->ln_beta[i] / y->qscale * 4294967296.0);
-        if (fabs(gq) >= ldexp(1, 31) || fabs(bq) >= ldexp(1, 50))
+        const double bq = nearbyint(n->ln_beta[i] / y->qscale * 65536.0);
+        if (fabs(gq) >= ldexp(1, 31) || fabs(bq) >= ldexp(1, 31))
             return fail(c, n, "LayerNorm affine too large for the output scale",
                         fmax(fabs(n->ln_gamma[i]), fabs(n->ln_beta[i])) / y->qscale);
         q->ln_g[i] = (int32_t)gq;
-        q->ln_b[i] = (int64_t)bq;
+        q->ln_b[i] = (int32_t)bq;
     }
     const double e = nearbyint((double)ch * ch * n->eps / (x->qscale * x->qscale));
     q->ln_eps = e > ldexp(1, 60) ? (int64_t)1 << 60 : (int64_t)e;
@@ -235,7 +243,8 @@ static void lower_quantize(const qctx *c, mvit_node *n)
     q->pixel_lut = mvit_xmalloc((size_t)ch * 256);
     for (int cc = 0; cc < ch; cc++)
         for (int p = 0; p < 256; p++) {
-            const float x = m ? (float)((p / 255.0 - m->mean[cc]) / m->std[cc]) : (float)p;
+            /* in float, as runtime/mvrt_image.c and P_run_u8 of float builds */
+            const float x = m ? ((float)p / 255.0f - m->mean[cc]) / m->std[cc] : (float)p;
             int idx = 0;
             while (idx < 255 && x >= q->thresholds[idx])
                 idx++;

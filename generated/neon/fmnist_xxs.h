@@ -3,9 +3,12 @@
  * model:     fmnist_xxs (models/fmnist_xxs.yaml), weights models/fmnist_xxs.safetensors
  * model hash (FNV-1a 64 of description and weights): c8f05941c7ecb74d
  * target:    neon, precision fp32
- * input:     64x64x1 (HWC, gray), 10 classes, 20567424 MACs, arena 327680 bytes */
+ * input:     64x64x1 (HWC, gray), 10 classes, 20567424 MACs, arena 327680 bytes
+ * constants: 3806784 bytes (weights, biases, requantisation parameters, tables) */
 #ifndef fmnist_xxs_H
 #define fmnist_xxs_H
+
+#include <stdint.h>
 
 #define fmnist_xxs_INPUT_HEIGHT 64
 #define fmnist_xxs_INPUT_WIDTH 64
@@ -13,6 +16,8 @@
 #define fmnist_xxs_NUM_CLASSES 10
 /* bytes of the caller-owned arena; it must be 64-byte aligned */
 #define fmnist_xxs_ARENA_BYTES 327680
+/* bytes of the arena fmnist_xxs_run_u8 needs (>= fmnist_xxs_ARENA_BYTES) */
+#define fmnist_xxs_ARENA_BYTES_U8 344064
 /* most tasks one layer is split into by fmnist_xxs_run_parallel */
 #define fmnist_xxs_MAX_TASKS 4
 /* the normalisation the weights expect: x = (pixel / 255 - mean) / std, per channel */
@@ -30,6 +35,11 @@ extern "C" {
  * No global state: distinct arenas may run concurrently. Returns 0, or -1 for a
  * NULL or misaligned argument. */
 int fmnist_xxs_run(const float *input, float *logits, void *arena);
+
+/* As fmnist_xxs_run, from 8-bit pixels: image_hwc is fmnist_xxs_INPUT_HEIGHT x fmnist_xxs_INPUT_WIDTH x
+ * fmnist_xxs_INPUT_CHANNELS bytes (HWC, fmnist_xxs_CHANNEL_ORDER, not normalised); the
+ * normalisation is folded into a table. arena: fmnist_xxs_ARENA_BYTES_U8 bytes. */
+int fmnist_xxs_run_u8(const uint8_t *image_hwc, float *logits, void *arena);
 
 /* Optional parallel-for hook: parallel_for(user, n, task, ctx) must call task(ctx, i)
  * once for every i in [0, n), in any order and on any threads, and return when all

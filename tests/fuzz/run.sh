@@ -3,7 +3,7 @@
 # (tests/fuzz/corpus/<harness>, plus the unit tests' fixtures in tests/data: the weight readers'
 # seeds live there), which is replayed in full first. New inputs go to a scratch
 # corpus under WORK, never into the repository. Any crash, leak or sanitizer report fails.
-# usage: tests/fuzz/run.sh FUZZ_BUILD_DIR SECONDS [WORK_DIR]
+# usage: [MVIT_FUZZERS="desc ..."] tests/fuzz/run.sh FUZZ_BUILD_DIR SECONDS [WORK_DIR]
 #   FUZZ_BUILD_DIR: configured with CC=clang -DMVIT_FUZZ=ON and built (targets fuzz_*)
 set -uo pipefail
 build=$1 seconds=$2
@@ -13,10 +13,11 @@ declare -A extra=(
     [desc]="$here/../data/desc"
     [safetensors]="$here/../data/weights"
     [pytorch]="$here/../data/weights"
+    [pickle]=""
     [classify_inputs]=""
 )
 failures=0
-for h in desc safetensors pytorch classify_inputs; do
+for h in ${MVIT_FUZZERS:-desc safetensors pytorch pickle classify_inputs}; do
     exe=$build/tests/fuzz/fuzz_$h
     [ -x "$exe" ] || { echo "FAIL fuzz_$h: $exe not built"; failures=$((failures + 1)); continue; }
     rm -rf "$work/$h" && mkdir -p "$work/$h/corpus" "$work/$h/artifacts"

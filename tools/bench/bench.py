@@ -220,9 +220,12 @@ def prepare(cfg, args, work):
     ref_macs = re.search(r"(\d+) MACs", out)
     log(f"[{cfg}] mvitc compile --target {args.target}")
     gen = os.path.join(d, "gen")
+    extra = []
+    if args.precision == "int8":  # latency does not depend on calibration quality
+        extra = ["--precision", "int8", "--calib", os.path.join(g, "input.f32")]
     _, ir = run([args.mvitc, "compile", yaml_path,
                  "--weights", os.path.join(g, "weights.safetensors"), "--target", args.target,
-                 "--name", "net", "-o", gen, "--dump-ir"])
+                 "--name", "net", "-o", gen, "--dump-ir", *extra])
     with open(os.path.join(d, "ir.txt"), "w") as f:
         f.write(ir)
     macs, arena, hwc = parse_header(os.path.join(gen, "net.h"))
@@ -289,7 +292,7 @@ def check_agreement(p, args):
         log(f"[{p['cfg']}] agreement, mvitc {t}T: max|mvitc-ORT| {d_ort:.3g}, "
             f"max|mvitc-torch64| {d_ref:.3g}, max|ORT-torch64| {agree['ort_vs_torch64']:.3g} "
             f"(max|logit| {scale:.3g})")
-        if d_ort > args.rel_tol * max(scale, 1e-6):
+        if d_ort > args.rel_tol * max(scale, 1e-6) and args.precision != "int8":
             log(f"bench: error: [{p['cfg']}] mvitc {t}T and ORT disagree beyond "
                 f"{args.rel_tol} x max|logit|; not timing a wrong model")
             sys.exit(1)
@@ -361,6 +364,13 @@ def write_doc(path, results, meta, args):
         L += ["# Benchmarks", ""]
     if getattr(args, "note", None):
         L += [f"> **Note on this run:** {args.note}", ""]
+    if getattr(args, "precision", "fp32") == "int8":
+        L += ["**INT8**: mvitc's `--precision int8` build (integer-only, the same logits bytes "
+              "on every target) against ONNX Runtime's **fp32** model. The issue's goal is "
+              "mvitc/ORT(1T) <= 0.35. Random weights, calibrated on the one benchmark input "
+              "(latency does not depend on the calibration); the int8 logits are not expected "
+              "to match ORT's fp32 ones closely (accuracy: docs/int8.md). '% peak' and 'ORT x "
+              "0.6 needs' are against the fp32 FMA peak and do not apply to int8.", ""]
     L += [f"mvitc's generated C (target `{args.target}`) against ONNX Runtime "
           f"{meta['ort_version']} (onnxruntime-node, CPU execution provider) on the same "
           "random-weight models and the same input, measured in one run of "
@@ -474,6 +484,8 @@ def main():
     ap.add_argument("--configs", default=",".join(CONFIGS),
                     help=f"comma-separated subset of {','.join(CONFIGS)}")
     ap.add_argument("--target", default="generic", help="mvitc --target (generic, later avx2)")
+    ap.add_argument("--precision", default="fp32", choices=["fp32", "int8"],
+                    help="mvitc --precision (int8 is compared with ORT's fp32 model)")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--runs", type=int, default=10, help="timed runs per side per round")
     ap.add_argument("--warmup", type=int, default=3, help="untimed runs per side per round")
@@ -490,7 +502,7 @@ def main():
                     help="flags for bench_main.c + net.c (default $CFLAGS or -O3 -march=haswell)")
     ap.add_argument("--mvitc", default=os.path.join(ROOT, "build", "mvitc"))
     ap.add_argument("--work", default=os.path.join(ROOT, "build", "bench"))
-    ap.add_argument("--doc", default=os.path.join(ROOT, "docs", "benchmarks.md"),
+    ap.add_argument("--doc", default=None,
                     help="markdown report to write ('' for none)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--opset", type=int, default=13, choices=[13, 14])
@@ -505,6 +517,9 @@ def main():
                     help="time nothing: rewrite --doc from a run's results.json (its settings, "
                          "its numbers) plus --note")
     args = ap.parse_args()
+    if args.doc is None:
+        args.doc = os.path.join(ROOT, "docs", "benchmarks-int8.md" if args.precision == "int8"
+                                else "benchmarks.md")
     if args.report_from:
         with open(args.report_from) as f:
             saved = json.load(f)

@@ -1,0 +1,31 @@
+/* For int8 builds: moves a LayerNorm's gamma and beta into the GEMM that is its only reader,
+ * keeping the LayerNorm itself (as the identity affine). The int8 LayerNorm then produces
+ * plain normalised values, which quantise well, and needs no per-channel tables; the folded
+ * scales go into the GEMM's per-channel weight quantisation. pass_fuse_layernorm does the same
+ * folding and also removes the node (float builds normalise inside the GEMM). */
+#include "passes/passes.h"
+
+int pass_fold_layernorm_affine(mvit_graph *g, mvit_diag *d)
+{
+    (void)d;
+    for (int i = 0; i < g->num_nodes; i++) {
+        mvit_node *ln = &g->nodes[i];
+        if (ln->dead || ln->op != MVIT_OP_LAYERNORM || mvit_value_uses(g, ln->output) != 1)
+            continue;
+        for (int j = i + 1; j < g->num_nodes; j++) {
+            mvit_node *c = &g->nodes[j];
+            if (c->dead || c->num_inputs < 1 || c->inputs[0] != ln->output)
+                continue;
+            if (mvit_is_gemm(c) && c->residual != ln->output) {
+                const int k = g->values[ln->inputs[0]].dims[2];
+                mvit_fold_ln_affine(c, ln, k);
+                for (int ch = 0; ch < k; ch++) {
+                    ln->ln_gamma[ch] = 1.0f;
+                    ln->ln_beta[ch] = 0.0f;
+                }
+            }
+            break;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,121 @@
+#!/bin/bash
+# INT8 builds are bit-identical on every target (docs/int8.md): one model is compiled with
+# --precision int8 for generic, avx2 and neon from the same calibration data; each build runs
+# on the same inputs (generic and avx2 on the host, neon for AArch64 and ARMv7 under qemu-user
+# when the cross tools exist) and the logits files must be identical bytes. Also checked:
+# the int8 file is deterministic (two compilations from two directories), freestanding (no
+# undefined symbols), P_run_u8 equals P_run on the same pixels, and the logits are printed
+# against PyTorch's float ones.
+# usage: int8_identity.sh MVITC SOURCE_DIR WORK_DIR fmnist N
+#        int8_identity.sh MVITC SOURCE_DIR WORK_DIR MODEL.yaml N
+#   fmnist: the shipped model, calibrated on 200 training images, run on N test images;
+#           top-1 must agree with PyTorch's on >= 97 % of them.
+#   MODEL.yaml: random timm-named weights (tools/make_golden.py), calibrated and run on N
+#           random normal images.
+set -euo pipefail
+mvitc=$1 src=$2 work=$3 what=$4 n=$5
+rm -rf "$work" && mkdir -p "$work" && cd "$work"
+data=/usr/share/datasets/fashion-mnist
+
+if [ "$what" = fmnist ]; then
+    model=$src/models/fmnist_xxs.yaml weights=$src/models/fmnist_xxs.safetensors
+    calib=$data/train-images-idx3-ubyte.gz
+    calib_flags="--calib-images 200"
+    /usr/bin/python3 "$src/tools/fmnist_inputs.py" "$model" "$n" inputs.f32 "$weights" torch.f32
+    /usr/bin/python3 - "$data/t10k-images-idx3-ubyte.gz" "$n" "$model" <<'PY'
+import gzip, sys, yaml, numpy as np
+n = int(sys.argv[2])
+d = yaml.safe_load(open(sys.argv[3]))["input"]
+raw = np.frombuffer(gzip.open(sys.argv[1]).read()[16:16 + n * 784], np.uint8).reshape(n, 28, 28)
+# nearest-neighbour up to the model's size: 8-bit camera-style input for P_run_u8
+ys, xs = np.arange(d["height"]) * 28 // d["height"], np.arange(d["width"]) * 28 // d["width"]
+raw[:, ys][:, :, xs].tofile("pixels.u8")
+PY
+else
+    model=$src/$what
+    /usr/bin/python3 "$src/tools/make_golden.py" "$model" golden
+    weights=$PWD/golden/weights.safetensors
+    /usr/bin/python3 - "$model" "$n" <<'PY'
+import sys, yaml, numpy as np
+d = yaml.safe_load(open(sys.argv[1]))["input"]
+n = int(sys.argv[2])
+rng = np.random.default_rng(7)
+shape = (n, d["height"], d["width"], d["channels"])
+rng.standard_normal(shape).astype(np.float32).tofile("inputs.f32")
+rng.integers(0, 256, shape, dtype=np.uint8).tofile("pixels.u8")
+PY
+    calib=$PWD/inputs.f32 calib_flags=""
+fi
+
+compile() { # TARGET DIR
+    "$mvitc" compile "$model" --weights "$weights" --precision int8 --calib "$calib" $calib_flags \
+        --target "$1" --name net -o "$2" 2> "$2.log" || { cat "$2.log"; exit 1; }
+}
+for t in generic avx2 neon; do compile $t gen_$t; done
+mkdir again && (cd again && compile generic gen_generic)
+cmp gen_generic/net.c again/gen_generic/net.c && cmp gen_generic/net.h again/gen_generic/net.h
+echo "deterministic: yes"
+tail -1 gen_generic.log
+
+expect_freestanding() { # OBJ WHAT
+    local undefined
+    undefined=$(nm -u "$1" 2>/dev/null || llvm-nm -u "$1")
+    [ -z "$undefined" ] || { echo "FAIL: $2 object has undefined symbols: $undefined"; exit 1; }
+}
+build() { # CC OUT GEN [flags...]: e2e_main with the generated file
+    local cc=$1 out=$2 gen=$3
+    shift 3
+    $cc "$@" -std=c99 -O2 -ffreestanding -Wall -Wextra -Werror -c "$gen/net.c" -o "$out.o"
+    expect_freestanding "$out.o" "$out"
+    $cc "$@" ${E2E_SANITIZE:-} -std=c11 -O1 -Wall -Wextra -Werror -I"$gen" -I"$src/runtime" \
+        "$src/tests/e2e_main.c" "$src/runtime/mvrt_pool.c" "$out.o" -lm -lpthread -o "$out"
+}
+runs=()
+build gcc run_generic gen_generic
+runs+=(generic)
+if grep -q avx2 /proc/cpuinfo && grep -q fma /proc/cpuinfo; then
+    build clang run_avx2 gen_avx2 -mavx2 -mfma
+    runs+=(avx2)
+else
+    echo "skipped: avx2 (this CPU has no AVX2+FMA)"
+fi
+if command -v aarch64-linux-gnu-gcc >/dev/null && command -v qemu-aarch64 >/dev/null; then
+    build aarch64-linux-gnu-gcc run_aarch64 gen_neon -static
+    runs+=(aarch64)
+fi
+if command -v arm-linux-gnueabihf-gcc >/dev/null && command -v qemu-arm >/dev/null; then
+    build arm-linux-gnueabihf-gcc run_armv7 gen_neon -static -march=armv7-a -mfpu=neon-vfpv4 \
+        -mfloat-abi=hard
+    runs+=(armv7)
+fi
+for r in "${runs[@]}"; do
+    case $r in aarch64) q=qemu-aarch64 ;; armv7) q=qemu-arm ;; *) q="" ;; esac
+    $q ./run_$r --preds inputs.f32 $r.u8 $r.f32 > /dev/null
+    $q ./run_$r --pixels pixels.u8 $r.pixels.f32
+done
+fail=0
+for r in "${runs[@]}"; do
+    for kind in f32 pixels.f32; do
+        if cmp -s generic.$kind $r.$kind; then
+            echo "ok   $r: logits ($kind) byte-identical to generic: $(sha256sum < $r.$kind | cut -c1-16)"
+        else
+            echo "FAIL $r: logits ($kind) differ from generic"; fail=1
+        fi
+    done
+done
+/usr/bin/python3 - "$what" "$n" <<'PY' || fail=1
+import sys, numpy as np
+what, n = sys.argv[1], int(sys.argv[2])
+got = np.fromfile("generic.f32", dtype=np.float32).reshape(n, -1)
+if what != "fmnist":
+    print(f"int8 logits, first image: {np.round(got[0][:5], 3)} ...")
+    sys.exit(0)
+ref = np.fromfile("torch.f32", dtype=np.float32).reshape(n, -1)
+same = int((got.argmax(1) == ref.argmax(1)).sum())
+rel = (np.abs(got - ref).max(axis=1) / np.abs(ref).max(axis=1))
+ok = same >= 0.97 * n
+print(f"{'ok  ' if ok else 'FAIL'} int8 top-1 equals PyTorch fp32 on {same}/{n} images (need 97 %); "
+      f"logits max|diff| / max|logit|: median {np.median(rel):.3f}, worst {rel.max():.3f}")
+sys.exit(0 if ok else 1)
+PY
+exit $fail
