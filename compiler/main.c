@@ -14,7 +14,7 @@ static void usage(FILE *f)
             "usage: mvitc compile MODEL.yaml --weights FILE [--target generic|avx2|neon]\n"
             "                     [--precision fp32|int8] [--name NAME] -o DIR\n"
             "                     [--calib DATA] [--calib-method minmax|percentile|mse]\n"
-            "                     [--calib-images N]\n"
+            "                     [--calib-images N] [--keep-fp32 LAYER,...]\n"
             "                     [--weights-layout auto|timm|cvnets]\n"
             "                     [--max-threads N] [--no-fusion] [--dump-ir]\n"
             "       mvitc --version\n"
@@ -27,7 +27,8 @@ static void usage(FILE *f)
             "--precision int8 calibrates on DATA (a directory of PNG images, an IDX image\n"
             "file, optionally .gz, or a .f32 file of normalised float32 NHWC images) and\n"
             "emits integer-only code, bit-identical on every target (docs/int8.md).\n"
-            "--calib-method defaults to percentile; --calib-images caps the images used.\n");
+            "--calib-method defaults to percentile; --calib-images caps the images used.\n"
+            "--keep-fp32 keeps the named layers in float (names as in the generated file).\n");
 }
 
 /* The command as recorded in generated files: program base name + arguments. */
@@ -63,7 +64,7 @@ static int cmd_compile(int argc, char **argv)
         const char *a = argv[i];
         if (!strcmp(a, "--weights") || !strcmp(a, "--target") || !strcmp(a, "--precision") ||
             !strcmp(a, "--name") || !strcmp(a, "-o") || !strcmp(a, "--calib") ||
-            !strcmp(a, "--calib-method")) {
+            !strcmp(a, "--calib-method") || !strcmp(a, "--keep-fp32")) {
             if (!need_value(i, argc, a))
                 return 2;
             const char *v = argv[++i];
@@ -79,6 +80,8 @@ static int cmd_compile(int argc, char **argv)
                 opt.calib_path = v;
             else if (!strcmp(a, "--calib-method"))
                 opt.calib_method = v;
+            else if (!strcmp(a, "--keep-fp32"))
+                opt.keep_fp32 = v;
             else
                 opt.out_dir = v;
         } else if (!strcmp(a, "--max-threads")) {

@@ -99,6 +99,7 @@ expect_error bad-target             "unknown target 'vax'" "$m" --weights "$w" -
 mkdir -p emptydir pngdir
 printf 'not a png' > pngdir/a.png
 head -c 1000 /dev/zero > short.f32
+head -c 196608 /dev/zero > zero.f32
 head -c 196608 /dev/zero | tr '\0' '\377' > nan.f32
 printf '\x00\x00\x08\x03\x00\x00\x00\x01\x00\x00\x00\x1c' > trunc-idx3-ubyte
 expect_error int8-no-calib          "needs --calib" "$m" --weights "$w" --precision int8
@@ -109,6 +110,7 @@ expect_error int8-f32-not-finite    "nan\.f32: error" "$m" --weights "$w" --prec
 expect_error int8-idx-truncated     "trunc-idx3-ubyte: error" "$m" --weights "$w" --precision int8 --calib trunc-idx3-ubyte
 expect_error int8-calib-missing     "nothere\.f32" "$m" --weights "$w" --precision int8 --calib nothere.f32
 expect_error int8-bad-method        "unknown --calib-method 'best'" "$m" --weights "$w" --precision int8 --calib short.f32 --calib-method best
+expect_error int8-keep-unknown      "no layer named 'stages\.9\.conv'" "$m" --weights "$w" --precision int8 --calib zero.f32 --keep-fp32 stem,stages.9.conv
 expect_error bad-precision          "unknown precision 'fp8'" "$m" --weights "$w" --precision fp8
 
 echo "$passed passed, $failures failed"

@@ -127,6 +127,7 @@ static void eval_node(const mvit_graph *g, const mvit_node *n, float **b)
         mvk_f32_avgpool__scalar(x, y, rows, a->dims[2]);
         break;
     case MVIT_OP_QUANTIZE:
+    case MVIT_OP_DEQUANTIZE:
     case MVIT_OP_COUNT:
         abort(); /* the evaluator runs float graphs only */
     }
@@ -330,4 +331,105 @@ void mvit_calib_ranges(const mvit_calib_stats *st, mvit_calib_method m, mvit_qra
             out[v] = best;
         }
     }
+}
+
+static double silu_d(double x) { return x / (1.0 + exp(-x)); }
+
+/* Squared error after SiLU of int8 rounding to [lo, hi], over the histogram. */
+static double silu_error(const mvit_value_stats *s, double lo, double hi)
+{
+    const double scale = (hi - lo) / 255.0;
+    const double zp = nearbyint(-128.0 - lo / scale);
+    double err = 0;
+    for (int b = 0; b < MVIT_CALIB_BINS; b++) {
+        if (!s->hist[b])
+            continue;
+        const double x = bin_center(s, b);
+        double q = nearbyint(x / scale) + zp;
+        q = q < -128 ? -128 : q > 127 ? 127 : q;
+        const double e = silu_d(scale * (q - zp)) - silu_d(x);
+        err += e * e * (double)s->hist[b];
+    }
+    return err;
+}
+
+void mvit_calib_silu_range(const mvit_calib_stats *st, int v, mvit_qrange *r)
+{
+    const mvit_value_stats *s = &st->v[v];
+    if (!s->seen || s->hi <= s->lo || r->lo >= 0)
+        return;
+    /* SiLU is flat below about -5 and small below 0: give the levels to the positive side
+     * by raising lo (81 candidates from r->lo to r->lo / 5), judged after the SiLU */
+    mvit_qrange best = *r;
+    double best_err = silu_error(s, r->lo, r->hi);
+    for (int k = 1; k <= 80; k++) {
+        const double lo = r->lo * (1.0 - k * 0.01);
+        const double e = silu_error(s, lo, r->hi);
+        if (e < best_err) {
+            best_err = e;
+            best.lo = lo;
+        }
+    }
+    *r = best;
+}
+
+// ---- sensitivity (for --keep-fp32 auto)
+
+typedef struct fq_ctx {
+    const mvit_graph *g;
+    const mvit_qrange *ranges;
+    int only; /* the one value rounded to int8 */
+} fq_ctx;
+
+static void fake_quant(void *ctx, int v, float *x, int64_t n)
+{
+    const fq_ctx *c = ctx;
+    if (v != c->only)
+        return;
+    const double s = (c->ranges[v].hi - c->ranges[v].lo) / 255.0;
+    const double z = nearbyint(-128.0 - c->ranges[v].lo / s);
+    for (int64_t i = 0; i < n; i++) {
+        double q = nearbyint(x[i] / s) + z;
+        q = q < -128 ? -128 : q > 127 ? 127 : q;
+        x[i] = (float)(s * (q - z));
+    }
+}
+
+int mvit_calib_sensitivity(const mvit_graph *g, mvit_calib_set *set, const mvit_qrange *ranges,
+                           int images, double *score, mvit_diag *d)
+{
+    int rc = mvit_calib_rewind(set, d);
+    if (rc < 0)
+        return rc;
+    const size_t floats = mvit_calib_image_floats(set);
+    const int64_t nc = mvit_value_numel(&g->values[g->output]);
+    float *imgs = mvit_xmalloc((size_t)images * floats * sizeof(float));
+    float *ref = mvit_xmalloc((size_t)images * (size_t)nc * sizeof(float));
+    float **bufs = mvit_eval_alloc(g);
+    int n = 0;
+    while (n < images && (rc = mvit_calib_next(set, imgs + (size_t)n * floats, floats, d)) == 1) {
+        mvit_eval_f32(g, imgs + (size_t)n * floats, bufs);
+        memcpy(ref + (size_t)n * nc, bufs[g->output], (size_t)nc * sizeof(float));
+        n++;
+    }
+    for (int i = 0; i < g->num_nodes && rc >= 0; i++) {
+        const mvit_node *node = &g->nodes[i];
+        score[i] = -1;
+        if (node->dead || g->values[node->output].kind != MVIT_VALUE_TEMP)
+            continue;
+        fq_ctx c = {g, ranges, node->output};
+        double err = 0;
+        for (int k = 0; k < n; k++) {
+            mvit_eval_f32_hook(g, imgs + (size_t)k * floats, bufs, fake_quant, &c);
+            for (int64_t j = 0; j < nc; j++) {
+                const double e = bufs[g->output][j] - ref[(size_t)k * nc + j];
+                err += e * e;
+            }
+        }
+        score[i] = n ? err / n : 0;
+    }
+    mvit_eval_free(g, bufs);
+    free(imgs);
+    free(ref);
+    return rc < 0 ? rc : 0;
 }

@@ -51,6 +51,16 @@ void mvit_calib_stats_free(mvit_calib_stats *st);
 /* The range of each value (array of g->num_values) by the method. */
 void mvit_calib_ranges(const mvit_calib_stats *st, mvit_calib_method m, mvit_qrange *out);
 
+/* Refines the range of value v when it is only read by a SiLU (the int8 build keeps it as a
+ * table index, never stored): lo is raised where that lowers the error *after* the SiLU. */
+void mvit_calib_silu_range(const mvit_calib_stats *st, int v, mvit_qrange *r);
+
+/* Sensitivity of each node (score[node], g->num_nodes entries; -1 where it does not apply):
+ * the mean squared change of the logits when only that node's output is rounded to int8 with
+ * its range, everything else float, over the first `images` images of set. */
+int mvit_calib_sensitivity(const mvit_graph *g, mvit_calib_set *set, const mvit_qrange *ranges,
+                           int images, double *score, mvit_diag *d);
+
 /* Runs the float graph on one input; bufs[v] (g->num_values entries, allocated by the caller
  * with mvit_eval_alloc) receives every value. Exposed for the tests. */
 float **mvit_eval_alloc(const mvit_graph *g);

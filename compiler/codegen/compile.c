@@ -113,9 +113,55 @@ static int write_outputs(const char *dir, const char *name, const mvit_emitter *
     return rc;
 }
 
-/* The int8 path: fold BatchNorm, calibrate the float graph, lower it (docs/int8.md). */
+/* --keep-fp32 auto[:N]: the N (default 1) nodes whose int8 rounding alone moves the logits
+ * most (mvit_calib_sensitivity on 32 calibration images) stay float; the choice is printed. */
+static int auto_keep(const mvit_graph *g, mvit_calib_set *set, const mvit_qrange *ranges,
+                     const char *spec, char **keep, mvit_diag *d)
+{
+    int want = 1;
+    if (spec[4] == ':' && (want = atoi(spec + 5)) < 1)
+        return mvit_diag_at(d, MVIT_EINVAL, "mvitc", 0, 0,
+                            "--keep-fp32 auto:N needs N >= 1, got '%s'", spec + 5);
+    double *score = mvit_xcalloc((size_t)g->num_nodes, sizeof *score);
+    int rc = mvit_calib_sensitivity(g, set, ranges, 32, score, d);
+    /* a kept conv or linear keeps its SiLU: they are judged together, as the conv */
+    for (int i = 0; i < g->num_nodes; i++) {
+        const mvit_node *n = &g->nodes[i];
+        if (n->dead || n->op != MVIT_OP_SILU || score[i] < 0)
+            continue;
+        const int p = g->values[n->inputs[0]].producer;
+        if (p >= 0 && (g->nodes[p].op == MVIT_OP_CONV2D || g->nodes[p].op == MVIT_OP_LINEAR) &&
+            mvit_value_uses(g, n->inputs[0]) == 1) {
+            score[p] = (score[p] > 0 ? score[p] : 0) + score[i];
+            score[i] = -1;
+        }
+    }
+    size_t len = 0, cap = 256;
+    *keep = mvit_xcalloc(cap, 1);
+    fprintf(stderr, "mvitc: int8: kept in fp32 by sensitivity (mean squared logit change when "
+                    "only that layer's output is int8, 32 calibration images):\n");
+    for (int k = 0; k < want && rc == 0; k++) {
+        int best = -1;
+        for (int i = 0; i < g->num_nodes; i++)
+            if (score[i] > 0 && (best < 0 || score[i] > score[best]))
+                best = i;
+        if (best < 0)
+            break;
+        const mvit_node *n = &g->nodes[best];
+        fprintf(stderr, "mvitc:   %s (%s) %.3g\n", n->name, mvit_op_names[n->op], score[best]);
+        score[best] = -1;
+        while (len + strlen(n->name) + 2 > cap)
+            *keep = mvit_xrealloc(*keep, cap *= 2);
+        len += (size_t)snprintf(*keep + len, cap - len, "%s%s", len ? "," : "", n->name);
+    }
+    free(score);
+    return rc;
+}
+
+/* The int8 path: fold BatchNorm, calibrate the float graph, lower it (docs/int8.md).
+ * *kept receives the layers kept in float (allocated), for the banner. */
 static int quantize(mvit_graph *g, const mvit_model_desc *desc, const mvit_compile_options *opt,
-                    mvit_calib_method method, mvit_diag *d)
+                    mvit_calib_method method, char **kept, mvit_diag *d)
 {
     int rc = pass_fold_bn(g, d);
     if (rc == 0)
@@ -128,13 +174,27 @@ static int quantize(mvit_graph *g, const mvit_model_desc *desc, const mvit_compi
         rc = mvit_calib_open(opt->calib_path, desc, opt->calib_images, &set, d);
     if (rc == 0)
         rc = mvit_calib_collect(g, &set, stderr, &st, d);
-    mvit_calib_close(&set);
-    if (rc < 0)
+    if (rc < 0) {
+        mvit_calib_close(&set);
         return rc;
+    }
     mvit_qrange *ranges = mvit_xcalloc((size_t)g->num_values, sizeof *ranges);
     mvit_calib_ranges(&st, method, ranges);
+    for (int i = 0; i < g->num_nodes; i++) {
+        const mvit_node *n = &g->nodes[i];
+        const int v = n->num_inputs ? n->inputs[0] : -1;
+        if (!n->dead && n->op == MVIT_OP_SILU && mvit_value_uses(g, v) == 1)
+            mvit_calib_silu_range(&st, v, &ranges[v]);
+    }
     mvit_calib_stats_free(&st);
-    rc = pass_quantize_int8(g, ranges, d);
+    const char *keep = opt->keep_fp32;
+    if (keep && !strncmp(keep, "auto", 4) && (keep[4] == 0 || keep[4] == ':'))
+        rc = auto_keep(g, &set, ranges, keep, kept, d);
+    else if (keep)
+        *kept = mvit_xstrdup(keep);
+    mvit_calib_close(&set);
+    if (rc == 0)
+        rc = pass_quantize_int8(g, ranges, *kept, d);
     free(ranges);
     if (rc == 0)
         rc = mvit_ir_verify(g, d);
@@ -147,6 +207,7 @@ int mvit_compile(const mvit_compile_options *opt, mvit_diag *d)
     mvit_weights w = {0};
     mvit_graph g = {0};
     mvit_emitter c_out = {0}, h_out = {0};
+    char *kept = NULL;
     int rc;
 
     const mvit_target *target = mvit_find_target(opt->target ? opt->target : "generic");
@@ -189,7 +250,7 @@ int mvit_compile(const mvit_compile_options *opt, mvit_diag *d)
         goto fail;
     mvit_weights_free(&w);
     if (int8) {
-        if ((rc = quantize(&g, &desc, opt, method, d)) < 0)
+        if ((rc = quantize(&g, &desc, opt, method, &kept, d)) < 0)
             goto fail;
     } else {
         mvit_pass_options popt = {.no_fusion = opt->no_fusion, .verify = 1};
@@ -207,19 +268,25 @@ int mvit_compile(const mvit_compile_options *opt, mvit_diag *d)
     if ((rc = hash_file(opt->desc_path, &hash, d)) < 0 ||
         (rc = hash_file(opt->weights_path, &hash, d)) < 0)
         goto fail;
+    char precision[512] = "fp32";
+    if (int8) /* the banner says which layers stayed float */
+        snprintf(precision, sizeof precision, "int8%s%.400s%s",
+                 kept && *kept ? " (kept in fp32: " : "", kept ? kept : "",
+                 kept && *kept ? "; not bit-identical across targets)" : "");
     mvit_codegen_info info = {
         .prefix = name,
         .command_line = opt->command_line ? opt->command_line : "",
         .desc_path = opt->desc_path,
         .weights_path = opt->weights_path,
         .model_hash = hash,
-        .precision = int8 ? "int8" : "fp32",
+        .precision = precision,
         .max_tasks = g.max_tasks,
     };
     if ((rc = mvit_codegen_emit(&g, target, &info, &c_out, &h_out, d)) < 0)
         goto fail;
     rc = write_outputs(opt->out_dir, name, &c_out, &h_out, d);
 fail:
+    free(kept);
     emit_free(&c_out);
     emit_free(&h_out);
     mvit_graph_free(&g);

@@ -159,6 +159,16 @@ static void emit_quantize(mvit_codegen *cg, const mvit_node *n)
          row, row, t, row);
 }
 
+static void emit_dequantize(mvit_codegen *cg, const mvit_node *n)
+{
+    const mvit_value *a = val(cg, n->inputs[0]);
+    char s[32];
+    emit_float_literal(s, sizeof s, (float)a->qscale);
+    cg_use_kernel(cg, "i8-scalar.c");
+    emit(&cg->body, "mvk_i8_dequantize__scalar(" X0 ", out, %s, %d, %lld);", s, a->qzero,
+         (long long)mvit_value_numel(a));
+}
+
 static void emit_silu(mvit_codegen *cg, const mvit_node *n)
 {
     char l[64];
@@ -234,6 +244,7 @@ void mvit_int8_emit_node(mvit_codegen *cg, const mvit_node *n)
     static const mvit_emit_node_fn table[MVIT_OP_COUNT] = {
         [MVIT_OP_CONV2D] = emit_conv2d,   [MVIT_OP_LINEAR] = emit_linear,
         [MVIT_OP_QUANTIZE] = emit_quantize, [MVIT_OP_SILU] = emit_silu,
+        [MVIT_OP_DEQUANTIZE] = emit_dequantize,
         [MVIT_OP_ADD] = emit_add,         [MVIT_OP_CONCAT] = emit_concat,
         [MVIT_OP_UNFOLD] = emit_unfold,   [MVIT_OP_FOLD] = emit_unfold,
         [MVIT_OP_GLOBAL_AVGPOOL] = emit_avgpool, [MVIT_OP_LAYERNORM] = emit_layernorm,

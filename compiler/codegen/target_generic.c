@@ -209,5 +209,5 @@ const mvit_target mvit_target_generic = {
             [MVIT_OP_GLOBAL_AVGPOOL] = emit_avgpool,
         },
 };
-/* QUANTIZE exists only in int8 graphs, which lower_int8.c emits */
-_Static_assert(MVIT_OP_COUNT == 12, "add the new op to mvit_target_generic");
+/* QUANTIZE and DEQUANTIZE exist only in int8 graphs, which lower_int8.c emits */
+_Static_assert(MVIT_OP_COUNT == 13, "add the new op to mvit_target_generic");

@@ -253,6 +253,7 @@ static const infer_fn infer_table[] = {
     [MVIT_OP_LAYERNORM] = infer_same,     [MVIT_OP_LINEAR] = infer_linear,
     [MVIT_OP_ATTENTION] = infer_attention, [MVIT_OP_CONCAT] = infer_concat,
     [MVIT_OP_GLOBAL_AVGPOOL] = infer_pool, [MVIT_OP_QUANTIZE] = infer_same,
+    [MVIT_OP_DEQUANTIZE] = infer_same,
 };
 _Static_assert(sizeof infer_table / sizeof infer_table[0] == MVIT_OP_COUNT,
                "every op needs a shape inference function");

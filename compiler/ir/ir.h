@@ -117,6 +117,7 @@ typedef struct mvit_node {
     int norm_rows;
 
     mvit_qnode *q;                     /* int8 parameters (owned), NULL for float nodes */
+    int keep_float;                    /* int8 builds: stays float (--keep-fp32) */
 
     int64_t scratch_bytes;             /* arena scratch the kernel needs while it runs */
     int64_t scratch_offset;            /* set by plan_memory */

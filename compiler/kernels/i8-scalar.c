@@ -138,6 +138,16 @@ static MVK_UNUSED MVK_NOLIBCALL void mvk_i8_quantize__scalar(const float *MVK_RE
     }
 }
 
+/* int8 -> float before a layer kept in float (--keep-fp32): x = (q - z) * s, one exact
+ * subtraction and one rounding, the same on every IEEE target. */
+static MVK_UNUSED MVK_NOLIBCALL void mvk_i8_dequantize__scalar(const int8_t *MVK_RESTRICT q,
+                                                               float *MVK_RESTRICT x, float s,
+                                                               int32_t z, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        x[i] = (float)((int32_t)q[i] - z) * s;
+}
+
 /* 8-bit pixels through one 256-entry table per channel (P_run_u8: the normalisation and the
  * input quantisation folded into a table by the compiler). */
 static MVK_UNUSED MVK_NOLIBCALL void mvk_i8_pixels__scalar(const uint8_t *MVK_RESTRICT px,

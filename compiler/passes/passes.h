@@ -15,9 +15,11 @@ int pass_fold_layernorm_affine(mvit_graph *g, mvit_diag *d);
 int pass_plan_memory(mvit_graph *g, mvit_diag *d);
 
 /* INT8 lowering of a float graph after fold_bn (docs/int8.md); ranges[v] is the calibrated
- * range of value v (calib/observe.h). */
+ * range of value v (calib/observe.h). keep_fp32: comma-separated layer names that stay float
+ * (NULL or "" for none); conversions are inserted around them. */
 struct mvit_qrange;
-int pass_quantize_int8(mvit_graph *g, const struct mvit_qrange *ranges, mvit_diag *d);
+int pass_quantize_int8(mvit_graph *g, const struct mvit_qrange *ranges, const char *keep_fp32,
+                       mvit_diag *d);
 
 typedef struct mvit_pass_options {
     int no_fusion;  /* skip fold_bn / fuse_*: for tests comparing before and after */

@@ -252,49 +252,123 @@ static void lower_quantize(const qctx *c, mvit_node *n)
         }
 }
 
-/* Moves the last node to the front (it reads the graph input, so order stays topological). */
-static void move_last_node_first(mvit_graph *g)
+/* Moves the last node to position pos (everything from pos on shifts by one). A conversion
+ * node goes right after the producer of the value it reads, so the order stays topological. */
+static void move_last_node_to(mvit_graph *g, int pos)
 {
-    mvit_node last = g->nodes[g->num_nodes - 1];
-    memmove(g->nodes + 1, g->nodes, (size_t)(g->num_nodes - 1) * sizeof *g->nodes);
-    g->nodes[0] = last;
-    for (int v = 0; v < g->num_values; v++)
-        if (g->values[v].producer >= 0)
-            g->values[v].producer = (g->values[v].producer + 1) % g->num_nodes;
+    const int last = g->num_nodes - 1;
+    mvit_node node = g->nodes[last];
+    memmove(g->nodes + pos + 1, g->nodes + pos, (size_t)(last - pos) * sizeof *g->nodes);
+    g->nodes[pos] = node;
+    for (int v = 0; v < g->num_values; v++) {
+        int *p = &g->values[v].producer;
+        if (*p == last)
+            *p = pos;
+        else if (*p >= pos && *p < last)
+            (*p)++;
+    }
 }
 
-static int insert_quantize(qctx *c, const mvit_qrange *ranges)
+/* A QUANTIZE (float -> int8) or DEQUANTIZE node reading value v, placed right after v's
+ * producer; returns its output value. The int8 side has v's calibrated parameters. */
+static int insert_conversion(qctx *c, mvit_op op, int v, const mvit_qrange *ranges)
 {
     mvit_graph *g = c->g;
-    const int in = g->input;
     mvit_node attrs;
     mvit_node_attrs_init(&attrs);
-    const int inputs[1] = {in};
-    const mvit_src_loc loc = g->num_nodes ? g->nodes[0].loc : (mvit_src_loc){0, 0};
-    int idx = mvit_graph_add_node(g, MVIT_OP_QUANTIZE, "input.quantize", loc, inputs, &attrs,
-                                  c->d);
+    const int inputs[1] = {v};
+    char name[96];
+    snprintf(name, sizeof name, "%.80s.%s", v == g->input ? "input" : g->values[v].name,
+             op == MVIT_OP_QUANTIZE ? "quantize" : "dequantize");
+    const int pos = g->values[v].producer + 1; /* the input's producer is -1: the front */
+    const mvit_src_loc loc = g->nodes[pos < g->num_nodes ? pos : 0].loc;
+    const int idx = mvit_graph_add_node(g, op, name, loc, inputs, &attrs, c->d);
     if (idx < 0)
         return idx;
-    const int qv = g->nodes[idx].output;
-    for (int i = 0; i < g->num_nodes - 1; i++) {
-        mvit_node *n = &g->nodes[i];
-        for (int k = 0; k < n->num_inputs; k++)
-            if (n->inputs[k] == in)
-                n->inputs[k] = qv;
-        if (n->residual == in)
-            n->residual = qv;
+    const int out = g->nodes[idx].output;
+    set_params(&g->values[out], &ranges[v]);
+    g->values[out].dtype = op == MVIT_OP_QUANTIZE ? MVIT_I8 : MVIT_F32;
+    move_last_node_to(g, pos);
+    mvit_node *n = &g->nodes[pos];
+    n->q = mvit_xcalloc(1, sizeof(mvit_qnode));
+    if (op == MVIT_OP_QUANTIZE)
+        lower_quantize(c, n);
+    return out;
+}
+
+/* Marks the --keep-fp32 nodes (a comma-separated list of layer names as the generated file
+ * names them); a kept conv or linear keeps the SiLU that follows it. */
+static int mark_kept(qctx *c, const char *list)
+{
+    mvit_graph *g = c->g;
+    for (const char *p = list; p && *p;) {
+        const char *end = strchr(p, ',');
+        const size_t len = end ? (size_t)(end - p) : strlen(p);
+        int found = 0;
+        for (int i = 0; i < g->num_nodes; i++) {
+            mvit_node *n = &g->nodes[i];
+            if (n->dead || strlen(n->name) != len || strncmp(n->name, p, len))
+                continue;
+            n->keep_float = found = 1;
+            const int s = sole_silu_reader(g, n->output);
+            if (s >= 0 && (n->op == MVIT_OP_CONV2D || n->op == MVIT_OP_LINEAR))
+                g->nodes[s].keep_float = 1;
+        }
+        if (!found && len)
+            return mvit_diag_at(c->d, MVIT_EINVAL, "mvitc", 0, 0,
+                                "--keep-fp32: no layer named '%.*s' (names as in the generated "
+                                "file's comments, e.g. 'stem' or 'stages.2.1.transformer.0.attn')",
+                                (int)len, p);
+        p = end ? end + 1 : NULL;
     }
-    set_params(&g->values[qv], &ranges[in]);
-    move_last_node_first(g);
-    g->nodes[0].q = mvit_xcalloc(1, sizeof(mvit_qnode));
-    lower_quantize(c, &g->nodes[0]);
     return 0;
 }
 
-int pass_quantize_int8(mvit_graph *g, const mvit_qrange *ranges, mvit_diag *d)
+/* Puts a conversion between every float value and int8 reader, and back. */
+static int insert_conversions(qctx *c, const mvit_qrange *ranges)
+{
+    mvit_graph *g = c->g;
+    const int nv = g->num_values;
+    int *to_i8 = mvit_xmalloc((size_t)nv * sizeof *to_i8);
+    int *to_f32 = mvit_xmalloc((size_t)nv * sizeof *to_f32);
+    for (int v = 0; v < nv; v++)
+        to_i8[v] = to_f32[v] = -1;
+    int rc = 0;
+    for (int i = 0; i < g->num_nodes && rc >= 0; i++) {
+        if (g->nodes[i].dead || g->nodes[i].op == MVIT_OP_QUANTIZE ||
+            g->nodes[i].op == MVIT_OP_DEQUANTIZE)
+            continue;
+        for (int k = 0; k < g->nodes[i].num_inputs && rc >= 0; k++) {
+            const int v = g->nodes[i].inputs[k];
+            const int want_i8 = !g->nodes[i].keep_float;
+            if (v >= nv || (g->values[v].dtype == MVIT_I8) == want_i8)
+                continue;
+            int *cache = want_i8 ? to_i8 : to_f32;
+            if (cache[v] < 0) {
+                rc = insert_conversion(c, want_i8 ? MVIT_OP_QUANTIZE : MVIT_OP_DEQUANTIZE, v,
+                                       ranges);
+                if (rc < 0)
+                    break;
+                cache[v] = rc;
+                i++; /* the node moved one place down, past the inserted one */
+            }
+            g->nodes[i].inputs[k] = cache[v];
+        }
+    }
+    free(to_i8);
+    free(to_f32);
+    return rc < 0 ? rc : 0;
+}
+
+int pass_quantize_int8(mvit_graph *g, const mvit_qrange *ranges, const char *keep_fp32,
+                       mvit_diag *d)
 {
     qctx c = {g, d};
-    /* every temporary gets its calibrated parameters; data movement keeps its input's */
+    int rc = mark_kept(&c, keep_fp32);
+    if (rc < 0)
+        return rc;
+    /* every temporary gets its calibrated parameters; data movement keeps its input's; the
+     * outputs of kept layers stay float */
     for (int v = 0; v < g->num_values; v++)
         if (g->values[v].kind == MVIT_VALUE_TEMP)
             set_params(&g->values[v], &ranges[v]);
@@ -302,11 +376,14 @@ int pass_quantize_int8(mvit_graph *g, const mvit_qrange *ranges, mvit_diag *d)
         const mvit_node *n = &g->nodes[i];
         if (!n->dead && (n->op == MVIT_OP_UNFOLD || n->op == MVIT_OP_FOLD))
             copy_params(&g->values[n->output], &g->values[n->inputs[0]]);
+        if (!n->dead && n->keep_float)
+            g->values[n->output].dtype = MVIT_F32;
     }
-    int rc = insert_quantize(&c, ranges);
-    for (int i = 1; i < g->num_nodes && rc == 0; i++) {
+    if ((rc = insert_conversions(&c, ranges)) < 0)
+        return rc;
+    for (int i = 0; i < g->num_nodes && rc == 0; i++) {
         mvit_node *n = &g->nodes[i];
-        if (n->dead)
+        if (n->dead || n->keep_float || n->op == MVIT_OP_QUANTIZE || n->op == MVIT_OP_DEQUANTIZE)
             continue;
         if (n->residual >= 0 || n->act != MVIT_ACT_NONE || n->norm_rows || n->remap)
             return fail(&c, n, "expects the graph before fusion", 0);
@@ -343,6 +420,7 @@ int pass_quantize_int8(mvit_graph *g, const mvit_qrange *ranges, mvit_diag *d)
             break;
         case MVIT_OP_BATCHNORM:
         case MVIT_OP_QUANTIZE:
+        case MVIT_OP_DEQUANTIZE:
         case MVIT_OP_COUNT:
             return fail(&c, n, "op has no int8 lowering (BatchNorm must be folded first)", 0);
         }
