@@ -51,10 +51,20 @@ if [ -n "${E2E_ARCHES:-}" ]; then
         $xcc $xflags -std=c99 -O2 -ffreestanding -Wall -Wextra -Werror -pedantic -c gen/net.c \
             -o "net_$arch.o"
         expect_freestanding "net_$arch.o" "$xcc"
+        # sanitizer builds: the generated code runs with UBSan in trap mode (no runtime library
+        # needed under qemu: any undefined behaviour stops the run with SIGILL/SIGTRAP)
+        run_obj="net_$arch.o"
+        if [ -n "${E2E_SANITIZE:-}" ]; then
+            # shellcheck disable=SC2086
+            $xcc $xflags -std=c99 -O2 -fsanitize=undefined -fsanitize-undefined-trap-on-error \
+                -c gen/net.c -o "net_${arch}_ubsan.o"
+            run_obj="net_${arch}_ubsan.o"
+            echo "(the $arch run uses UBSan in trap mode)"
+        fi
         # shellcheck disable=SC2086
         # the harness at -O1: Debian's aarch64 GCC 12 vectoriser crashes on it at -O2
         $xcc $xflags -std=c11 -O1 -static -Wall -Wextra -Werror -Igen -I"$src/runtime" \
-            "$src/tests/e2e_main.c" "$src/runtime/mvrt_pool.c" "net_$arch.o" -lm -lpthread \
+            "$src/tests/e2e_main.c" "$src/runtime/mvrt_pool.c" "$run_obj" -lm -lpthread \
             -o "e2e_$arch"
         echo "--- $arch under $qemu"
         $qemu "./e2e_$arch" golden/input.f32 golden/logits.f32 "$tol"

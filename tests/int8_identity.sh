@@ -63,12 +63,22 @@ expect_freestanding() { # OBJ WHAT
     [ -z "$undefined" ] || { echo "FAIL: $2 object has undefined symbols: $undefined"; exit 1; }
 }
 build() { # CC OUT GEN [flags...]: e2e_main with the generated file
-    local cc=$1 out=$2 gen=$3
+    local cc=$1 out=$2 gen=$3 san=() obj
     shift 3
     $cc "$@" -std=c99 -O2 -ffreestanding -Wall -Wextra -Werror -c "$gen/net.c" -o "$out.o"
     expect_freestanding "$out.o" "$out"
-    $cc "$@" ${E2E_SANITIZE:-} -std=c11 -O1 -Wall -Wextra -Werror -I"$gen" -I"$src/runtime" \
-        "$src/tests/e2e_main.c" "$src/runtime/mvrt_pool.c" "$out.o" -lm -lpthread -o "$out"
+    obj=$out.o
+    if [ -n "${E2E_SANITIZE:-}" ]; then # sanitizer builds: the generated code runs instrumented
+        case $cc in
+        *-linux-gnu*) # cross: UBSan in trap mode, no runtime library needed under qemu
+            $cc "$@" -std=c99 -O2 -fsanitize=undefined -fsanitize-undefined-trap-on-error \
+                -c "$gen/net.c" -o "$out.ubsan.o"
+            obj=$out.ubsan.o ;;
+        *) read -ra san <<< "$E2E_SANITIZE"; obj=$gen/net.c ;;
+        esac
+    fi
+    $cc "$@" "${san[@]}" -std=c11 -O1 -Wall -Wextra -Werror -I"$gen" -I"$src/runtime" \
+        "$src/tests/e2e_main.c" "$src/runtime/mvrt_pool.c" "$obj" -lm -lpthread -o "$out"
 }
 runs=()
 build gcc run_generic gen_generic
