@@ -238,6 +238,8 @@ static void lower_quantize(const qctx *c, mvit_node *n)
     mvit_qnode *q = n->q;
     for (int k = 0; k < 255; k++)
         q->thresholds[k] = (float)(y->qscale * ((-128 + k) - y->qzero + 0.5));
+    if (n->inputs[0] != c->g->input)
+        return; /* only the image has 8-bit pixels; the mean/std below are per image channel */
     const mvit_model_desc *m = c->g->desc;
     const int ch = y->dims[2];
     q->pixel_lut = mvit_xmalloc((size_t)ch * 256);
