@@ -15,7 +15,7 @@ static void usage(FILE *f)
             "                     [--precision fp32|int8] [--name NAME] -o DIR\n"
             "                     [--calib DATA] [--calib-method minmax|percentile|mse]\n"
             "                     [--calib-images N] [--keep-fp32 LAYER,...]\n"
-            "                     [--weights-layout auto|timm|cvnets]\n"
+            "                     [--weights-layout auto|timm|cvnets] [--resolution R,...]\n"
             "                     [--max-threads N] [--no-fusion] [--dump-ir]\n"
             "       mvitc --version\n"
             "\n"
@@ -28,7 +28,9 @@ static void usage(FILE *f)
             "file, optionally .gz, or a .f32 file of normalised float32 NHWC images) and\n"
             "emits integer-only code, bit-identical on every target (docs/int8.md).\n"
             "--calib-method defaults to percentile; --calib-images caps the images used.\n"
-            "--keep-fp32 keeps the named layers in float (names as in the generated file).\n");
+            "--keep-fp32 keeps the named layers in float (names as in the generated file).\n"
+            "--resolution 64,128,... emits NAME_run_64, NAME_run_128, ... in one file, for\n"
+            "square inputs of those sizes, sharing one copy of the weights (fp32).\n");
 }
 
 /* The command as recorded in generated files: program base name + arguments. */
@@ -64,7 +66,8 @@ static int cmd_compile(int argc, char **argv)
         const char *a = argv[i];
         if (!strcmp(a, "--weights") || !strcmp(a, "--target") || !strcmp(a, "--precision") ||
             !strcmp(a, "--name") || !strcmp(a, "-o") || !strcmp(a, "--calib") ||
-            !strcmp(a, "--calib-method") || !strcmp(a, "--keep-fp32")) {
+            !strcmp(a, "--calib-method") || !strcmp(a, "--keep-fp32") ||
+            !strcmp(a, "--resolution")) {
             if (!need_value(i, argc, a))
                 return 2;
             const char *v = argv[++i];
@@ -82,6 +85,8 @@ static int cmd_compile(int argc, char **argv)
                 opt.calib_method = v;
             else if (!strcmp(a, "--keep-fp32"))
                 opt.keep_fp32 = v;
+            else if (!strcmp(a, "--resolution"))
+                opt.resolutions = v;
             else
                 opt.out_dir = v;
         } else if (!strcmp(a, "--max-threads")) {

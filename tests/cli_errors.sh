@@ -112,6 +112,12 @@ expect_error int8-calib-missing     "nothere\.f32" "$m" --weights "$w" --precisi
 expect_error int8-bad-method        "unknown --calib-method 'best'" "$m" --weights "$w" --precision int8 --calib short.f32 --calib-method best
 expect_error int8-keep-unknown      "no layer named 'stages\.9\.conv'" "$m" --weights "$w" --precision int8 --calib zero.f32 --keep-fp32 stem,stages.9.conv
 expect_error bad-precision          "unknown precision 'fp8'" "$m" --weights "$w" --precision fp8
+# --resolution: sizes the network cannot run at, malformed lists, int8
+expect_error res-not-patchable      "yaml:[0-9]+:[0-9]+: error: feature map .* not divisible by patch.*input 80x80" "$m" --weights "$w" --resolution 64,80
+expect_error res-malformed          "--resolution wants comma-separated sizes" "$m" --weights "$w" --resolution 64,,128
+expect_error res-zero               "--resolution wants comma-separated sizes" "$m" --weights "$w" --resolution 0
+expect_error res-repeated           "--resolution lists 64 twice" "$m" --weights "$w" --resolution 64,128,64
+expect_error res-int8               "--resolution works with --precision fp32 only" "$m" --weights "$w" --resolution 64 --precision int8 --calib zero.f32
 
 echo "$passed passed, $failures failed"
 [ $failures -eq 0 ]

@@ -12,8 +12,25 @@
 
 #define BLOB_ALIGN 16 /* floats: 64 bytes */
 
+/* A float param already in the blob with the same bits (multi-resolution builds: the layers
+ * of every resolution share one copy of the weights), or -1. */
+static int64_t find_param(const mvit_codegen *cg, const float *data, int64_t count)
+{
+    for (int i = 0; i < cg->num_params; i++) {
+        const mvit_param *p = &cg->params[i];
+        if (p->count == count && !memcmp(cg->blob + p->offset, data, (size_t)count * sizeof *data))
+            return p->offset;
+    }
+    return -1;
+}
+
 int64_t cg_param(mvit_codegen *cg, const float *data, int64_t count, const char *fmt, ...)
 {
+    if (cg->share_params) {
+        const int64_t same = find_param(cg, data, count);
+        if (same >= 0)
+            return same;
+    }
     int64_t off = (cg->blob_len + BLOB_ALIGN - 1) / BLOB_ALIGN * BLOB_ALIGN;
     if (off + count > cg->blob_cap) {
         while (off + count > cg->blob_cap)
@@ -271,8 +288,8 @@ static void emit_layer(mvit_codegen *cg, int idx, const mvit_node *n)
     emit(e, "/* %s: %s%s%s, %s%dx%dx%d, %lld MACs (%s:%d) */", n->name, mvit_op_names[n->op],
          res, act, shape_in, o->dims[0], o->dims[1], o->dims[2],
          (long long)mvit_node_macs(g, n), g->desc ? g->desc->path : "?", n->loc.line);
-    emit(e, "static MVK_NO_SSP %svoid %s_layer_%03d(const %s_args *a, int64_t r0, int64_t r1, float *scratch)",
-         cg->target->fn_attr ? cg->target->fn_attr : "", cg->prefix, idx, cg->prefix);
+    emit(e, "static MVK_NO_SSP %svoid %s_layer%s_%03d(const %s_args *a, int64_t r0, int64_t r1, float *scratch)",
+         cg->target->fn_attr ? cg->target->fn_attr : "", cg->prefix, cg->v, idx, cg->prefix);
     emit_open(e, "{");
     emit(e, "const float *in0 = a->in0, *in1 = a->in1, *res = a->res;");
     emit(e, "float *out = a->out;");
@@ -339,18 +356,19 @@ static void emit_dispatch(mvit_codegen *cg, mvit_emitter *e)
 static void emit_run(mvit_codegen *cg, mvit_emitter *e, int max_tasks)
 {
     const mvit_graph *g = cg->g;
-    const char *p = cg->prefix;
+    const char *p = cg->prefix, *v = cg->v;
     emit(e, "/* Per-layer timing: build with -DMVIT_PROFILE and define mvit_profile_layer(); the");
     emit(e, " * hook is called before (end = 0) and after (end = 1) every layer. Off by default. */");
     emit(e, "#ifdef MVIT_PROFILE");
     emit(e, "void mvit_profile_layer(const char *model, int layer, const char *name, int end);");
-    emit(e, "#define %s_PROFILE(i, name, end) mvit_profile_layer(\"%s\", i, name, end)", p, p);
+    emit(e, "#define %s_PROFILE%s(i, name, end) mvit_profile_layer(\"%s%s\", i, name, end)", p, v,
+         p, v);
     emit(e, "#else");
-    emit(e, "#define %s_PROFILE(i, name, end) ((void)0)", p);
+    emit(e, "#define %s_PROFILE%s(i, name, end) ((void)0)", p, v);
     emit(e, "#endif");
     emit(e, "%s", "");
     const int int8 = g->num_nodes > 0 && g->nodes[0].op == MVIT_OP_QUANTIZE;
-    emit(e, "static MVK_NO_SSP void %s_forward(const float *input, float *logits, char *a,", p);
+    emit(e, "static MVK_NO_SSP void %s_forward%s(const float *input, float *logits, char *a,", p, v);
     emit(e, "    const %s_parallel *par, int pixels_done)", p);
     emit_open(e, "{");
     emit(e, "(void)pixels_done;");
@@ -373,31 +391,31 @@ static void emit_run(mvit_codegen *cg, mvit_emitter *e, int max_tasks)
         const int skippable = n->op == MVIT_OP_QUANTIZE; /* P_run_u8 wrote its output */
         if (skippable)
             emit_open(e, "if (!pixels_done) {");
-        emit(e, "%s_PROFILE(%d, \"%s\", 0);", p, i, n->name);
-        emit(e, "%s_exec(par, %s_layer_%03d, %s, %s, %s,", p, p, i, in0, in1, res);
+        emit(e, "%s_PROFILE%s(%d, \"%s\", 0);", p, v, i, n->name);
+        emit(e, "%s_exec(par, %s_layer%s_%03d, %s, %s, %s,", p, p, v, i, in0, in1, res);
         emit(e, "    %s, %s, %lld, %lld);", out, scr, (long long)cg->units[i], (long long)slot);
-        emit(e, "%s_PROFILE(%d, \"%s\", 1);", p, i, n->name);
+        emit(e, "%s_PROFILE%s(%d, \"%s\", 1);", p, v, i, n->name);
         if (skippable)
             emit_close(e, "}");
     }
     emit_close(e, "}");
     emit(e, "%s", "");
-    emit(e, "MVK_NO_SSP int %s_run_parallel(const float *input, float *logits, void *arena,", p);
+    emit(e, "MVK_NO_SSP int %s_run_parallel%s(const float *input, float *logits, void *arena,", p, v);
     emit(e, "    const %s_parallel *par)", p);
     emit_open(e, "{");
     emit(e, "if (!input || !logits || !arena || ((uintptr_t)arena & 63u) != 0)");
     emit(e, "    return -1;");
-    emit(e, "%s_forward(input, logits, (char *)arena, par, 0);", p);
+    emit(e, "%s_forward%s(input, logits, (char *)arena, par, 0);", p, v);
     emit(e, "return 0;");
     emit_close(e, "}");
     emit(e, "%s", "");
-    emit(e, "MVK_NO_SSP int %s_run(const float *input, float *logits, void *arena)", p);
+    emit(e, "MVK_NO_SSP int %s_run%s(const float *input, float *logits, void *arena)", p, v);
     emit_open(e, "{");
-    emit(e, "return %s_run_parallel(input, logits, arena, 0);", p);
+    emit(e, "return %s_run_parallel%s(input, logits, arena, 0);", p, v);
     emit_close(e, "}");
     emit(e, "%s", "");
     const mvit_value *in = &g->values[g->input];
-    emit(e, "MVK_NO_SSP int %s_run_u8(const uint8_t *image_hwc, float *logits, void *arena)", p);
+    emit(e, "MVK_NO_SSP int %s_run_u8%s(const uint8_t *image_hwc, float *logits, void *arena)", p, v);
     emit_open(e, "{");
     emit(e, "char *a = (char *)arena;");
     emit(e, "if (!image_hwc || !logits || !arena || ((uintptr_t)arena & 63u) != 0)");
@@ -407,13 +425,13 @@ static void emit_run(mvit_codegen *cg, mvit_emitter *e, int max_tasks)
         emit(e, "mvk_i8_pixels__scalar(image_hwc, (int8_t *)(a + %lld), %s, %lld, %d);",
              (long long)q->offset, cg->u8_table, (long long)in->dims[0] * in->dims[1],
              in->dims[2]);
-        emit(e, "%s_forward(0, logits, a, 0, 1);", p);
+        emit(e, "%s_forward%s(0, logits, a, 0, 1);", p, v);
         emit(e, "return 0;");
     } else {
         emit(e, "float *x = (float *)(a + %lld);", (long long)cg->g->arena_bytes);
         emit(e, "mvk_f32_pixels__scalar(image_hwc, x, %s, %lld, %d);", cg->u8_table,
              (long long)in->dims[0] * in->dims[1], in->dims[2]);
-        emit(e, "return %s_run_parallel(x, logits, arena, 0);", p);
+        emit(e, "return %s_run_parallel%s(x, logits, arena, 0);", p, v);
     }
     emit_close(e, "}");
 }
@@ -467,43 +485,45 @@ static int64_t constant_bytes(const mvit_codegen *cg)
     return n;
 }
 
-static void emit_banner(const mvit_codegen *cg, const mvit_codegen_info *info, mvit_emitter *e)
+/* The variant suffix of graph i: "" for a single-resolution build, else "_<height>". */
+static void variant_name(char *buf, size_t n, const mvit_graph *g, int multi)
 {
-    const mvit_model_desc *m = cg->g->desc;
+    if (multi)
+        snprintf(buf, n, "_%d", g->values[g->input].dims[0]);
+    else
+        buf[0] = 0;
+}
+
+static void emit_banner(const mvit_codegen *cg, const mvit_graph *const *gs, int num,
+                        const mvit_codegen_info *info, mvit_emitter *e)
+{
+    const mvit_model_desc *m = gs[0]->desc;
     emit(e, "/* Generated by mvitc %s. Do not edit.", MVIT_VERSION);
     emit(e, " * command:   %s", info->command_line);
     emit(e, " * model:     %s (%s), weights %s", m->name, info->desc_path, info->weights_path);
     emit(e, " * model hash (FNV-1a 64 of description and weights): %016llx",
          (unsigned long long)info->model_hash);
     emit(e, " * target:    %s, precision %s", cg->target->name, info->precision);
-    emit(e, " * input:     %dx%dx%d (HWC, %s), %d classes, %lld MACs, arena %lld bytes",
-         m->height, m->width, m->channels, m->channel_order, m->num_classes,
-         (long long)total_macs(cg->g), (long long)cg->g->arena_bytes);
+    if (!info->multi_resolution) {
+        emit(e, " * input:     %dx%dx%d (HWC, %s), %d classes, %lld MACs, arena %lld bytes",
+             m->height, m->width, m->channels, m->channel_order, m->num_classes,
+             (long long)total_macs(gs[0]), (long long)gs[0]->arena_bytes);
+    } else {
+        emit(e, " * input:     %d channels (HWC, %s), %d classes; one entry point per resolution:",
+             m->channels, m->channel_order, m->num_classes);
+        for (int i = 0; i < num; i++) {
+            const mvit_value *in = &gs[i]->values[gs[i]->input];
+            emit(e, " *            %dx%d: %lld MACs, arena %lld bytes", in->dims[0], in->dims[1],
+                 (long long)total_macs(gs[i]), (long long)gs[i]->arena_bytes);
+        }
+    }
     emit(e, " * constants: %lld bytes (weights, biases, requantisation parameters, tables) */",
          (long long)constant_bytes(cg));
 }
 
-static void emit_header(const mvit_codegen *cg, const mvit_codegen_info *info, mvit_emitter *e)
+static void emit_normalisation(const mvit_model_desc *m, const char *p, mvit_emitter *e)
 {
-    const mvit_model_desc *m = cg->g->desc;
-    const char *p = cg->prefix;
     char list[512];
-    emit_banner(cg, info, e);
-    emit(e, "#ifndef %s_H", p);
-    emit(e, "#define %s_H", p);
-    emit(e, "%s", "");
-    emit(e, "#include <stdint.h>");
-    emit(e, "%s", "");
-    emit(e, "#define %s_INPUT_HEIGHT %d", p, m->height);
-    emit(e, "#define %s_INPUT_WIDTH %d", p, m->width);
-    emit(e, "#define %s_INPUT_CHANNELS %d", p, m->channels);
-    emit(e, "#define %s_NUM_CLASSES %d", p, m->num_classes);
-    emit(e, "/* bytes of the caller-owned arena; it must be 64-byte aligned */");
-    emit(e, "#define %s_ARENA_BYTES %lld", p, (long long)cg->g->arena_bytes);
-    emit(e, "/* bytes of the arena %s_run_u8 needs (>= %s_ARENA_BYTES) */", p, p);
-    emit(e, "#define %s_ARENA_BYTES_U8 %lld", p, (long long)arena_bytes_u8(cg->g));
-    emit(e, "/* most tasks one layer is split into by %s_run_parallel */", p);
-    emit(e, "#define %s_MAX_TASKS %d", p, info->max_tasks > 0 ? info->max_tasks : 1);
     emit(e, "/* the normalisation the weights expect: x = (pixel / 255 - mean) / std, per channel */");
     for (int which = 0; which < 2; which++) {
         size_t len = 0;
@@ -515,23 +535,99 @@ static void emit_header(const mvit_codegen *cg, const mvit_codegen_info *info, m
         emit(e, "#define %s_INPUT_%s {%s}", p, which ? "STD" : "MEAN", list);
     }
     emit(e, "#define %s_CHANNEL_ORDER \"%s\"", p, m->channel_order);
+}
+
+/* The size macros: plain for one resolution; with a _<resolution> suffix for several, plus
+ * the plain arena sizes as the maximum over them (one arena serves every entry point). */
+static void emit_size_macros(const mvit_graph *const *gs, int num, const char *p, int multi,
+                             mvit_emitter *e)
+{
+    const mvit_model_desc *m = gs[0]->desc;
+    if (multi) {
+        int64_t arena = 0, arena_u8 = 0;
+        char list[256];
+        size_t len = 0;
+        for (int i = 0; i < num; i++) {
+            arena = gs[i]->arena_bytes > arena ? gs[i]->arena_bytes : arena;
+            arena_u8 = arena_bytes_u8(gs[i]) > arena_u8 ? arena_bytes_u8(gs[i]) : arena_u8;
+            len += (size_t)snprintf(list + len, sizeof list - len, "%s%d", i ? ", " : "",
+                                    gs[i]->values[gs[i]->input].dims[0]);
+        }
+        emit(e, "/* the resolutions this file runs at: entry points %s_run_<resolution> */", p);
+        emit(e, "#define %s_RESOLUTIONS {%s}", p, list);
+        emit(e, "#define %s_NUM_RESOLUTIONS %d", p, num);
+        for (int i = 0; i < num; i++) {
+            const mvit_value *in = &gs[i]->values[gs[i]->input];
+            char v[16];
+            variant_name(v, sizeof v, gs[i], 1);
+            emit(e, "#define %s_INPUT_HEIGHT%s %d", p, v, in->dims[0]);
+            emit(e, "#define %s_INPUT_WIDTH%s %d", p, v, in->dims[1]);
+            emit(e, "#define %s_ARENA_BYTES%s %lld", p, v, (long long)gs[i]->arena_bytes);
+            emit(e, "#define %s_ARENA_BYTES_U8%s %lld", p, v, (long long)arena_bytes_u8(gs[i]));
+        }
+        emit(e, "#define %s_INPUT_CHANNELS %d", p, m->channels);
+        emit(e, "#define %s_NUM_CLASSES %d", p, m->num_classes);
+        emit(e, "/* bytes of a caller-owned arena for any %s_run_<resolution> (the largest); it", p);
+        emit(e, " * must be 64-byte aligned */");
+        emit(e, "#define %s_ARENA_BYTES %lld", p, (long long)arena);
+        emit(e, "/* bytes of an arena for any %s_run_u8_<resolution> (>= %s_ARENA_BYTES) */", p, p);
+        emit(e, "#define %s_ARENA_BYTES_U8 %lld", p, (long long)arena_u8);
+        return;
+    }
+    emit(e, "#define %s_INPUT_HEIGHT %d", p, m->height);
+    emit(e, "#define %s_INPUT_WIDTH %d", p, m->width);
+    emit(e, "#define %s_INPUT_CHANNELS %d", p, m->channels);
+    emit(e, "#define %s_NUM_CLASSES %d", p, m->num_classes);
+    emit(e, "/* bytes of the caller-owned arena; it must be 64-byte aligned */");
+    emit(e, "#define %s_ARENA_BYTES %lld", p, (long long)gs[0]->arena_bytes);
+    emit(e, "/* bytes of the arena %s_run_u8 needs (>= %s_ARENA_BYTES) */", p, p);
+    emit(e, "#define %s_ARENA_BYTES_U8 %lld", p, (long long)arena_bytes_u8(gs[0]));
+}
+
+static void emit_prototypes(const char *p, const char *v, mvit_emitter *e)
+{
+    emit(e, "/* Runs the network on one image. input: %s_INPUT_HEIGHT%s x %s_INPUT_WIDTH%s x", p, v,
+         p, v);
+    emit(e, " * %s_INPUT_CHANNELS floats (HWC), already normalised; logits: %s_NUM_CLASSES", p, p);
+    emit(e, " * floats; arena: %s_ARENA_BYTES%s bytes, 64-byte aligned, owned by the caller.", p, v);
+    emit(e, " * No global state: distinct arenas may run concurrently. Returns 0, or -1 for a");
+    emit(e, " * NULL or misaligned argument. */");
+    emit(e, "int %s_run%s(const float *input, float *logits, void *arena);", p, v);
+    emit(e, "%s", "");
+    emit(e, "/* As %s_run%s, from 8-bit pixels: image_hwc is %s_INPUT_HEIGHT%s x %s_INPUT_WIDTH%s x",
+         p, v, p, v, p, v);
+    emit(e, " * %s_INPUT_CHANNELS bytes (HWC, %s_CHANNEL_ORDER, not normalised); the", p, p);
+    emit(e, " * normalisation is folded into a table. arena: %s_ARENA_BYTES_U8%s bytes. */", p, v);
+    emit(e, "int %s_run_u8%s(const uint8_t *image_hwc, float *logits, void *arena);", p, v);
+    emit(e, "%s", "");
+}
+
+static void emit_header(const mvit_codegen *cg, const mvit_graph *const *gs, int num,
+                        const mvit_codegen_info *info, mvit_emitter *e)
+{
+    const mvit_model_desc *m = gs[0]->desc;
+    const char *p = cg->prefix;
+    const int multi = info->multi_resolution;
+    emit_banner(cg, gs, num, info, e);
+    emit(e, "#ifndef %s_H", p);
+    emit(e, "#define %s_H", p);
+    emit(e, "%s", "");
+    emit(e, "#include <stdint.h>");
+    emit(e, "%s", "");
+    emit_size_macros(gs, num, p, multi, e);
+    emit(e, "/* most tasks one layer is split into by %s_run_parallel */", p);
+    emit(e, "#define %s_MAX_TASKS %d", p, info->max_tasks > 0 ? info->max_tasks : 1);
+    emit_normalisation(m, p, e);
     emit(e, "%s", "");
     emit(e, "#ifdef __cplusplus");
     emit(e, "extern \"C\" {");
     emit(e, "#endif");
     emit(e, "%s", "");
-    emit(e, "/* Runs the network on one image. input: %s_INPUT_HEIGHT x %s_INPUT_WIDTH x", p, p);
-    emit(e, " * %s_INPUT_CHANNELS floats (HWC), already normalised; logits: %s_NUM_CLASSES", p, p);
-    emit(e, " * floats; arena: %s_ARENA_BYTES bytes, 64-byte aligned, owned by the caller.", p);
-    emit(e, " * No global state: distinct arenas may run concurrently. Returns 0, or -1 for a");
-    emit(e, " * NULL or misaligned argument. */");
-    emit(e, "int %s_run(const float *input, float *logits, void *arena);", p);
-    emit(e, "%s", "");
-    emit(e, "/* As %s_run, from 8-bit pixels: image_hwc is %s_INPUT_HEIGHT x %s_INPUT_WIDTH x", p, p, p);
-    emit(e, " * %s_INPUT_CHANNELS bytes (HWC, %s_CHANNEL_ORDER, not normalised); the", p, p);
-    emit(e, " * normalisation is folded into a table. arena: %s_ARENA_BYTES_U8 bytes. */", p);
-    emit(e, "int %s_run_u8(const uint8_t *image_hwc, float *logits, void *arena);", p);
-    emit(e, "%s", "");
+    for (int i = 0; i < num; i++) {
+        char v[16];
+        variant_name(v, sizeof v, gs[i], multi);
+        emit_prototypes(p, v, e);
+    }
     emit(e, "/* Optional parallel-for hook: parallel_for(user, n, task, ctx) must call task(ctx, i)");
     emit(e, " * once for every i in [0, n), in any order and on any threads, and return when all");
     emit(e, " * calls have returned. n never exceeds %s_MAX_TASKS. runtime/mvrt_pool.h has one. */",
@@ -541,10 +637,15 @@ static void emit_header(const mvit_codegen *cg, const mvit_codegen_info *info, m
     emit(e, "    void *user;");
     emit(e, "} %s_parallel;", p);
     emit(e, "%s", "");
-    emit(e, "/* As %s_run; par == NULL (or a NULL parallel_for) runs on the calling thread. */", p);
-    emit(e, "int %s_run_parallel(const float *input, float *logits, void *arena,", p);
-    emit(e, "                    const %s_parallel *par);", p);
-    emit(e, "%s", "");
+    for (int i = 0; i < num; i++) {
+        char v[16];
+        variant_name(v, sizeof v, gs[i], multi);
+        emit(e, "/* As %s_run%s; par == NULL (or a NULL parallel_for) runs on the calling thread. */",
+             p, v);
+        emit(e, "int %s_run_parallel%s(const float *input, float *logits, void *arena,", p, v);
+        emit(e, "                    const %s_parallel *par);", p);
+        emit(e, "%s", "");
+    }
     emit(e, "#ifdef __cplusplus");
     emit(e, "}");
     emit(e, "#endif");
@@ -552,22 +653,42 @@ static void emit_header(const mvit_codegen *cg, const mvit_codegen_info *info, m
     emit(e, "#endif");
 }
 
-int mvit_codegen_emit(const mvit_graph *g, const mvit_target *t, const mvit_codegen_info *info,
-                      mvit_emitter *c_out, mvit_emitter *h_out, mvit_diag *d)
+/* Layer functions and entry points of one graph, into cg->body and runs. */
+static void emit_graph(mvit_codegen *cg, const mvit_graph *g, const char *v, int max_tasks,
+                       mvit_emitter *runs)
+{
+    cg->g = g;
+    cg->v = v;
+    free(cg->units);
+    cg->units = mvit_xcalloc((size_t)g->num_nodes + 1, sizeof *cg->units);
+    for (int i = 0; i < g->num_nodes; i++)
+        if (!g->nodes[i].dead)
+            emit_layer(cg, i, &g->nodes[i]);
+    register_pixel_tables(cg);
+    emit_run(cg, runs, max_tasks);
+}
+
+int mvit_codegen_emit(const mvit_graph *const *gs, int num, const mvit_target *t,
+                      const mvit_codegen_info *info, mvit_emitter *c_out, mvit_emitter *h_out,
+                      mvit_diag *d)
 {
     (void)d;
     mvit_codegen cg = {0};
-    cg.g = g;
+    mvit_emitter runs = {0};
+    char *names = mvit_xcalloc((size_t)num, 16);
     cg.target = t;
     cg.prefix = info->prefix;
+    cg.share_params = info->multi_resolution;
     cg.kernel_order = mvit_xcalloc((size_t)mvit_kernel_source_count, sizeof *cg.kernel_order);
-    cg.units = mvit_xcalloc((size_t)g->num_nodes + 1, sizeof *cg.units);
-    for (int i = 0; i < g->num_nodes; i++)
-        if (!g->nodes[i].dead)
-            emit_layer(&cg, i, &g->nodes[i]);
-    register_pixel_tables(&cg);
+    const int max_tasks = info->max_tasks > 0 ? info->max_tasks : 1;
+    for (int i = 0; i < num; i++) {
+        variant_name(names + 16 * i, 16, gs[i], info->multi_resolution);
+        if (i > 0)
+            emit(&runs, "%s", "");
+        emit_graph(&cg, gs[i], names + 16 * i, max_tasks, &runs);
+    }
 
-    emit_banner(&cg, info, c_out);
+    emit_banner(&cg, gs, num, info, c_out);
     emit(c_out, "#include <stddef.h>");
     emit(c_out, "#include <stdint.h>");
     if (t->includes && *t->includes)
@@ -582,10 +703,12 @@ int mvit_codegen_emit(const mvit_graph *g, const mvit_target *t, const mvit_code
     emit(c_out, "/* ---- layers, in execution order; arena offsets in bytes */");
     emit(c_out, "%s", "");
     emit_text(c_out, cg.body.buf ? cg.body.buf : "", cg.body.len);
-    emit_run(&cg, c_out, info->max_tasks > 0 ? info->max_tasks : 1);
-    emit_header(&cg, info, h_out);
+    emit_text(c_out, runs.buf ? runs.buf : "", runs.len);
+    emit_header(&cg, gs, num, info, h_out);
 
     emit_free(&cg.body);
+    emit_free(&runs);
+    free(names);
     free(cg.blob);
     free(cg.params);
     free(cg.kernel_order);

@@ -42,6 +42,8 @@ typedef struct mvit_codegen {
     char u8_table[64];           /* C expression of P_run_u8's pixel tables */
     int64_t *units;              /* per node: work units a parallel-for may split, 0 = serial */
     int cur_node;
+    const char *v;               /* names of this graph's functions: "" or "_<resolution>" */
+    int share_params;            /* cg_param returns an identical earlier param */
 } mvit_codegen;
 
 /* Appends count floats to the weights blob (64-byte aligned); returns their float offset. */
@@ -114,10 +116,13 @@ typedef struct mvit_codegen_info {
     uint64_t model_hash;    /* FNV-1a 64 of the description and weights files */
     const char *precision;
     int max_tasks;          /* parallel tasks per layer; per-task scratch is reserved for each */
+    int multi_resolution;   /* entry points named P_run_<resolution>, one per graph */
 } mvit_codegen_info;
 
-/* Writes the .c and .h text of the graph into c_out and h_out. */
-int mvit_codegen_emit(const mvit_graph *g, const mvit_target *t, const mvit_codegen_info *info,
-                      mvit_emitter *c_out, mvit_emitter *h_out, mvit_diag *d);
+/* Writes the .c and .h text of the graphs into c_out and h_out: one graph, or the same
+ * network at several resolutions (info->multi_resolution) sharing one copy of the weights. */
+int mvit_codegen_emit(const mvit_graph *const *graphs, int num_graphs, const mvit_target *t,
+                      const mvit_codegen_info *info, mvit_emitter *c_out, mvit_emitter *h_out,
+                      mvit_diag *d);
 
 #endif

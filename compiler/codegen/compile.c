@@ -201,14 +201,56 @@ static int quantize(mvit_graph *g, const mvit_model_desc *desc, const mvit_compi
     return rc;
 }
 
+/* --resolution "64,128,...": square input sizes, each in 1..4096, no repeats. */
+static int parse_resolutions(const char *spec, int *res, int max, mvit_diag *d)
+{
+    int n = 0;
+    for (const char *s = spec;;) {
+        char *end;
+        long v = strtol(s, &end, 10);
+        if (end == s || v < 1 || v > 4096 || (*end && *end != ','))
+            return mvit_diag_at(d, MVIT_EINVAL, "mvitc", 0, 0,
+                                "--resolution wants comma-separated sizes in 1..4096 (e.g. "
+                                "64,128,256), got '%s'", spec);
+        for (int i = 0; i < n; i++)
+            if (res[i] == v)
+                return mvit_diag_at(d, MVIT_EINVAL, "mvitc", 0, 0,
+                                    "--resolution lists %ld twice", v);
+        if (n == max)
+            return mvit_diag_at(d, MVIT_EINVAL, "mvitc", 0, 0,
+                                "--resolution lists more than %d sizes", max);
+        res[n++] = (int)v;
+        if (!*end)
+            return n;
+        s = end + 1;
+    }
+}
+
+/* One graph through the passes: fp32 fusion, or the int8 lowering. */
+static int lower_graph(mvit_graph *g, const mvit_model_desc *desc, const mvit_compile_options *opt,
+                       int int8, mvit_calib_method method, char **kept, mvit_diag *d)
+{
+    if (int8)
+        return quantize(g, desc, opt, method, kept, d);
+    mvit_pass_options popt = {.no_fusion = opt->no_fusion, .verify = 1};
+    return mvit_run_passes(g, &popt, d);
+}
+
+#define MAX_RESOLUTIONS 16
+
 int mvit_compile(const mvit_compile_options *opt, mvit_diag *d)
 {
-    mvit_model_desc desc = {0};
+    mvit_model_desc descs[MAX_RESOLUTIONS];
+    mvit_graph graphs[MAX_RESOLUTIONS];
+    const mvit_graph *gptr[MAX_RESOLUTIONS];
+    int res[MAX_RESOLUTIONS] = {0};
+    int num = 1;
     mvit_weights w = {0};
-    mvit_graph g = {0};
     mvit_emitter c_out = {0}, h_out = {0};
     char *kept = NULL;
     int rc;
+    memset(descs, 0, sizeof descs);
+    memset(graphs, 0, sizeof graphs);
 
     const mvit_target *target = mvit_find_target(opt->target ? opt->target : "generic");
     if (!target) {
@@ -235,9 +277,21 @@ int mvit_compile(const mvit_compile_options *opt, mvit_diag *d)
                           opt->calib_method);
         goto fail;
     }
-    if ((rc = mvit_desc_load(opt->desc_path, &desc, d)) < 0)
-        goto fail;
-    const char *name = opt->name ? opt->name : desc.name;
+    if (opt->resolutions) {
+        if ((rc = num = parse_resolutions(opt->resolutions, res, MAX_RESOLUTIONS, d)) < 0)
+            goto fail;
+        if (int8) { /* calibration data has one size; ranges would differ per resolution */
+            rc = mvit_diag_at(d, MVIT_EINVAL, "mvitc", 0, 0,
+                              "--resolution works with --precision fp32 only (int8 calibrates "
+                              "at the description's input size)");
+            goto fail;
+        }
+    }
+    for (int i = 0; i < num; i++)
+        if ((rc = mvit_desc_load_resized(opt->desc_path, res[i], &descs[i], d)) < 0)
+            goto fail;
+    const mvit_model_desc *desc = &descs[0];
+    const char *name = opt->name ? opt->name : desc->name;
     if (!is_identifier(name) || strlen(name) > 48) {
         rc = mvit_diag_at(d, MVIT_EINVAL, "mvitc", 0, 0,
                           "--name '%s' is not a C identifier of at most 48 characters", name);
@@ -246,23 +300,27 @@ int mvit_compile(const mvit_compile_options *opt, mvit_diag *d)
     if ((rc = mvit_weights_load(opt->weights_path, (mvit_weights_layout)opt->weights_layout, &w,
                                 d)) < 0)
         goto fail;
-    if ((rc = mvit_build_graph(&desc, &w, &g, d)) < 0)
-        goto fail;
-    mvit_weights_free(&w);
-    if (int8) {
-        if ((rc = quantize(&g, &desc, opt, method, &kept, d)) < 0)
+    int largest = 0;
+    for (int i = 0; i < num; i++) {
+        if ((rc = mvit_build_graph(&descs[i], &w, &graphs[i], d)) < 0 ||
+            (rc = lower_graph(&graphs[i], &descs[i], opt, int8, method, &kept, d)) < 0)
             goto fail;
-    } else {
-        mvit_pass_options popt = {.no_fusion = opt->no_fusion, .verify = 1};
-        if ((rc = mvit_run_passes(&g, &popt, d)) < 0)
-            goto fail;
+        if (res[i] > res[largest])
+            largest = i;
     }
-    g.max_tasks = opt->max_threads > 0 ? opt->max_threads : 1;
-    mvit_target_assign_scratch(target, &g);
-    if ((rc = pass_plan_memory(&g, d)) < 0)
-        goto fail;
-    if (opt->dump_ir)
-        mvit_graph_dump(&g, stderr);
+    mvit_weights_free(&w);
+    for (int i = 0; i < num; i++) {
+        mvit_graph *g = &graphs[i];
+        if (num > 1 && i != largest)
+            g->layout_ref = &graphs[largest];
+        g->max_tasks = opt->max_threads > 0 ? opt->max_threads : 1;
+        mvit_target_assign_scratch(target, g);
+        if ((rc = pass_plan_memory(g, d)) < 0)
+            goto fail;
+        if (opt->dump_ir)
+            mvit_graph_dump(g, stderr);
+        gptr[i] = g;
+    }
 
     uint64_t hash = 0xcbf29ce484222325ull;
     if ((rc = hash_file(opt->desc_path, &hash, d)) < 0 ||
@@ -280,17 +338,20 @@ int mvit_compile(const mvit_compile_options *opt, mvit_diag *d)
         .weights_path = opt->weights_path,
         .model_hash = hash,
         .precision = precision,
-        .max_tasks = g.max_tasks,
+        .max_tasks = graphs[0].max_tasks,
+        .multi_resolution = opt->resolutions != NULL,
     };
-    if ((rc = mvit_codegen_emit(&g, target, &info, &c_out, &h_out, d)) < 0)
+    if ((rc = mvit_codegen_emit(gptr, num, target, &info, &c_out, &h_out, d)) < 0)
         goto fail;
     rc = write_outputs(opt->out_dir, name, &c_out, &h_out, d);
 fail:
     free(kept);
     emit_free(&c_out);
     emit_free(&h_out);
-    mvit_graph_free(&g);
+    for (int i = 0; i < MAX_RESOLUTIONS; i++) {
+        mvit_graph_free(&graphs[i]);
+        mvit_desc_free(&descs[i]);
+    }
     mvit_weights_free(&w);
-    mvit_desc_free(&desc);
     return rc;
 }

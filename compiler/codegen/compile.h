@@ -20,6 +20,8 @@ typedef struct mvit_compile_options {
     const char *calib_method; /* int8: "minmax", "percentile", "mse"; NULL = the default */
     long calib_images;        /* int8: at most this many calibration images (<= 0: all) */
     const char *keep_fp32;    /* int8: comma-separated layer names that stay float, or NULL */
+    const char *resolutions;  /* "64,128,...": one entry point P_run_<r> each; NULL = the
+                                 description's size, entry point P_run */
 } mvit_compile_options;
 
 /* Returns 0, or < 0 with d filled; on failure no output file is left behind. */

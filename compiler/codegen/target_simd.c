@@ -159,6 +159,11 @@ static void emit_dwconv(mvit_codegen *cg, const mvit_node *n)
  * binary buys nothing, and below 8 input channels the transforms are not paid back. */
 static int use_winograd(const mvit_target *t, const mvit_graph *g, const mvit_node *n, int ci)
 {
+    if (g->layout_ref) { /* decided once for every resolution: one copy of the weights */
+        const mvit_graph *ref = g->layout_ref;
+        n = &ref->nodes[n - g->nodes];
+        g = ref;
+    }
     const mvit_value *o = &g->values[n->output];
     const int64_t tiles = (int64_t)((o->dims[0] + 3) / 4) * ((o->dims[1] + 3) / 4);
     return t->simd->winograd && n->groups == 1 && n->kernel == 3 && n->stride == 1 &&

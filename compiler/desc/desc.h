@@ -58,6 +58,10 @@ typedef struct mvit_model_desc {
  * freed (safe to call mvit_desc_free on it anyway). */
 int mvit_desc_load(const char *path, mvit_model_desc *out, mvit_diag *d);
 
+/* As mvit_desc_load, with the input resized to resolution x resolution (> 0), validated as if
+ * the description said so (every MobileViT block's feature map must split into patches). */
+int mvit_desc_load_resized(const char *path, int resolution, mvit_model_desc *out, mvit_diag *d);
+
 /* Same, from a memory buffer; path is only used in messages. */
 int mvit_desc_parse(const char *path, const unsigned char *text, size_t len,
                     mvit_model_desc *out, mvit_diag *d);

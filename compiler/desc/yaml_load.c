@@ -62,6 +62,7 @@ typedef struct loader {
     yanchor *anchors;
     int nanchors, acap;
     int root; /* -1 for an empty stream */
+    int resize;  /* > 0: the input is resize x resize instead of the description's size */
 } loader;
 
 static void loader_free(loader *L)
@@ -1119,6 +1120,15 @@ static int parse_stem(loader *L, int node, mvit_model_desc *m)
     return opt_int(L, &v, "stride", 1, 2, 2, &m->stem_stride);
 }
 
+/* --resolution: the same network at another square input size. The walk below then checks
+ * that every feature map still splits into whole patches at that size. */
+static int resize_input(loader *L, mvit_model_desc *m)
+{
+    if (L->resize > 0)
+        m->height = m->width = L->resize;
+    return 0;
+}
+
 static int parse_model(loader *L, mvit_model_desc *m)
 {
     static const char *const keys[] = {"format",        "name", "input",  "batchnorm_eps",
@@ -1142,6 +1152,7 @@ static int parse_model(loader *L, mvit_model_desc *m)
         return ERR(L, n, "'format' must be \"%s\", got '%s'", format, show(s, b, sizeof b));
     if ((rc = view_require(L, &v, "name", &n)) || (rc = parse_name(L, n, m)) ||
         (rc = view_require(L, &v, "input", &n)) || (rc = parse_input(L, n, m)) ||
+        (rc = resize_input(L, m)) ||
         (rc = parse_eps(L, &v, "batchnorm_eps", &m->bn_eps)) ||
         (rc = parse_eps(L, &v, "layernorm_eps", &m->ln_eps)) ||
         (rc = view_require(L, &v, "stem", &n)) || (rc = parse_stem(L, n, m)))
@@ -1161,8 +1172,8 @@ static int parse_model(loader *L, mvit_model_desc *m)
 
 // ---- public API
 
-int mvit_desc_parse(const char *path, const unsigned char *text, size_t len, mvit_model_desc *out,
-                    mvit_diag *d)
+static int desc_parse(const char *path, const unsigned char *text, size_t len, int resize,
+                      mvit_model_desc *out, mvit_diag *d)
 {
     loader L;
     int rc;
@@ -1171,6 +1182,7 @@ int mvit_desc_parse(const char *path, const unsigned char *text, size_t len, mvi
     L.path = path ? path : "<input>";
     L.d = d;
     L.root = -1;
+    L.resize = resize;
     if (len > MAX_FILE_BYTES) {
         rc = mvit_diag_at(d, MVIT_EINVAL, L.path, 0, 0, "file is %zu bytes, more than %u", len,
                           MAX_FILE_BYTES);
@@ -1187,7 +1199,13 @@ fail:
     return rc;
 }
 
-int mvit_desc_load(const char *path, mvit_model_desc *out, mvit_diag *d)
+int mvit_desc_parse(const char *path, const unsigned char *text, size_t len, mvit_model_desc *out,
+                    mvit_diag *d)
+{
+    return desc_parse(path, text, len, 0, out, d);
+}
+
+int mvit_desc_load_resized(const char *path, int resolution, mvit_model_desc *out, mvit_diag *d)
 {
     unsigned char *buf;
     size_t len;
@@ -1195,9 +1213,14 @@ int mvit_desc_load(const char *path, mvit_model_desc *out, mvit_diag *d)
     int rc = mvit_read_file(path, MAX_FILE_BYTES, &buf, &len, d);
     if (rc < 0)
         return rc;
-    rc = mvit_desc_parse(path, buf, len, out, d);
+    rc = desc_parse(path, buf, len, resolution, out, d);
     free(buf);
     return rc;
+}
+
+int mvit_desc_load(const char *path, mvit_model_desc *out, mvit_diag *d)
+{
+    return mvit_desc_load_resized(path, 0, out, d);
 }
 
 void mvit_desc_free(mvit_model_desc *m)

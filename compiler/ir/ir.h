@@ -133,6 +133,10 @@ typedef struct mvit_graph {
     int output;                        /* value id of the logits */
     int64_t arena_bytes;               /* set by plan_memory */
     int max_tasks;                     /* tasks a parallel layer may be split into (>= 1) */
+    /* multi-resolution builds: the same network at the largest resolution, node for node;
+     * its shapes decide the weight layouts (e.g. Winograd or not), so that every resolution
+     * shares one copy of the weights. NULL: this graph's own shapes decide. */
+    const struct mvit_graph *layout_ref;
 } mvit_graph;
 
 extern const char *const mvit_op_names[MVIT_OP_COUNT];
