@@ -1,11 +1,14 @@
 /* mvitc command line: parses arguments, runs one job, prints the diagnostic and sets the exit
  * status. The only place that exits. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "codegen/codegen.h"
 #include "codegen/compile.h"
+#include "report/report_run.h"
 #include "weights/weights.h"
 
 static void usage(FILE *f)
@@ -17,6 +20,9 @@ static void usage(FILE *f)
             "                     [--calib-images N] [--keep-fp32 LAYER,...]\n"
             "                     [--weights-layout auto|timm|cvnets] [--resolution R,...]\n"
             "                     [--max-threads N] [--no-fusion] [--dump-ir]\n"
+            "       mvitc report MODEL.yaml --weights FILE -o DIR [--targets generic,avx2,neon]\n"
+            "                    [--precision fp32,int8] [--resolution R,...] [--calib DATA]\n"
+            "                    [--calib-images N] [--cores CORE,...] [--runs N]\n"
             "       mvitc --version\n"
             "\n"
             "Compiles a MobileViT description (docs/model-format.md) and its weights\n"
@@ -30,7 +36,13 @@ static void usage(FILE *f)
             "--calib-method defaults to percentile; --calib-images caps the images used.\n"
             "--keep-fp32 keeps the named layers in float (names as in the generated file).\n"
             "--resolution 64,128,... emits NAME_run_64, NAME_run_128, ... in one file, for\n"
-            "square inputs of those sizes, sharing one copy of the weights (fp32).\n");
+            "square inputs of those sizes, sharing one copy of the weights (fp32).\n"
+            "\n"
+            "report builds the model for each target x precision x resolution and writes\n"
+            "DIR/report.md, report.json and report.html: MACs, constant, code and arena\n"
+            "bytes, host latency (median, per layer), output hash and difference from the\n"
+            "generic fp32 build (ARM under qemu-user), and llvm-mca estimates per core\n"
+            "(default haswell,znver3,cortex-a55,cortex-a76,apple-a14). Builds: DIR/builds.\n");
 }
 
 /* The command as recorded in generated files: program base name + arguments. */
@@ -59,37 +71,62 @@ static int need_value(int i, int argc, const char *flag)
     return 1;
 }
 
+/* An option whose value is kept as given. */
+typedef struct string_option {
+    const char *flag;
+    const char **value;
+} string_option;
+
+/* If argv[*i] is one of the options, stores its value and steps past it: 1; not one: 0;
+ * missing value: -1 (message printed). */
+static int take_string(const string_option *opts, size_t n, int *i, int argc, char **argv)
+{
+    for (size_t k = 0; k < n; k++) {
+        if (strcmp(argv[*i], opts[k].flag))
+            continue;
+        if (!need_value(*i, argc, argv[*i]))
+            return -1;
+        *opts[k].value = argv[++*i];
+        return 1;
+    }
+    return 0;
+}
+
+/* The one positional argument, MODEL.yaml; 0 (message printed) for an unknown option or a
+ * second positional argument. */
+static int take_description(const char *a, const char **desc_path)
+{
+    if (a[0] == '-') {
+        fprintf(stderr, "mvitc: error: unknown option '%s'\n", a);
+        usage(stderr);
+        return 0;
+    }
+    if (*desc_path) {
+        fprintf(stderr, "mvitc: error: unexpected argument '%s'\n", a);
+        return 0;
+    }
+    *desc_path = a;
+    return 1;
+}
+
 static int cmd_compile(int argc, char **argv)
 {
     mvit_compile_options opt = {.target = "generic", .precision = "fp32", .max_threads = 4};
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
-        if (!strcmp(a, "--weights") || !strcmp(a, "--target") || !strcmp(a, "--precision") ||
-            !strcmp(a, "--name") || !strcmp(a, "-o") || !strcmp(a, "--calib") ||
-            !strcmp(a, "--calib-method") || !strcmp(a, "--keep-fp32") ||
-            !strcmp(a, "--resolution")) {
-            if (!need_value(i, argc, a))
-                return 2;
-            const char *v = argv[++i];
-            if (!strcmp(a, "--weights"))
-                opt.weights_path = v;
-            else if (!strcmp(a, "--target"))
-                opt.target = v;
-            else if (!strcmp(a, "--precision"))
-                opt.precision = v;
-            else if (!strcmp(a, "--name"))
-                opt.name = v;
-            else if (!strcmp(a, "--calib"))
-                opt.calib_path = v;
-            else if (!strcmp(a, "--calib-method"))
-                opt.calib_method = v;
-            else if (!strcmp(a, "--keep-fp32"))
-                opt.keep_fp32 = v;
-            else if (!strcmp(a, "--resolution"))
-                opt.resolutions = v;
-            else
-                opt.out_dir = v;
-        } else if (!strcmp(a, "--max-threads")) {
+        const string_option strings[] = {
+            {"--weights", &opt.weights_path}, {"--target", &opt.target},
+            {"--precision", &opt.precision},  {"--name", &opt.name},
+            {"-o", &opt.out_dir},             {"--calib", &opt.calib_path},
+            {"--calib-method", &opt.calib_method}, {"--keep-fp32", &opt.keep_fp32},
+            {"--resolution", &opt.resolutions},
+        };
+        const int taken = take_string(strings, sizeof strings / sizeof *strings, &i, argc, argv);
+        if (taken < 0)
+            return 2;
+        if (taken)
+            continue;
+        if (!strcmp(a, "--max-threads")) {
             char *end;
             if (!need_value(i, argc, a))
                 return 2;
@@ -122,14 +159,7 @@ static int cmd_compile(int argc, char **argv)
             opt.no_fusion = 1;
         } else if (!strcmp(a, "--dump-ir")) {
             opt.dump_ir = 1;
-        } else if (a[0] == '-') {
-            fprintf(stderr, "mvitc: error: unknown option '%s'\n", a);
-            usage(stderr);
-            return 2;
-        } else if (!opt.desc_path) {
-            opt.desc_path = a;
-        } else {
-            fprintf(stderr, "mvitc: error: unexpected argument '%s'\n", a);
+        } else if (!take_description(a, &opt.desc_path)) {
             return 2;
         }
     }
@@ -150,10 +180,93 @@ static int cmd_compile(int argc, char **argv)
     return 0;
 }
 
+static int cmd_report(int argc, char **argv)
+{
+    mvit_report_options opt = {.runs = 30};
+    const char *out_dir = NULL;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        const string_option strings[] = {
+            {"--weights", &opt.weights_path}, {"--targets", &opt.targets},
+            {"--precision", &opt.precisions}, {"--resolution", &opt.resolutions},
+            {"--calib", &opt.calib_path},     {"--cores", &opt.cores},
+            {"-o", &out_dir},
+        };
+        const int taken = take_string(strings, sizeof strings / sizeof *strings, &i, argc, argv);
+        if (taken < 0)
+            return 2;
+        if (taken)
+            continue;
+        if (!strcmp(a, "--calib-images") || !strcmp(a, "--runs") ||
+            !strcmp(a, "--weights-layout")) {
+            if (!need_value(i, argc, a))
+                return 2;
+            const char *v = argv[++i];
+            char *end;
+            if (!strcmp(a, "--weights-layout")) {
+                mvit_weights_layout layout;
+                if (mvit_weights_layout_parse(v, &layout) < 0) {
+                    fprintf(stderr, "mvitc: error: --weights-layout must be auto, timm or cvnets\n");
+                    return 2;
+                }
+                opt.weights_layout = (int)layout;
+            } else {
+                long n = strtol(v, &end, 10);
+                if (*end || n < 1 || n > 100000) {
+                    fprintf(stderr, "mvitc: error: %s must be a positive integer\n", a);
+                    return 2;
+                }
+                if (!strcmp(a, "--runs"))
+                    opt.runs = (int)n;
+                else
+                    opt.calib_images = n;
+            }
+        } else if (!take_description(a, &opt.desc_path)) {
+            return 2;
+        }
+    }
+    if (!opt.desc_path || !opt.weights_path || !out_dir) {
+        fprintf(stderr, "mvitc: error: report needs MODEL.yaml, --weights FILE and -o DIR\n");
+        usage(stderr);
+        return 2;
+    }
+    char *cmd = command_line(argc, argv);
+    size_t len = strlen(out_dir) + 16;
+    char *builds = malloc(len);
+    if (!cmd || !builds) {
+        free(cmd);
+        free(builds);
+        return 1;
+    }
+    snprintf(builds, len, "%s/builds", out_dir);
+    opt.work_dir = builds;
+    opt.command_line = cmd;
+    mvit_diag d = {{0}};
+    mvit_report r;
+    memset(&r, 0, sizeof r);
+    int rc = mvit_make_dirs(out_dir);
+    if (rc < 0)
+        snprintf(d.msg, sizeof d.msg, "%s: error: cannot create the output directory", out_dir);
+    if (rc == 0)
+        rc = mvit_report_build(&opt, &r, &d);
+    if (rc == 0)
+        rc = mvit_report_write_files(&r, out_dir, &d);
+    if (rc == 0)
+        fprintf(stderr, "mvitc report: wrote %s/report.md, report.json, report.html\n", out_dir);
+    else
+        fprintf(stderr, "%s\n", d.msg[0] ? d.msg : "mvitc: error: report failed");
+    mvit_report_free(&r);
+    free(cmd);
+    free(builds);
+    return rc < 0 ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 2 && !strcmp(argv[1], "compile"))
         return cmd_compile(argc, argv);
+    if (argc >= 2 && !strcmp(argv[1], "report"))
+        return cmd_report(argc, argv);
     if (argc >= 2 && !strcmp(argv[1], "--version")) {
         printf("mvitc %s\n", MVIT_VERSION);
         return 0;

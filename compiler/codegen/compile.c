@@ -58,31 +58,10 @@ static int write_all(const char *path, const mvit_emitter *e, mvit_diag *d)
     return 0;
 }
 
-/* mkdir -p: creates dir and any missing parents. */
-static int make_dirs(const char *dir)
-{
-    char *path = mvit_xstrdup(dir);
-    int rc = 0;
-    for (char *p = path + 1; rc == 0; p++) {
-        if (*p != '/' && *p != 0)
-            continue;
-        char c = *p;
-        *p = 0;
-        struct stat st;
-        if (stat(path, &st) != 0 && mkdir(path, 0777) != 0 && errno != EEXIST)
-            rc = -1;
-        *p = c;
-        if (c == 0)
-            break;
-    }
-    free(path);
-    return rc;
-}
-
 static int write_outputs(const char *dir, const char *name, const mvit_emitter *c,
                          const mvit_emitter *h, mvit_diag *d)
 {
-    if (make_dirs(dir) != 0)
+    if (mvit_make_dirs(dir) != 0)
         return mvit_diag_at(d, MVIT_EIO, dir, 0, 0, "cannot create output directory: %s",
                             strerror(errno));
     size_t len = strlen(dir) + strlen(name) + 64;
@@ -319,6 +298,8 @@ int mvit_compile(const mvit_compile_options *opt, mvit_diag *d)
             goto fail;
         if (opt->dump_ir)
             mvit_graph_dump(g, stderr);
+        if (opt->inspect)
+            opt->inspect(opt->inspect_user, g);
         gptr[i] = g;
     }
 

@@ -4,6 +4,8 @@
 
 #include "common/diag.h"
 
+struct mvit_graph;
+
 typedef struct mvit_compile_options {
     const char *desc_path;
     const char *weights_path;
@@ -22,6 +24,10 @@ typedef struct mvit_compile_options {
     const char *keep_fp32;    /* int8: comma-separated layer names that stay float, or NULL */
     const char *resolutions;  /* "64,128,...": one entry point P_run_<r> each; NULL = the
                                  description's size, entry point P_run */
+    /* optional: called with each final graph (planned, before code generation), for tools
+     * that describe a build (mvitc report); must not keep the pointer */
+    void (*inspect)(void *user, const struct mvit_graph *g);
+    void *inspect_user;
 } mvit_compile_options;
 
 /* Returns 0, or < 0 with d filled; on failure no output file is left behind. */

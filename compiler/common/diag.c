@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int mvit_diag_at(mvit_diag *d, int code, const char *file, int line, int col, const char *fmt, ...)
 {
@@ -86,4 +87,24 @@ int mvit_read_file(const char *path, size_t max_bytes, unsigned char **data, siz
     *data = buf;
     *len = n;
     return 0;
+}
+
+int mvit_make_dirs(const char *dir)
+{
+    char *path = mvit_xstrdup(dir);
+    int rc = 0;
+    for (char *p = path + 1; rc == 0; p++) {
+        if (*p != '/' && *p != 0)
+            continue;
+        char c = *p;
+        *p = 0;
+        struct stat st;
+        if (stat(path, &st) != 0 && mkdir(path, 0777) != 0 && errno != EEXIST)
+            rc = -1;
+        *p = c;
+        if (c == 0)
+            break;
+    }
+    free(path);
+    return rc;
 }

@@ -40,4 +40,7 @@ char *mvit_xstrdup(const char *s);
 int mvit_read_file(const char *path, size_t max_bytes, unsigned char **data, size_t *len,
                    mvit_diag *d);
 
+/* mkdir -p: creates dir and any missing parents. Returns 0, or -1 with errno set. */
+int mvit_make_dirs(const char *dir);
+
 #endif

@@ -1,0 +1,791 @@
+/* mvitc report, the measuring half: for every target x precision x resolution it compiles the
+ * model (mvit_compile, with a hook that reads the planned graph), builds the object for the
+ * target's triple with clang to size its code, builds and runs a timing harness on this host
+ * (ARM builds run under qemu-user for their output only), and asks llvm-mca (mca.c) for
+ * per-layer cycle estimates on named cores. Everything lands in an mvit_report; render.c
+ * writes it out. External tools are run with posix_spawn, never through a shell. */
+#define _POSIX_C_SOURCE 200809L /* posix_spawn, waitpid, getpid */
+#include "report/report_run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "codegen/compile.h"
+#include "desc/desc.h"
+#include "ir/ir.h"
+#include "report/mca.h"
+
+extern char **environ;
+
+/* ---- running tools */
+
+/* Runs argv[0] (searched in PATH) with stdout and stderr to files (NULL: /dev/null).
+ * Returns the exit status, 127 if it could not start, 128 + signal if killed. */
+static int run_tool(char *const argv[], const char *out_path, const char *err_path)
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, out_path ? out_path : "/dev/null",
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&fa, 2, err_path ? err_path : "/dev/null",
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    pid_t pid;
+    int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0)
+        return 127;
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return 127;
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return WEXITSTATUS(status);
+}
+
+/* argv from a format: words split at spaces (no quoting: paths here never hold spaces,
+ * checked by the caller). Returns argv (free with free_argv). */
+static char **split_words(const char *line)
+{
+    size_t n = 0, cap = 16;
+    char **argv = mvit_xcalloc(cap, sizeof *argv);
+    for (const char *s = line; *s;) {
+        while (*s == ' ')
+            s++;
+        if (!*s)
+            break;
+        const char *e = s;
+        while (*e && *e != ' ')
+            e++;
+        if (n + 2 > cap)
+            argv = mvit_xrealloc(argv, (cap *= 2) * sizeof *argv);
+        argv[n] = mvit_xmalloc((size_t)(e - s) + 1);
+        memcpy(argv[n], s, (size_t)(e - s));
+        argv[n++][e - s] = 0;
+        s = e;
+    }
+    argv[n] = NULL;
+    return argv;
+}
+
+static void free_argv(char **argv)
+{
+    for (char **a = argv; *a; a++)
+        free(*a);
+    free(argv);
+}
+
+/* Runs a command line of space-separated words; on failure fills d with the first line of
+ * its stderr (kept in err_path). */
+static int run_line(const char *line, const char *out_path, const char *err_path,
+                    const char *what, mvit_diag *d)
+{
+    char **argv = split_words(line);
+    int st = run_tool(argv, out_path, err_path);
+    free_argv(argv);
+    if (st == 0)
+        return 0;
+    char first[300] = "";
+    FILE *f = err_path ? fopen(err_path, "r") : NULL;
+    if (f) {
+        if (!fgets(first, sizeof first, f))
+            first[0] = 0;
+        first[strcspn(first, "\n")] = 0;
+        fclose(f);
+    }
+    return mvit_diag_at(d, MVIT_EIO, "mvitc report", 0, 0, "%s failed (status %d%s%s): %.400s",
+                        what, st, first[0] ? ": " : "", first, line);
+}
+
+static int have_tool(const char *name)
+{
+    char *argv[] = {(char *)name, (char *)"--version", NULL};
+    return run_tool(argv, NULL, NULL) == 0;
+}
+
+/* ---- what the planned graph says about a build */
+
+typedef struct graph_facts {
+    mvit_report_cell *cell;
+    int64_t *out_elems;        /* per report layer: output elements (estimates of loops
+                                  without multiply-accumulates) */
+} graph_facts;
+
+static int in_arena(const mvit_value *v) { return v->kind == MVIT_VALUE_TEMP; }
+
+/* Reads layers, arena blocks and the arena's lower bound (largest input + output bytes of
+ * one layer among arena values, as docs/benchmarks.md) from the final graph. */
+static void inspect_graph(void *user, const mvit_graph *g)
+{
+    graph_facts *gf = user;
+    mvit_report_cell *c = gf->cell;
+    int *layer_of = mvit_xcalloc((size_t)g->num_nodes + 1, sizeof *layer_of);
+    c->layers = mvit_xcalloc((size_t)g->num_nodes + 1, sizeof *c->layers);
+    gf->out_elems = mvit_xcalloc((size_t)g->num_nodes + 1, sizeof *gf->out_elems);
+    c->num_layers = 0;
+    c->macs = 0;
+    c->arena_lower_bound = 0;
+    for (int i = 0; i < g->num_nodes; i++) {
+        const mvit_node *n = &g->nodes[i];
+        layer_of[i] = -1;
+        if (n->dead)
+            continue;
+        mvit_report_layer *l = &c->layers[c->num_layers];
+        l->index = i;
+        snprintf(l->name, sizeof l->name, "%s", n->name);
+        snprintf(l->op, sizeof l->op, "%s", mvit_op_names[n->op]);
+        l->macs = mvit_node_macs(g, n);
+        l->measured_us = -1;
+        for (int k = 0; k < MVIT_REPORT_MAX_CORES; k++)
+            l->est_us[k] = -1;
+        gf->out_elems[c->num_layers] = mvit_value_numel(&g->values[n->output]);
+        c->macs += l->macs;
+        int64_t bytes = in_arena(&g->values[n->output]) ? mvit_value_bytes(&g->values[n->output]) : 0;
+        for (int k = 0; k < n->num_inputs; k++)
+            if (in_arena(&g->values[n->inputs[k]]) && (k == 0 || n->inputs[k] != n->inputs[0]))
+                bytes += mvit_value_bytes(&g->values[n->inputs[k]]);
+        if (n->residual >= 0 && in_arena(&g->values[n->residual]))
+            bytes += mvit_value_bytes(&g->values[n->residual]);
+        if (bytes > c->arena_lower_bound)
+            c->arena_lower_bound = bytes;
+        layer_of[i] = c->num_layers++;
+    }
+    /* blocks: every arena value from its producer to its last reader, and each layer's scratch */
+    c->blocks = mvit_xcalloc((size_t)(g->num_values + g->num_nodes) + 1, sizeof *c->blocks);
+    c->num_blocks = 0;
+    for (int v = 0; v < g->num_values; v++) {
+        const mvit_value *val = &g->values[v];
+        if (!in_arena(val) || val->producer < 0 || layer_of[val->producer] < 0)
+            continue;
+        int last = layer_of[val->producer];
+        for (int i = 0; i < g->num_nodes; i++) {
+            const mvit_node *n = &g->nodes[i];
+            if (n->dead)
+                continue;
+            int reads = n->residual == v;
+            for (int k = 0; k < n->num_inputs; k++)
+                reads |= n->inputs[k] == v;
+            if (reads && layer_of[i] > last)
+                last = layer_of[i];
+        }
+        mvit_report_block *b = &c->blocks[c->num_blocks++];
+        snprintf(b->name, sizeof b->name, "%s", val->name);
+        b->offset = val->offset;
+        b->bytes = mvit_value_bytes(val);
+        b->first = layer_of[val->producer];
+        b->last = last;
+    }
+    for (int i = 0; i < g->num_nodes; i++) {
+        const mvit_node *n = &g->nodes[i];
+        if (n->dead || n->scratch_bytes <= 0)
+            continue;
+        mvit_report_block *b = &c->blocks[c->num_blocks++];
+        snprintf(b->name, sizeof b->name, "%.80s scratch", n->name);
+        b->offset = n->scratch_offset;
+        b->bytes = n->scratch_bytes;
+        b->first = b->last = layer_of[i];
+    }
+    c->arena_bytes = g->arena_bytes;
+    free(layer_of);
+}
+
+/* ---- sizes read back from the build */
+
+/* The banner's "constants: N bytes". */
+static int64_t banner_constants(const char *c_path)
+{
+    FILE *f = fopen(c_path, "r");
+    char line[512];
+    int64_t n = -1;
+    for (int i = 0; f && i < 40 && fgets(line, sizeof line, f); i++) {
+        long long v;
+        if (sscanf(line, " * constants: %lld bytes", &v) == 1) {
+            n = v;
+            break;
+        }
+    }
+    if (f)
+        fclose(f);
+    return n;
+}
+
+static uint64_t rd(const unsigned char *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* Bytes of the executable sections (SHF_EXECINSTR) of a little-endian ELF64 object. */
+static int64_t elf_code_bytes(const char *path, mvit_diag *d)
+{
+    unsigned char *buf;
+    size_t len;
+    if (mvit_read_file(path, (size_t)1 << 30, &buf, &len, d) < 0)
+        return -1;
+    int64_t total = -1;
+    if (len >= 64 && !memcmp(buf, "\177ELF", 4) && buf[4] == 2 && buf[5] == 1) {
+        const uint64_t shoff = rd(buf + 0x28, 8), shentsize = rd(buf + 0x3a, 2),
+                       shnum = rd(buf + 0x3c, 2);
+        if (shentsize >= 0x28 && shoff <= len && shnum <= (len - shoff) / shentsize) {
+            total = 0;
+            for (uint64_t i = 0; i < shnum; i++) {
+                const unsigned char *sh = buf + shoff + i * shentsize;
+                if (rd(sh + 0x08, 8) & 0x4)
+                    total += (int64_t)rd(sh + 0x20, 8);
+            }
+        }
+    }
+    free(buf);
+    if (total < 0)
+        mvit_diag_at(d, MVIT_EPARSE, path, 0, 0, "not a little-endian ELF64 object");
+    return total;
+}
+
+/* ---- the timing harness */
+
+/* Written next to each build: times NET_RUN (total without per-layer hooks, then per layer)
+ * on a fixed pseudo-random image, prints medians, writes the logits. Plain C11 + POSIX. */
+static const char harness_src[] =
+    "/* mvitc report's timing harness (generated). */\n"
+    "#define _POSIX_C_SOURCE 200809L\n"
+    "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n#include <time.h>\n"
+    "#include \"net.h\"\n"
+    "#define MAXL 4096\n"
+    "static double t_start[MAXL], t_sum[MAXL];\n"
+    "static int profiling;\n"
+    "static double now_us(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t);\n"
+    "    return t.tv_sec * 1e6 + t.tv_nsec / 1e3; }\n"
+    "void mvit_profile_layer(const char *model, int layer, const char *name, int end) {\n"
+    "    (void)model, (void)name;\n"
+    "    if (!profiling || layer < 0 || layer >= MAXL) return;\n"
+    "    if (!end) t_start[layer] = now_us(); else t_sum[layer] = now_us() - t_start[layer]; }\n"
+    "static int cmp(const void *a, const void *b) { double x = *(const double *)a,\n"
+    "    y = *(const double *)b; return (x > y) - (x < y); }\n"
+    "static double median(double *v, int n) { qsort(v, (size_t)n, sizeof *v, cmp);\n"
+    "    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]); }\n"
+    "int main(int argc, char **argv) {\n"
+    "    if (argc != 3) { fprintf(stderr, \"usage: harness RUNS LOGITS\\n\"); return 2; }\n"
+    "    int runs = atoi(argv[1]);\n"
+    "    const int n = NET_H * NET_W * net_INPUT_CHANNELS;\n"
+    "    float *in = malloc(sizeof *in * (size_t)n), logits[net_NUM_CLASSES];\n"
+    "    void *arena = aligned_alloc(64, (net_ARENA_BYTES + 63) / 64 * 64);\n"
+    "    if (!in || !arena) return 1;\n"
+    "    unsigned s = 12345u;\n"
+    "    for (int i = 0; i < n; i++) { s = s * 1103515245u + 12345u;\n"
+    "        in[i] = (float)((s >> 8) & 0xffff) / 32768.0f - 1.0f; }\n"
+    "    if (NET_RUN(in, logits, arena) != 0) return 1;\n"
+    "    FILE *f = fopen(argv[2], \"wb\");\n"
+    "    if (!f || fwrite(logits, sizeof logits, 1, f) != 1 || fclose(f)) return 1;\n"
+    "    if (runs <= 0) return 0;\n"
+    "    double *tot = malloc(sizeof *tot * (size_t)runs);\n"
+    "    double *per = calloc((size_t)runs * MAXL, sizeof *per);\n"
+    "    if (!tot || !per) return 1;\n"
+    "    for (int r = 0; r < 3; r++) NET_RUN(in, logits, arena);\n"
+    "    for (int r = 0; r < runs; r++) { double t0 = now_us(); NET_RUN(in, logits, arena);\n"
+    "        tot[r] = now_us() - t0; }\n"
+    "    profiling = 1;\n"
+    "    for (int r = 0; r < runs; r++) { memset(t_sum, 0, sizeof t_sum);\n"
+    "        NET_RUN(in, logits, arena);\n"
+    "        for (int l = 0; l < MAXL; l++) per[(size_t)l * runs + r] = t_sum[l]; }\n"
+    "    printf(\"total_us %.3f\\n\", median(tot, runs));\n"
+    "    for (int l = 0; l < MAXL; l++) { double m = median(per + (size_t)l * runs, runs);\n"
+    "        if (m > 0) printf(\"layer %d %.3f\\n\", l, m); }\n"
+    "    return 0;\n"
+    "}\n";
+
+static int write_text(const char *path, const char *text, mvit_diag *d)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return mvit_diag_at(d, MVIT_EIO, path, 0, 0, "cannot create: %s", strerror(errno));
+    int bad = fputs(text, f) < 0;
+    bad |= fclose(f) != 0;
+    return bad ? mvit_diag_at(d, MVIT_EIO, path, 0, 0, "write failed") : 0;
+}
+
+static int read_logits(const char *path, float *logits, int n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    size_t got = fread(logits, sizeof *logits, (size_t)n, f);
+    fclose(f);
+    return got == (size_t)n ? 0 : -1;
+}
+
+static void hash_logits(const float *logits, int n, char out[17])
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    const unsigned char *p = (const unsigned char *)logits;
+    for (size_t i = 0; i < (size_t)n * sizeof *logits; i++)
+        h = (h ^ p[i]) * 0x100000001b3ull;
+    snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+/* Reads the harness's "total_us" and "layer I US" lines into the cell. */
+static void read_timings(const char *path, mvit_report_cell *c, int runs)
+{
+    FILE *f = fopen(path, "r");
+    char line[128];
+    while (f && fgets(line, sizeof line, f)) {
+        double us;
+        int idx;
+        if (sscanf(line, "total_us %lf", &us) == 1) {
+            c->latency_ms = us / 1000.0;
+            c->latency_runs = runs;
+        } else if (sscanf(line, "layer %d %lf", &idx, &us) == 2) {
+            for (int l = 0; l < c->num_layers; l++)
+                if (c->layers[l].index == idx)
+                    c->layers[l].measured_us = us;
+        }
+    }
+    if (f)
+        fclose(f);
+}
+
+/* ---- one cell */
+
+typedef struct target_info {
+    const char *name;
+    const char *triple;       /* for the code size and the estimates */
+    const char *cflags;       /* clang flags for that triple */
+    int arm;                  /* runs under qemu-aarch64 here */
+} target_info;
+
+static const target_info targets[] = {
+    {"generic", "x86_64-linux-gnu", "", 0},
+    {"avx2", "x86_64-linux-gnu", "-mavx2 -mfma", 0},
+    {"neon", "aarch64-linux-gnu", "", 1},
+};
+
+static const target_info *find_target(const char *name)
+{
+    for (size_t i = 0; i < sizeof targets / sizeof *targets; i++)
+        if (!strcmp(targets[i].name, name))
+            return &targets[i];
+    return NULL;
+}
+
+/* Cores llvm-mca knows, with the clock the estimates assume and the arch they run. */
+typedef struct core_info {
+    const char *name;
+    double ghz;
+    int arm;
+} core_info;
+
+static const core_info known_cores[] = {
+    {"haswell", 3.0, 0}, {"znver3", 3.5, 0},  {"skylake", 3.5, 0}, {"cortex-a55", 1.8, 1},
+    {"cortex-a76", 2.4, 1}, {"cortex-a78", 2.8, 1}, {"apple-a14", 3.0, 1}, {"cortex-a53", 1.5, 1},
+};
+
+static int host_has_avx2(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
+static void host_cpu_name(char *buf, size_t n)
+{
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    char line[256];
+    snprintf(buf, n, "unknown CPU");
+    while (f && fgets(line, sizeof line, f)) {
+        const char *colon = strchr(line, ':');
+        if (!strncmp(line, "model name", 10) && colon) {
+            line[strcspn(line, "\n")] = 0;
+            snprintf(buf, n, "%s%s", colon + 2, host_has_avx2() ? " (AVX2+FMA)" : "");
+            break;
+        }
+    }
+    if (f)
+        fclose(f);
+}
+
+/* Estimates of every layer of one cell on every core of the target's arch. */
+static int estimate_cell(const mvit_report_options *o, const mvit_report *r, mvit_report_cell *c,
+                         const target_info *t, const graph_facts *gf, const char *dir,
+                         const char *fn_prefix, mvit_diag *d)
+{
+    int *ids = mvit_xcalloc((size_t)c->num_layers + 1, sizeof *ids);
+    mvit_mca_loop *loops = mvit_xcalloc((size_t)c->num_layers + 1, sizeof *loops);
+    for (int l = 0; l < c->num_layers; l++)
+        ids[l] = c->layers[l].index;
+    char c_path[1100];
+    snprintf(c_path, sizeof c_path, "%s/net.c", dir);
+    int rc = 0;
+    for (int k = 0; k < r->num_cores && rc == 0; k++) {
+        c->est_ms[k] = -1;
+        const int arm = strstr(r->core_triples[k], "aarch64") != NULL;
+        if (arm != t->arm)
+            continue;
+        rc = mvit_mca_layer_loops(c_path, dir, fn_prefix, t->triple, r->cores[k], t->cflags,
+                                  c->num_layers, ids, loops, dir, d);
+        double total = 0;
+        for (int l = 0; l < c->num_layers && rc == 0; l++) {
+            const mvit_mca_loop *lp = &loops[l];
+            if (lp->cycles_per_iter < 0)
+                continue;
+            double iters = c->layers[l].macs > 0 && lp->mac_lanes > 0
+                               ? (double)c->layers[l].macs / lp->mac_lanes
+                               : (double)gf->out_elems[l] / (lp->vector_lanes > 0 ? lp->vector_lanes : 1);
+            c->layers[l].est_us[k] = iters * lp->cycles_per_iter / (r->core_ghz[k] * 1000.0);
+            total += c->layers[l].est_us[k];
+        }
+        if (rc == 0)
+            c->est_ms[k] = total / 1000.0;
+    }
+    (void)o;
+    free(ids);
+    free(loops);
+    return rc;
+}
+
+static int make_dir(const char *path)
+{
+    return mkdir(path, 0777) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+static int run_cell(const mvit_report_options *o, mvit_report *r, mvit_report_cell *c,
+                    const target_info *t, int native, const char *root, mvit_diag *d)
+{
+    char dir[1024], path[1100], line[8192], res_list[16], fn_prefix[64], run_name[64];
+    snprintf(dir, sizeof dir, "%s/%s-%s-%d", root, c->target, c->precision, c->resolution);
+    if (make_dir(dir) < 0)
+        return mvit_diag_at(d, MVIT_EIO, dir, 0, 0, "cannot create: %s", strerror(errno));
+    const int resized = c->resolution != native;
+    snprintf(res_list, sizeof res_list, "%d", c->resolution);
+    snprintf(fn_prefix, sizeof fn_prefix, resized ? "net_layer_%d_" : "net_layer_", c->resolution);
+    snprintf(run_name, sizeof run_name, resized ? "net_run_%d" : "net_run", c->resolution);
+
+    graph_facts gf = {c, NULL};
+    mvit_compile_options co = {
+        .desc_path = o->desc_path,
+        .weights_path = o->weights_path,
+        .target = c->target,
+        .precision = c->precision,
+        .name = "net",
+        .out_dir = dir,
+        .command_line = "mvitc report",
+        .max_threads = 1,
+        .weights_layout = o->weights_layout,
+        .calib_path = o->calib_path,
+        .calib_images = o->calib_images,
+        .resolutions = resized ? res_list : NULL,
+        .inspect = inspect_graph,
+        .inspect_user = &gf,
+    };
+    fprintf(stderr, "mvitc report: %s %s %dx%d: compiling\n", c->target, c->precision,
+            c->resolution, c->resolution);
+    int rc = mvit_compile(&co, d);
+    if (rc < 0)
+        goto done;
+    snprintf(path, sizeof path, "%s/net.c", dir);
+    c->constant_bytes = banner_constants(path);
+
+    /* code bytes: the object for the target's triple, as a user's build would make it */
+    snprintf(c->code_triple, sizeof c->code_triple, "%s", t->triple);
+    char err[1100], obj[1100];
+    snprintf(err, sizeof err, "%s/clang.err", dir);
+    snprintf(obj, sizeof obj, "%s/net.o", dir);
+    snprintf(line, sizeof line, "clang --target=%s %s -O2 -ffreestanding -c %s/net.c -o %s",
+             t->triple, t->cflags, dir, obj);
+    if ((rc = run_line(line, NULL, err, "clang (code size)", d)) < 0 ||
+        (c->code_bytes = elf_code_bytes(obj, d)) < 0) {
+        rc = rc < 0 ? rc : MVIT_EPARSE;
+        goto done;
+    }
+
+    /* run: the host times it; ARM runs under qemu for its output only */
+    snprintf(path, sizeof path, "%s/harness.c", dir);
+    if ((rc = write_text(path, harness_src, d)) < 0)
+        goto done;
+    char exe[1100], logits_path[1100], timings[1100];
+    snprintf(exe, sizeof exe, "%s/harness", dir);
+    snprintf(logits_path, sizeof logits_path, "%s/logits.f32", dir);
+    snprintf(timings, sizeof timings, "%s/timings.txt", dir);
+    const char *defs_fmt = "-DNET_RUN=%s -DNET_H=%d -DNET_W=%d";
+    char defs[256];
+    snprintf(defs, sizeof defs, defs_fmt, run_name, c->resolution, c->resolution);
+    c->latency_ms = -1;
+    if (!t->arm && (strcmp(c->target, "avx2") || host_has_avx2())) {
+        snprintf(line, sizeof line,
+                 "cc -std=c11 -O2 %s -DMVIT_PROFILE %s -I%s %s/harness.c %s/net.c -o %s",
+                 strcmp(c->target, "avx2") ? "" : "-mavx2 -mfma", defs, dir, dir, dir, exe);
+        snprintf(err, sizeof err, "%s/cc.err", dir);
+        if ((rc = run_line(line, NULL, err, "cc (harness)", d)) < 0)
+            goto done;
+        snprintf(line, sizeof line, "%s %d %s", exe, o->runs, logits_path);
+        if ((rc = run_line(line, timings, err, "the timing harness", d)) < 0)
+            goto done;
+        read_timings(timings, c, o->runs);
+        snprintf(c->latency_note, sizeof c->latency_note,
+                 "median of %d runs on this host, 1 thread, per-layer hooks off", o->runs);
+        snprintf(c->run_note, sizeof c->run_note, "host");
+    } else if (t->arm && have_tool("aarch64-linux-gnu-gcc") && have_tool("qemu-aarch64")) {
+        snprintf(line, sizeof line,
+                 "aarch64-linux-gnu-gcc -std=c11 -O1 -static %s -I%s %s/harness.c %s/net.c -o %s",
+                 defs, dir, dir, dir, exe);
+        snprintf(err, sizeof err, "%s/cc.err", dir);
+        if ((rc = run_line(line, NULL, err, "aarch64-linux-gnu-gcc (harness)", d)) < 0)
+            goto done;
+        snprintf(line, sizeof line, "qemu-aarch64 %s 0 %s", exe, logits_path);
+        if ((rc = run_line(line, NULL, err, "qemu-aarch64 (harness)", d)) < 0)
+            goto done;
+        snprintf(c->latency_note, sizeof c->latency_note,
+                 "not timed: ran under qemu-aarch64 (see the estimates)");
+        snprintf(c->run_note, sizeof c->run_note, "qemu-aarch64");
+    } else {
+        snprintf(c->latency_note, sizeof c->latency_note, "not run: %s",
+                 t->arm ? "no aarch64-linux-gnu-gcc or qemu-aarch64" : "this CPU has no AVX2+FMA");
+        snprintf(c->run_note, sizeof c->run_note, "not run");
+    }
+    if (c->run_note[0] != 'n') {
+        float logits[4096];
+        const int classes = o->num_classes;
+        if (classes <= 0 || classes > 4096 || read_logits(logits_path, logits, classes) < 0) {
+            rc = mvit_diag_at(d, MVIT_EIO, logits_path, 0, 0, "no logits from the harness");
+            goto done;
+        }
+        hash_logits(logits, classes, c->output_hash);
+    }
+    fprintf(stderr, "mvitc report: %s %s %dx%d: estimating\n", c->target, c->precision,
+            c->resolution, c->resolution);
+    rc = estimate_cell(o, r, c, t, &gf, dir, fn_prefix, d);
+done:
+    free(gf.out_elems);
+    return rc;
+}
+
+/* max |logit - generic fp32 logit| per cell, from the logits files the harnesses wrote. */
+static void compare_outputs(const mvit_report_options *o, mvit_report *r, const char *root)
+{
+    for (int i = 0; i < r->num_cells; i++) {
+        mvit_report_cell *c = &r->cells[i];
+        c->max_diff = -1;
+        if (!c->output_hash[0])
+            continue;
+        char a[1200], b[1200];
+        snprintf(a, sizeof a, "%s/%s-%s-%d/logits.f32", root, c->target, c->precision,
+                 c->resolution);
+        snprintf(b, sizeof b, "%s/generic-fp32-%d/logits.f32", root, c->resolution);
+        float x[4096], y[4096];
+        const int n = o->num_classes;
+        if (n <= 0 || n > 4096 || read_logits(a, x, n) < 0 || read_logits(b, y, n) < 0)
+            continue;
+        double m = 0;
+        for (int k = 0; k < n; k++)
+            m = fmax(m, fabs((double)x[k] - (double)y[k]));
+        c->max_diff = m;
+    }
+}
+
+/* ---- options */
+
+static int split_list(const char *spec, char items[][32], int max)
+{
+    int n = 0;
+    for (const char *s = spec; *s && n < max;) {
+        size_t len = strcspn(s, ",");
+        if (len == 0 || len >= 32)
+            return -1;
+        memcpy(items[n], s, len);
+        items[n++][len] = 0;
+        s += len;
+        if (*s == ',')
+            s++;
+    }
+    return n;
+}
+
+static int choose_cores(const mvit_report_options *o, mvit_report *r, mvit_diag *d)
+{
+    char names[MVIT_REPORT_MAX_CORES][32];
+    int n = split_list(o->cores ? o->cores : "haswell,znver3,cortex-a55,cortex-a76,apple-a14",
+                       names, MVIT_REPORT_MAX_CORES);
+    if (n < 0)
+        return mvit_diag_at(d, MVIT_EINVAL, "mvitc report", 0, 0,
+                            "--cores wants a comma-separated list of at most %d names",
+                            MVIT_REPORT_MAX_CORES);
+    for (int i = 0; i < n; i++) {
+        const core_info *ci = NULL;
+        for (size_t k = 0; k < sizeof known_cores / sizeof *known_cores; k++)
+            if (!strcmp(known_cores[k].name, names[i]))
+                ci = &known_cores[k];
+        if (!ci)
+            return mvit_diag_at(d, MVIT_EINVAL, "mvitc report", 0, 0,
+                                "unknown core '%s' (known: haswell, skylake, znver3, cortex-a53, "
+                                "cortex-a55, cortex-a76, cortex-a78, apple-a14)", names[i]);
+        snprintf(r->cores[i], sizeof r->cores[i], "%s", ci->name);
+        snprintf(r->core_triples[i], sizeof r->core_triples[i], "%s",
+                 ci->arm ? "aarch64-linux-gnu" : "x86_64-linux-gnu");
+        r->core_ghz[i] = ci->ghz;
+    }
+    r->num_cores = n;
+    return 0;
+}
+
+/* Puts name first in the list (moving it there if present); -1 if the list is full. */
+static int add_unique(char items[][32], int *n, int max, const char *name)
+{
+    int at = -1;
+    for (int i = 0; i < *n; i++)
+        if (!strcmp(items[i], name))
+            at = i;
+    if (at < 0) {
+        if (*n == max)
+            return -1;
+        at = (*n)++;
+        snprintf(items[at], 32, "%s", name);
+    }
+    for (; at > 0; at--) {
+        char t[32];
+        memcpy(t, items[at], 32);
+        memcpy(items[at], items[at - 1], 32);
+        memcpy(items[at - 1], t, 32);
+    }
+    return 0;
+}
+
+static int safe_path(const char *p) { return p && !strchr(p, ' ') && !strchr(p, '\t'); }
+
+int mvit_report_build(const mvit_report_options *o, mvit_report *r, mvit_diag *d)
+{
+    mvit_report_options opt = *o;
+    memset(r, 0, sizeof *r);
+    if (!safe_path(o->desc_path) || !safe_path(o->weights_path) || !safe_path(o->work_dir))
+        return mvit_diag_at(d, MVIT_EINVAL, "mvitc report", 0, 0,
+                            "paths with spaces are not supported by report (the tools it runs "
+                            "take word lists)");
+    mvit_model_desc desc;
+    int rc = mvit_desc_load(o->desc_path, &desc, d);
+    if (rc < 0)
+        return rc;
+    const int native = desc.height;
+    opt.num_classes = desc.num_classes;
+    snprintf(r->model, sizeof r->model, "%s", desc.name);
+    mvit_desc_free(&desc);
+    snprintf(r->desc_path, sizeof r->desc_path, "%s", o->desc_path);
+    snprintf(r->weights_path, sizeof r->weights_path, "%s", o->weights_path);
+    snprintf(r->command, sizeof r->command, "%s", o->command_line ? o->command_line : "");
+    host_cpu_name(r->host_cpu, sizeof r->host_cpu);
+    if ((rc = choose_cores(o, r, d)) < 0)
+        return rc;
+    if (!have_tool("clang") || !have_tool("llvm-mca"))
+        return mvit_diag_at(d, MVIT_EIO, "mvitc report", 0, 0,
+                            "needs clang and llvm-mca in PATH (Debian: clang llvm)");
+
+    char tnames[8][32], pnames[4][32], rnames[16][32];
+    int nt = split_list(o->targets ? o->targets : "generic,avx2,neon", tnames, 8);
+    int np = split_list(o->precisions ? o->precisions : "fp32", pnames, 4);
+    int nr = o->resolutions ? split_list(o->resolutions, rnames, 16) : 0;
+    if (nt <= 0 || np <= 0 || nr < 0)
+        return mvit_diag_at(d, MVIT_EINVAL, "mvitc report", 0, 0,
+                            "--targets, --precision and --resolution want comma-separated lists");
+    int res[16], num_res = 0;
+    for (int i = 0; i < nr; i++) {
+        char *end;
+        long v = strtol(rnames[i], &end, 10);
+        if (*end || v < 1 || v > 4096)
+            return mvit_diag_at(d, MVIT_EINVAL, "mvitc report", 0, 0,
+                                "--resolution: '%s' is not a size in 1..4096", rnames[i]);
+        res[num_res++] = (int)v;
+    }
+    if (num_res == 0)
+        res[num_res++] = native;
+    for (int i = 0; i < nt; i++)
+        if (!find_target(tnames[i]))
+            return mvit_diag_at(d, MVIT_EINVAL, "mvitc report", 0, 0,
+                                "unknown target '%s' (generic, avx2, neon)", tnames[i]);
+    int want_int8 = 0;
+    for (int i = 0; i < np; i++) {
+        if (strcmp(pnames[i], "fp32") && strcmp(pnames[i], "int8"))
+            return mvit_diag_at(d, MVIT_EINVAL, "mvitc report", 0, 0,
+                                "unknown precision '%s' (fp32, int8)", pnames[i]);
+        want_int8 |= !strcmp(pnames[i], "int8");
+    }
+    if (want_int8 && !o->calib_path)
+        return mvit_diag_at(d, MVIT_EINVAL, "mvitc report", 0, 0,
+                            "--precision int8 needs --calib DATA (as for mvitc compile)");
+
+    /* generic fp32 is always built, first at each resolution: the reference of max_diff */
+    if (add_unique(tnames, &nt, 8, "generic") < 0 || add_unique(pnames, &np, 4, "fp32") < 0)
+        return mvit_diag_at(d, MVIT_EINVAL, "mvitc report", 0, 0, "too many targets");
+    /* int8 only at the description's size: the calibration data has that size */
+    r->cells = mvit_xcalloc((size_t)nt * np * num_res, sizeof *r->cells);
+    for (int ri = 0; ri < num_res; ri++)
+        for (int pass = 0; pass < 2; pass++)
+            for (int pi = 0; pi < np; pi++)
+                for (int ti = 0; ti < nt; ti++) {
+                    const int is_ref = !strcmp(tnames[ti], "generic") && !strcmp(pnames[pi], "fp32");
+                    if ((pass == 0) != is_ref)
+                        continue;
+                    if (!strcmp(pnames[pi], "int8") && res[ri] != native)
+                        continue;
+                    mvit_report_cell *c = &r->cells[r->num_cells++];
+                    snprintf(c->target, sizeof c->target, "%.15s", tnames[ti]);
+                    snprintf(c->precision, sizeof c->precision, "%.7s", pnames[pi]);
+                    c->resolution = res[ri];
+                }
+    if (make_dir(o->work_dir) < 0)
+        return mvit_diag_at(d, MVIT_EIO, o->work_dir, 0, 0, "cannot create: %s", strerror(errno));
+    for (int i = 0; i < r->num_cells && rc == 0; i++)
+        rc = run_cell(&opt, r, &r->cells[i], find_target(r->cells[i].target), native, o->work_dir,
+                      d);
+    if (rc == 0)
+        compare_outputs(&opt, r, o->work_dir);
+    snprintf(r->estimate_assumptions, sizeof r->estimate_assumptions,
+             "For every layer, the loop that does its work is found in clang -O2 assembly for "
+             "the core's triple and -mcpu (the innermost loop with the most multiply-accumulate "
+             "lanes per iteration in the layer function or the kernels it calls; for layers "
+             "without multiply-accumulates, the innermost loop with the most instructions). "
+             "llvm-mca gives its steady-state cycles per iteration (100 iterations). Layer "
+             "cycles = MACs / MAC lanes per iteration (or output elements / vector lanes) x "
+             "cycles per iteration; time at the clock listed per core. Assumes every load hits "
+             "L1, no branch mispredictions, and that the inner loop dominates (set-up, edges, "
+             "packing and other loops of the layer are not counted): a lower bound in spirit, "
+             "best for the GEMM-like layers.");
+    return rc;
+}
+
+/* ---- output files */
+
+typedef int (*writer_fn)(const mvit_report *r, FILE *f);
+
+/* DIR/report.{md,json,html}, each through a temporary name renamed when complete. */
+int mvit_report_write_files(const mvit_report *r, const char *dir, mvit_diag *d)
+{
+    static const struct {
+        const char *name;
+        writer_fn fn;
+    } outs[] = {{"report.md", mvit_report_write_md},
+                {"report.json", mvit_report_write_json},
+                {"report.html", mvit_report_write_html}};
+    for (size_t i = 0; i < sizeof outs / sizeof *outs; i++) {
+        char path[1200], tmp[1300];
+        snprintf(path, sizeof path, "%s/%s", dir, outs[i].name);
+        snprintf(tmp, sizeof tmp, "%s/.%s.%ld.tmp", dir, outs[i].name, (long)getpid());
+        FILE *f = fopen(tmp, "w");
+        if (!f)
+            return mvit_diag_at(d, MVIT_EIO, tmp, 0, 0, "cannot create: %s", strerror(errno));
+        int bad = outs[i].fn(r, f) < 0;
+        bad |= fclose(f) != 0;
+        if (bad || rename(tmp, path) != 0) {
+            remove(tmp);
+            return mvit_diag_at(d, MVIT_EIO, path, 0, 0, "write failed");
+        }
+    }
+    return 0;
+}
