@@ -119,5 +119,33 @@ expect_error res-zero               "--resolution wants comma-separated sizes" "
 expect_error res-repeated           "--resolution lists 64 twice" "$m" --weights "$w" --resolution 64,128,64
 expect_error res-int8               "--resolution works with --precision fp32 only" "$m" --weights "$w" --resolution 64 --precision int8 --calib zero.f32
 
+# mvitc report: bad options and bad input fail before any build, and write no report
+expect_report_error() {
+    local name=$1 pattern=$2
+    shift 2
+    rm -rf rep
+    "$mvitc" report -o rep "$@" 2> err.txt >/dev/null
+    local rc=$?
+    if [ $rc -eq 0 ] || [ $rc -ge 128 ]; then
+        echo "FAIL $name: exit status $rc"; failures=$((failures + 1)); return
+    fi
+    if ! grep -Eq -- "$pattern" err.txt; then
+        echo "FAIL $name: message does not match /$pattern/:"; cat err.txt
+        failures=$((failures + 1)); return
+    fi
+    if ls rep/report.* rep/.report* >/dev/null 2>&1 || grep -q "Sanitizer" err.txt; then
+        echo "FAIL $name: report written or sanitizer report"; failures=$((failures + 1)); return
+    fi
+    echo "ok   $name: $(head -1 err.txt)"
+    passed=$((passed + 1))
+}
+expect_report_error report-bad-target    "unknown target 'vax'" "$m" --weights "$w" --targets generic,vax
+expect_report_error report-bad-precision "unknown precision 'fp8'" "$m" --weights "$w" --precision fp8
+expect_report_error report-int8-no-calib "int8 needs --calib" "$m" --weights "$w" --precision fp32,int8
+expect_report_error report-bad-core      "unknown core 'pentium'" "$m" --weights "$w" --cores haswell,pentium
+expect_report_error report-bad-runs      "--runs must be a positive integer" "$m" --weights "$w" --runs 0
+expect_report_error report-bad-yaml      "stride\.yaml:[0-9]+:[0-9]+: error" stride.yaml --weights "$w" --targets generic
+expect_report_error report-missing-tensor "missing\.safetensors: error: missing tensor" "$m" --weights missing.safetensors --targets generic
+
 echo "$passed passed, $failures failed"
 [ $failures -eq 0 ]
