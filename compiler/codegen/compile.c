@@ -137,6 +137,13 @@ static int auto_keep(const mvit_graph *g, mvit_calib_set *set, const mvit_qrange
     return rc;
 }
 
+void mvit_calib_cache_free(mvit_calib_cache *c)
+{
+    free(c->ranges);
+    c->ranges = NULL;
+    c->num_values = 0;
+}
+
 /* The int8 path: fold BatchNorm, calibrate the float graph, lower it (docs/int8.md).
  * *kept receives the layers kept in float (allocated), for the banner. */
 static int quantize(mvit_graph *g, const mvit_model_desc *desc, const mvit_compile_options *opt,
@@ -149,25 +156,38 @@ static int quantize(mvit_graph *g, const mvit_model_desc *desc, const mvit_compi
         rc = mvit_ir_verify(g, d);
     mvit_calib_set set = {0};
     mvit_calib_stats st = {0};
-    if (rc == 0)
-        rc = mvit_calib_open(opt->calib_path, desc, opt->calib_images, &set, d);
-    if (rc == 0)
-        rc = mvit_calib_collect(g, &set, stderr, &st, d);
-    if (rc < 0) {
-        mvit_calib_close(&set);
-        return rc;
-    }
-    mvit_qrange *ranges = mvit_xcalloc((size_t)g->num_values, sizeof *ranges);
-    mvit_calib_ranges(&st, method, ranges);
-    for (int i = 0; i < g->num_nodes; i++) {
-        const mvit_node *n = &g->nodes[i];
-        const int v = n->num_inputs ? n->inputs[0] : -1;
-        if (!n->dead && n->op == MVIT_OP_SILU && mvit_value_uses(g, v) == 1)
-            mvit_calib_silu_range(&st, v, &ranges[v]);
-    }
-    mvit_calib_stats_free(&st);
     const char *keep = opt->keep_fp32;
-    if (keep && !strncmp(keep, "auto", 4) && (keep[4] == 0 || keep[4] == ':'))
+    const int auto_kept = keep && !strncmp(keep, "auto", 4) && (keep[4] == 0 || keep[4] == ':');
+    mvit_calib_cache *cache = auto_kept ? NULL : opt->calib_cache; /* auto needs the images */
+    mvit_qrange *ranges = mvit_xcalloc((size_t)g->num_values, sizeof *ranges);
+    if (rc == 0 && cache && cache->num_values == g->num_values) {
+        memcpy(ranges, cache->ranges, (size_t)g->num_values * sizeof *ranges);
+    } else {
+        if (rc == 0)
+            rc = mvit_calib_open(opt->calib_path, desc, opt->calib_images, &set, d);
+        if (rc == 0)
+            rc = mvit_calib_collect(g, &set, stderr, &st, d);
+        if (rc < 0) {
+            mvit_calib_close(&set);
+            free(ranges);
+            return rc;
+        }
+        mvit_calib_ranges(&st, method, ranges);
+        for (int i = 0; i < g->num_nodes; i++) {
+            const mvit_node *n = &g->nodes[i];
+            const int v = n->num_inputs ? n->inputs[0] : -1;
+            if (!n->dead && n->op == MVIT_OP_SILU && mvit_value_uses(g, v) == 1)
+                mvit_calib_silu_range(&st, v, &ranges[v]);
+        }
+        mvit_calib_stats_free(&st);
+        if (cache) {
+            mvit_calib_cache_free(cache);
+            cache->ranges = mvit_xmalloc((size_t)g->num_values * sizeof *ranges);
+            memcpy(cache->ranges, ranges, (size_t)g->num_values * sizeof *ranges);
+            cache->num_values = g->num_values;
+        }
+    }
+    if (auto_kept)
         rc = auto_keep(g, &set, ranges, keep, kept, d);
     else if (keep)
         *kept = mvit_xstrdup(keep);

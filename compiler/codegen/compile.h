@@ -5,6 +5,17 @@
 #include "common/diag.h"
 
 struct mvit_graph;
+struct mvit_qrange;
+
+/* Activation ranges of one calibration, reusable by the next int8 compile of the same model,
+ * data and method for another target (mvitc report builds int8 for several): the float graph
+ * they are measured on does not depend on the target. */
+typedef struct mvit_calib_cache {
+    int num_values;             /* of the graph they were measured on; 0 = empty */
+    struct mvit_qrange *ranges; /* per value */
+} mvit_calib_cache;
+
+void mvit_calib_cache_free(mvit_calib_cache *c);
 
 typedef struct mvit_compile_options {
     const char *desc_path;
@@ -22,6 +33,8 @@ typedef struct mvit_compile_options {
     const char *calib_method; /* int8: "minmax", "percentile", "mse"; NULL = the default */
     long calib_images;        /* int8: at most this many calibration images (<= 0: all) */
     const char *keep_fp32;    /* int8: comma-separated layer names that stay float, or NULL */
+    mvit_calib_cache *calib_cache; /* int8, optional: filled by the first compile, then reused
+                                      (the caller keeps data and method the same) */
     const char *resolutions;  /* "64,128,...": one entry point P_run_<r> each; NULL = the
                                  description's size, entry point P_run */
     /* optional: called with each final graph (planned, before code generation), for tools

@@ -1,24 +1,20 @@
 /* Static cycle estimates of each layer's inner loop (see mca.h). clang compiles the generated
  * file to assembly; the .text of that assembly is read into functions, labels and
  * instructions; each layer's call tree is searched for innermost loops, and the one doing the
- * most multiply-accumulate lanes is written out alone and timed by llvm-mca. Tools run with
- * posix_spawnp and an argv array, never through a shell. Supports x86-64 (AT&T syntax) and
+ * most multiply-accumulate lanes is written out alone and timed by llvm-mca. Tools run through
+ * report/tool.h (argv arrays, never a shell). Supports x86-64 (AT&T syntax) and
  * AArch64 (GNU syntax) triples. */
-#define _POSIX_C_SOURCE 200809L /* posix_spawnp, getline, O_CLOEXEC */
+#define _POSIX_C_SOURCE 200809L /* getline */
 
 #include "report/mca.h"
+#include "report/tool.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-extern char **environ;
 
 /* llvm-mca simulates this many back-to-back iterations; Total Cycles / Iterations is then the
  * steady-state cost of one iteration including loop-carried latencies (e.g. an accumulator
@@ -37,70 +33,6 @@ static char *path_join(const char *dir, const char *name)
     char *p = mvit_xmalloc(n);
     snprintf(p, n, "%s/%s", dir, name);
     return p;
-}
-
-/* First line of a tool's stderr for an error message ("" if none). */
-static void first_line(const char *path, char *buf, size_t n)
-{
-    buf[0] = 0;
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return;
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
-    while ((len = getline(&line, &cap, f)) > 0) {
-        line[strcspn(line, "\r\n")] = 0;
-        if (line[0]) {
-            snprintf(buf, n, "%s", line);
-            break;
-        }
-    }
-    free(line);
-    fclose(f);
-}
-
-/* Runs argv (argv[0] searched in PATH) with stdin from /dev/null and stdout/stderr into files
- * (NULL: /dev/null), and waits. Sets *status to the exit status (128 + signal if killed).
- * Returns < 0 with d filled only when the tool cannot be started. */
-static int run_tool(char *const argv[], const char *out_path, const char *err_path, int *status,
-                    mvit_diag *d)
-{
-    const char *paths[2] = {out_path ? out_path : "/dev/null", err_path ? err_path : "/dev/null"};
-    int fds[2] = {-1, -1}, rc = 0;
-    for (int i = 0; i < 2; i++) {
-        fds[i] = open(paths[i], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fds[i] < 0) {
-            rc = mvit_diag_at(d, MVIT_EIO, paths[i], 0, 0, "cannot create: %s", strerror(errno));
-            goto done;
-        }
-    }
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, fds[0], 1);
-    posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
-    pid_t pid;
-    int err = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (err != 0) {
-        rc = mvit_diag_at(d, MVIT_EIO, argv[0], 0, 0,
-                          "cannot run: %s (is it installed and in PATH?)", strerror(err));
-        goto done;
-    }
-    int st;
-    while (waitpid(pid, &st, 0) < 0) {
-        if (errno != EINTR) {
-            rc = mvit_diag_at(d, MVIT_EIO, argv[0], 0, 0, "waitpid: %s", strerror(errno));
-            goto done;
-        }
-    }
-    *status = WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
-done:
-    for (int i = 0; i < 2; i++)
-        if (fds[i] >= 0)
-            close(fds[i]);
-    return rc;
 }
 
 // ---- reading the assembly
@@ -1138,12 +1070,12 @@ static int run_mca(const asm_file *f, asm_func *fn, const char *triple, const ch
     char no_info[] = "-instruction-info=false", no_pressure[] = "-resource-pressure=false";
     char *argv[] = {"llvm-mca", mtriple, mcpu, iters, no_info, no_pressure, s_path, NULL};
     int status = 0;
-    rc = run_tool(argv, out_path, err_path, &status, d);
+    rc = mvit_tool_run(argv, out_path, err_path, &status, d);
     if (rc < 0)
         goto done;
     if (status != 0) {
         char msg[512];
-        first_line(err_path, msg, sizeof msg);
+        mvit_tool_first_line(err_path, msg, sizeof msg);
         rc = mvit_diag_at(d, MVIT_EINVAL, s_path, 0, 0,
                           "llvm-mca -mcpu=%s rejected the loop of %s (exit %d): %s", cpu, fn->name,
                           status, msg[0] ? msg : "(no message)");
@@ -1218,12 +1150,6 @@ static char **clang_argv(const char *c_file, const char *include_dir, const char
     return argv;
 }
 
-static void free_argv(char **argv)
-{
-    for (size_t i = 0; argv[i]; i++)
-        free(argv[i]);
-    free(argv);
-}
 
 /* Compiles c_file into work_dir/<s_name> and reads it. */
 static int compile(const char *c_file, const char *include_dir, const char *triple, const char *cpu,
@@ -1235,10 +1161,10 @@ static int compile(const char *c_file, const char *include_dir, const char *trip
     char *err_path = path_join(work_dir, "mca-clang.err");
     char **argv = clang_argv(c_file, include_dir, triple, cpu, cflags, arm, s_path);
     int status = 0;
-    int rc = run_tool(argv, NULL, err_path, &status, d);
+    int rc = mvit_tool_run(argv, NULL, err_path, &status, d);
     if (rc == 0 && status != 0) {
         char msg[1024];
-        first_line(err_path, msg, sizeof msg);
+        mvit_tool_first_line(err_path, msg, sizeof msg);
         rc = mvit_diag_at(d, MVIT_EINVAL, c_file, 0, 0,
                           "clang --target=%s for %s failed (exit %d): %s", triple, cpu, status,
                           msg[0] ? msg : "(no message)");
@@ -1247,7 +1173,7 @@ static int compile(const char *c_file, const char *include_dir, const char *trip
         rc = read_asm(s_path, arm, f, d);
     if (rc == 0)
         remove(s_path); /* tens of MB per build; the loops that matter are kept as snippets */
-    free_argv(argv);
+    mvit_tool_free_argv(argv);
     free(s_path);
     free(err_path);
     return rc;

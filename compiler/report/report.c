@@ -8,98 +8,34 @@
 #include "report/report_run.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "codegen/compile.h"
 #include "desc/desc.h"
 #include "ir/ir.h"
 #include "report/mca.h"
-
-extern char **environ;
+#include "report/tool.h"
 
 /* ---- running tools */
-
-/* Runs argv[0] (searched in PATH) with stdout and stderr to files (NULL: /dev/null).
- * Returns the exit status, 127 if it could not start, 128 + signal if killed. */
-static int run_tool(char *const argv[], const char *out_path, const char *err_path)
-{
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, out_path ? out_path : "/dev/null",
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, 2, err_path ? err_path : "/dev/null",
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    pid_t pid;
-    int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0)
-        return 127;
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return 127;
-    if (WIFSIGNALED(status))
-        return 128 + WTERMSIG(status);
-    return WEXITSTATUS(status);
-}
-
-/* argv from a format: words split at spaces (no quoting: paths here never hold spaces,
- * checked by the caller). Returns argv (free with free_argv). */
-static char **split_words(const char *line)
-{
-    size_t n = 0, cap = 16;
-    char **argv = mvit_xcalloc(cap, sizeof *argv);
-    for (const char *s = line; *s;) {
-        while (*s == ' ')
-            s++;
-        if (!*s)
-            break;
-        const char *e = s;
-        while (*e && *e != ' ')
-            e++;
-        if (n + 2 > cap)
-            argv = mvit_xrealloc(argv, (cap *= 2) * sizeof *argv);
-        argv[n] = mvit_xmalloc((size_t)(e - s) + 1);
-        memcpy(argv[n], s, (size_t)(e - s));
-        argv[n++][e - s] = 0;
-        s = e;
-    }
-    argv[n] = NULL;
-    return argv;
-}
-
-static void free_argv(char **argv)
-{
-    for (char **a = argv; *a; a++)
-        free(*a);
-    free(argv);
-}
 
 /* Runs a command line of space-separated words; on failure fills d with the first line of
  * its stderr (kept in err_path). */
 static int run_line(const char *line, const char *out_path, const char *err_path,
                     const char *what, mvit_diag *d)
 {
-    char **argv = split_words(line);
-    int st = run_tool(argv, out_path, err_path);
-    free_argv(argv);
-    if (st == 0)
-        return 0;
+    char **argv = mvit_tool_split(line);
+    int st = 0;
+    int rc = mvit_tool_run(argv, out_path, err_path, &st, d);
+    mvit_tool_free_argv(argv);
+    if (rc < 0 || st == 0)
+        return rc;
     char first[300] = "";
-    FILE *f = err_path ? fopen(err_path, "r") : NULL;
-    if (f) {
-        if (!fgets(first, sizeof first, f))
-            first[0] = 0;
-        first[strcspn(first, "\n")] = 0;
-        fclose(f);
-    }
+    if (err_path)
+        mvit_tool_first_line(err_path, first, sizeof first);
     return mvit_diag_at(d, MVIT_EIO, "mvitc report", 0, 0, "%s failed (status %d%s%s): %.400s",
                         what, st, first[0] ? ": " : "", first, line);
 }
@@ -107,7 +43,8 @@ static int run_line(const char *line, const char *out_path, const char *err_path
 static int have_tool(const char *name)
 {
     char *argv[] = {(char *)name, (char *)"--version", NULL};
-    return run_tool(argv, NULL, NULL) == 0;
+    int st = 1;
+    return mvit_tool_run(argv, NULL, NULL, &st, NULL) == 0 && st == 0;
 }
 
 /* ---- what the planned graph says about a build */
@@ -459,7 +396,8 @@ static int make_dir(const char *path)
 }
 
 static int run_cell(const mvit_report_options *o, mvit_report *r, mvit_report_cell *c,
-                    const target_info *t, int native, const char *root, mvit_diag *d)
+                    const target_info *t, int native, const char *root,
+                    mvit_calib_cache *calib, mvit_diag *d)
 {
     char dir[1024], path[1100], line[8192], res_list[16], fn_prefix[64], run_name[64];
     snprintf(dir, sizeof dir, "%s/%s-%s-%d", root, c->target, c->precision, c->resolution);
@@ -483,6 +421,7 @@ static int run_cell(const mvit_report_options *o, mvit_report *r, mvit_report_ce
         .weights_layout = o->weights_layout,
         .calib_path = o->calib_path,
         .calib_images = o->calib_images,
+        .calib_cache = calib, /* one calibration serves every int8 target */
         .resolutions = resized ? res_list : NULL,
         .inspect = inspect_graph,
         .inspect_user = &gf,
@@ -741,9 +680,11 @@ int mvit_report_build(const mvit_report_options *o, mvit_report *r, mvit_diag *d
                 }
     if (make_dir(o->work_dir) < 0)
         return mvit_diag_at(d, MVIT_EIO, o->work_dir, 0, 0, "cannot create: %s", strerror(errno));
+    mvit_calib_cache calib = {0};
     for (int i = 0; i < r->num_cells && rc == 0; i++)
         rc = run_cell(&opt, r, &r->cells[i], find_target(r->cells[i].target), native, o->work_dir,
-                      d);
+                      &calib, d);
+    mvit_calib_cache_free(&calib);
     if (rc == 0)
         compare_outputs(&opt, r, o->work_dir);
     snprintf(r->estimate_assumptions, sizeof r->estimate_assumptions,
