@@ -538,8 +538,8 @@ static int unpickle(unpickler *u, pv **result)
         pv *v, *c;
         size_t from;
         uint64_t n;
-        const char *mod, *name;
-        size_t mlen, nlen;
+        const char *mod = NULL, *name = NULL;
+        size_t mlen = 0, nlen = 0;
         switch (op) {
         case 0x80: /* PROTO */
             if ((rc = need(u, 1, "PROTO")) < 0)
