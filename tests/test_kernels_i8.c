@@ -15,6 +15,9 @@
 #include "codegen/pack.h"
 #include "kernels/i8-gemm-avx2.c"
 #include "kernels/i8-scalar.c"
+#include "kernels/i8-attention-avx2.c"
+#include "kernels/i8-add-avx2.c"
+#include "kernels/i8-layernorm-avx2.c"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static uint32_t rnd32(void)
@@ -465,6 +468,184 @@ START_TEST(attention_vs_float)
 }
 END_TEST
 
+/* Rows whose softmax sum is exactly 2^15 (the maximum's term alone: p_max = 2^15), recomputed
+ * the way docs/int8.md defines the sum. */
+static int count_one_hot_rows(const int8_t *qkv, const int32_t *lut, int p, int n, int d,
+                              int heads, int z, int32_t m_sm, int s_sm)
+{
+    const int hd = d / heads;
+    int rows = 0;
+    int64_t *a = malloc((size_t)n * sizeof *a);
+    for (int pi = 0; pi < p; pi++)
+        for (int h = 0; h < heads; h++)
+            for (int i = 0; i < n; i++) {
+                const int8_t *base = qkv + (int64_t)pi * n * 3 * d;
+                int64_t best = INT64_MIN, total = 0;
+                for (int j = 0; j < n; j++) {
+                    a[j] = 0;
+                    for (int t = 0; t < hd; t++)
+                        a[j] += (int64_t)(base[i * 3 * d + h * hd + t] - z) *
+                                (base[j * 3 * d + d + h * hd + t] - z);
+                    best = a[j] > best ? a[j] : best;
+                }
+                for (int j = 0; j < n; j++) {
+                    uint64_t u = ((uint64_t)(best - a[j]) * (uint64_t)m_sm +
+                                  ((uint64_t)1 << (s_sm - 1))) >> s_sm;
+                    u = u < 31 * 256 ? u : 31 * 256;
+                    total += lut[u & 255] >> (u >> 8);
+                }
+                rows += total == 32768;
+            }
+    free(a);
+    return rows;
+}
+
+/* The AVX2 attention against the scalar one, zero tolerance: head widths and token counts
+ * around the vector widths (odd, < 8, not multiples of 8), scales from spread-out to one-hot
+ * softmax rows (the p = 2^15 case the AVX2 kernel computes halved), zero points at the ends,
+ * and the scratch exactly mvk_i8_attention_scratch_simd bytes with guards on both sides. */
+START_TEST(attention_avx2_matches_scalar)
+{
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx2")) {
+        printf("attention_avx2_matches_scalar: no AVX2, skipped\n");
+        return;
+    }
+    const int hds[] = {1, 2, 7, 8, 15, 16, 17, 20, 24, 30, 36, 60};
+    const int ns[] = {1, 2, 3, 7, 8, 9, 16, 17, 64, 257};
+    int cases = 0, one_hot_rows = 0;
+    int32_t lut[256];
+    for (int f = 0; f < 256; f++)
+        lut[f] = (int32_t)nearbyint(32768.0 * exp2(-f / 256.0));
+    for (int hi = 0; hi < 12; hi++)
+        for (int ni = 0; ni < 10; ni++)
+            for (int mode = 0; mode < 3; mode++) {
+                const int hd = hds[hi], n = ns[ni], heads = 1 + (hi + ni) % 3, p = 1 + mode % 2;
+                const int d = heads * hd;
+                /* mode 0: soft rows; 1: large scale (one-hot rows); 2: extreme zero points */
+                const double sx = mode == 1 ? 2.0 : 0.01 + rint_in(0, 60) / 1000.0;
+                const int z = mode == 2 ? (rint_in(0, 1) ? -128 : 127) : rint_in(-10, 10);
+                const int zy = rint_in(-20, 20);
+                const int64_t len = (int64_t)p * n * d, guard = 256;
+                int8_t *qkv = malloc((size_t)(3 * len)), *want = malloc((size_t)len);
+                int8_t *got = malloc((size_t)len);
+                for (int64_t i = 0; i < 3 * len; i++)
+                    qkv[i] = (int8_t)rint_in(-128, 127);
+                int32_t s_sm, s_o;
+                const int32_t m_sm = mult_of(sx * sx / log(2.0) / sqrt((double)hd) * 256.0, &s_sm);
+                const int32_t m_o = mult_of(sx / (32768.0 * sx * 256.0 / 255.0), &s_o);
+                int32_t *ref_scratch = malloc((size_t)n * 8 + (size_t)hd * n * 4);
+                const int64_t bytes = mvk_i8_attention_scratch_simd(n, hd);
+                uint8_t *sc = aligned_alloc(64, (size_t)((bytes + 2 * guard + 63) / 64 * 64));
+                memset(sc, 0xa5, (size_t)(bytes + 2 * guard));
+                mvk_i8_attention__scalar(qkv, want, ref_scratch, lut, p, n, d, heads, z, m_sm,
+                                         s_sm, m_o, s_o, zy, 0, (int64_t)p * heads);
+                mvk_i8_attention__avx2(qkv, got, (int32_t *)(sc + guard), lut, p, n, d, heads, z,
+                                       m_sm, s_sm, m_o, s_o, zy, 0, (int64_t)p * heads);
+                for (int64_t i = 0; i < len; i++)
+                    ck_assert_msg(got[i] == want[i],
+                                  "hd=%d n=%d heads=%d p=%d mode %d: [%lld] scalar %d, avx2 %d",
+                                  hd, n, heads, p, mode, (long long)i, want[i], got[i]);
+                for (int64_t i = 0; i < guard; i++)
+                    ck_assert_msg(sc[i] == 0xa5 && sc[guard + bytes + i] == 0xa5,
+                                  "hd=%d n=%d: write outside the scratch", hd, n);
+                if (mode == 1)
+                    one_hot_rows += count_one_hot_rows(qkv, lut, p, n, d, heads, z, m_sm, s_sm);
+                free(qkv), free(want), free(got), free(ref_scratch), free(sc);
+                cases++;
+            }
+    ck_assert_int_eq(cases, 12 * 10 * 3);
+    ck_assert(one_hot_rows > 0); /* the halved path did run */
+    printf("attention_avx2_matches_scalar: %d cases, %d one-hot rows\n", cases, one_hot_rows);
+}
+END_TEST
+
+static int have_avx2(const char *test)
+{
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2"))
+        return 1;
+    printf("%s: no AVX2, skipped\n", test);
+    return 0;
+}
+
+/* The AVX2 residual add against the scalar one, zero tolerance: the compiler's multiplier
+ * range [2^14, 2^15) and larger ones (the scalar fallback), shifts 1..40 (R = 0 from 24 on),
+ * lengths around 16, in place and out of place, saturating both ways. */
+START_TEST(add_avx2_matches_scalar)
+{
+    if (!have_avx2("add_avx2_matches_scalar"))
+        return;
+    int8_t a[300], b[300], want[300], got[300 + 64];
+    int sat = 0;
+    for (int t = 0; t < 4000; t++) {
+        const int n = rint_in(0, 300), s = rint_in(1, 40);
+        const int za = rint_in(-128, 127), zb = rint_in(-128, 127), zy = rint_in(-128, 127);
+        const int big = t % 10 == 0;
+        const int32_t ma = big ? (int32_t)(rnd32() >> 1) : rint_in(1 << 14, (1 << 15) - 1);
+        const int32_t mb = big ? rint_in(1, 1 << 15) : rint_in(-(1 << 15) + 1, (1 << 15) - 1);
+        for (int i = 0; i < n; i++)
+            a[i] = (int8_t)rnd32(), b[i] = (int8_t)rnd32();
+        mvk_i8_add__scalar(a, za, ma, b, zb, mb, s, want, zy, n);
+        memset(got, 0x5a, sizeof got);
+        if (t & 1) { /* in place: y = a */
+            memcpy(got, a, (size_t)n);
+            mvk_i8_add__avx2(got, za, ma, b, zb, mb, s, got, zy, n);
+        } else {
+            mvk_i8_add__avx2(a, za, ma, b, zb, mb, s, got, zy, n);
+        }
+        for (int i = 0; i < n; i++) {
+            ck_assert_msg(got[i] == want[i], "n=%d s=%d ma=%d mb=%d [%d]: scalar %d avx2 %d", n,
+                          s, ma, mb, i, want[i], got[i]);
+            sat += want[i] == -128 || want[i] == 127;
+        }
+        for (int i = n; i < n + 64; i++)
+            ck_assert_msg(got[i] == 0x5a || (t & 1), "n=%d: write past the end", n);
+    }
+    ck_assert(sat > 0);
+}
+END_TEST
+
+/* The AVX2 LayerNorm against the scalar one, zero tolerance: widths 1..260 (odd, < 4, past
+ * 16-lane steps), per-channel and shared affine, constant rows (variance from eps only, or
+ * 0), variance terms that are powers of 4 (root = 2^30: inv = 2^32), several rows per call. */
+START_TEST(layernorm_avx2_matches_scalar)
+{
+    if (!have_avx2("layernorm_avx2_matches_scalar"))
+        return;
+    enum { C = 260, ROWS = 3 };
+    int8_t x[ROWS * C], want[ROWS * C], got[ROWS * C];
+    int32_t g[C], b[C];
+    for (int t = 0; t < 3000; t++) {
+        const int c = rint_in(1, C), mode = t % 5, per_channel = t % 3 != 0;
+        const int spread = mode == 1 || mode == 3 ? 0 : rint_in(0, 127), base = rint_in(-128, 127 - spread);
+        for (int i = 0; i < ROWS * c; i++)
+            x[i] = (int8_t)(mode == 4 ? (rnd32() & 1 ? 127 : -128) : base + rint_in(0, spread));
+        for (int i = 0; i < c; i++) {
+            g[i] = (int32_t)(rnd32() % (1u << (8 + t % 20))) - (1 << (7 + t % 20));
+            b[i] = (int32_t)(rnd32() % (1u << 24)) - (1 << 23);
+        }
+        int64_t eps_q = mode == 3 ? 0 : rint_in(0, 100000);
+        if (mode == 2) { /* every row as row 0, eps_q making the variance term a power of 4 */
+            for (int i = c; i < ROWS * c; i++)
+                x[i] = x[i % c];
+            int64_t sum = 0, sq = 0, p4 = 1;
+            for (int i = 0; i < c; i++)
+                sum += x[i], sq += x[i] * x[i];
+            while (p4 < (int64_t)c * sq - sum * sum)
+                p4 *= 4;
+            eps_q = p4 - ((int64_t)c * sq - sum * sum);
+        }
+        const int zy = rint_in(-128, 127);
+        mvk_i8_layernorm__scalar(x, want, g, b, per_channel, eps_q, zy, c, 0, ROWS);
+        mvk_i8_layernorm__avx2(x, got, g, b, per_channel, eps_q, zy, c, 0, ROWS);
+        for (int i = 0; i < ROWS * c; i++)
+            ck_assert_msg(got[i] == want[i], "c=%d mode %d eps %lld [%d]: scalar %d avx2 %d", c,
+                          mode, (long long)eps_q, i, want[i], got[i]);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("kernels_i8");
@@ -479,6 +660,9 @@ int main(void)
     tcase_add_test(tc, quantize_thresholds);
     tcase_add_test(tc, layernorm_vs_float);
     tcase_add_test(tc, attention_vs_float);
+    tcase_add_test(tc, attention_avx2_matches_scalar);
+    tcase_add_test(tc, add_avx2_matches_scalar);
+    tcase_add_test(tc, layernorm_avx2_matches_scalar);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -4,11 +4,33 @@
  * dispatcher's types); int8 tensors are reinterpreted here. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "codegen/codegen.h"
 #include "codegen/pack.h"
+#include "kernels/i8-attention-scratch.h"
 
 static const mvit_value *val(const mvit_codegen *cg, int v) { return &cg->g->values[v]; }
+
+/* The ISA suffix when the target has its own kernel for an op besides the GEMM (attention,
+ * add, LayerNorm: same bytes as the portable one), else "scalar". */
+static const char *ops_kernel(const mvit_target *t)
+{
+    return t->simd && t->simd->i8_ops ? t->simd->suffix : "scalar";
+}
+
+/* Pastes i8-scalar.c and, when the target has one, i8-<op>-<isa>.c; returns the suffix. */
+static const char *use_op_kernel(mvit_codegen *cg, const char *op)
+{
+    const char *kernel = ops_kernel(cg->target);
+    cg_use_kernel(cg, "i8-scalar.c");
+    if (strcmp(kernel, "scalar")) {
+        char file[64];
+        snprintf(file, sizeof file, "i8-%s-%s.c", op, kernel);
+        cg_use_kernel(cg, file);
+    }
+    return kernel;
+}
 
 static void ints(mvit_codegen *cg, cg_int_kind k, const void *data, int64_t count, char *ref,
                  size_t len, const char *what, const mvit_node *n)
@@ -181,9 +203,9 @@ static void emit_silu(mvit_codegen *cg, const mvit_node *n)
 static void emit_add(mvit_codegen *cg, const mvit_node *n)
 {
     const mvit_value *a = val(cg, n->inputs[0]), *b = val(cg, n->inputs[1]), *o = val(cg, n->output);
-    cg_use_kernel(cg, "i8-scalar.c");
-    emit(&cg->body, "mvk_i8_add__scalar(" X0 ", %d, %d, " X1 ", %d, %d, %d, " Y ", %d, %lld);",
-         a->qzero, n->q->m[0], b->qzero, n->q->m[1], n->q->s[0], o->qzero,
+    const char *kernel = use_op_kernel(cg, "add");
+    emit(&cg->body, "mvk_i8_add__%s(" X0 ", %d, %d, " X1 ", %d, %d, %d, " Y ", %d, %lld);",
+         kernel, a->qzero, n->q->m[0], b->qzero, n->q->m[1], n->q->s[0], o->qzero,
          (long long)mvit_value_numel(o));
 }
 
@@ -220,21 +242,24 @@ static void emit_layernorm(mvit_codegen *cg, const mvit_node *n)
     char gm[64], bt[64];
     ints(cg, CG_I32, n->q->ln_g, n->q->ln_channels, gm, sizeof gm, "gamma (Q16 of the output scale)", n);
     ints(cg, CG_I32, n->q->ln_b, n->q->ln_channels, bt, sizeof bt, "beta (Q16 of the output scale)", n);
-    cg_use_kernel(cg, "i8-scalar.c");
+    const char *kernel = use_op_kernel(cg, "layernorm");
     cg_parallel(cg, (int64_t)a->dims[0] * a->dims[1]);
-    emit(&cg->body, "mvk_i8_layernorm__scalar(" X0 ", " Y ", %s, %s, %d, INT64_C(%lld), %d, %d, r0, r1);",
-         gm, bt, n->q->ln_channels > 1, (long long)n->q->ln_eps, o->qzero, a->dims[2]);
+    emit(&cg->body, "mvk_i8_layernorm__%s(" X0 ", " Y ", %s, %s, %d, INT64_C(%lld), %d, %d, r0, r1);",
+         kernel, gm, bt, n->q->ln_channels > 1, (long long)n->q->ln_eps, o->qzero, a->dims[2]);
 }
+
 
 static void emit_attention(mvit_codegen *cg, const mvit_node *n)
 {
     const mvit_value *a = val(cg, n->inputs[0]), *o = val(cg, n->output);
     char e[64];
     ints(cg, CG_I32, n->q->exp2_lut, 256, e, sizeof e, "2^(-f/256) in Q15", n);
-    cg_use_kernel(cg, "i8-scalar.c");
+    if (strcmp(ops_kernel(cg->target), "scalar"))
+        cg_use_kernel(cg, "i8-attention-scratch.h");
+    const char *kernel = use_op_kernel(cg, "attention");
     cg_parallel(cg, (int64_t)o->dims[0] * n->heads);
-    emit(&cg->body, "mvk_i8_attention__scalar(" X0 ", " Y ", (int32_t *)scratch, %s, %d, %d, %d, %d,",
-         e, o->dims[0], o->dims[1], o->dims[2], n->heads);
+    emit(&cg->body, "mvk_i8_attention__%s(" X0 ", " Y ", (int32_t *)scratch, %s, %d, %d, %d, %d,",
+         kernel, e, o->dims[0], o->dims[1], o->dims[2], n->heads);
     emit(&cg->body, "    %d, %d, %d, %d, %d, %d, r0, r1);", a->qzero, n->q->m[0], n->q->s[0],
          n->q->m[1], n->q->s[1], o->qzero);
 }
@@ -264,7 +289,6 @@ void mvit_int8_emit_node(mvit_codegen *cg, const mvit_node *n)
 
 int64_t mvit_int8_scratch(const mvit_target *t, const mvit_graph *g, const mvit_node *n)
 {
-    (void)t;
     if (n->op == MVIT_OP_CONV2D && n->groups == 1 && !(n->kernel == 1 && n->stride == 1 &&
                                                         n->pad == 0)) {
         /* one output row of im2col per task */
@@ -274,8 +298,13 @@ int64_t mvit_int8_scratch(const mvit_target *t, const mvit_graph *g, const mvit_
     }
     if (n->op != MVIT_OP_ATTENTION)
         return 0;
-    /* per task: N scores and N probabilities (int32), K and V of a head transposed (int16) */
     const mvit_value *o = &g->values[n->output];
     const int64_t tokens = o->dims[1], hd = o->dims[2] / n->heads;
-    return (2 * tokens * 4 + 2 * hd * tokens * 2 + 63) / 64 * 64 * g->max_tasks;
+    int64_t bytes;
+    if (!strcmp(ops_kernel(t), "scalar")) /* N scores and probabilities (int32), K and V
+                                                   of a head transposed (int16) */
+        bytes = 2 * tokens * 4 + 2 * hd * tokens * 2;
+    else
+        bytes = mvk_i8_attention_scratch_simd(tokens, hd);
+    return (bytes + 63) / 64 * 64 * g->max_tasks;
 }

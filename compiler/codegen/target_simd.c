@@ -316,7 +316,8 @@ static int64_t attention_scratch(const mvit_target *tg, const mvit_graph *g, con
  * AVX2 cores have 32 KiB L1d and 256 KiB - 1 MiB L2). ARM: the little cores a phone app may
  * land on (Cortex-A55: 32 KiB L1d, 128-256 KiB L2); the big cores have more of both. */
 static const mvit_simd_isa isa_avx2 = {.suffix = "avx2", .l1_bytes = 32 * 1024,
-                                       .l2_bytes = 512 * 1024, .winograd = 1};
+                                       .l2_bytes = 512 * 1024, .winograd = 1,
+                                       .i8_ops = 1};
 static const mvit_simd_isa isa_neon = {.suffix = "neon", .l1_bytes = 32 * 1024,
                                        .l2_bytes = 256 * 1024, .winograd = 1};
 

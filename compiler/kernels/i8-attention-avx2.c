@@ -1,0 +1,238 @@
+/* INT8 attention, AVX2: bit for bit mvk_i8_attention__scalar (docs/int8.md), with both
+ * products on vpmaddwd. Per work unit (patch position, head), K and V of the head are copied
+ * once, zero point removed, as int16 in pair layouts:
+ *   kp[t/2][j][2]  (t pairs of each key, so vpmaddwd against a broadcast (q_t, q_t+1) adds
+ *                   two terms of 8 scores)
+ *   vp[j/2][t][2]  (key pairs of each value column, so vpmaddwd against a broadcast
+ *                   (p_j, p_j+1) adds two terms of 8 outputs)
+ * padded with zeros to whole vectors (8 keys, 8 columns), so no load runs past the scratch.
+ * Rows of queries go 4 at a time, so each K and V vector loaded serves 4 rows.
+ *
+ * Exactness: q - z, k - z, v - z lie in [-255, 255], so every vpmaddwd pair sum is exact and
+ * every int32 sum is the scalar kernel's sum in another order (integer: the same value). The
+ * probabilities are <= 32767 except in one case (docs/int8.md: p_j = 2^15 only when the
+ * maximum's term is the whole sum, so inv = 2^32 and the others are 0); there the row is
+ * computed with p / 2 and doubled, which is exact. Softmax lanes follow the scalar kernel's
+ * unsigned 64-bit arithmetic lane by lane.
+ *
+ * Scratch per task: mvk_i8_attention_scratch_simd(n, hd) bytes (i8-attention-scratch.h).
+ * Uses mvk_requant_i8_scalar and mvk_udiv_u64 of i8-scalar.c. */
+#include <immintrin.h>
+
+#include "i8-attention-scratch.h"
+#include "mvk-prelude.h"
+
+#define MVK_I8_ATT_AVX2 __attribute__((target("avx2")))
+
+/* floor(2^47 / total): x86-64 divides 64-bit values in one instruction. */
+static MVK_INLINE uint64_t mvk_i8_att_avx2_inv(uint64_t total)
+{
+#if defined(__x86_64__)
+    return ((uint64_t)1 << 47) / total;
+#else
+    return mvk_udiv_u64((uint64_t)1 << 47, total);
+#endif
+}
+
+/* K and V of head h of one patch position into the pair layouts, zero point removed. */
+static MVK_INLINE MVK_I8_ATT_AVX2 void
+mvk_i8_att_avx2_pack(const int8_t *base, int16_t *kp, int16_t *vp, int n, int n8, int d, int hd,
+                     int hd8, int h, int32_t z)
+{
+    const int64_t row = 3 * (int64_t)d;
+    const int hp = (hd + 1) / 2;
+    for (int64_t i = 0; i < (int64_t)hp * n8 * 2; i++)
+        kp[i] = 0;
+    for (int64_t i = 0; i < (int64_t)n8 * hd8; i++)
+        vp[i] = 0;
+    for (int j = 0; j < n; j++) {
+        const int8_t *kr = base + j * row + d + h * hd, *vr = kr + d;
+        for (int t = 0; t < hd; t++) {
+            kp[((int64_t)(t >> 1) * n8 + j) * 2 + (t & 1)] = (int16_t)(kr[t] - z);
+            vp[((int64_t)(j >> 1) * hd8 + t) * 2 + (j & 1)] = (int16_t)(vr[t] - z);
+        }
+    }
+}
+
+/* scores[r][j] for rows < rows of the block, every j < n8 (padded keys give 0). */
+static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_scores(const int32_t *qpair, int hp,
+                                                              const int16_t *kp, int n8,
+                                                              int32_t *scores)
+{
+    const int32_t *q0 = qpair, *q1 = q0 + hp, *q2 = q1 + hp, *q3 = q2 + hp;
+    for (int j = 0; j < n8; j += 8) {
+        __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+        const int16_t *kv = kp + (int64_t)j * 2;
+        for (int tp = 0; tp < hp; tp++, kv += (int64_t)n8 * 2) {
+            const __m256i k = _mm256_loadu_si256((const __m256i *)kv);
+            a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_set1_epi32(q0[tp]), k));
+            a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(_mm256_set1_epi32(q1[tp]), k));
+            a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(_mm256_set1_epi32(q2[tp]), k));
+            a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(_mm256_set1_epi32(q3[tp]), k));
+        }
+        _mm256_storeu_si256((__m256i *)(scores + j), a0);
+        _mm256_storeu_si256((__m256i *)(scores + n8 + j), a1);
+        _mm256_storeu_si256((__m256i *)(scores + 2 * n8 + j), a2);
+        _mm256_storeu_si256((__m256i *)(scores + 3 * n8 + j), a3);
+    }
+}
+
+static MVK_INLINE MVK_I8_ATT_AVX2 int32_t mvk_i8_att_avx2_hmax(__m256i v)
+{
+    __m128i m = _mm_max_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    m = _mm_max_epi32(m, _mm_shuffle_epi32(m, 0x4e));
+    m = _mm_max_epi32(m, _mm_shuffle_epi32(m, 0xb1));
+    return _mm_cvtsi128_si32(m);
+}
+
+/* u = min(((best - a) * m + 2^(s-1)) >> s, 31 * 256) on 4 unsigned 64-bit lanes (the low 32
+ * bits of each hold best - a). */
+static MVK_INLINE MVK_I8_ATT_AVX2 __m256i mvk_i8_att_avx2_exponent(__m256i d, __m256i m,
+                                                                   __m256i rnd, __m128i s)
+{
+    const __m256i u = _mm256_srl_epi64(_mm256_add_epi64(_mm256_mul_epu32(d, m), rnd), s);
+    const __m256i top = _mm256_set1_epi64x(31 * 256);
+    return _mm256_blendv_epi8(u, top, _mm256_cmpgt_epi64(u, top));
+}
+
+/* One row's softmax: e_j from the table into probs (as int32 in scores' place), then the Q15
+ * probabilities as int16 into p16 (0 for padded keys). */
+static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_softmax(int32_t *sc, int n, int n8,
+                                                               int16_t *p16,
+                                                               const int32_t *exp2_lut,
+                                                               int32_t m_sm, int s_sm,
+                                                               int *halved)
+{
+    for (int j = n; j < n8; j++)
+        sc[j] = INT32_MIN;
+    __m256i mx = _mm256_set1_epi32(INT32_MIN);
+    for (int j = 0; j < n8; j += 8)
+        mx = _mm256_max_epi32(mx, _mm256_loadu_si256((const __m256i *)(sc + j)));
+    const __m256i best = _mm256_set1_epi32(mvk_i8_att_avx2_hmax(mx));
+    const __m256i m = _mm256_set1_epi64x((uint32_t)m_sm);
+    const __m256i rnd = _mm256_set1_epi64x((int64_t)((uint64_t)1 << (s_sm - 1)));
+    const __m128i s = _mm_cvtsi32_si128(s_sm);
+    const __m256i lo8 = _mm256_set1_epi32(255);
+    __m256i sum = _mm256_setzero_si256();
+    for (int j = 0; j < n8; j += 8) {
+        const __m256i d = _mm256_sub_epi32(best, _mm256_loadu_si256((const __m256i *)(sc + j)));
+        const __m256i ue = mvk_i8_att_avx2_exponent(d, m, rnd, s);
+        const __m256i uo = mvk_i8_att_avx2_exponent(_mm256_srli_epi64(d, 32), m, rnd, s);
+        const __m256i u = _mm256_blend_epi32(ue, _mm256_slli_epi64(uo, 32), 0xaa);
+        const __m256i t = _mm256_i32gather_epi32(exp2_lut, _mm256_and_si256(u, lo8), 4);
+        const __m256i e = _mm256_srlv_epi32(t, _mm256_srli_epi32(u, 8));
+        sum = _mm256_add_epi32(sum, e); /* lanes <= n8 / 8 * 2^15: no overflow for n < 2^16 */
+        _mm256_storeu_si256((__m256i *)(sc + j), e);
+    }
+    uint32_t lanes[8];
+    _mm256_storeu_si256((__m256i *)lanes, sum);
+    uint64_t total = 0;
+    for (int l = 0; l < 8; l++)
+        total += lanes[l];
+    const uint64_t inv = mvk_i8_att_avx2_inv(total);
+    *halved = inv >> 32 != 0; /* inv = 2^32: p_j = e_j in {0, 2^15}, stored halved */
+    const __m256i iv = _mm256_set1_epi64x((int64_t)(*halved ? 0 : inv));
+    const __m256i half = _mm256_set1_epi64x((int64_t)1 << 31);
+    for (int j = 0; j < n8; j += 8) {
+        const __m256i e = _mm256_loadu_si256((const __m256i *)(sc + j));
+        __m256i p;
+        if (*halved) {
+            p = _mm256_srli_epi32(e, 1);
+        } else {
+            const __m256i pe = _mm256_srli_epi64(_mm256_add_epi64(_mm256_mul_epu32(e, iv), half), 32);
+            const __m256i po = _mm256_add_epi64(_mm256_mul_epu32(_mm256_srli_epi64(e, 32), iv), half);
+            p = _mm256_blend_epi32(pe, po, 0xaa); /* odd lanes: the high halves, already in place */
+        }
+        const __m128i p8 = _mm_packs_epi32(_mm256_castsi256_si128(p), _mm256_extracti128_si256(p, 1));
+        _mm_storeu_si128((__m128i *)(p16 + j), p8);
+    }
+}
+
+/* Output of `rows` query rows for columns [t0, t0 + 16) (or 8): acc = sum_j p_j (v_jt - z). */
+static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_pv(const int16_t *probs, int n8,
+                                                          const int16_t *vp, int hd8, int t0,
+                                                          int two, int32_t *acc)
+{
+    __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00;
+    __m256i c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+    const int16_t *p0 = probs, *p1 = p0 + n8, *p2 = p1 + n8, *p3 = p2 + n8;
+    const int16_t *v = vp + (int64_t)t0 * 2;
+    for (int j = 0; j < n8; j += 2, v += (int64_t)hd8 * 2) {
+        const __m256i v0 = _mm256_loadu_si256((const __m256i *)v);
+        const __m256i v1 = two ? _mm256_loadu_si256((const __m256i *)(v + 16)) : v0;
+        int32_t w0, w1, w2, w3;
+        __builtin_memcpy(&w0, p0 + j, 4);
+        __builtin_memcpy(&w1, p1 + j, 4);
+        __builtin_memcpy(&w2, p2 + j, 4);
+        __builtin_memcpy(&w3, p3 + j, 4);
+        const __m256i b0 = _mm256_set1_epi32(w0), b1 = _mm256_set1_epi32(w1);
+        const __m256i b2 = _mm256_set1_epi32(w2), b3 = _mm256_set1_epi32(w3);
+        c00 = _mm256_add_epi32(c00, _mm256_madd_epi16(b0, v0));
+        c01 = _mm256_add_epi32(c01, _mm256_madd_epi16(b0, v1));
+        c10 = _mm256_add_epi32(c10, _mm256_madd_epi16(b1, v0));
+        c11 = _mm256_add_epi32(c11, _mm256_madd_epi16(b1, v1));
+        c20 = _mm256_add_epi32(c20, _mm256_madd_epi16(b2, v0));
+        c21 = _mm256_add_epi32(c21, _mm256_madd_epi16(b2, v1));
+        c30 = _mm256_add_epi32(c30, _mm256_madd_epi16(b3, v0));
+        c31 = _mm256_add_epi32(c31, _mm256_madd_epi16(b3, v1));
+    }
+    _mm256_storeu_si256((__m256i *)acc, c00);
+    _mm256_storeu_si256((__m256i *)(acc + 8), c01);
+    _mm256_storeu_si256((__m256i *)(acc + 16), c10);
+    _mm256_storeu_si256((__m256i *)(acc + 24), c11);
+    _mm256_storeu_si256((__m256i *)(acc + 32), c20);
+    _mm256_storeu_si256((__m256i *)(acc + 40), c21);
+    _mm256_storeu_si256((__m256i *)(acc + 48), c30);
+    _mm256_storeu_si256((__m256i *)(acc + 56), c31);
+}
+
+/* Same contract as mvk_i8_attention__scalar, except the scratch layout and size. */
+static MVK_UNUSED MVK_I8_ATT_AVX2 void
+mvk_i8_attention__avx2(const int8_t *MVK_RESTRICT qkv, int8_t *MVK_RESTRICT out,
+                       int32_t *MVK_RESTRICT scratch, const int32_t *MVK_RESTRICT exp2_lut, int p,
+                       int n, int d, int heads, int32_t z, int32_t m_sm, int s_sm, int32_t m_o,
+                       int s_o, int32_t zy, int64_t r0, int64_t r1)
+{
+    (void)p;
+    const int hd = mvk_idiv(d, heads), hp = (hd + 1) / 2;
+    const int n8 = (n + 7) / 8 * 8, hd8 = (hd + 7) / 8 * 8;
+    const int64_t row = 3 * (int64_t)d;
+    int16_t *kp = (int16_t *)scratch, *vp = kp + (int64_t)hp * n8 * 2;
+    int32_t *scores = (int32_t *)(vp + (int64_t)n8 * hd8);
+    int16_t *probs = (int16_t *)(scores + MVK_I8_ATT_ROWS * (int64_t)n8);
+    int32_t *qpair = (int32_t *)(probs + MVK_I8_ATT_ROWS * (int64_t)n8);
+    for (int64_t u = r0; u < r1; u++) {
+        const int pi = mvk_idiv((int)u, heads), h = (int)u - pi * heads;
+        const int8_t *base = qkv + (int64_t)pi * n * row;
+        mvk_i8_att_avx2_pack(base, kp, vp, n, n8, d, hd, hd8, h, z);
+        for (int i0 = 0; i0 < n; i0 += MVK_I8_ATT_ROWS) {
+            const int rows = n - i0 < MVK_I8_ATT_ROWS ? n - i0 : MVK_I8_ATT_ROWS;
+            for (int r = 0; r < MVK_I8_ATT_ROWS; r++) { /* rows past the end repeat the last */
+                const int8_t *q = base + (int64_t)(i0 + (r < rows ? r : rows - 1)) * row + h * hd;
+                for (int tp = 0; tp < hp; tp++) {
+                    const uint32_t lo = (uint16_t)(int16_t)(q[2 * tp] - z);
+                    const uint32_t hi =
+                        2 * tp + 1 < hd ? (uint16_t)(int16_t)(q[2 * tp + 1] - z) : 0u;
+                    qpair[r * hp + tp] = (int32_t)(lo | hi << 16);
+                }
+            }
+            mvk_i8_att_avx2_scores(qpair, hp, kp, n8, scores);
+            int halved[MVK_I8_ATT_ROWS];
+            for (int r = 0; r < MVK_I8_ATT_ROWS; r++)
+                mvk_i8_att_avx2_softmax(scores + (int64_t)r * n8, n, n8, probs + (int64_t)r * n8,
+                                        exp2_lut, m_sm, s_sm, &halved[r]);
+            for (int t0 = 0; t0 < hd; t0 += 16) {
+                int32_t acc[MVK_I8_ATT_ROWS * 16];
+                const int two = t0 + 8 < hd;
+                mvk_i8_att_avx2_pv(probs, n8, vp, hd8, t0, two, acc);
+                for (int r = 0; r < rows; r++) {
+                    int8_t *o = out + ((int64_t)pi * n + i0 + r) * d + h * hd;
+                    for (int t = t0; t < hd && t < t0 + 16; t++) {
+                        const int32_t a = acc[r * 16 + (t - t0)] * (halved[r] ? 2 : 1);
+                        o[t] = mvk_requant_i8_scalar(a, m_o, s_o, zy);
+                    }
+                }
+            }
+        }
+    }
+}
