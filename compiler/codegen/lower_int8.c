@@ -13,7 +13,7 @@
 static const mvit_value *val(const mvit_codegen *cg, int v) { return &cg->g->values[v]; }
 
 /* The ISA suffix when the target has its own kernel for an op besides the GEMM (attention,
- * add, LayerNorm: same bytes as the portable one), else "scalar". */
+ * add, LayerNorm, depthwise conv: same bytes as the portable one), else "scalar". */
 static const char *ops_kernel(const mvit_target *t)
 {
     return t->simd && t->simd->i8_ops ? t->simd->suffix : "scalar";
@@ -146,14 +146,32 @@ static void emit_conv2d(mvit_codegen *cg, const mvit_node *n)
     }
     char w[64];
     const int dw = is_dw(cg->g, n);
-    ints(cg, CG_I8, n->q->w, n->weight_numel, w, sizeof w,
-         dw ? "weight (int8, HWC)" : "weight (int8, HWIO)", n);
+    const char *kernel = dw ? ops_kernel(cg->target) : "scalar";
+    if (strcmp(kernel, "scalar")) { /* 16-channel blocks, taps in pairs (pack.h) */
+        const int taps = n->kernel * n->kernel, c = o->dims[2];
+        const int64_t count = mvit_pack_i8_dw(NULL, taps, c, NULL);
+        int8_t *packed = mvit_xmalloc((size_t)count);
+        mvit_pack_i8_dw(n->q->w, taps, c, packed);
+        ints(cg, CG_I8, packed, count, w, sizeof w, "weight (int8, tap pairs in 16-channel blocks)", n);
+        free(packed);
+    } else {
+        ints(cg, CG_I8, n->q->w, n->weight_numel, w, sizeof w,
+             dw ? "weight (int8, HWC)" : "weight (int8, HWIO)", n);
+    }
     requant_refs r;
     requant_refs_of(cg, n, &r);
-    cg_use_kernel(cg, "i8-scalar.c");
+    if (strcmp(kernel, "scalar")) {
+        char file[64];
+        snprintf(file, sizeof file, "i8-gemm-%s.c", kernel); /* its requantisation */
+        cg_use_kernel(cg, file);
+        use_op_kernel(cg, "dwconv");
+    } else {
+        cg_use_kernel(cg, "i8-scalar.c");
+    }
     cg_parallel(cg, o->dims[0]);
-    emit(&cg->body, "mvk_i8_%sconv%s__scalar(" X0 ", " Y ", %s, %s, %s, %s, %d, %d, %s,",
-         dw ? "dw" : "", dw ? "" : "2d", w, r.bias, r.mult, r.shift, a->qzero, n->q->zy, r.lut);
+    emit(&cg->body, "mvk_i8_%sconv%s__%s(" X0 ", " Y ", %s, %s, %s, %s, %d, %d, %s,",
+         dw ? "dw" : "", dw ? "" : "2d", kernel, w, r.bias, r.mult, r.shift, a->qzero, n->q->zy,
+         r.lut);
     if (dw)
         emit(&cg->body, "    %d, %d, %d, %d, %d, %d, %d, %d, r0, r1);", a->dims[0], a->dims[1],
              a->dims[2], o->dims[0], o->dims[1], n->kernel, n->stride, n->pad);

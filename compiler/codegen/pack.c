@@ -68,3 +68,22 @@ int64_t mvit_pack_i8_b(const int8_t *b, int k, int n, int8_t *dst)
                     }
     return (int64_t)panels * pairs * 16;
 }
+
+int64_t mvit_pack_i8_dw(const int8_t *w, int taps, int c, int8_t *dst)
+{
+    const int blocks = (c + 15) / 16, pairs = (taps + 1) / 2;
+    if (dst)
+        for (int cb = 0; cb < blocks; cb++)
+            for (int q = 0; q < pairs; q++)
+                for (int half = 0; half < 2; half++)
+                    for (int lane = 0; lane < 8; lane++)
+                        for (int i = 0; i < 2; i++) {
+                            /* vpunpck{l,h}wd order: lanes 0-3 and 4-7 come from the two
+                             * 128-bit halves (channels 0-7 and 8-15 of the block) */
+                            const int ch = cb * 16 + half * 4 + (lane < 4 ? lane : lane + 4);
+                            const int tap = 2 * q + i;
+                            dst[(((int64_t)cb * pairs + q) * 2 + half) * 16 + lane * 2 + i] =
+                                (int8_t)(tap < taps && ch < c ? w[(int64_t)tap * c + ch] : 0);
+                        }
+    return (int64_t)blocks * pairs * 32;
+}

@@ -24,4 +24,12 @@ void mvit_winograd_f43_weights(const float *hwio, int cin, int cout, float *u);
  * with vld2_s8 and widens. Returns the packed length in bytes; dst may be NULL to query it. */
 int64_t mvit_pack_i8_b(const int8_t *b, int k, int n, int8_t *dst);
 
+/* INT8 depthwise weights [taps][c] (HWC, taps = k*k) -> the layout of the SIMD int8 depthwise
+ * kernels (kernels/i8-dwconv-avx2.c): blocks of 16 channels, taps in pairs, and per pair the
+ * two vectors that vpmaddwd multiplies with the inputs interleaved by vpunpcklwd / vpunpckhwd:
+ * dst[ceil(c/16)][ceil(taps/2)][2][8][2], element [b][q][h][l][i] = w[2q + i][16b + 4h + l']
+ * with l' = l for l < 4 and l + 4 otherwise; zero padded. Returns the length in bytes; dst
+ * may be NULL to query it. */
+int64_t mvit_pack_i8_dw(const int8_t *w, int taps, int c, int8_t *dst);
+
 #endif

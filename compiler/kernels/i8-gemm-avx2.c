@@ -65,15 +65,21 @@ static MVK_INLINE MVK_I8_AVX2 __m256i mvk_i8_avx2_r64(__m256i acc, __m256i m, __
     return _mm256_blendv_epi8(r, lo, _mm256_cmpgt_epi64(lo, r));
 }
 
+/* R of 8 accumulators with their lanes' constants, as int32 in [-512, 512]. */
+static MVK_INLINE MVK_I8_AVX2 __m256i mvk_i8_avx2_requant8(__m256i acc, const mvk_i8_avx2_rq *q)
+{
+    const __m256i e = mvk_i8_avx2_r64(acc, q->m_e, q->s_e, q->rnd_e, q->off_e);
+    const __m256i o =
+        mvk_i8_avx2_r64(_mm256_srli_epi64(acc, 32), q->m_o, q->s_o, q->rnd_o, q->off_o);
+    return _mm256_blend_epi32(e, _mm256_slli_epi64(o, 32), 0xaa);
+}
+
 /* Requantise 8 accumulators, add zy, saturate to int8, apply the LUT, store the first nr. */
 static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_store8(int8_t *c, __m256i acc,
                                                       const mvk_i8_avx2_rq *q, __m256i zy,
                                                       const int8_t *lut, int nr)
 {
-    const __m256i e = mvk_i8_avx2_r64(acc, q->m_e, q->s_e, q->rnd_e, q->off_e);
-    const __m256i o =
-        mvk_i8_avx2_r64(_mm256_srli_epi64(acc, 32), q->m_o, q->s_o, q->rnd_o, q->off_o);
-    const __m256i y = _mm256_add_epi32(_mm256_blend_epi32(e, _mm256_slli_epi64(o, 32), 0xaa), zy);
+    const __m256i y = _mm256_add_epi32(mvk_i8_avx2_requant8(acc, q), zy);
     const __m128i y16 = _mm_packs_epi32(_mm256_castsi256_si128(y), _mm256_extracti128_si256(y, 1));
     const __m128i y8 = _mm_packs_epi16(y16, y16);
     if (nr >= 8 && !lut) {
