@@ -171,7 +171,7 @@ static int ilog2(int64_t v)
 static void case_make(i8_case *c, int64_t m, int k, int n, int mode, int use_bias, int use_lut)
 {
     c->m = m, c->k = k, c->n = n, c->mode = mode, c->use_bias = use_bias, c->use_lut = use_lut;
-    c->a = malloc((size_t)(m * k)), c->b = malloc((size_t)k * n), c->lut = malloc(256);
+    c->a = malloc((size_t)(m * k)), c->b = malloc((size_t)k * n), c->lut = calloc(260, 1); /* 3 readable bytes past the table */
     c->bias = malloc(4 * (size_t)n), c->mult = malloc(2 * (size_t)n),
     c->shift = malloc((size_t)n);
     for (int64_t i = 0; i < m * k; i++)
@@ -273,15 +273,22 @@ START_TEST(gemm_avx2_matches_scalar)
     }
     const int ms[] = {1, 5, 6, 7, 13}, ns[] = {1, 7, 8, 15, 16, 17, 33};
     const int ks[] = {1, 3, 16, 17, 64, 1728};
-    int cases = 0, sat_lo = 0, sat_hi = 0;
+    int cases = 0, sat_lo = 0, sat_hi = 0, fast_cols = 0;
     for (int mi = 0; mi < 5; mi++)
         for (int ni = 0; ni < 7; ni++)
             for (int ki = 0; ki < 6; ki++)
                 for (int mode = 0; mode < MODES; mode++)
-                    for (int v = 0; v < 2; v++) {
+                    for (int v = 0; v < 3; v++) {
                         i8_case c;
-                        const int use_bias = (mode + v) & 1, use_lut = v;
+                        const int use_bias = (mode + v) & 1, use_lut = v & 1;
                         case_make(&c, ms[mi], ks[ki], ns[ni], mode, use_bias, use_lut);
+                        if (v == 2) /* every column on the 32-bit requantisation path */
+                            for (int j = 0; j < c.n; j++) {
+                                c.shift[j] = (int8_t)(c.shift[j] < 16 ? 16 + j % 3
+                                                      : c.shift[j] > 31 ? 31 - j % 3
+                                                                        : c.shift[j]);
+                                fast_cols++;
+                            }
                         const int64_t len = c.m * c.n, guard = 64;
                         int8_t *want = malloc((size_t)len),
                                *got = malloc((size_t)(len + 2 * guard));
@@ -314,8 +321,9 @@ START_TEST(gemm_avx2_matches_scalar)
                         case_free(&c);
                         cases++;
                     }
-    ck_assert_int_eq(cases, 5 * 7 * 6 * MODES * 2);
+    ck_assert_int_eq(cases, 5 * 7 * 6 * MODES * 3);
     ck_assert(sat_lo > 0 && sat_hi > 0); /* the data does reach both saturation bounds */
+    ck_assert(fast_cols > 0);
     printf("gemm_avx2_matches_scalar: %d cases, %d / %d values saturated low / high\n", cases,
            sat_lo, sat_hi);
 }
@@ -669,7 +677,7 @@ START_TEST(dwconv_avx2_matches_scalar)
         int8_t *want = malloc((size_t)len), *got = malloc((size_t)len);
         int32_t *bias = malloc((size_t)c * sizeof *bias);
         int16_t *mult = malloc((size_t)c * sizeof *mult);
-        int8_t *shift = malloc((size_t)c), lut[256];
+        int8_t *shift = malloc((size_t)c), lut[260] = {0}; /* + 3 readable bytes */
         for (int i = 0; i < h * wd * c; i++)
             in[i] = (int8_t)rnd32();
         for (int i = 0; i < k * k * c; i++)
@@ -677,7 +685,7 @@ START_TEST(dwconv_avx2_matches_scalar)
         for (int i = 0; i < c; i++) {
             bias[i] = (int32_t)(rnd32() % 200001) - 100000;
             mult[i] = (int16_t)rint_in(1 << 14, (1 << 15) - 1);
-            shift[i] = (int8_t)rint_in(10, 24);
+            shift[i] = (int8_t)(t % 4 == 0 ? rint_in(16, 31) : rint_in(10, 24)); /* 32-bit path */
         }
         for (int i = 0; i < 256; i++)
             lut[i] = (int8_t)rnd32();

@@ -4,10 +4,12 @@
  * columns x 2 consecutive k as int16, and vpmaddwd against the broadcast pair (a[k], a[k+1]) (as two int16 in one int32) adds
  * a[k]*b[k][j] + a[k+1]*b[k+1][j] into 8 int32 lanes: exact (|sum| <= 2*128*127), no int16
  * saturation (the u8*s8 vpmaddubsw would saturate its pair sums at 2*128*127 > 32767).
- * Tile: 6 rows x 16 columns (two panels), 12 accumulators + 2 B + 1 A of the 16 ymm
- * registers. Rows past mr reuse the last valid row (computed, never stored); a missing second
- * panel reuses the first (never stored); an odd K's last pair has a[k+1] = 0 (its B row is the
- * zero padding). No access goes past a row of A or C. */
+ * Tile: 4 rows x 16 columns (two panels). The rows' (a[k], a[k+1]) pairs are widened once
+ * into a stack buffer (in chunks of 256 pairs), so the inner loop broadcasts them straight
+ * from memory (with 6 rows, gcc spilled accumulators to the stack: perf annotate). Rows past
+ * mr reuse the last valid row (computed, never stored); a missing second panel reuses the
+ * first (never stored); an odd K's last pair has a[k+1] = 0 (its B row is the zero padding).
+ * No access goes past a row of A or C. */
 #include <immintrin.h>
 
 #include "mvk-prelude.h"
@@ -22,10 +24,14 @@ static MVK_INLINE int32_t mvk_i8_avx2_pair(const int8_t *a, int p, int k)
     return (int32_t)(lo | hi << 16);
 }
 
-/* Per-panel requantisation constants (8 columns), even lanes (0,2,4,6) and odd lanes as
- * 64-bit: multiplier, shift, 2^62 + 2^(S-1), 2^(62-S). */
+/* Per-panel requantisation constants (8 columns). fast: every column has 0 <= M < 2^15 and
+ * 16 <= S <= 31 (the compiler's multipliers are in [2^14, 2^15) and MobileViT's shifts land
+ * there), and R runs in 32-bit lanes (mvk_i8_avx2_r32): M, S - 16, 2^(S-1). Otherwise even
+ * lanes (0,2,4,6) and odd lanes as 64-bit: multiplier, shift, 2^62 + 2^(S-1), 2^(62-S). */
 typedef struct {
-    __m256i bias, m_e, m_o, s_e, s_o, rnd_e, rnd_o, off_e, off_o;
+    int fast;
+    __m256i bias, m32, sh32, rnd32;
+    __m256i m_e, m_o, s_e, s_o, rnd_e, rnd_o, off_e, off_o;
 } mvk_i8_avx2_rq;
 
 static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_rq_init(mvk_i8_avx2_rq *q, const int32_t *bias,
@@ -33,15 +39,25 @@ static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_rq_init(mvk_i8_avx2_rq *q, const 
                                                        int nr)
 {
     int32_t bb[8], mm[8], ss[8];
+    int fast = 1;
     for (int j = 0; j < 8; j++) { /* lanes past nr: harmless values, never stored */
         bb[j] = j < nr && bias ? bias[j] : 0;
-        mm[j] = j < nr ? mult[j] : 1 << 30;
-        ss[j] = j < nr ? shift[j] : 1;
+        mm[j] = j < nr ? mult[j] : 1 << 14;
+        ss[j] = j < nr ? shift[j] : 16;
+        fast &= mm[j] >= 0 && mm[j] < 1 << 15 && ss[j] >= 16 && ss[j] <= 31;
+    }
+    q->fast = fast;
+    q->bias = _mm256_loadu_si256((const __m256i *)bb);
+    if (fast) {
+        const __m256i s = _mm256_loadu_si256((const __m256i *)ss), one = _mm256_set1_epi32(1);
+        q->m32 = _mm256_loadu_si256((const __m256i *)mm);
+        q->sh32 = _mm256_sub_epi32(s, _mm256_set1_epi32(16));
+        q->rnd32 = _mm256_sllv_epi32(one, _mm256_sub_epi32(s, one));
+        return;
     }
     const __m256i lo32 = _mm256_set1_epi64x(0xffffffffll), one = _mm256_set1_epi64x(1);
     const __m256i s = _mm256_loadu_si256((const __m256i *)ss);
     const __m256i m = _mm256_loadu_si256((const __m256i *)mm);
-    q->bias = _mm256_loadu_si256((const __m256i *)bb);
     q->m_e = m;
     q->m_o = _mm256_srli_epi64(m, 32);
     q->s_e = _mm256_and_si256(s, lo32);
@@ -65,13 +81,36 @@ static MVK_INLINE MVK_I8_AVX2 __m256i mvk_i8_avx2_r64(__m256i acc, __m256i m, __
     return _mm256_blendv_epi8(r, lo, _mm256_cmpgt_epi64(lo, r));
 }
 
-/* R of 8 accumulators with their lanes' constants, as int32 in [-512, 512]. */
+/* R(acc, M, S) in 32-bit lanes for 0 <= M < 2^15, 16 <= S <= 31: with acc = h 2^16 + l
+ * (h = acc >> 16 arithmetic, 0 <= l < 2^16), acc M + 2^(S-1) = (h M + Y_hi) 2^16 + Y_lo where
+ * Y = l M + 2^(S-1) < 2^31 + 2^30 (unsigned), and as Y_lo < 2^16 <= 2^S,
+ * floor((acc M + 2^(S-1)) / 2^S) = (h M + (Y >> 16)) >> (S - 16), |h M| < 2^30: exact. */
+static MVK_INLINE MVK_I8_AVX2 __m256i mvk_i8_avx2_r32(__m256i acc, const mvk_i8_avx2_rq *q)
+{
+    const __m256i h = _mm256_mullo_epi32(_mm256_srai_epi32(acc, 16), q->m32);
+    const __m256i l = _mm256_and_si256(acc, _mm256_set1_epi32(0xffff));
+    const __m256i y = _mm256_add_epi32(_mm256_mullo_epi32(l, q->m32), q->rnd32);
+    return _mm256_srav_epi32(_mm256_add_epi32(h, _mm256_srli_epi32(y, 16)), q->sh32);
+}
+
+/* R of 8 accumulators with their lanes' constants, as int32 (clamped to [-512, 512] on the
+ * 64-bit path; |R| < 2^30 on the 32-bit one): the caller adds z and saturates. */
 static MVK_INLINE MVK_I8_AVX2 __m256i mvk_i8_avx2_requant8(__m256i acc, const mvk_i8_avx2_rq *q)
 {
+    if (q->fast)
+        return mvk_i8_avx2_r32(acc, q);
     const __m256i e = mvk_i8_avx2_r64(acc, q->m_e, q->s_e, q->rnd_e, q->off_e);
     const __m256i o =
         mvk_i8_avx2_r64(_mm256_srli_epi64(acc, 32), q->m_o, q->s_o, q->rnd_o, q->off_o);
     return _mm256_blend_epi32(e, _mm256_slli_epi64(o, 32), 0xaa);
+}
+
+/* The int8 table applied to 8 int32 lanes in [-128, 127]: a gather of 4 bytes at
+ * lut + 128 + y keeps the first (the table has 3 readable bytes past its 256 entries). */
+static MVK_INLINE MVK_I8_AVX2 __m256i mvk_i8_avx2_lut8(__m256i y, const int8_t *lut)
+{
+    const __m256i t = _mm256_i32gather_epi32((const int *)(const void *)(lut + 128), y, 1);
+    return _mm256_srai_epi32(_mm256_slli_epi32(t, 24), 24);
 }
 
 /* Requantise 8 accumulators, add zy, saturate to int8, apply the LUT, store the first nr. */
@@ -79,88 +118,69 @@ static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_store8(int8_t *c, __m256i acc,
                                                       const mvk_i8_avx2_rq *q, __m256i zy,
                                                       const int8_t *lut, int nr)
 {
-    const __m256i y = _mm256_add_epi32(mvk_i8_avx2_requant8(acc, q), zy);
+    __m256i y = _mm256_add_epi32(mvk_i8_avx2_requant8(acc, q), zy);
+    if (lut)
+        y = mvk_i8_avx2_lut8(_mm256_min_epi32(_mm256_max_epi32(y, _mm256_set1_epi32(-128)),
+                                              _mm256_set1_epi32(127)),
+                             lut);
     const __m128i y16 = _mm_packs_epi32(_mm256_castsi256_si128(y), _mm256_extracti128_si256(y, 1));
     const __m128i y8 = _mm_packs_epi16(y16, y16);
-    if (nr >= 8 && !lut) {
+    if (nr >= 8) {
         _mm_storel_epi64((__m128i *)c, y8);
         return;
     }
     int8_t t[16];
     _mm_storeu_si128((__m128i *)t, y8);
-    for (int j = 0; j < nr && j < 8; j++)
-        c[j] = lut ? lut[t[j] + 128] : t[j];
+    for (int j = 0; j < nr; j++)
+        c[j] = t[j];
 }
 
-/* (a[p], a[p+1]) in every int32 lane as two int16: the byte pair broadcast, then widened. */
-static MVK_INLINE MVK_I8_AVX2 __m256i mvk_i8_avx2_bpair(const int8_t *a)
-{
-    int16_t pair;
-    __builtin_memcpy(&pair, a, 2);
-    return _mm256_cvtepi8_epi16(_mm_set1_epi16(pair));
-}
+#define MVK_I8_AVX2_ROWS 4
+#define MVK_I8_AVX2_KC 256 /* k pairs of A widened at a time (4 rows: 4 KiB of stack) */
 
-#define MVK_I8_AVX2_MADD(i, av)                                                                    \
-    {                                                                                              \
-        const __m256i avv = (av);                                                                  \
-        c##i##0 = _mm256_add_epi32(c##i##0, _mm256_madd_epi16(avv, b0));                           \
-        c##i##1 = _mm256_add_epi32(c##i##1, _mm256_madd_epi16(avv, b1));                           \
-    }
-#define MVK_I8_AVX2_FMA(i) MVK_I8_AVX2_MADD(i, mvk_i8_avx2_bpair(a##i + p))
-#define MVK_I8_AVX2_FMA_LAST(i) MVK_I8_AVX2_MADD(i, _mm256_set1_epi32(mvk_i8_avx2_pair(a##i, p, k)))
-#define MVK_I8_AVX2_STORE(i)                                                                       \
-    if (mr > i) {                                                                                  \
-        mvk_i8_avx2_store8(c + i * ldc, c##i##0, q0, zy, lut, nr);                                 \
-        if (nr > 8)                                                                                \
-            mvk_i8_avx2_store8(c + i * ldc + 8, c##i##1, q1, zy, lut, nr - 8);                     \
-    }
-
-/* One 6x16 tile: rows arow[0..5] (mr valid), columns of panels b0p and b1p (nr valid). */
-static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_tile(int mr, int nr, int k,
-                                                    const int8_t *const *arow, const int8_t *b0p,
-                                                    const int8_t *b1p, const mvk_i8_avx2_rq *q0,
-                                                    const mvk_i8_avx2_rq *q1, int8_t *c,
-                                                    int64_t ldc, __m256i zy, const int8_t *lut)
+/* One 4x16 tile over k pairs [q0, q0 + nq): accumulators in/out, A pairs pre-widened (aw:
+ * [4][nq] int32, each two int16), B panels at pair q0. 8 accumulators, 2 B, 1 A broadcast and
+ * a product fit the 16 ymm registers. */
+static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_tile(const int32_t *aw, int nq, const int8_t *b0p,
+                                                    const int8_t *b1p, __m256i *acc)
 {
-    const int8_t *a0 = arow[0], *a1 = arow[1], *a2 = arow[2];
-    const int8_t *a3 = arow[3], *a4 = arow[4], *a5 = arow[5];
-    __m256i c00 = q0->bias, c01 = q1->bias, c10 = c00, c11 = c01, c20 = c00, c21 = c01;
-    __m256i c30 = c00, c31 = c01, c40 = c00, c41 = c01, c50 = c00, c51 = c01;
-    int p = 0;
-    for (; p + 1 < k; p += 2) { /* whole pairs: two bytes of each row */
+    __m256i c00 = acc[0], c01 = acc[1], c10 = acc[2], c11 = acc[3];
+    __m256i c20 = acc[4], c21 = acc[5], c30 = acc[6], c31 = acc[7];
+    const int32_t *a0 = aw, *a1 = a0 + nq, *a2 = a1 + nq, *a3 = a2 + nq;
+    for (int q = 0; q < nq; q++, b0p += 16, b1p += 16) {
         const __m256i b0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b0p));
         const __m256i b1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b1p));
-        b0p += 16, b1p += 16;
-        MVK_I8_AVX2_FMA(0)
-        MVK_I8_AVX2_FMA(1)
-        MVK_I8_AVX2_FMA(2)
-        MVK_I8_AVX2_FMA(3)
-        MVK_I8_AVX2_FMA(4)
-        MVK_I8_AVX2_FMA(5)
+        __m256i a = _mm256_set1_epi32(a0[q]);
+        c00 = _mm256_add_epi32(c00, _mm256_madd_epi16(a, b0));
+        c01 = _mm256_add_epi32(c01, _mm256_madd_epi16(a, b1));
+        a = _mm256_set1_epi32(a1[q]);
+        c10 = _mm256_add_epi32(c10, _mm256_madd_epi16(a, b0));
+        c11 = _mm256_add_epi32(c11, _mm256_madd_epi16(a, b1));
+        a = _mm256_set1_epi32(a2[q]);
+        c20 = _mm256_add_epi32(c20, _mm256_madd_epi16(a, b0));
+        c21 = _mm256_add_epi32(c21, _mm256_madd_epi16(a, b1));
+        a = _mm256_set1_epi32(a3[q]);
+        c30 = _mm256_add_epi32(c30, _mm256_madd_epi16(a, b0));
+        c31 = _mm256_add_epi32(c31, _mm256_madd_epi16(a, b1));
     }
-    if (p < k) { /* odd k: the last value pairs with 0, never read past the row */
-        const __m256i b0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b0p));
-        const __m256i b1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b1p));
-        MVK_I8_AVX2_FMA_LAST(0)
-        MVK_I8_AVX2_FMA_LAST(1)
-        MVK_I8_AVX2_FMA_LAST(2)
-        MVK_I8_AVX2_FMA_LAST(3)
-        MVK_I8_AVX2_FMA_LAST(4)
-        MVK_I8_AVX2_FMA_LAST(5)
-    }
-    MVK_I8_AVX2_STORE(0)
-    MVK_I8_AVX2_STORE(1)
-    MVK_I8_AVX2_STORE(2)
-    MVK_I8_AVX2_STORE(3)
-    MVK_I8_AVX2_STORE(4)
-    MVK_I8_AVX2_STORE(5)
+    acc[0] = c00, acc[1] = c01, acc[2] = c10, acc[3] = c11;
+    acc[4] = c20, acc[5] = c21, acc[6] = c30, acc[7] = c31;
 }
-#undef MVK_I8_AVX2_FMA
-#undef MVK_I8_AVX2_FMA_LAST
-#undef MVK_I8_AVX2_MADD
-#undef MVK_I8_AVX2_STORE
 
-/* Same contract as mvk_i8_gemm__scalar, except b: packed by mvit_pack_i8_b. bias, mult and
+/* Pairs [q0, q0 + nq) of row a as int32 (a[2q] low, a[2q+1] high int16; past k: 0). */
+static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_widen_row(const int8_t *a, int k, int q0, int nq,
+                                                         int32_t *dst)
+{
+    int q = 0;
+    for (; q + 8 <= nq && 2 * (q0 + q) + 16 <= k; q += 8) /* 16 bytes -> 8 pairs */
+        _mm256_storeu_si256((__m256i *)(dst + q),
+                            _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(a + 2 * (q0 + q)))));
+    for (; q < nq; q++)
+        dst[q] = mvk_i8_avx2_pair(a, 2 * (q0 + q), k);
+}
+
+/* Same contract as mvk_i8_gemm__scalar, except b: packed by mvit_pack_i8_b, and lut (if
+ * any): 256 entries followed by 3 readable bytes (the compiler emits 260). bias, mult and
  * shift have n entries (no padding needed). */
 static MVK_UNUSED MVK_I8_AVX2 void
 mvk_i8_gemm__avx2(const int8_t *MVK_RESTRICT a, int8_t *MVK_RESTRICT c,
@@ -168,24 +188,50 @@ mvk_i8_gemm__avx2(const int8_t *MVK_RESTRICT a, int8_t *MVK_RESTRICT c,
                   const int16_t *MVK_RESTRICT mult, const int8_t *MVK_RESTRICT shift, int32_t zy,
                   const int8_t *MVK_RESTRICT lut, int64_t m, int k, int n)
 {
-    const int64_t panel = (int64_t)((k + 1) / 2) * 16;
+    const int pairs = (k + 1) / 2;
+    const int64_t panel = (int64_t)pairs * 16;
     const __m256i zyv = _mm256_set1_epi32(zy);
-    for (int j = 0; j < n; j += 16) {
-        const int nr = n - j < 16 ? n - j : 16;
-        const int8_t *b0p = bp + (int64_t)(j / 8) * panel;
-        const int8_t *b1p = nr > 8 ? b0p + panel : b0p;
-        mvk_i8_avx2_rq q0, q1;
-        mvk_i8_avx2_rq_init(&q0, bias ? bias + j : 0, mult + j, shift + j, nr);
-        if (nr > 8)
-            mvk_i8_avx2_rq_init(&q1, bias ? bias + j + 8 : 0, mult + j + 8, shift + j + 8, nr - 8);
-        else
-            q1 = q0;
-        for (int64_t i = 0; i < m; i += 6) {
-            const int mr = m - i < 6 ? (int)(m - i) : 6;
-            const int8_t *arow[6];
-            for (int r = 0; r < 6; r++)
-                arow[r] = a + (i + (r < mr ? r : mr - 1)) * k;
-            mvk_i8_avx2_tile(mr, nr, k, arow, b0p, b1p, &q0, &q1, c + i * n + j, n, zyv, lut);
+    int32_t aw[MVK_I8_AVX2_ROWS * MVK_I8_AVX2_KC];
+    for (int64_t i = 0; i < m; i += MVK_I8_AVX2_ROWS) {
+        const int mr = m - i < MVK_I8_AVX2_ROWS ? (int)(m - i) : MVK_I8_AVX2_ROWS;
+        const int8_t *arow[MVK_I8_AVX2_ROWS];
+        for (int r = 0; r < MVK_I8_AVX2_ROWS; r++) /* rows past mr repeat the last: never stored */
+            arow[r] = a + (i + (r < mr ? r : mr - 1)) * k;
+        if (pairs <= MVK_I8_AVX2_KC) /* A's rows widened once for every column panel */
+            for (int r = 0; r < MVK_I8_AVX2_ROWS; r++)
+                mvk_i8_avx2_widen_row(arow[r], k, 0, pairs, aw + r * pairs);
+        for (int j = 0; j < n; j += 16) {
+            const int nr = n - j < 16 ? n - j : 16;
+            const int8_t *b0p = bp + (int64_t)(j / 8) * panel;
+            const int8_t *b1p = nr > 8 ? b0p + panel : b0p;
+            mvk_i8_avx2_rq q[2];
+            mvk_i8_avx2_rq_init(&q[0], bias ? bias + j : 0, mult + j, shift + j, nr);
+            if (nr > 8)
+                mvk_i8_avx2_rq_init(&q[1], bias ? bias + j + 8 : 0, mult + j + 8, shift + j + 8,
+                                    nr - 8);
+            else
+                q[1] = q[0];
+            __m256i acc[2 * MVK_I8_AVX2_ROWS];
+            for (int r = 0; r < MVK_I8_AVX2_ROWS; r++)
+                acc[2 * r] = q[0].bias, acc[2 * r + 1] = q[1].bias;
+            if (pairs <= MVK_I8_AVX2_KC) {
+                mvk_i8_avx2_tile(aw, pairs, b0p, b1p, acc);
+            } else {
+                for (int q0 = 0; q0 < pairs; q0 += MVK_I8_AVX2_KC) {
+                    const int nq = pairs - q0 < MVK_I8_AVX2_KC ? pairs - q0 : MVK_I8_AVX2_KC;
+                    for (int r = 0; r < MVK_I8_AVX2_ROWS; r++)
+                        mvk_i8_avx2_widen_row(arow[r], k, q0, nq, aw + r * nq);
+                    mvk_i8_avx2_tile(aw, nq, b0p + (int64_t)q0 * 16, b1p + (int64_t)q0 * 16, acc);
+                }
+            }
+            for (int r = 0; r < mr; r++) {
+                int8_t *cr = c + (i + r) * n + j;
+                mvk_i8_avx2_store8(cr, acc[2 * r], &q[0], zyv, lut, nr);
+                if (nr > 8)
+                    mvk_i8_avx2_store8(cr + 8, acc[2 * r + 1], &q[1], zyv, lut, nr - 8);
+            }
         }
     }
 }
+#undef MVK_I8_AVX2_ROWS
+#undef MVK_I8_AVX2_KC
