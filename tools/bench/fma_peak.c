@@ -3,7 +3,11 @@
  * best of 5 runs, so bench.py's "% peak" uses the clock the core really runs at (boost
  * included) rather than the nominal 'cpu MHz'. x86-64 only.
  *
- *   cc -O2 fma_peak.c -o fma_peak && ./fma_peak */
+ * With the argument int8: the int8 kernels' multiply-accumulate instead, vpmaddwd (16 int16
+ * products summed in pairs) + vpaddd into 10 independent accumulators: 16 MACs per pair, the
+ * ceiling of the AVX2 int8 GEMM, attention and depthwise kernels (kernels/i8-*-avx2.c).
+ *
+ *   cc -O2 fma_peak.c -o fma_peak && ./fma_peak [int8] */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <time.h>
@@ -31,16 +35,38 @@ static void fma_loop(long iters)
                        "xmm9", "xmm10", "xmm11", "xmm14", "xmm15", "cc");
 }
 
-int main(void)
+#define MADD(r, t)                                                                             \
+    "vpmaddwd %%ymm14, %%ymm15, %%ymm" #t "\n"                                                 \
+    "vpaddd %%ymm" #t ", %%ymm" #r ", %%ymm" #r "\n"
+
+static void madd_loop(long iters)
 {
+    __asm__ volatile("vpxor %%ymm14, %%ymm14, %%ymm14\n"
+                     "vpxor %%ymm15, %%ymm15, %%ymm15\n"
+                     "1:\n" MADD(0, 10) MADD(1, 11) MADD(2, 12) MADD(3, 13) MADD(4, 10)
+                         MADD(5, 11) MADD(6, 12) MADD(7, 13) MADD(8, 10) MADD(9, 11) "dec %0\n"
+                     "jnz 1b\n"
+                     "vzeroupper\n"
+                     : "+r"(iters)
+                     :
+                     : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8",
+                       "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "cc");
+}
+
+int main(int argc, char **argv)
+{
+    const int int8 = argc > 1 && argv[1][0] == 'i';
     const long iters = 100000000;
     double best = 1e30;
     for (int r = 0; r < 5; r++) {
         const double t0 = now();
-        fma_loop(iters);
+        if (int8)
+            madd_loop(iters);
+        else
+            fma_loop(iters);
         const double t = now() - t0;
         best = t < best ? t : best;
     }
-    printf("%.2f\n", iters * 12.0 * 8.0 / best * 1e-9);
+    printf("%.2f\n", int8 ? iters * 10.0 * 16.0 / best * 1e-9 : iters * 12.0 * 8.0 / best * 1e-9);
     return 0;
 }
