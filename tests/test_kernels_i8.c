@@ -522,7 +522,7 @@ START_TEST(attention_avx2_matches_scalar)
     }
     const int hds[] = {1, 2, 7, 8, 15, 16, 17, 20, 24, 30, 36, 60};
     const int ns[] = {1, 2, 3, 7, 8, 9, 16, 17, 64, 257};
-    int cases = 0, one_hot_rows = 0;
+    int cases = 0, one_hot_rows = 0, paths[2] = {0, 0};
     int32_t lut[256];
     for (int f = 0; f < 256; f++)
         lut[f] = (int32_t)nearbyint(32768.0 * exp2(-f / 256.0));
@@ -543,6 +543,7 @@ START_TEST(attention_avx2_matches_scalar)
                 int32_t s_sm, s_o;
                 const int32_t m_sm = mult_of(sx * sx / log(2.0) / sqrt((double)hd) * 256.0, &s_sm);
                 const int32_t m_o = mult_of(sx / (32768.0 * sx * 256.0 / 255.0), &s_o);
+                paths[mvk_i8_att_avx2_dmax(m_sm, s_sm) != 0]++; /* 64- / 32-bit exponents */
                 int32_t *ref_scratch = malloc((size_t)n * 8 + (size_t)hd * n * 4);
                 const int64_t bytes = mvk_i8_attention_scratch_simd(n, hd);
                 uint8_t *sc = aligned_alloc(64, (size_t)((bytes + 2 * guard + 63) / 64 * 64));
@@ -565,6 +566,7 @@ START_TEST(attention_avx2_matches_scalar)
             }
     ck_assert_int_eq(cases, 12 * 10 * 3);
     ck_assert(one_hot_rows > 0); /* the halved path did run */
+    ck_assert(paths[0] > 0 && paths[1] > 0);
     printf("attention_avx2_matches_scalar: %d cases, %d one-hot rows\n", cases, one_hot_rows);
 }
 END_TEST

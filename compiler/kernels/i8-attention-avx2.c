@@ -97,11 +97,23 @@ static MVK_INLINE MVK_I8_ATT_AVX2 __m256i mvk_i8_att_avx2_exponent(__m256i d, __
 
 /* One row's softmax: e_j from the table into probs (as int32 in scores' place), then the Q15
  * probabilities as int16 into p16 (0 for padded keys). */
+/* The smallest d with (d * m + 2^(s-1)) >> s >= 31 * 256, when every d up to it keeps
+ * d * m + 2^(s-1) below 2^32 (s <= 19, m > 0); else 0 (the 64-bit exponent path). Larger d
+ * give 31 * 256 after the clamp as well, so d can be clamped to it first and u computed in
+ * 32-bit lanes, exactly. */
+static inline MVK_UNUSED uint32_t mvk_i8_att_avx2_dmax(int32_t m_sm, int s_sm)
+{
+    if (m_sm <= 0 || s_sm > 19)
+        return 0;
+    const uint64_t need = ((uint64_t)31 * 256 << s_sm) - ((uint64_t)1 << (s_sm - 1));
+    return (uint32_t)((need + (uint64_t)m_sm - 1) / (uint64_t)m_sm);
+}
+
 static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_softmax(int32_t *sc, int n, int n8,
                                                                int16_t *p16,
                                                                const int32_t *exp2_lut,
                                                                int32_t m_sm, int s_sm,
-                                                               int *halved)
+                                                               uint32_t dmax, int *halved)
 {
     for (int j = n; j < n8; j++)
         sc[j] = INT32_MIN;
@@ -114,11 +126,21 @@ static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_softmax(int32_t *sc, int 
     const __m128i s = _mm_cvtsi32_si128(s_sm);
     const __m256i lo8 = _mm256_set1_epi32(255);
     __m256i sum = _mm256_setzero_si256();
+    const __m256i dmaxv = _mm256_set1_epi32((int32_t)dmax), m32 = _mm256_set1_epi32(m_sm);
+    const __m256i rnd32 = _mm256_set1_epi32((int32_t)(1u << (s_sm - 1)));
+    const __m256i top = _mm256_set1_epi32(31 * 256);
     for (int j = 0; j < n8; j += 8) {
         const __m256i d = _mm256_sub_epi32(best, _mm256_loadu_si256((const __m256i *)(sc + j)));
-        const __m256i ue = mvk_i8_att_avx2_exponent(d, m, rnd, s);
-        const __m256i uo = mvk_i8_att_avx2_exponent(_mm256_srli_epi64(d, 32), m, rnd, s);
-        const __m256i u = _mm256_blend_epi32(ue, _mm256_slli_epi64(uo, 32), 0xaa);
+        __m256i u;
+        if (dmax) { /* 32-bit lanes (mvk_i8_att_avx2_dmax) */
+            const __m256i dc = _mm256_min_epu32(d, dmaxv);
+            u = _mm256_srl_epi32(_mm256_add_epi32(_mm256_mullo_epi32(dc, m32), rnd32), s);
+            u = _mm256_min_epu32(u, top);
+        } else {
+            const __m256i ue = mvk_i8_att_avx2_exponent(d, m, rnd, s);
+            const __m256i uo = mvk_i8_att_avx2_exponent(_mm256_srli_epi64(d, 32), m, rnd, s);
+            u = _mm256_blend_epi32(ue, _mm256_slli_epi64(uo, 32), 0xaa);
+        }
         const __m256i t = _mm256_i32gather_epi32(exp2_lut, _mm256_and_si256(u, lo8), 4);
         const __m256i e = _mm256_srlv_epi32(t, _mm256_srli_epi32(u, 8));
         sum = _mm256_add_epi32(sum, e); /* lanes <= n8 / 8 * 2^15: no overflow for n < 2^16 */
@@ -201,6 +223,7 @@ mvk_i8_attention__avx2(const int8_t *MVK_RESTRICT qkv, int8_t *MVK_RESTRICT out,
     int32_t *scores = (int32_t *)(vp + (int64_t)n8 * hd8);
     int16_t *probs = (int16_t *)(scores + MVK_I8_ATT_ROWS * (int64_t)n8);
     int32_t *qpair = (int32_t *)(probs + MVK_I8_ATT_ROWS * (int64_t)n8);
+    const uint32_t dmax = mvk_i8_att_avx2_dmax(m_sm, s_sm);
     for (int64_t u = r0; u < r1; u++) {
         const int pi = mvk_idiv((int)u, heads), h = (int)u - pi * heads;
         const int8_t *base = qkv + (int64_t)pi * n * row;
@@ -220,7 +243,7 @@ mvk_i8_attention__avx2(const int8_t *MVK_RESTRICT qkv, int8_t *MVK_RESTRICT out,
             int halved[MVK_I8_ATT_ROWS];
             for (int r = 0; r < MVK_I8_ATT_ROWS; r++)
                 mvk_i8_att_avx2_softmax(scores + (int64_t)r * n8, n, n8, probs + (int64_t)r * n8,
-                                        exp2_lut, m_sm, s_sm, &halved[r]);
+                                        exp2_lut, m_sm, s_sm, dmax, &halved[r]);
             for (int t0 = 0; t0 < hd; t0 += 16) {
                 int32_t acc[MVK_I8_ATT_ROWS * 16];
                 const int two = t0 + 8 < hd;
