@@ -171,7 +171,7 @@ static int ilog2(int64_t v)
 static void case_make(i8_case *c, int64_t m, int k, int n, int mode, int use_bias, int use_lut)
 {
     c->m = m, c->k = k, c->n = n, c->mode = mode, c->use_bias = use_bias, c->use_lut = use_lut;
-    c->a = malloc((size_t)(m * k)), c->b = malloc((size_t)k * n), c->lut = calloc(260, 1); /* 3 readable bytes past the table */
+    c->a = malloc((size_t)(m * k)), c->b = malloc((size_t)k * n), c->lut = malloc(256);
     c->bias = malloc(4 * (size_t)n), c->mult = malloc(2 * (size_t)n),
     c->shift = malloc((size_t)n);
     for (int64_t i = 0; i < m * k; i++)
@@ -679,7 +679,7 @@ START_TEST(dwconv_avx2_matches_scalar)
         int8_t *want = malloc((size_t)len), *got = malloc((size_t)len);
         int32_t *bias = malloc((size_t)c * sizeof *bias);
         int16_t *mult = malloc((size_t)c * sizeof *mult);
-        int8_t *shift = malloc((size_t)c), lut[260] = {0}; /* + 3 readable bytes */
+        int8_t *shift = malloc((size_t)c), lut[256];
         for (int i = 0; i < h * wd * c; i++)
             in[i] = (int8_t)rnd32();
         for (int i = 0; i < k * k * c; i++)

@@ -59,11 +59,8 @@ static void requant_refs_of(mvit_codegen *cg, const mvit_node *n, requant_refs *
     ints(cg, CG_I16, n->q->mult, n->out_channels, r->mult, sizeof r->mult, "multipliers", n);
     ints(cg, CG_I8, n->q->shift, n->out_channels, r->shift, sizeof r->shift, "shifts", n);
     snprintf(r->lut, sizeof r->lut, "0");
-    if (n->q->has_lut) { /* + 3 zero bytes: the AVX2 kernels gather 4 bytes per entry */
-        int8_t lut[260] = {0};
-        memcpy(lut, n->q->lut, 256);
-        ints(cg, CG_I8, lut, 260, r->lut, sizeof r->lut, "SiLU table (+3 bytes of padding)", n);
-    }
+    if (n->q->has_lut)
+        ints(cg, CG_I8, n->q->lut, 256, r->lut, sizeof r->lut, "SiLU table", n);
 }
 
 /* The target's GEMM kernel name and the reference to B (packed for SIMD targets). */

@@ -50,8 +50,7 @@ static MVK_INLINE MVK_I8_DW_AVX2 void mvk_i8_dw_avx2_rq(const int32_t *bias, con
     }
 }
 
-/* Same contract as mvk_i8_dwconv__scalar, except w: packed by mvit_pack_i8_dw, and lut (if
- * any): 256 entries and 3 readable bytes, as for mvk_i8_gemm__avx2. */
+/* Same contract as mvk_i8_dwconv__scalar, except w: packed by mvit_pack_i8_dw. */
 static MVK_UNUSED MVK_I8_DW_AVX2 void
 mvk_i8_dwconv__avx2(const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT out,
                     const int8_t *MVK_RESTRICT wp, const int32_t *MVK_RESTRICT bias,
@@ -62,7 +61,6 @@ mvk_i8_dwconv__avx2(const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT out,
     (void)oh;
     const int taps = k * k, pairs = (taps + 1) / 2;
     const __m256i zxv = _mm256_set1_epi16((int16_t)zx), zyv = _mm256_set1_epi32(zy);
-    const __m256i lo8 = _mm256_set1_epi32(-128), hi8 = _mm256_set1_epi32(127);
     for (int64_t oy = r0; oy < r1; oy++) /* a row per block keeps the input lines in L1 */
         for (int c0 = 0; c0 < c; c0 += 16) {
             const int cb = c - c0 < 16 ? c - c0 : 16;
@@ -85,15 +83,13 @@ mvk_i8_dwconv__avx2(const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT out,
                     lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, b), w0));
                     hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, b), w1));
                 }
-                __m256i ylo = _mm256_add_epi32(mvk_i8_avx2_requant8(lo, &q[0]), zyv);
-                __m256i yhi = _mm256_add_epi32(mvk_i8_avx2_requant8(hi, &q[1]), zyv);
-                if (lut) {
-                    ylo = mvk_i8_avx2_lut8(_mm256_min_epi32(_mm256_max_epi32(ylo, lo8), hi8), lut);
-                    yhi = mvk_i8_avx2_lut8(_mm256_min_epi32(_mm256_max_epi32(yhi, lo8), hi8), lut);
-                }
+                const __m256i ylo = _mm256_add_epi32(mvk_i8_avx2_requant8(lo, &q[0]), zyv);
+                const __m256i yhi = _mm256_add_epi32(mvk_i8_avx2_requant8(hi, &q[1]), zyv);
                 const __m256i y16 = _mm256_packs_epi32(ylo, yhi); /* channels in order */
-                const __m128i y8 = _mm_packs_epi16(_mm256_castsi256_si128(y16),
-                                                   _mm256_extracti128_si256(y16, 1));
+                __m128i y8 = _mm_packs_epi16(_mm256_castsi256_si128(y16),
+                                             _mm256_extracti128_si256(y16, 1));
+                if (lut)
+                    y8 = mvk_i8_avx2_lut16(y8, lut);
                 int8_t *dst = out + (oy * ow + ox) * c + c0;
                 if (cb == 16) {
                     _mm_storeu_si128((__m128i *)dst, y8);

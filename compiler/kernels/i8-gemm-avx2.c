@@ -105,34 +105,70 @@ static MVK_INLINE MVK_I8_AVX2 __m256i mvk_i8_avx2_requant8(__m256i acc, const mv
     return _mm256_blend_epi32(e, _mm256_slli_epi64(o, 32), 0xaa);
 }
 
-/* The int8 table applied to 8 int32 lanes in [-128, 127]: a gather of 4 bytes at
- * lut + 128 + y keeps the first (the table has 3 readable bytes past its 256 entries). */
-static MVK_INLINE MVK_I8_AVX2 __m256i mvk_i8_avx2_lut8(__m256i y, const int8_t *lut)
+/* The int8 table applied to 32 int8 values: lut[y + 128] as 16 vpshufb lookups of 16 entries,
+ * each kept where the index's high nibble selects that 16-entry block (vpblendvb). No access
+ * outside the 256 entries. */
+static MVK_INLINE MVK_I8_AVX2 __m256i mvk_i8_avx2_lut32(__m256i y, const int8_t *lut)
 {
-    const __m256i t = _mm256_i32gather_epi32((const int *)(const void *)(lut + 128), y, 1);
-    return _mm256_srai_epi32(_mm256_slli_epi32(t, 24), 24);
+    const __m256i u = _mm256_xor_si256(y, _mm256_set1_epi8((char)0x80)); /* y + 128 */
+    const __m256i nib = _mm256_set1_epi8(0x0f);
+    const __m256i lo = _mm256_and_si256(u, nib);
+    const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(u, 4), nib);
+    __m256i r = _mm256_setzero_si256();
+    for (int h = 0; h < 16; h++) {
+        const __m256i t = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(lut + 16 * h)));
+        r = _mm256_blendv_epi8(r, _mm256_shuffle_epi8(t, lo),
+                               _mm256_cmpeq_epi8(hi, _mm256_set1_epi8((char)h)));
+    }
+    return r;
 }
 
-/* Requantise 8 accumulators, add zy, saturate to int8, apply the LUT, store the first nr. */
-static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_store8(int8_t *c, __m256i acc,
-                                                      const mvk_i8_avx2_rq *q, __m256i zy,
-                                                      const int8_t *lut, int nr)
+/* The same on 16 values. */
+static MVK_INLINE MVK_I8_AVX2 __m128i mvk_i8_avx2_lut16(__m128i y, const int8_t *lut)
 {
-    __m256i y = _mm256_add_epi32(mvk_i8_avx2_requant8(acc, q), zy);
+    const __m128i u = _mm_xor_si128(y, _mm_set1_epi8((char)0x80));
+    const __m128i nib = _mm_set1_epi8(0x0f);
+    const __m128i lo = _mm_and_si128(u, nib);
+    const __m128i hi = _mm_and_si128(_mm_srli_epi16(u, 4), nib);
+    __m128i r = _mm_setzero_si128();
+    for (int h = 0; h < 16; h++)
+        r = _mm_blendv_epi8(r, _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(lut + 16 * h)), lo),
+                            _mm_cmpeq_epi8(hi, _mm_set1_epi8((char)h)));
+    return r;
+}
+
+/* Rows r and r + 1 of a tile (accumulators a0, a1 of row r; b0, b1 of row r + 1; panels q0,
+ * q1): requantised, zy added, saturated to int8 (the clamp), the table applied to all 32
+ * values at once, then the first nr values of each valid row stored (rows: 1 or 2). */
+static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_store_rows(int8_t *c, int64_t ldc, __m256i a0,
+                                                          __m256i a1, __m256i b0, __m256i b1,
+                                                          const mvk_i8_avx2_rq *q, __m256i zy,
+                                                          const int8_t *lut, int rows, int nr)
+{
+    const __m256i ya = _mm256_packs_epi32(_mm256_add_epi32(mvk_i8_avx2_requant8(a0, &q[0]), zy),
+                                          _mm256_add_epi32(mvk_i8_avx2_requant8(a1, &q[1]), zy));
+    const __m256i yb = _mm256_packs_epi32(_mm256_add_epi32(mvk_i8_avx2_requant8(b0, &q[0]), zy),
+                                          _mm256_add_epi32(mvk_i8_avx2_requant8(b1, &q[1]), zy));
+    __m256i y = _mm256_packs_epi16(ya, yb);
     if (lut)
-        y = mvk_i8_avx2_lut8(_mm256_min_epi32(_mm256_max_epi32(y, _mm256_set1_epi32(-128)),
-                                              _mm256_set1_epi32(127)),
-                             lut);
-    const __m128i y16 = _mm_packs_epi32(_mm256_castsi256_si128(y), _mm256_extracti128_si256(y, 1));
-    const __m128i y8 = _mm_packs_epi16(y16, y16);
-    if (nr >= 8) {
-        _mm_storel_epi64((__m128i *)c, y8);
+        y = mvk_i8_avx2_lut32(y, lut);
+    /* dwords: row r cols 0-3, 8-11, row r+1 0-3, 8-11 | row r 4-7, 12-15, row r+1 4-7, 12-15 */
+    y = _mm256_permutevar8x32_epi32(y, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    const __m128i r0 = _mm256_castsi256_si128(y), r1 = _mm256_extracti128_si256(y, 1);
+    if (nr == 16) {
+        _mm_storeu_si128((__m128i *)c, r0);
+        if (rows > 1)
+            _mm_storeu_si128((__m128i *)(c + ldc), r1);
         return;
     }
-    int8_t t[16];
-    _mm_storeu_si128((__m128i *)t, y8);
+    int8_t t[32];
+    _mm_storeu_si128((__m128i *)t, r0);
+    _mm_storeu_si128((__m128i *)(t + 16), r1);
     for (int j = 0; j < nr; j++)
         c[j] = t[j];
+    if (rows > 1)
+        for (int j = 0; j < nr; j++)
+            c[ldc + j] = t[16 + j];
 }
 
 #define MVK_I8_AVX2_ROWS 4
@@ -179,8 +215,7 @@ static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_widen_row(const int8_t *a, int k,
         dst[q] = mvk_i8_avx2_pair(a, 2 * (q0 + q), k);
 }
 
-/* Same contract as mvk_i8_gemm__scalar, except b: packed by mvit_pack_i8_b, and lut (if
- * any): 256 entries followed by 3 readable bytes (the compiler emits 260). bias, mult and
+/* Same contract as mvk_i8_gemm__scalar, except b: packed by mvit_pack_i8_b. bias, mult and
  * shift have n entries (no padding needed). */
 static MVK_UNUSED MVK_I8_AVX2 void
 mvk_i8_gemm__avx2(const int8_t *MVK_RESTRICT a, int8_t *MVK_RESTRICT c,
@@ -224,12 +259,10 @@ mvk_i8_gemm__avx2(const int8_t *MVK_RESTRICT a, int8_t *MVK_RESTRICT c,
                     mvk_i8_avx2_tile(aw, nq, b0p + (int64_t)q0 * 16, b1p + (int64_t)q0 * 16, acc);
                 }
             }
-            for (int r = 0; r < mr; r++) {
-                int8_t *cr = c + (i + r) * n + j;
-                mvk_i8_avx2_store8(cr, acc[2 * r], &q[0], zyv, lut, nr);
-                if (nr > 8)
-                    mvk_i8_avx2_store8(cr + 8, acc[2 * r + 1], &q[1], zyv, lut, nr - 8);
-            }
+            for (int r = 0; r < mr; r += 2)
+                mvk_i8_avx2_store_rows(c + (i + r) * n + j, n, acc[2 * r], acc[2 * r + 1],
+                                       acc[2 * r + 2], acc[2 * r + 3], q, zyv, lut,
+                                       mr - r < 2 ? 1 : 2, nr);
         }
     }
 }
