@@ -19,6 +19,7 @@
 #include "kernels/i8-add-avx2.c"
 #include "kernels/i8-layernorm-avx2.c"
 #include "kernels/i8-dwconv-avx2.c"
+#include "kernels/i8-concat-avx2.c"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static uint32_t rnd32(void)
@@ -512,7 +513,7 @@ static int count_one_hot_rows(const int8_t *qkv, const int32_t *lut, int p, int 
 /* The AVX2 attention against the scalar one, zero tolerance: head widths and token counts
  * around the vector widths (odd, < 8, not multiples of 8), scales from spread-out to one-hot
  * softmax rows (the p = 2^15 case the AVX2 kernel computes halved), zero points at the ends,
- * and the scratch exactly mvk_i8_attention_scratch_simd bytes with guards on both sides. */
+ * and the scratch exactly MVK_I8_ATTENTION_SCRATCH_SIMD bytes with guards on both sides. */
 START_TEST(attention_avx2_matches_scalar)
 {
     __builtin_cpu_init();
@@ -545,7 +546,7 @@ START_TEST(attention_avx2_matches_scalar)
                 const int32_t m_o = mult_of(sx / (32768.0 * sx * 256.0 / 255.0), &s_o);
                 paths[mvk_i8_att_avx2_dmax(m_sm, s_sm) != 0]++; /* 64- / 32-bit exponents */
                 int32_t *ref_scratch = malloc((size_t)n * 8 + (size_t)hd * n * 4);
-                const int64_t bytes = mvk_i8_attention_scratch_simd(n, hd);
+                const int64_t bytes = MVK_I8_ATTENTION_SCRATCH_SIMD((int64_t)n, (int64_t)hd);
                 uint8_t *sc = aligned_alloc(64, (size_t)((bytes + 2 * guard + 63) / 64 * 64));
                 memset(sc, 0xa5, (size_t)(bytes + 2 * guard));
                 mvk_i8_attention__scalar(qkv, want, ref_scratch, lut, p, n, d, heads, z, m_sm,
@@ -717,6 +718,67 @@ START_TEST(dwconv_avx2_matches_scalar)
 }
 END_TEST
 
+/* The AVX2 classifier against the scalar one: float logits bit for bit (one conversion and
+ * one product each), shapes around the tile (rows 1..5, columns around 16, K odd and past
+ * the 512-value widening chunk). */
+START_TEST(gemm_f32out_avx2_matches_scalar)
+{
+    if (!have_avx2("gemm_f32out_avx2_matches_scalar"))
+        return;
+    const int ms[] = {1, 3, 4, 5}, ns[] = {1, 10, 16, 17, 1000}, ks[] = {1, 7, 320, 641};
+    for (int mi = 0; mi < 4; mi++)
+        for (int ni = 0; ni < 5; ni++)
+            for (int ki = 0; ki < 4; ki++) {
+                const int m = ms[mi], n = ns[ni], k = ks[ki];
+                int8_t *a = malloc((size_t)m * k), *b = malloc((size_t)k * n);
+                int32_t *bias = malloc((size_t)n * 4);
+                float *scale = malloc((size_t)n * 4), *want = malloc((size_t)m * n * 4);
+                float *got = malloc((size_t)m * n * 4);
+                for (int i = 0; i < m * k; i++)
+                    a[i] = (int8_t)rnd32();
+                for (int i = 0; i < k * n; i++)
+                    b[i] = (int8_t)rnd32();
+                for (int j = 0; j < n; j++) {
+                    bias[j] = rint_in(-100000, 100000);
+                    scale[j] = (float)(rint_in(1, 100000) * 1e-7);
+                }
+                const int64_t plen = mvit_pack_i8_b(b, k, n, NULL);
+                int8_t *bp = malloc((size_t)plen);
+                mvit_pack_i8_b(b, k, n, bp);
+                mvk_i8_gemm_f32out__scalar(a, want, b, bias, scale, m, k, n);
+                mvk_i8_gemm_f32out__avx2(a, got, bp, bias, scale, m, k, n);
+                ck_assert_msg(!memcmp(want, got, (size_t)m * n * 4), "M=%d K=%d N=%d differ", m,
+                              k, n);
+                free(a), free(b), free(bias), free(scale), free(want), free(got), free(bp);
+            }
+}
+END_TEST
+
+/* The AVX2 concat against the scalar one: channel counts around 16 on both sides, the
+ * compiler's multiplier range and a larger one (the scalar fallback), shifts 1..40. */
+START_TEST(concat_avx2_matches_scalar)
+{
+    if (!have_avx2("concat_avx2_matches_scalar"))
+        return;
+    const int cs[] = {1, 15, 16, 17, 40, 64};
+    for (int t = 0; t < 600; t++) {
+        const int ca = cs[t % 6], cb = cs[t / 6 % 6], pixels = rint_in(1, 9), s = rint_in(1, 40);
+        const int32_t ma = t % 17 == 0 ? 1 << 20 : rint_in(1 << 14, (1 << 15) - 1);
+        const int32_t mb = rint_in(1 << 14, (1 << 15) - 1);
+        const int za = rint_in(-128, 127), zb = rint_in(-128, 127), zy = rint_in(-128, 127);
+        int8_t a[9 * 64], b[9 * 64], want[9 * 128], got[9 * 128];
+        for (int i = 0; i < pixels * ca; i++)
+            a[i] = (int8_t)rnd32();
+        for (int i = 0; i < pixels * cb; i++)
+            b[i] = (int8_t)rnd32();
+        mvk_i8_concat__scalar(a, b, want, pixels, ca, cb, za, ma, s, zb, mb, s, zy);
+        mvk_i8_concat__avx2(a, b, got, pixels, ca, cb, za, ma, s, zb, mb, s, zy);
+        ck_assert_msg(!memcmp(want, got, (size_t)pixels * (ca + cb)),
+                      "ca=%d cb=%d s=%d ma=%d: differ", ca, cb, s, ma);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("kernels_i8");
@@ -735,6 +797,8 @@ int main(void)
     tcase_add_test(tc, add_avx2_matches_scalar);
     tcase_add_test(tc, layernorm_avx2_matches_scalar);
     tcase_add_test(tc, dwconv_avx2_matches_scalar);
+    tcase_add_test(tc, gemm_f32out_avx2_matches_scalar);
+    tcase_add_test(tc, concat_avx2_matches_scalar);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -81,7 +81,7 @@ typedef struct mvit_simd_isa {
     const char *suffix;          /* "avx2", "neon" */
     int l1_bytes, l2_bytes;      /* data caches of the tiling cost model, per core */
     int winograd;                /* has f32-conv3x3-winograd-<suffix>.c */
-    int i8_ops;                  /* has i8-{attention,add,layernorm,dwconv}-<suffix>.c */
+    int i8_ops;                  /* has i8-{attention,add,concat,layernorm,dwconv}-<suffix>.c */
 } mvit_simd_isa;
 
 typedef struct mvit_target {

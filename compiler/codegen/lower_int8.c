@@ -13,7 +13,8 @@
 static const mvit_value *val(const mvit_codegen *cg, int v) { return &cg->g->values[v]; }
 
 /* The ISA suffix when the target has its own kernel for an op besides the GEMM (attention,
- * add, LayerNorm, depthwise conv: same bytes as the portable one), else "scalar". */
+ * add, concat, LayerNorm, depthwise conv, classifier: same bytes as the portable one), else
+ * "scalar". */
 static const char *ops_kernel(const mvit_target *t)
 {
     return t->simd && t->simd->i8_ops ? t->simd->suffix : "scalar";
@@ -90,12 +91,16 @@ static void emit_gemm(mvit_codegen *cg, const mvit_node *n, int64_t m, int k, in
     char w[64];
     if (val(cg, n->output)->kind == MVIT_VALUE_OUTPUT) { /* the classifier: float logits */
         char b[64], sc[64];
+        const char *kernel = "scalar";
         cg_use_kernel(cg, "i8-scalar.c");
-        ints(cg, CG_I8, n->q->w, n->weight_numel, w, sizeof w, "weight (int8, IO)", n);
+        if (strcmp(ops_kernel(cg->target), "scalar"))
+            kernel = gemm_weights(cg, n, k, cols, w, sizeof w); /* packed B */
+        else
+            ints(cg, CG_I8, n->q->w, n->weight_numel, w, sizeof w, "weight (int8, IO)", n);
         ints(cg, CG_I32, n->q->bias, cols, b, sizeof b, "bias (int32)", n);
         floats(cg, n->q->out_scale, cols, sc, sizeof sc, "output scales", n);
-        emit(&cg->body, "mvk_i8_gemm_f32out__scalar(" X0 ", out, %s, %s, %s, %lld, %d, %d);", w,
-             b, sc, (long long)m, k, cols);
+        emit(&cg->body, "mvk_i8_gemm_f32out__%s(" X0 ", out, %s, %s, %s, %lld, %d, %d);", kernel,
+             w, b, sc, (long long)m, k, cols);
         return;
     }
     const char *kernel = gemm_weights(cg, n, k, cols, w, sizeof w);
@@ -230,8 +235,8 @@ static void emit_add(mvit_codegen *cg, const mvit_node *n)
 static void emit_concat(mvit_codegen *cg, const mvit_node *n)
 {
     const mvit_value *a = val(cg, n->inputs[0]), *b = val(cg, n->inputs[1]), *o = val(cg, n->output);
-    cg_use_kernel(cg, "i8-scalar.c");
-    emit(&cg->body, "mvk_i8_concat__scalar(" X0 ", " X1 ", " Y ", %lld, %d, %d,",
+    const char *kernel = use_op_kernel(cg, "concat");
+    emit(&cg->body, "mvk_i8_concat__%s(" X0 ", " X1 ", " Y ", %lld, %d, %d,", kernel,
          (long long)a->dims[0] * a->dims[1], a->dims[2], b->dims[2]);
     emit(&cg->body, "    %d, %d, %d, %d, %d, %d, %d);", a->qzero, n->q->m[0], n->q->s[0], b->qzero,
          n->q->m[1], n->q->s[1], o->qzero);
@@ -323,6 +328,6 @@ int64_t mvit_int8_scratch(const mvit_target *t, const mvit_graph *g, const mvit_
                                                    of a head transposed (int16) */
         bytes = 2 * tokens * 4 + 2 * hd * tokens * 2;
     else
-        bytes = mvk_i8_attention_scratch_simd(tokens, hd);
+        bytes = MVK_I8_ATTENTION_SCRATCH_SIMD(tokens, hd);
     return (bytes + 63) / 64 * 64 * g->max_tasks;
 }

@@ -15,7 +15,7 @@
  * computed with p / 2 and doubled, which is exact. Softmax lanes follow the scalar kernel's
  * unsigned 64-bit arithmetic lane by lane.
  *
- * Scratch per task: mvk_i8_attention_scratch_simd(n, hd) bytes (i8-attention-scratch.h).
+ * Scratch per task: MVK_I8_ATTENTION_SCRATCH_SIMD(n, hd) bytes (i8-attention-scratch.h).
  * Uses mvk_requant_i8_scalar and mvk_udiv_u64 of i8-scalar.c. */
 #include <immintrin.h>
 

@@ -268,3 +268,53 @@ mvk_i8_gemm__avx2(const int8_t *MVK_RESTRICT a, int8_t *MVK_RESTRICT c,
 }
 #undef MVK_I8_AVX2_ROWS
 #undef MVK_I8_AVX2_KC
+
+/* The classifier, as mvk_i8_gemm_f32out__scalar: c[i][j] = (float)(bias[j] + a[i] . b[:, j])
+ * * scale[j], b packed by mvit_pack_i8_b. vcvtdq2ps and vmulps round once each, like the
+ * scalar kernel's conversion and product (no FMA contraction: separate instructions). */
+static MVK_UNUSED MVK_I8_AVX2 void
+mvk_i8_gemm_f32out__avx2(const int8_t *MVK_RESTRICT a, float *MVK_RESTRICT c,
+                         const int8_t *MVK_RESTRICT bp, const int32_t *MVK_RESTRICT bias,
+                         const float *MVK_RESTRICT scale, int64_t m, int k, int n)
+{
+    const int pairs = (k + 1) / 2;
+    const int64_t panel = (int64_t)pairs * 16;
+    int32_t aw[4 * 256];
+    for (int64_t i = 0; i < m; i += 4) {
+        const int mr = m - i < 4 ? (int)(m - i) : 4;
+        const int8_t *arow[4];
+        for (int r = 0; r < 4; r++)
+            arow[r] = a + (i + (r < mr ? r : mr - 1)) * k;
+        for (int j = 0; j < n; j += 16) {
+            const int nr = n - j < 16 ? n - j : 16;
+            const int8_t *b0p = bp + (int64_t)(j / 8) * panel;
+            const int8_t *b1p = nr > 8 ? b0p + panel : b0p;
+            int32_t bb[16];
+            float sc[16];
+            for (int t = 0; t < 16; t++) {
+                bb[t] = t < nr ? bias[j + t] : 0;
+                sc[t] = t < nr ? scale[j + t] : 0.0f;
+            }
+            __m256i acc[8];
+            for (int r = 0; r < 4; r++) {
+                acc[2 * r] = _mm256_loadu_si256((const __m256i *)bb);
+                acc[2 * r + 1] = _mm256_loadu_si256((const __m256i *)(bb + 8));
+            }
+            for (int q0 = 0; q0 < pairs; q0 += 256) {
+                const int nq = pairs - q0 < 256 ? pairs - q0 : 256;
+                for (int r = 0; r < 4; r++)
+                    mvk_i8_avx2_widen_row(arow[r], k, q0, nq, aw + r * nq);
+                mvk_i8_avx2_tile(aw, nq, b0p + (int64_t)q0 * 16, b1p + (int64_t)q0 * 16, acc);
+            }
+            for (int r = 0; r < mr; r++) {
+                float y[16];
+                _mm256_storeu_ps(y, _mm256_mul_ps(_mm256_cvtepi32_ps(acc[2 * r]),
+                                                  _mm256_loadu_ps(sc)));
+                _mm256_storeu_ps(y + 8, _mm256_mul_ps(_mm256_cvtepi32_ps(acc[2 * r + 1]),
+                                                      _mm256_loadu_ps(sc + 8)));
+                for (int t = 0; t < nr; t++)
+                    c[(i + r) * n + j + t] = y[t];
+            }
+        }
+    }
+}
