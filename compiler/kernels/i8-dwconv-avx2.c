@@ -4,10 +4,11 @@
  * vpunpcklwd / vpunpckhwd, and vpmaddwd against the packed weights adds both taps' products
  * into 8 int32 lanes: channels 0-3 and 8-11 of the block in one vector, 4-7 and 12-15 in the
  * other (the packed bias, multipliers and shifts follow the same order, and the final
- * vpackssdw puts the channels back in order). Exact: |x * w| <= 2^14, pair sums fit int16
- * products' int32 lanes without saturation. Padding taps read the input zero point zx, as in
- * the scalar kernel; a tail block of fewer than 16 channels is read through a zero-padded
- * copy, so no load runs past a pixel's channels. Needs i8-gemm-avx2.c (requantisation). */
+ * vpackssdw puts the channels back in order). Exact: |x * w| <= 2^14 and a pair sum <= 2^15
+ * lands in an int32 lane (vpmaddwd cannot saturate here). Padding taps read the input zero
+ * point zx, as in the scalar kernel; a tail block of fewer than 16 channels is read through
+ * a zero-padded copy, so no load runs past a pixel's channels. Needs i8-gemm-avx2.c (its
+ * requantisation and the vpshufb SiLU table). */
 #include <immintrin.h>
 
 #include "mvk-prelude.h"

@@ -1,8 +1,8 @@
 /* INT8 GEMM, AVX2: c[M][N] = requant(bias + a[M][K] . b[K][N]) with the optional LUT, bit for
  * bit as mvk_i8_gemm__scalar (docs/int8.md). B is packed by mvit_pack_i8_b (codegen/pack.h):
  * [ceil(N/8)][ceil(K/2)][8][2] int8, so one 128-bit load, widened by vpmovsxbw, holds 8
- * columns x 2 consecutive k as int16, and vpmaddwd against the broadcast pair (a[k], a[k+1]) (as two int16 in one int32) adds
- * a[k]*b[k][j] + a[k+1]*b[k+1][j] into 8 int32 lanes: exact (|sum| <= 2*128*127), no int16
+ * columns x 2 consecutive k as int16, and vpmaddwd against the broadcast pair (a[k], a[k+1])
+ * (two int16 in one int32) adds a[k]*b[k][j] + a[k+1]*b[k+1][j] into 8 int32 lanes: exact (|sum| <= 2*128*127), no int16
  * saturation (the u8*s8 vpmaddubsw would saturate its pair sums at 2*128*127 > 32767).
  * Tile: 4 rows x 16 columns (two panels). The rows' (a[k], a[k+1]) pairs are widened once
  * into a stack buffer (in chunks of 256 pairs), so the inner loop broadcasts them straight
