@@ -529,11 +529,16 @@ START_TEST(attention_avx2_matches_scalar)
         lut[f] = (int32_t)nearbyint(32768.0 * exp2(-f / 256.0));
     for (int hi = 0; hi < 12; hi++)
         for (int ni = 0; ni < 10; ni++)
-            for (int mode = 0; mode < 3; mode++) {
+            for (int mode = 0; mode < 5; mode++) {
                 const int hd = hds[hi], n = ns[ni], heads = 1 + (hi + ni) % 3, p = 1 + mode % 2;
                 const int d = heads * hd;
-                /* mode 0: soft rows; 1: large scale (one-hot rows); 2: extreme zero points */
-                const double sx = mode == 1 ? 2.0 : 0.01 + rint_in(0, 60) / 1000.0;
+                /* mode 0: soft rows; 1: large scale (one-hot rows); 2: extreme zero points;
+                 * 3: a tiny scale (softmax multiplier ~2^-20 and below: padded keys' exponent
+                 * under the cut-off); 4: any multiplier < 2^31 and shift 1..40 (the kernel's
+                 * whole contract, beyond what the compiler emits) */
+                const double sx = mode == 1   ? 2.0
+                                  : mode == 3 ? 1e-4 + rint_in(0, 100) * 1e-5
+                                              : 0.01 + rint_in(0, 60) / 1000.0;
                 const int z = mode == 2 ? (rint_in(0, 1) ? -128 : 127) : rint_in(-10, 10);
                 const int zy = rint_in(-20, 20);
                 const int64_t len = (int64_t)p * n * d, guard = 256;
@@ -542,8 +547,12 @@ START_TEST(attention_avx2_matches_scalar)
                 for (int64_t i = 0; i < 3 * len; i++)
                     qkv[i] = (int8_t)rint_in(-128, 127);
                 int32_t s_sm, s_o;
-                const int32_t m_sm = mult_of(sx * sx / log(2.0) / sqrt((double)hd) * 256.0, &s_sm);
+                int32_t m_sm = mult_of(sx * sx / log(2.0) / sqrt((double)hd) * 256.0, &s_sm);
                 const int32_t m_o = mult_of(sx / (32768.0 * sx * 256.0 / 255.0), &s_o);
+                if (mode == 4 && (hi + ni) % 2) /* anywhere in the contract */
+                    m_sm = (int32_t)(rnd32() >> rint_in(1, 24)) | 1, s_sm = rint_in(1, 40);
+                else if (mode == 4) /* where d * m + 2^(s-1) passes 2^32 before the clamp */
+                    m_sm = (int32_t)(rnd32() >> 1) | 1 << 29, s_sm = rint_in(17, 19);
                 paths[mvk_i8_att_avx2_dmax(m_sm, s_sm) != 0]++; /* 64- / 32-bit exponents */
                 int32_t *ref_scratch = malloc((size_t)n * 8 + (size_t)hd * n * 4);
                 const int64_t bytes = MVK_I8_ATTENTION_SCRATCH_SIMD((int64_t)n, (int64_t)hd);
@@ -565,7 +574,7 @@ START_TEST(attention_avx2_matches_scalar)
                 free(qkv), free(want), free(got), free(ref_scratch), free(sc);
                 cases++;
             }
-    ck_assert_int_eq(cases, 12 * 10 * 3);
+    ck_assert_int_eq(cases, 12 * 10 * 5);
     ck_assert(one_hot_rows > 0); /* the halved path did run */
     ck_assert(paths[0] > 0 && paths[1] > 0);
     printf("attention_avx2_matches_scalar: %d cases, %d one-hot rows\n", cases, one_hot_rows);

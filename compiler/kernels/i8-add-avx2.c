@@ -21,7 +21,7 @@ static MVK_INLINE MVK_I8_ADD_AVX2 __m256i mvk_i8_add_avx2_r(__m256i x, __m256i z
     return _mm256_sra_epi32(_mm256_add_epi32(v, rnd), s);
 }
 
-static MVK_UNUSED MVK_I8_ADD_AVX2 void mvk_i8_add__avx2(const int8_t *a, int32_t za, int32_t ma,
+static MVK_UNUSED MVK_NOLIBCALL MVK_I8_ADD_AVX2 void mvk_i8_add__avx2(const int8_t *a, int32_t za, int32_t ma,
                                                         const int8_t *b, int32_t zb, int32_t mb,
                                                         int s, int8_t *y, int32_t zy, int64_t n)
 {

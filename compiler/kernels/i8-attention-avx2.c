@@ -106,7 +106,11 @@ static inline MVK_UNUSED uint32_t mvk_i8_att_avx2_dmax(int32_t m_sm, int s_sm)
     if (m_sm <= 0 || s_sm > 19)
         return 0;
     const uint64_t need = ((uint64_t)31 * 256 << s_sm) - ((uint64_t)1 << (s_sm - 1));
-    return (uint32_t)((need + (uint64_t)m_sm - 1) / (uint64_t)m_sm);
+    const uint64_t dmax = (need + (uint64_t)m_sm - 1) / (uint64_t)m_sm;
+    /* every d <= dmax: d * m + 2^(s-1) < 2^32 (any m < 2^31; the compiler's are < 2^15) */
+    return dmax * (uint64_t)m_sm + ((uint64_t)1 << (s_sm - 1)) < ((uint64_t)1 << 32)
+               ? (uint32_t)dmax
+               : 0;
 }
 
 static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_softmax(int32_t *sc, int n, int n8,
@@ -115,7 +119,7 @@ static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_softmax(int32_t *sc, int 
                                                                int32_t m_sm, int s_sm,
                                                                uint32_t dmax, int *halved)
 {
-    for (int j = n; j < n8; j++)
+    for (int j = n; j < n8; j++) /* out of the maximum; their e is zeroed below */
         sc[j] = INT32_MIN;
     __m256i mx = _mm256_set1_epi32(INT32_MIN);
     for (int j = 0; j < n8; j += 8)
@@ -127,7 +131,7 @@ static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_softmax(int32_t *sc, int 
     const __m256i lo8 = _mm256_set1_epi32(255);
     __m256i sum = _mm256_setzero_si256();
     const __m256i dmaxv = _mm256_set1_epi32((int32_t)dmax), m32 = _mm256_set1_epi32(m_sm);
-    const __m256i rnd32 = _mm256_set1_epi32((int32_t)(1u << (s_sm - 1)));
+    const __m256i rnd32 = _mm256_set1_epi32(dmax ? (int32_t)(1u << (s_sm - 1)) : 0);
     const __m256i top = _mm256_set1_epi32(31 * 256);
     for (int j = 0; j < n8; j += 8) {
         const __m256i d = _mm256_sub_epi32(best, _mm256_loadu_si256((const __m256i *)(sc + j)));
@@ -142,7 +146,11 @@ static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_softmax(int32_t *sc, int 
             u = _mm256_blend_epi32(ue, _mm256_slli_epi64(uo, 32), 0xaa);
         }
         const __m256i t = _mm256_i32gather_epi32(exp2_lut, _mm256_and_si256(u, lo8), 4);
-        const __m256i e = _mm256_srlv_epi32(t, _mm256_srli_epi32(u, 8));
+        __m256i e = _mm256_srlv_epi32(t, _mm256_srli_epi32(u, 8));
+        if (j + 8 > n) /* padded keys: e = 0 whatever their exponent (a tiny m_sm leaves
+                          best - INT32_MIN below the 64-bit path's cut-off) */
+            e = _mm256_and_si256(e, _mm256_cmpgt_epi32(_mm256_set1_epi32(n - j),
+                                                       _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)));
         sum = _mm256_add_epi32(sum, e); /* lanes <= n8 / 8 * 2^15: no overflow for n < 2^16 */
         _mm256_storeu_si256((__m256i *)(sc + j), e);
     }
@@ -209,7 +217,7 @@ static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_pv(const int16_t *probs, 
 }
 
 /* Same contract as mvk_i8_attention__scalar, except the scratch layout and size. */
-static MVK_UNUSED MVK_I8_ATT_AVX2 void
+static MVK_UNUSED MVK_NOLIBCALL MVK_I8_ATT_AVX2 void
 mvk_i8_attention__avx2(const int8_t *MVK_RESTRICT qkv, int8_t *MVK_RESTRICT out,
                        int32_t *MVK_RESTRICT scratch, const int32_t *MVK_RESTRICT exp2_lut, int p,
                        int n, int d, int heads, int32_t z, int32_t m_sm, int s_sm, int32_t m_o,

@@ -33,7 +33,7 @@ static MVK_INLINE MVK_I8_CAT_AVX2 void mvk_i8_cat_avx2_side(const int8_t *x, int
         y[i] = mvk_requant_i8_scalar((int32_t)x[i] - zx, m, s, zy);
 }
 
-static MVK_UNUSED MVK_I8_CAT_AVX2 void
+static MVK_UNUSED MVK_NOLIBCALL MVK_I8_CAT_AVX2 void
 mvk_i8_concat__avx2(const int8_t *MVK_RESTRICT a, const int8_t *MVK_RESTRICT b,
                     int8_t *MVK_RESTRICT out, int64_t pixels, int ca, int cb, int32_t za,
                     int32_t ma, int sa, int32_t zb, int32_t mb, int sb, int32_t zy)

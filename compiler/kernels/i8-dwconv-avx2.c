@@ -44,15 +44,15 @@ static MVK_INLINE MVK_I8_DW_AVX2 void mvk_i8_dw_avx2_rq(const int32_t *bias, con
         for (int lane = 0; lane < 8; lane++) {
             const int ch = half * 4 + (lane < 4 ? lane : lane + 4);
             b[lane] = ch < cb ? bias[ch] : 0;
-            m[lane] = ch < cb ? mult[ch] : 1 << 14;
-            s[lane] = ch < cb ? shift[ch] : 1;
+            m[lane] = ch < cb ? mult[ch] : 1 << 14; /* harmless, and fit the 32-bit path */
+            s[lane] = ch < cb ? shift[ch] : 16;
         }
         mvk_i8_avx2_rq_init(&q[half], b, m, s, 8);
     }
 }
 
 /* Same contract as mvk_i8_dwconv__scalar, except w: packed by mvit_pack_i8_dw. */
-static MVK_UNUSED MVK_I8_DW_AVX2 void
+static MVK_UNUSED MVK_NOLIBCALL MVK_I8_DW_AVX2 void
 mvk_i8_dwconv__avx2(const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT out,
                     const int8_t *MVK_RESTRICT wp, const int32_t *MVK_RESTRICT bias,
                     const int16_t *MVK_RESTRICT mult, const int8_t *MVK_RESTRICT shift, int32_t zx,

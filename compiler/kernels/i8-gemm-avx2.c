@@ -17,7 +17,7 @@
 #define MVK_I8_AVX2 __attribute__((target("avx2")))
 
 /* The int32 holding (int16)a[p] in its low and (int16)a[p+1] in its high half; p+1 == k: 0. */
-static MVK_INLINE int32_t mvk_i8_avx2_pair(const int8_t *a, int p, int k)
+static MVK_INLINE int32_t mvk_i8_avx2_pair(const int8_t *a, int64_t p, int64_t k)
 {
     const uint32_t lo = (uint16_t)(int16_t)a[p];
     const uint32_t hi = p + 1 < k ? (uint16_t)(int16_t)a[p + 1] : 0u;
@@ -211,13 +211,13 @@ static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_widen_row(const int8_t *a, int k,
     for (; q + 8 <= nq && 2 * (q0 + q) + 16 <= k; q += 8) /* 16 bytes -> 8 pairs */
         _mm256_storeu_si256((__m256i *)(dst + q),
                             _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(a + 2 * (q0 + q)))));
-    for (; q < nq; q++)
-        dst[q] = mvk_i8_avx2_pair(a, 2 * (q0 + q), k);
+    for (; q < nq; q++) /* 64-bit index: gcc's loop analysis warned of int overflow */
+        dst[q] = mvk_i8_avx2_pair(a, 2 * ((int64_t)q0 + q), k);
 }
 
 /* Same contract as mvk_i8_gemm__scalar, except b: packed by mvit_pack_i8_b. bias, mult and
  * shift have n entries (no padding needed). */
-static MVK_UNUSED MVK_I8_AVX2 void
+static MVK_UNUSED MVK_NOLIBCALL MVK_I8_AVX2 void
 mvk_i8_gemm__avx2(const int8_t *MVK_RESTRICT a, int8_t *MVK_RESTRICT c,
                   const int8_t *MVK_RESTRICT bp, const int32_t *MVK_RESTRICT bias,
                   const int16_t *MVK_RESTRICT mult, const int8_t *MVK_RESTRICT shift, int32_t zy,
@@ -272,7 +272,7 @@ mvk_i8_gemm__avx2(const int8_t *MVK_RESTRICT a, int8_t *MVK_RESTRICT c,
 /* The classifier, as mvk_i8_gemm_f32out__scalar: c[i][j] = (float)(bias[j] + a[i] . b[:, j])
  * * scale[j], b packed by mvit_pack_i8_b. vcvtdq2ps and vmulps round once each, like the
  * scalar kernel's conversion and product (no FMA contraction: separate instructions). */
-static MVK_UNUSED MVK_I8_AVX2 void
+static MVK_UNUSED MVK_NOLIBCALL MVK_I8_AVX2 void
 mvk_i8_gemm_f32out__avx2(const int8_t *MVK_RESTRICT a, float *MVK_RESTRICT c,
                          const int8_t *MVK_RESTRICT bp, const int32_t *MVK_RESTRICT bias,
                          const float *MVK_RESTRICT scale, int64_t m, int k, int n)

@@ -55,7 +55,7 @@ static MVK_INLINE MVK_I8_LN_AVX2 void mvk_i8_ln_avx2_sums(const int8_t *x, int c
     *sumsq = tq;
 }
 
-static MVK_UNUSED MVK_I8_LN_AVX2 void
+static MVK_UNUSED MVK_NOLIBCALL MVK_I8_LN_AVX2 void
 mvk_i8_layernorm__avx2(const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT out,
                        const int32_t *MVK_RESTRICT g, const int32_t *MVK_RESTRICT b,
                        int per_channel, int64_t eps_q, int32_t zy, int c, int64_t r0, int64_t r1)
