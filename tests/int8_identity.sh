@@ -1,11 +1,11 @@
 #!/bin/bash
 # INT8 builds are bit-identical on every target (docs/int8.md): one model is compiled with
 # --precision int8 for generic, avx2 and neon from the same calibration data; each build runs
-# on the same inputs (generic and avx2 on the host, neon for AArch64 and ARMv7 under qemu-user
-# when the cross tools exist) and the logits files must be identical bytes. Also checked:
-# the int8 file is deterministic (two compilations from two directories), freestanding (no
-# undefined symbols), P_run_u8 equals P_run on the same pixels, and the logits are printed
-# against PyTorch's float ones.
+# on the same inputs (generic and avx2 on the host, neon for AArch64 (with and without the
+# ARMv8.2 dot product) and ARMv7 under qemu-user when the cross tools exist) and the logits
+# files must be identical bytes. Also checked: the int8 file is deterministic (two compilations
+# from two directories), freestanding (no undefined symbols), P_run_u8 equals P_run on the same
+# pixels, and the logits are printed against PyTorch's float ones.
 # usage: int8_identity.sh MVITC SOURCE_DIR WORK_DIR fmnist N
 #        int8_identity.sh MVITC SOURCE_DIR WORK_DIR MODEL.yaml N
 #   fmnist: the shipped model, calibrated on 200 training images, run on N test images;
@@ -91,7 +91,9 @@ else
 fi
 if command -v aarch64-linux-gnu-gcc >/dev/null && command -v qemu-aarch64 >/dev/null; then
     build aarch64-linux-gnu-gcc run_aarch64 gen_neon -static
-    runs+=(aarch64)
+    # ARMv8.2 with the dot product: the GEMM's sdot path (qemu-aarch64's default CPU has it)
+    build aarch64-linux-gnu-gcc run_aarch64_dotprod gen_neon -static -march=armv8.2-a+dotprod
+    runs+=(aarch64 aarch64_dotprod)
 fi
 if command -v arm-linux-gnueabihf-gcc >/dev/null && command -v qemu-arm >/dev/null; then
     build arm-linux-gnueabihf-gcc run_armv7 gen_neon -static -march=armv7-a -mfpu=neon-vfpv4 \
@@ -99,7 +101,7 @@ if command -v arm-linux-gnueabihf-gcc >/dev/null && command -v qemu-arm >/dev/nu
     runs+=(armv7)
 fi
 for r in "${runs[@]}"; do
-    case $r in aarch64) q=qemu-aarch64 ;; armv7) q=qemu-arm ;; *) q="" ;; esac
+    case $r in aarch64*) q=qemu-aarch64 ;; armv7) q=qemu-arm ;; *) q="" ;; esac
     $q ./run_$r --preds inputs.f32 $r.u8 $r.f32 > /dev/null
     $q ./run_$r --pixels pixels.u8 $r.pixels.f32
 done

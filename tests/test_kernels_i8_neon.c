@@ -1,10 +1,11 @@
 /* The NEON INT8 GEMM against the scalar reference, byte for byte (docs/int8.md: zero
  * tolerance), on every M in {1, 5, 6, 7, 13} x N in {1, 7, 8, 15, 16, 17, 33} x
- * K in {1, 3, 16, 17, 64, 1728}, with random and extreme data (all -128 activations against
+ * K in {1, 3, 12, 16, 17, 22, 64, 1728}, with random and extreme data (all -128 activations against
  * all +-127 weights), with and without bias and LUT, shifts from 1 to 62 (the same case
  * generator as tests/test_kernels_i8.c). A and C end right before an inaccessible page, so a
  * tail that reads or writes past its buffer faults. Cross-compiled for AArch64 and ARMv7 and
- * run under qemu-user by tests/cross_kernels_i8.sh (no Check in the ARM sysroots). Each
+ * run under qemu-user by tests/cross_kernels.sh (no Check in the ARM sysroots), for AArch64
+ * also with -march=armv8.2-a+dotprod (the sdot path; MVIT_EXPECT_DOTPROD makes sure). Each
  * failure prints the shape, index, expected and actual values; exit status 1. */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS under -std=c11 */
 #include <signal.h>
@@ -18,10 +19,18 @@
 #include "kernels/i8-gemm-neon.c"
 #include "kernels/i8-scalar.c"
 
-#if defined(__aarch64__)
-#define ARCH "aarch64"
+#if defined(MVIT_EXPECT_DOTPROD) && !defined(__ARM_FEATURE_DOTPROD)
+#error "built to test the sdot path, but the compiler flags do not enable the dot product"
+#endif
+#if defined(__ARM_FEATURE_DOTPROD)
+#define DOT "+dotprod (sdot)"
 #else
-#define ARCH "armv7"
+#define DOT " (smlal)"
+#endif
+#if defined(__aarch64__)
+#define ARCH "aarch64" DOT
+#else
+#define ARCH "armv7" DOT
 #endif
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
@@ -75,12 +84,13 @@ int main(void)
     signal(SIGBUS, on_fault);
     static char name[128];
     const int ms[] = {1, 5, 6, 7, 13}, ns[] = {1, 7, 8, 15, 16, 17, 33};
-    const int ks[] = {1, 3, 16, 17, 64, 1728};
+    /* K: tails of the 8-wide sdot loop (4, 1-3 and both), one group, many */
+    const int ks[] = {1, 3, 12, 16, 17, 22, 64, 1728};
     int cases = 0, failed = 0;
     long long values = 0, sat_lo = 0, sat_hi = 0;
     for (int mi = 0; mi < 5; mi++)
         for (int ni = 0; ni < 7; ni++)
-            for (int ki = 0; ki < 6; ki++)
+            for (int ki = 0; ki < 8; ki++)
                 for (int mode = 0; mode < MODES; mode++)
                     for (int v = 0; v < 2; v++) {
                         const int64_t m = ms[mi];
@@ -136,9 +146,9 @@ int main(void)
                             }
                         }
                         const int32_t zy = rint_in(-128, 127);
-                        const int64_t plen = mvit_pack_i8_b(b, k, n, NULL);
+                        const int64_t plen = mvit_pack_i8_b(b, k, n, 4, NULL);
                         int8_t *bp = malloc((size_t)plen);
-                        mvit_pack_i8_b(b, k, n, bp);
+                        mvit_pack_i8_b(b, k, n, 4, bp);
                         memset(got, 0x5a, (size_t)(m * n));
                         mvk_i8_gemm__scalar(a, want, b, use_bias ? bias : 0, mult, shift, zy,
                                             use_lut ? lut : 0, m, k, n);

@@ -82,6 +82,7 @@ typedef struct mvit_simd_isa {
     int l1_bytes, l2_bytes;      /* data caches of the tiling cost model, per core */
     int winograd;                /* has f32-conv3x3-winograd-<suffix>.c */
     int i8_ops;                  /* has i8-{attention,add,concat,layernorm,dwconv}-<suffix>.c */
+    int i8_kgroup;               /* k values per group of the int8 GEMM's packed B (pack.h) */
 } mvit_simd_isa;
 
 typedef struct mvit_target {

@@ -1,12 +1,17 @@
 /* INT8 GEMM, ARM NEON (AArch64 and ARMv7 with NEON): c[M][N] = requant(bias + a[M][K] .
  * b[K][N]) with the optional LUT, bit for bit as mvk_i8_gemm__scalar (docs/int8.md). B is
- * packed by mvit_pack_i8_b (codegen/pack.h), the same buffer as for AVX2:
- * [ceil(N/8)][ceil(K/2)][8][2] int8; vld2_s8 splits a pair row into b[k][0..7] and
- * b[k+1][0..7], vmovl_s8 widens each to int16, and vmlal_n_s16 (smlal by scalar) accumulates a[k] * b[k][j] into int32 lanes
- * (exact). Tile: 4 rows x 8 columns, 8 accumulators (fits ARMv7's 16 q registers). Rows past
- * mr reuse the last valid row (computed, never stored); columns past nr are computed on the
- * zero padding of B and never stored; an odd K's last pair uses a[k+1] = 0. No access goes
- * past a row of A or C.
+ * packed by mvit_pack_i8_b (codegen/pack.h) with groups of 4:
+ * [ceil(N/8)][ceil(K/4)][8][4] int8, a column's 4 consecutive k values side by side.
+ * With __ARM_FEATURE_DOTPROD (ARMv8.2-A dot product: Cortex-A55/A75 and later, Apple A13 and
+ * later; compile with -march=armv8.2-a+dotprod or newer) sdot multiplies 4 int8 pairs and adds
+ * them to an int32 lane in one instruction: the 16 bytes of 4 columns against the same 4 bytes
+ * of a row of A, broadcast by lane (vdotq_lane_s32). Without it, vld4_s8 splits a group into
+ * b[k..k+3][0..7], vmovl_s8 widens each to int16, and vmlal_n_s16 (smlal by scalar)
+ * accumulates a[k] * b[k][j] into int32 lanes. Both are exact, so both give the scalar bytes.
+ * Tile: 4 rows x 8 columns, 8 accumulators (fits ARMv7's 16 q registers). Rows past mr reuse
+ * the last valid row (computed, never stored); columns past nr are computed on the zero padding
+ * of B and never stored; k values past K are 0 in A (built so, never read) and in B. No access
+ * goes past a row of A or C.
  * Requantisation: vmull_s32 (exact 64-bit product), + 2^(S-1) (|a*M| < 2^62: no overflow),
  * vshlq_s64 by -S (an arithmetic, i.e. floor, shift: the same value as the scalar 2^62-offset
  * form), vqmovn_s64 to int32 (saturating; the result only matters clamped to int8), + zy with
@@ -70,14 +75,39 @@ static MVK_INLINE void mvk_i8_neon_store8(int8_t *c, int32x4_t acc0, int32x4_t a
         c[j] = lut ? lut[t[j] + 128] : t[j];
 }
 
-#define MVK_I8_NEON_MLA(i)                                                                         \
+/* a[p..p+3] of one row as the 4 bytes of a 32-bit lane, 0 past k (read byte by byte: no
+ * access past the row, no alignment assumed) */
+static MVK_INLINE uint32_t mvk_i8_neon_quad(const int8_t *a, int p, int k)
+{
+    uint32_t w = 0;
+    for (int i = 3; i >= 0; i--)
+        w = w << 8 | (p + i < k ? (uint8_t)a[p + i] : 0u);
+    return w;
+}
+
+#if defined(__ARM_FEATURE_DOTPROD)
+/* sdot: 4 columns x (4 k values of b) . (the same 4 values of a row), per int32 lane */
+#define MVK_I8_NEON_DOT(i, lo, hi, av, lane)                                                       \
+    c##i##0 = vdotq_lane_s32(c##i##0, lo, av, lane);                                               \
+    c##i##1 = vdotq_lane_s32(c##i##1, hi, av, lane);
+#define MVK_I8_NEON_QUAD(i)                                                                        \
     {                                                                                              \
-        const int16_t x0 = a##i[p], x1 = p + 1 < k ? a##i[p + 1] : 0;                              \
-        c##i##0 = vmlal_n_s16(c##i##0, vget_low_s16(bv.val[0]), x0);                               \
-        c##i##1 = vmlal_n_s16(c##i##1, vget_high_s16(bv.val[0]), x0);                              \
-        c##i##0 = vmlal_n_s16(c##i##0, vget_low_s16(bv.val[1]), x1);                               \
-        c##i##1 = vmlal_n_s16(c##i##1, vget_high_s16(bv.val[1]), x1);                              \
+        const int8x8_t x = vreinterpret_s8_u32(vdup_n_u32(mvk_i8_neon_quad(a##i, p, k)));         \
+        MVK_I8_NEON_DOT(i, b0, b1, x, 0)                                                           \
     }
+#else
+/* smlal by scalar: a[p + t] times the widened b[p + t][0..7], t = 0..3 */
+#define MVK_I8_NEON_MLA(i, t)                                                                      \
+    c##i##0 = vmlal_n_s16(c##i##0, vget_low_s16(bw##t), x##t);                                     \
+    c##i##1 = vmlal_n_s16(c##i##1, vget_high_s16(bw##t), x##t);
+#define MVK_I8_NEON_QUAD(i)                                                                        \
+    {                                                                                              \
+        const uint32_t w = mvk_i8_neon_quad(a##i, p, k);                                           \
+        const int16_t x0 = (int8_t)w, x1 = (int8_t)(w >> 8), x2 = (int8_t)(w >> 16),              \
+                      x3 = (int8_t)(w >> 24);                                                      \
+        MVK_I8_NEON_MLA(i, 0) MVK_I8_NEON_MLA(i, 1) MVK_I8_NEON_MLA(i, 2) MVK_I8_NEON_MLA(i, 3)   \
+    }
+#endif
 #define MVK_I8_NEON_STORE(i)                                                                       \
     if (mr > i)                                                                                    \
         mvk_i8_neon_store8(c + i * ldc, c##i##0, c##i##1, q, zy, lut, nr);
@@ -90,23 +120,39 @@ static MVK_INLINE void mvk_i8_neon_tile(int mr, int nr, int k, const int8_t *con
     const int8_t *a0 = arow[0], *a1 = arow[1], *a2 = arow[2], *a3 = arow[3];
     int32x4_t c00 = q->bias0, c01 = q->bias1, c10 = c00, c11 = c01;
     int32x4_t c20 = c00, c21 = c01, c30 = c00, c31 = c01;
-    for (int p = 0; p < k; p += 2) {
-        const int8x8x2_t b8 = vld2_s8(b);
-        int16x8x2_t bv;
-        bv.val[0] = vmovl_s8(b8.val[0]);
-        bv.val[1] = vmovl_s8(b8.val[1]);
-        b += 16;
-        MVK_I8_NEON_MLA(0)
-        MVK_I8_NEON_MLA(1)
-        MVK_I8_NEON_MLA(2)
-        MVK_I8_NEON_MLA(3)
+    int p = 0;
+#if defined(__ARM_FEATURE_DOTPROD)
+    /* 8 k values per pass: one 8-byte load per row feeds two sdot lanes */
+    for (; p + 8 <= k; p += 8, b += 64) {
+        const int8x16_t b0 = vld1q_s8(b), b1 = vld1q_s8(b + 16);
+        const int8x16_t b2 = vld1q_s8(b + 32), b3 = vld1q_s8(b + 48);
+        const int8x8_t x0 = vld1_s8(a0 + p), x1 = vld1_s8(a1 + p);
+        const int8x8_t x2 = vld1_s8(a2 + p), x3 = vld1_s8(a3 + p);
+        MVK_I8_NEON_DOT(0, b0, b1, x0, 0) MVK_I8_NEON_DOT(1, b0, b1, x1, 0)
+        MVK_I8_NEON_DOT(2, b0, b1, x2, 0) MVK_I8_NEON_DOT(3, b0, b1, x3, 0)
+        MVK_I8_NEON_DOT(0, b2, b3, x0, 1) MVK_I8_NEON_DOT(1, b2, b3, x1, 1)
+        MVK_I8_NEON_DOT(2, b2, b3, x2, 1) MVK_I8_NEON_DOT(3, b2, b3, x3, 1)
     }
+    for (; p < k; p += 4, b += 32) {
+        const int8x16_t b0 = vld1q_s8(b), b1 = vld1q_s8(b + 16);
+        MVK_I8_NEON_QUAD(0) MVK_I8_NEON_QUAD(1) MVK_I8_NEON_QUAD(2) MVK_I8_NEON_QUAD(3)
+    }
+#else
+    for (; p < k; p += 4, b += 32) {
+        const int8x8x4_t b8 = vld4_s8(b);
+        const int16x8_t bw0 = vmovl_s8(b8.val[0]), bw1 = vmovl_s8(b8.val[1]);
+        const int16x8_t bw2 = vmovl_s8(b8.val[2]), bw3 = vmovl_s8(b8.val[3]);
+        MVK_I8_NEON_QUAD(0) MVK_I8_NEON_QUAD(1) MVK_I8_NEON_QUAD(2) MVK_I8_NEON_QUAD(3)
+    }
+#endif
     MVK_I8_NEON_STORE(0)
     MVK_I8_NEON_STORE(1)
     MVK_I8_NEON_STORE(2)
     MVK_I8_NEON_STORE(3)
 }
+#undef MVK_I8_NEON_DOT
 #undef MVK_I8_NEON_MLA
+#undef MVK_I8_NEON_QUAD
 #undef MVK_I8_NEON_STORE
 
 /* Same contract as mvk_i8_gemm__scalar, except b: packed by mvit_pack_i8_b. bias, mult and
@@ -118,7 +164,7 @@ static MVK_UNUSED void mvk_i8_gemm__neon(const int8_t *MVK_RESTRICT a, int8_t *M
                                          const int8_t *MVK_RESTRICT shift, int32_t zy,
                                          const int8_t *MVK_RESTRICT lut, int64_t m, int k, int n)
 {
-    const int64_t panel = (int64_t)((k + 1) / 2) * 16;
+    const int64_t panel = (int64_t)((k + 3) / 4) * 32;
     const int32x4_t zyv = vdupq_n_s32(zy);
     for (int j = 0; j < n; j += 8) {
         const int nr = n - j < 8 ? n - j : 8;
