@@ -1,5 +1,7 @@
-/* The NEON INT8 GEMM against the scalar reference, byte for byte (docs/int8.md: zero
- * tolerance), on every M in {1, 5, 6, 7, 13} x N in {1, 7, 8, 15, 16, 17, 33} x
+/* The NEON INT8 kernels against the scalar reference, byte for byte (docs/int8.md: zero
+ * tolerance): the residual add, the depthwise convolution and the concat (see test_add,
+ * test_dwconv, test_concat), and
+ * the GEMM on every M in {1, 5, 6, 7, 13} x N in {1, 7, 8, 15, 16, 17, 33} x
  * K in {1, 3, 12, 16, 17, 22, 64, 1728}, with random and extreme data (all -128 activations against
  * all +-127 weights), with and without bias and LUT, shifts from 1 to 62 (the same case
  * generator as tests/test_kernels_i8.c). A and C end right before an inaccessible page, so a
@@ -18,6 +20,9 @@
 #include "codegen/pack.h"
 #include "kernels/i8-gemm-neon.c"
 #include "kernels/i8-scalar.c"
+#include "kernels/i8-add-neon.c"
+#include "kernels/i8-dwconv-neon.c"
+#include "kernels/i8-concat-neon.c"
 
 #if defined(MVIT_EXPECT_DOTPROD) && !defined(__ARM_FEATURE_DOTPROD)
 #error "built to test the sdot path, but the compiler flags do not enable the dot product"
@@ -78,10 +83,9 @@ static void on_fault(int sig)
     _exit(1);
 }
 
-int main(void)
+/* The GEMM; returns the number of failed cases. */
+static int test_gemm(void)
 {
-    signal(SIGSEGV, on_fault);
-    signal(SIGBUS, on_fault);
     static char name[128];
     const int ms[] = {1, 5, 6, 7, 13}, ns[] = {1, 7, 8, 15, 16, 17, 33};
     /* K: tails of the 8-wide sdot loop (4, 1-3 and both), one group, many */
@@ -178,8 +182,183 @@ int main(void)
         printf("FAIL (%s): the data never reached a saturation bound\n", ARCH);
         failed++;
     }
-    printf("test_kernels_i8_neon (%s): %d cases, %lld bytes compared (%lld / %lld saturated low / "
-           "high), %d failed\n",
+    printf("gemm (%s): %d cases, %lld bytes compared (%lld / %lld saturated low / high), %d "
+           "failed\n",
            ARCH, cases, values, sat_lo, sat_hi, failed);
+    return failed;
+}
+
+/* The residual add: lengths 0..300 (16-value steps and tails), multipliers of the compiler's
+ * range (|m| < 2^15, both signs) and beyond it (the scalar fallback), shifts 1..40 (R = 0
+ * past 30), in place (y = a) and not; b ends before an inaccessible page, bytes after y stay. */
+static int test_add(void)
+{
+    static char name[128];
+    int failed = 0, cases = 0;
+    long long sat = 0;
+    for (int t = 0; t < 4000; t++) {
+        const int n = rint_in(0, 300), s = rint_in(1, 40), in_place = t & 1;
+        const int za = rint_in(-128, 127), zb = rint_in(-128, 127), zy = rint_in(-128, 127);
+        const int32_t ma = t % 10 == 0 ? (int32_t)(rnd32() >> 1) : rint_in(-(1 << 15) + 1, (1 << 15) - 1);
+        const int32_t mb = t % 10 == 5 ? (1 << 15) : rint_in(-(1 << 15) + 1, (1 << 15) - 1);
+        snprintf(name, sizeof name, "add n=%d s=%d ma=%d mb=%d in place %d", n, s, ma, mb, in_place);
+        current = name;
+        void *bbase, *ybase;
+        size_t blen, ylen;
+        int8_t a[300], want[300];
+        int8_t *b = guarded(n, &bbase, &blen), *y = guarded(n + 16, &ybase, &ylen);
+        for (int i = 0; i < n; i++)
+            a[i] = (int8_t)rnd32(), b[i] = (int8_t)rnd32();
+        memset(y, 0x5a, (size_t)n + 16);
+        mvk_i8_add__scalar(a, za, ma, b, zb, mb, s, want, zy, n);
+        if (in_place) {
+            memcpy(y, a, (size_t)n);
+            mvk_i8_add__neon(y, za, ma, b, zb, mb, s, y, zy, n);
+        } else {
+            mvk_i8_add__neon(a, za, ma, b, zb, mb, s, y, zy, n);
+        }
+        int bad = -1;
+        for (int i = 0; i < n + 16; i++)
+            if (i < n ? y[i] != want[i] : y[i] != 0x5a) {
+                bad = i;
+                break;
+            }
+        for (int i = 0; i < n; i++)
+            sat += want[i] == -128 || want[i] == 127;
+        if (bad >= 0) {
+            failed++;
+            printf("FAIL %s (%s): [%d] scalar %d, neon %d\n", name, ARCH, bad,
+                   bad < n ? want[bad] : 0x5a, y[bad]);
+        }
+        munmap(bbase, blen), munmap(ybase, ylen);
+        cases++;
+    }
+    if (sat == 0) {
+        printf("FAIL add (%s): the data never saturated\n", ARCH);
+        failed++;
+    }
+    printf("add (%s): %d cases (%lld saturated values), %d failed\n", ARCH, cases, sat, failed);
+    return failed;
+}
+
+/* The depthwise convolution: kernels 1, 3, 5, strides 1 and 2, paddings 0..2 (zero point at
+ * the borders), channel counts around 8 and 16 (tail blocks read through a copy), with and
+ * without the SiLU table, row ranges inside the image, per-channel multipliers of either sign
+ * and shifts 1..62; input and weights end before an inaccessible page, output bytes outside
+ * the rows stay untouched. */
+static int test_dwconv(void)
+{
+    static char name[160];
+    const int cs[] = {1, 7, 8, 9, 16, 17, 24, 40, 64};
+    int failed = 0, cases = 0;
+    long long sat = 0;
+    for (int t = 0; t < 900; t++) {
+        const int c = cs[t % 9], k = 1 + 2 * (t / 9 % 3), stride = 1 + t / 27 % 2;
+        const int pad = t / 54 % 3 < k ? t / 54 % 3 : 0;
+        const int h = rint_in(k, 10), wd = rint_in(k, 10);
+        const int oh = (h + 2 * pad - k) / stride + 1, ow = (wd + 2 * pad - k) / stride + 1;
+        const int use_lut = t % 2, zx = rint_in(-128, 127), zy = rint_in(-30, 30);
+        const int64_t r0 = oh > 1 ? rint_in(0, oh - 1) : 0, r1 = rint_in((int)r0 + 1, oh);
+        snprintf(name, sizeof name, "dwconv c=%d k=%d stride %d pad %d %dx%d rows [%lld, %lld) lut %d",
+                 c, k, stride, pad, h, wd, (long long)r0, (long long)r1, use_lut);
+        current = name;
+        void *ibase, *wbase;
+        size_t ilen, wlen;
+        int8_t *in = guarded((int64_t)h * wd * c, &ibase, &ilen);
+        int8_t *w = guarded((int64_t)k * k * c, &wbase, &wlen);
+        const int64_t len = (int64_t)oh * ow * c;
+        int8_t *want = malloc((size_t)len), *got = malloc((size_t)len), lut[256];
+        int32_t bias[64];
+        int16_t mult[64];
+        int8_t shift[64];
+        for (int i = 0; i < h * wd * c; i++)
+            in[i] = (int8_t)rnd32();
+        for (int i = 0; i < k * k * c; i++)
+            w[i] = (int8_t)(t % 5 == 0 ? (rnd32() & 1 ? 127 : -128) : (int8_t)rnd32());
+        for (int i = 0; i < c; i++) {
+            bias[i] = (int32_t)(rnd32() % 200001) - 100000;
+            mult[i] = (int16_t)(t % 3 ? rint_in(1 << 14, (1 << 15) - 1) : (int16_t)rnd32());
+            shift[i] = (int8_t)(t % 4 == 0 ? rint_in(1, 62) : rint_in(10, 24));
+        }
+        for (int i = 0; i < 256; i++)
+            lut[i] = (int8_t)rnd32();
+        memset(want, 0x3c, (size_t)len);
+        memset(got, 0x3c, (size_t)len);
+        mvk_i8_dwconv__scalar(in, want, w, bias, mult, shift, zx, zy, use_lut ? lut : 0, h, wd, c,
+                              oh, ow, k, stride, pad, r0, r1);
+        mvk_i8_dwconv__neon(in, got, w, bias, mult, shift, zx, zy, use_lut ? lut : 0, h, wd, c,
+                            oh, ow, k, stride, pad, r0, r1);
+        for (int64_t i = 0; i < len; i++) {
+            if (got[i] != want[i]) {
+                failed++;
+                printf("FAIL %s (%s): [%lld] scalar %d, neon %d\n", name, ARCH, (long long)i,
+                       want[i], got[i]);
+                break;
+            }
+            sat += !use_lut && (want[i] == -128 || want[i] == 127);
+        }
+        munmap(ibase, ilen), munmap(wbase, wlen);
+        free(want), free(got);
+        cases++;
+    }
+    if (sat == 0) {
+        printf("FAIL dwconv (%s): the data never saturated\n", ARCH);
+        failed++;
+    }
+    printf("dwconv (%s): %d cases (%lld saturated values), %d failed\n", ARCH, cases, sat, failed);
+    return failed;
+}
+
+/* The concat: channel counts around 16 on both sides, multipliers of either sign in the
+ * compiler's range and beyond it (the scalar fallback), shifts 1..40 per side; b ends before
+ * an inaccessible page, bytes after the output stay. */
+static int test_concat(void)
+{
+    static char name[128];
+    const int cs[] = {1, 15, 16, 17, 40, 64};
+    int failed = 0, cases = 0;
+    for (int t = 0; t < 1200; t++) {
+        const int ca = cs[t % 6], cb = cs[t / 6 % 6], pixels = rint_in(1, 9);
+        const int sa = rint_in(1, 40), sb = t % 3 ? sa : rint_in(1, 40);
+        const int32_t ma = t % 17 == 0 ? 1 << 20 : rint_in(-(1 << 15) + 1, (1 << 15) - 1);
+        const int32_t mb = t % 19 == 0 ? -(1 << 15) : rint_in(1 << 14, (1 << 15) - 1);
+        const int za = rint_in(-128, 127), zb = rint_in(-128, 127), zy = rint_in(-128, 127);
+        snprintf(name, sizeof name, "concat ca=%d cb=%d pixels %d sa=%d sb=%d ma=%d mb=%d", ca,
+                 cb, pixels, sa, sb, ma, mb);
+        current = name;
+        void *bbase;
+        size_t blen;
+        int8_t a[9 * 64], want[9 * 128], got[9 * 128 + 16];
+        int8_t *b = guarded((int64_t)pixels * cb, &bbase, &blen);
+        for (int i = 0; i < pixels * ca; i++)
+            a[i] = (int8_t)rnd32();
+        for (int i = 0; i < pixels * cb; i++)
+            b[i] = (int8_t)rnd32();
+        const int len = pixels * (ca + cb);
+        memset(got, 0x5a, sizeof got);
+        mvk_i8_concat__scalar(a, b, want, pixels, ca, cb, za, ma, sa, zb, mb, sb, zy);
+        mvk_i8_concat__neon(a, b, got, pixels, ca, cb, za, ma, sa, zb, mb, sb, zy);
+        int bad = -1;
+        for (int i = 0; i < len + 16 && bad < 0; i++)
+            if (i < len ? got[i] != want[i] : got[i] != 0x5a)
+                bad = i;
+        if (bad >= 0) {
+            failed++;
+            printf("FAIL %s (%s): [%d] scalar %d, neon %d\n", name, ARCH, bad,
+                   bad < len ? want[bad] : 0x5a, got[bad]);
+        }
+        munmap(bbase, blen);
+        cases++;
+    }
+    printf("concat (%s): %d cases, %d failed\n", ARCH, cases, failed);
+    return failed;
+}
+
+int main(void)
+{
+    signal(SIGSEGV, on_fault);
+    signal(SIGBUS, on_fault);
+    const int failed = test_gemm() + test_add() + test_dwconv() + test_concat();
+    printf("test_kernels_i8_neon (%s): %s\n", ARCH, failed ? "FAILED" : "all passed");
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -112,7 +112,12 @@ static const char *const c_layers =
  * 005: a rotated loop, its body placed before the header that the entry jumps to (2 FMAs);
  * 006: a nest: the inner loop (1 FMA, 4 instructions) must win over the outer one;
  * 007: only a label in .rodata, not a function: no estimate;
- * 008: a multiply feeding an add (a MAC) and a multiply only stored (not a MAC).
+ * 008: a multiply feeding an add (a MAC) and a multiply only stored (not a MAC);
+ * 009: 2 FMAs around a nested byte-copy loop (a kernel's tail copy): the outer loop is the
+ *      work loop, costed without the copy (6 instructions);
+ * 010: two loops with one FMA each, 7 and 4 instructions: the shorter is the main loop;
+ * 011: the same, the longer one with a scalar multiply-add (address arithmetic) besides: it
+ *      does not count against the vector MACs, the shorter loop still wins.
  * A 200000-character .ascii line in .rodata (between the two halves below) checks that long
  * lines are handled. */
 static const char *const asm_layers_x86 =
@@ -133,7 +138,26 @@ static const char *const asm_layers_x86_end =
     ".globl net_layer_008\\n.type net_layer_008,@function\\nnet_layer_008:\\n"
     ".Lmt8:\\n vmulps %ymm1, %ymm2, %ymm3\\n vaddps %ymm3, %ymm0, %ymm0\\n"
     " vmulps %ymm4, %ymm5, %ymm6\\n vmovups %ymm6, (%rdi)\\n addq $32, %rdi\\n"
-    " cmpq %rsi, %rdi\\n jb .Lmt8\\n ret\\n\");\n";
+    " cmpq %rsi, %rdi\\n jb .Lmt8\\n ret\\n"
+    ".globl net_layer_009\\n.type net_layer_009,@function\\nnet_layer_009:\\n"
+    " xorl %ecx, %ecx\\n"
+    ".Lmt9_o:\\n vfmadd231ps %ymm1, %ymm2, %ymm0\\n vfmadd231ps %ymm3, %ymm4, %ymm5\\n"
+    " xorl %eax, %eax\\n"
+    ".Lmt9_i:\\n movb (%rdi,%rax), %dl\\n movb %dl, (%rsi,%rax)\\n addq $1, %rax\\n"
+    " cmpq %r8, %rax\\n jb .Lmt9_i\\n addq $1, %rcx\\n cmpq %r9, %rcx\\n jb .Lmt9_o\\n ret\\n"
+    ".globl net_layer_010\\n.type net_layer_010,@function\\nnet_layer_010:\\n"
+    " xorl %ecx, %ecx\\n"
+    ".Lmt10_a:\\n vfmadd231ps %ymm1, %ymm2, %ymm0\\n movq (%rdi), %rax\\n addq $1, %rax\\n"
+    " movq %rax, (%rdi)\\n addq $1, %rcx\\n cmpq %rsi, %rcx\\n jb .Lmt10_a\\n"
+    " xorl %ecx, %ecx\\n"
+    ".Lmt10_b:\\n vfmadd231ps %ymm1, %ymm2, %ymm0\\n addq $1, %rcx\\n cmpq %rsi, %rcx\\n"
+    " jb .Lmt10_b\\n ret\\n"
+    ".globl net_layer_011\\n.type net_layer_011,@function\\nnet_layer_011:\\n"
+    " xorl %ecx, %ecx\\n"
+    ".Lmt11_a:\\n vfmadd231ps %ymm1, %ymm2, %ymm0\\n imulq %r8, %rax\\n addq $1, %rcx\\n"
+    " cmpq %rsi, %rcx\\n jb .Lmt11_a\\n xorl %ecx, %ecx\\n"
+    ".Lmt11_b:\\n vfmadd231ps %ymm1, %ymm2, %ymm0\\n addq $1, %rcx\\n cmpq %rsi, %rcx\\n"
+    " jb .Lmt11_b\\n ret\\n\");\n";
 
 static const char *const asm_layers_arm =
     "__asm__(\".text\\n"
@@ -153,7 +177,24 @@ static const char *const asm_layers_arm_end =
     ".globl net_layer_008\\n.type net_layer_008,%function\\nnet_layer_008:\\n"
     ".Lmt8:\\n fmul v3.4s, v1.4s, v2.4s\\n fadd v0.4s, v0.4s, v3.4s\\n"
     " fmul v6.4s, v4.4s, v5.4s\\n str q6, [x0], #16\\n"
-    " cmp x0, x1\\n b.lo .Lmt8\\n ret\\n\");\n";
+    " cmp x0, x1\\n b.lo .Lmt8\\n ret\\n"
+    ".globl net_layer_009\\n.type net_layer_009,%function\\nnet_layer_009:\\n"
+    " mov x3, #0\\n"
+    ".Lmt9_o:\\n fmla v0.4s, v1.4s, v2.4s\\n fmla v3.4s, v4.4s, v5.4s\\n mov x2, #0\\n"
+    ".Lmt9_i:\\n ldrb w4, [x0, x2]\\n strb w4, [x1, x2]\\n add x2, x2, #1\\n cmp x2, x5\\n"
+    " b.lo .Lmt9_i\\n add x3, x3, #1\\n cmp x3, x6\\n b.lo .Lmt9_o\\n ret\\n"
+    ".globl net_layer_010\\n.type net_layer_010,%function\\nnet_layer_010:\\n"
+    " mov x3, #0\\n"
+    ".Lmt10_a:\\n fmla v0.4s, v1.4s, v2.4s\\n ldr x4, [x0]\\n add x4, x4, #1\\n str x4, [x0]\\n"
+    " add x3, x3, #1\\n cmp x3, x1\\n b.lo .Lmt10_a\\n mov x3, #0\\n"
+    ".Lmt10_b:\\n fmla v0.4s, v1.4s, v2.4s\\n add x3, x3, #1\\n cmp x3, x1\\n b.lo .Lmt10_b\\n"
+    " ret\\n"
+    ".globl net_layer_011\\n.type net_layer_011,%function\\nnet_layer_011:\\n"
+    " mov x3, #0\\n"
+    ".Lmt11_a:\\n fmla v0.4s, v1.4s, v2.4s\\n madd x4, x5, x6, x4\\n add x3, x3, #1\\n"
+    " cmp x3, x1\\n b.lo .Lmt11_a\\n mov x3, #0\\n"
+    ".Lmt11_b:\\n fmla v0.4s, v1.4s, v2.4s\\n add x3, x3, #1\\n cmp x3, x1\\n b.lo .Lmt11_b\\n"
+    " ret\\n\");\n";
 
 typedef struct target {
     const char *triple, *cpu, *cflags;
@@ -235,13 +276,13 @@ static void check_plausible(const target *t, const mvit_mca_loop *l, int layer)
     ck_assert_msg(l->instructions > 0, "%s layer %03d: empty loop", t->cpu, layer);
 }
 
-/* Runs every layer 000-008 for t and checks each against what its source implies. */
+/* Runs every layer 000-011 for t and checks each against what its source implies. */
 static void check_target(const target *t)
 {
     make_work_dir();
     char c_path[400];
     write_layers(t, c_path, sizeof c_path);
-    const int ids[] = {0, 1, 2, 3, 4, 5, 6, 7, 8};
+    const int ids[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
     enum { N = sizeof ids / sizeof *ids };
     mvit_mca_loop out[N];
     mvit_diag d = {{0}};
@@ -307,6 +348,24 @@ static void check_target(const target *t)
     ck_assert_int_eq(out[8].mac_lanes, t->vec_lanes);
     ck_assert_int_eq(out[8].vector_lanes, t->vec_lanes);
     check_plausible(t, &out[8], 8);
+
+    /* 009: a MAC-free nested loop does not hide the loop doing the work */
+    ck_assert_str_eq(out[9].function, "net_layer_009");
+    ck_assert_int_eq(out[9].mac_lanes, 2 * t->vec_lanes);
+    ck_assert_int_eq(out[9].instructions, 6);
+    check_plausible(t, &out[9], 9);
+
+    /* 010: of two loops with as many MACs, the one without the extra work */
+    ck_assert_str_eq(out[10].function, "net_layer_010");
+    ck_assert_int_eq(out[10].mac_lanes, t->vec_lanes);
+    ck_assert_int_eq(out[10].instructions, 4);
+    check_plausible(t, &out[10], 10);
+
+    /* 011: a scalar multiply-add does not outweigh the shorter loop's equal vector MACs */
+    ck_assert_str_eq(out[11].function, "net_layer_011");
+    ck_assert_int_eq(out[11].mac_lanes, t->vec_lanes);
+    ck_assert_int_eq(out[11].instructions, 4);
+    check_plausible(t, &out[11], 11);
 }
 
 // ---- tests

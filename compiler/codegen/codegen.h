@@ -77,12 +77,23 @@ typedef int64_t (*mvit_scratch_fn)(const struct mvit_target *t, const mvit_graph
 /* A SIMD kernel family (target_simd.c): kernels named mvk_..._<suffix> in files
  * f32-...-<suffix>.c and mvk-<suffix>.h, all with the same signatures and packed layouts, so
  * the SIMD targets share one lowering and differ only in this record. */
+enum {
+    MVIT_I8_ADD = 1 << 0,
+    MVIT_I8_CONCAT = 1 << 1,
+    MVIT_I8_DWCONV = 1 << 2,
+    MVIT_I8_LAYERNORM = 1 << 3,
+    MVIT_I8_ATTENTION = 1 << 4,
+    MVIT_I8_CLASSIFIER = 1 << 5, /* mvk_i8_gemm_f32out__<suffix> on the GEMM's packed B */
+};
+
 typedef struct mvit_simd_isa {
     const char *suffix;          /* "avx2", "neon" */
     int l1_bytes, l2_bytes;      /* data caches of the tiling cost model, per core */
     int winograd;                /* has f32-conv3x3-winograd-<suffix>.c */
-    int i8_ops;                  /* has i8-{attention,add,concat,layernorm,dwconv}-<suffix>.c */
+    unsigned i8_ops;             /* MVIT_I8_*: the int8 ops besides the GEMM with a kernel of
+                                    the ISA (i8-<op>-<suffix>.c), same bytes as the portable one */
     int i8_kgroup;               /* k values per group of the int8 GEMM's packed B (pack.h) */
+    int i8_dw_packed;            /* int8 depthwise weights by mvit_pack_i8_dw, else [k*k][c] */
 } mvit_simd_isa;
 
 typedef struct mvit_target {

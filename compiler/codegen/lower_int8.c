@@ -12,22 +12,21 @@
 
 static const mvit_value *val(const mvit_codegen *cg, int v) { return &cg->g->values[v]; }
 
-/* The ISA suffix when the target has its own kernel for an op besides the GEMM (attention,
- * add, concat, LayerNorm, depthwise conv, classifier: same bytes as the portable one), else
- * "scalar". */
-static const char *ops_kernel(const mvit_target *t)
+/* The ISA suffix when the target has its own kernel for op (MVIT_I8_*: an op besides the
+ * GEMM, same bytes as the portable one), else "scalar". */
+static const char *ops_kernel(const mvit_target *t, unsigned op)
 {
-    return t->simd && t->simd->i8_ops ? t->simd->suffix : "scalar";
+    return t->simd && (t->simd->i8_ops & op) ? t->simd->suffix : "scalar";
 }
 
-/* Pastes i8-scalar.c and, when the target has one, i8-<op>-<isa>.c; returns the suffix. */
-static const char *use_op_kernel(mvit_codegen *cg, const char *op)
+/* Pastes i8-scalar.c and, when the target has one, i8-<name>-<isa>.c; returns the suffix. */
+static const char *use_op_kernel(mvit_codegen *cg, unsigned op, const char *name)
 {
-    const char *kernel = ops_kernel(cg->target);
+    const char *kernel = ops_kernel(cg->target, op);
     cg_use_kernel(cg, "i8-scalar.c");
     if (strcmp(kernel, "scalar")) {
         char file[64];
-        snprintf(file, sizeof file, "i8-%s-%s.c", op, kernel);
+        snprintf(file, sizeof file, "i8-%s-%s.c", name, kernel);
         cg_use_kernel(cg, file);
     }
     return kernel;
@@ -96,7 +95,7 @@ static void emit_gemm(mvit_codegen *cg, const mvit_node *n, int64_t m, int k, in
         char b[64], sc[64];
         const char *kernel = "scalar";
         cg_use_kernel(cg, "i8-scalar.c");
-        if (strcmp(ops_kernel(cg->target), "scalar"))
+        if (strcmp(ops_kernel(cg->target, MVIT_I8_CLASSIFIER), "scalar"))
             kernel = gemm_weights(cg, n, k, cols, w, sizeof w); /* packed B */
         else
             ints(cg, CG_I8, n->q->w, n->weight_numel, w, sizeof w, "weight (int8, IO)", n);
@@ -154,8 +153,9 @@ static void emit_conv2d(mvit_codegen *cg, const mvit_node *n)
     }
     char w[64];
     const int dw = is_dw(cg->g, n);
-    const char *kernel = dw ? ops_kernel(cg->target) : "scalar";
-    if (strcmp(kernel, "scalar")) { /* 16-channel blocks, taps in pairs (pack.h) */
+    const char *kernel = dw ? ops_kernel(cg->target, MVIT_I8_DWCONV) : "scalar";
+    const int packed_dw = strcmp(kernel, "scalar") && cg->target->simd->i8_dw_packed;
+    if (packed_dw) { /* 16-channel blocks, taps in pairs (pack.h) */
         const int taps = n->kernel * n->kernel, c = o->dims[2];
         const int64_t count = mvit_pack_i8_dw(NULL, taps, c, NULL);
         int8_t *packed = mvit_xmalloc((size_t)count);
@@ -172,7 +172,7 @@ static void emit_conv2d(mvit_codegen *cg, const mvit_node *n)
         char file[64];
         snprintf(file, sizeof file, "i8-gemm-%s.c", kernel); /* its requantisation */
         cg_use_kernel(cg, file);
-        use_op_kernel(cg, "dwconv");
+        use_op_kernel(cg, MVIT_I8_DWCONV, "dwconv");
     } else {
         cg_use_kernel(cg, "i8-scalar.c");
     }
@@ -229,7 +229,7 @@ static void emit_silu(mvit_codegen *cg, const mvit_node *n)
 static void emit_add(mvit_codegen *cg, const mvit_node *n)
 {
     const mvit_value *a = val(cg, n->inputs[0]), *b = val(cg, n->inputs[1]), *o = val(cg, n->output);
-    const char *kernel = use_op_kernel(cg, "add");
+    const char *kernel = use_op_kernel(cg, MVIT_I8_ADD, "add");
     emit(&cg->body, "mvk_i8_add__%s(" X0 ", %d, %d, " X1 ", %d, %d, %d, " Y ", %d, %lld);",
          kernel, a->qzero, n->q->m[0], b->qzero, n->q->m[1], n->q->s[0], o->qzero,
          (long long)mvit_value_numel(o));
@@ -238,7 +238,10 @@ static void emit_add(mvit_codegen *cg, const mvit_node *n)
 static void emit_concat(mvit_codegen *cg, const mvit_node *n)
 {
     const mvit_value *a = val(cg, n->inputs[0]), *b = val(cg, n->inputs[1]), *o = val(cg, n->output);
-    const char *kernel = use_op_kernel(cg, "concat");
+    /* a SIMD concat requantises with the add's helpers */
+    if (strcmp(ops_kernel(cg->target, MVIT_I8_CONCAT), "scalar"))
+        use_op_kernel(cg, MVIT_I8_ADD, "add");
+    const char *kernel = use_op_kernel(cg, MVIT_I8_CONCAT, "concat");
     emit(&cg->body, "mvk_i8_concat__%s(" X0 ", " X1 ", " Y ", %lld, %d, %d,", kernel,
          (long long)a->dims[0] * a->dims[1], a->dims[2], b->dims[2]);
     emit(&cg->body, "    %d, %d, %d, %d, %d, %d, %d);", a->qzero, n->q->m[0], n->q->s[0], b->qzero,
@@ -268,7 +271,7 @@ static void emit_layernorm(mvit_codegen *cg, const mvit_node *n)
     char gm[64], bt[64];
     ints(cg, CG_I32, n->q->ln_g, n->q->ln_channels, gm, sizeof gm, "gamma (Q16 of the output scale)", n);
     ints(cg, CG_I32, n->q->ln_b, n->q->ln_channels, bt, sizeof bt, "beta (Q16 of the output scale)", n);
-    const char *kernel = use_op_kernel(cg, "layernorm");
+    const char *kernel = use_op_kernel(cg, MVIT_I8_LAYERNORM, "layernorm");
     cg_parallel(cg, (int64_t)a->dims[0] * a->dims[1]);
     emit(&cg->body, "mvk_i8_layernorm__%s(" X0 ", " Y ", %s, %s, %d, INT64_C(%lld), %d, %d, r0, r1);",
          kernel, gm, bt, n->q->ln_channels > 1, (long long)n->q->ln_eps, o->qzero, a->dims[2]);
@@ -280,9 +283,9 @@ static void emit_attention(mvit_codegen *cg, const mvit_node *n)
     const mvit_value *a = val(cg, n->inputs[0]), *o = val(cg, n->output);
     char e[64];
     ints(cg, CG_I32, n->q->exp2_lut, 256, e, sizeof e, "2^(-f/256) in Q15", n);
-    if (strcmp(ops_kernel(cg->target), "scalar"))
+    if (strcmp(ops_kernel(cg->target, MVIT_I8_ATTENTION), "scalar"))
         cg_use_kernel(cg, "i8-attention-scratch.h");
-    const char *kernel = use_op_kernel(cg, "attention");
+    const char *kernel = use_op_kernel(cg, MVIT_I8_ATTENTION, "attention");
     cg_parallel(cg, (int64_t)o->dims[0] * n->heads);
     emit(&cg->body, "mvk_i8_attention__%s(" X0 ", " Y ", (int32_t *)scratch, %s, %d, %d, %d, %d,",
          kernel, e, o->dims[0], o->dims[1], o->dims[2], n->heads);
@@ -327,8 +330,8 @@ int64_t mvit_int8_scratch(const mvit_target *t, const mvit_graph *g, const mvit_
     const mvit_value *o = &g->values[n->output];
     const int64_t tokens = o->dims[1], hd = o->dims[2] / n->heads;
     int64_t bytes;
-    if (!strcmp(ops_kernel(t), "scalar")) /* N scores and probabilities (int32), K and V
-                                                   of a head transposed (int16) */
+    /* scalar: N scores and probabilities (int32), K and V of a head transposed (int16) */
+    if (!strcmp(ops_kernel(t, MVIT_I8_ATTENTION), "scalar"))
         bytes = 2 * tokens * 4 + 2 * hd * tokens * 2;
     else
         bytes = MVK_I8_ATTENTION_SCRATCH_SIMD(tokens, hd);

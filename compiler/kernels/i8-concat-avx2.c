@@ -1,7 +1,8 @@
 /* INT8 channel concatenation, AVX2: bit for bit mvk_i8_concat__scalar. Each side is
  * requantised to the output's parameters, y = clamp(zy + R(x - zx, m, s)), 16 values per step
  * in 32-bit lanes under the same conditions as i8-add-avx2.c (0 <= m < 2^15: |(x - zx) m| <
- * 2^23, exact for s <= 30, and R = 0 for s > 30); other multipliers take the scalar kernel. */
+ * 2^23, exact for s <= 30, and R = 0 for s > 30), with its helpers: the lowering pastes
+ * i8-add-avx2.c before this file. Other multipliers take the scalar kernel. */
 #include <immintrin.h>
 
 #include "mvk-prelude.h"
@@ -20,14 +21,12 @@ static MVK_INLINE MVK_I8_CAT_AVX2 void mvk_i8_cat_avx2_side(const int8_t *x, int
     const __m128i sv = _mm_cvtsi32_si128(zero ? 0 : s);
     for (; i + 16 <= n; i += 16) {
         const __m128i v = _mm_loadu_si128((const __m128i *)(x + i));
-        __m256i lo = _mm256_mullo_epi32(_mm256_sub_epi32(_mm256_cvtepi8_epi32(v), zxv), mv);
-        __m256i hi = _mm256_mullo_epi32(
-            _mm256_sub_epi32(_mm256_cvtepi8_epi32(_mm_srli_si128(v, 8)), zxv), mv);
-        lo = zero ? zyv : _mm256_add_epi32(zyv, _mm256_sra_epi32(_mm256_add_epi32(lo, rnd), sv));
-        hi = zero ? zyv : _mm256_add_epi32(zyv, _mm256_sra_epi32(_mm256_add_epi32(hi, rnd), sv));
-        const __m256i w = _mm256_permute4x64_epi64(_mm256_packs_epi32(lo, hi), 0xd8);
-        _mm_storeu_si128((__m128i *)(y + i), _mm_packs_epi16(_mm256_castsi256_si128(w),
-                                                             _mm256_extracti128_si256(w, 1)));
+        const __m256i lo = _mm256_add_epi32(
+            zyv, mvk_i8_avx2_r32x8(_mm256_cvtepi8_epi32(v), zxv, mv, rnd, sv, zero));
+        const __m256i hi = _mm256_add_epi32(
+            zyv, mvk_i8_avx2_r32x8(_mm256_cvtepi8_epi32(_mm_srli_si128(v, 8)), zxv, mv, rnd, sv,
+                                   zero));
+        _mm_storeu_si128((__m128i *)(y + i), mvk_i8_avx2_narrow16(lo, hi));
     }
     for (; i < n; i++)
         y[i] = mvk_requant_i8_scalar((int32_t)x[i] - zx, m, s, zy);

@@ -215,6 +215,41 @@ static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_widen_row(const int8_t *a, int k,
         dst[q] = mvk_i8_avx2_pair(a, 2 * ((int64_t)q0 + q), k);
 }
 
+/* The rows [i, i + mr) of a row block (rows past mr repeat the last one: computed, never
+ * stored) into arow; A's pairs widened once into aw when they fit (pairs <= KC), for every
+ * column panel. Returns mr. */
+static MVK_INLINE MVK_I8_AVX2 int mvk_i8_avx2_row_block(const int8_t *a, int64_t i, int64_t m,
+                                                        int k, const int8_t **arow, int32_t *aw)
+{
+    const int pairs = (k + 1) / 2;
+    const int mr = m - i < MVK_I8_AVX2_ROWS ? (int)(m - i) : MVK_I8_AVX2_ROWS;
+    for (int r = 0; r < MVK_I8_AVX2_ROWS; r++)
+        arow[r] = a + (i + (r < mr ? r : mr - 1)) * k;
+    if (pairs <= MVK_I8_AVX2_KC)
+        for (int r = 0; r < MVK_I8_AVX2_ROWS; r++)
+            mvk_i8_avx2_widen_row(arow[r], k, 0, pairs, aw + r * pairs);
+    return mr;
+}
+
+/* acc (holding the bias) += the row block times the 16 columns of panels b0p, b1p over all of
+ * k: from aw as widened by mvk_i8_avx2_row_block, or KC pairs at a time when k is longer. */
+static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_accumulate(const int8_t *const *arow, int k,
+                                                          int32_t *aw, const int8_t *b0p,
+                                                          const int8_t *b1p, __m256i *acc)
+{
+    const int pairs = (k + 1) / 2;
+    if (pairs <= MVK_I8_AVX2_KC) {
+        mvk_i8_avx2_tile(aw, pairs, b0p, b1p, acc);
+        return;
+    }
+    for (int q0 = 0; q0 < pairs; q0 += MVK_I8_AVX2_KC) {
+        const int nq = pairs - q0 < MVK_I8_AVX2_KC ? pairs - q0 : MVK_I8_AVX2_KC;
+        for (int r = 0; r < MVK_I8_AVX2_ROWS; r++)
+            mvk_i8_avx2_widen_row(arow[r], k, q0, nq, aw + r * nq);
+        mvk_i8_avx2_tile(aw, nq, b0p + (int64_t)q0 * 16, b1p + (int64_t)q0 * 16, acc);
+    }
+}
+
 /* Same contract as mvk_i8_gemm__scalar, except b: packed by mvit_pack_i8_b. bias, mult and
  * shift have n entries (no padding needed). */
 static MVK_UNUSED MVK_NOLIBCALL MVK_I8_AVX2 void
@@ -223,18 +258,12 @@ mvk_i8_gemm__avx2(const int8_t *MVK_RESTRICT a, int8_t *MVK_RESTRICT c,
                   const int16_t *MVK_RESTRICT mult, const int8_t *MVK_RESTRICT shift, int32_t zy,
                   const int8_t *MVK_RESTRICT lut, int64_t m, int k, int n)
 {
-    const int pairs = (k + 1) / 2;
-    const int64_t panel = (int64_t)pairs * 16;
+    const int64_t panel = (int64_t)((k + 1) / 2) * 16;
     const __m256i zyv = _mm256_set1_epi32(zy);
     int32_t aw[MVK_I8_AVX2_ROWS * MVK_I8_AVX2_KC];
     for (int64_t i = 0; i < m; i += MVK_I8_AVX2_ROWS) {
-        const int mr = m - i < MVK_I8_AVX2_ROWS ? (int)(m - i) : MVK_I8_AVX2_ROWS;
         const int8_t *arow[MVK_I8_AVX2_ROWS];
-        for (int r = 0; r < MVK_I8_AVX2_ROWS; r++) /* rows past mr repeat the last: never stored */
-            arow[r] = a + (i + (r < mr ? r : mr - 1)) * k;
-        if (pairs <= MVK_I8_AVX2_KC) /* A's rows widened once for every column panel */
-            for (int r = 0; r < MVK_I8_AVX2_ROWS; r++)
-                mvk_i8_avx2_widen_row(arow[r], k, 0, pairs, aw + r * pairs);
+        const int mr = mvk_i8_avx2_row_block(a, i, m, k, arow, aw);
         for (int j = 0; j < n; j += 16) {
             const int nr = n - j < 16 ? n - j : 16;
             const int8_t *b0p = bp + (int64_t)(j / 8) * panel;
@@ -249,16 +278,7 @@ mvk_i8_gemm__avx2(const int8_t *MVK_RESTRICT a, int8_t *MVK_RESTRICT c,
             __m256i acc[2 * MVK_I8_AVX2_ROWS];
             for (int r = 0; r < MVK_I8_AVX2_ROWS; r++)
                 acc[2 * r] = q[0].bias, acc[2 * r + 1] = q[1].bias;
-            if (pairs <= MVK_I8_AVX2_KC) {
-                mvk_i8_avx2_tile(aw, pairs, b0p, b1p, acc);
-            } else {
-                for (int q0 = 0; q0 < pairs; q0 += MVK_I8_AVX2_KC) {
-                    const int nq = pairs - q0 < MVK_I8_AVX2_KC ? pairs - q0 : MVK_I8_AVX2_KC;
-                    for (int r = 0; r < MVK_I8_AVX2_ROWS; r++)
-                        mvk_i8_avx2_widen_row(arow[r], k, q0, nq, aw + r * nq);
-                    mvk_i8_avx2_tile(aw, nq, b0p + (int64_t)q0 * 16, b1p + (int64_t)q0 * 16, acc);
-                }
-            }
+            mvk_i8_avx2_accumulate(arow, k, aw, b0p, b1p, acc);
             for (int r = 0; r < mr; r += 2)
                 mvk_i8_avx2_store_rows(c + (i + r) * n + j, n, acc[2 * r], acc[2 * r + 1],
                                        acc[2 * r + 2], acc[2 * r + 3], q, zyv, lut,
@@ -266,8 +286,6 @@ mvk_i8_gemm__avx2(const int8_t *MVK_RESTRICT a, int8_t *MVK_RESTRICT c,
         }
     }
 }
-#undef MVK_I8_AVX2_ROWS
-#undef MVK_I8_AVX2_KC
 
 /* The classifier, as mvk_i8_gemm_f32out__scalar: c[i][j] = (float)(bias[j] + a[i] . b[:, j])
  * * scale[j], b packed by mvit_pack_i8_b. vcvtdq2ps and vmulps round once each, like the
@@ -277,14 +295,11 @@ mvk_i8_gemm_f32out__avx2(const int8_t *MVK_RESTRICT a, float *MVK_RESTRICT c,
                          const int8_t *MVK_RESTRICT bp, const int32_t *MVK_RESTRICT bias,
                          const float *MVK_RESTRICT scale, int64_t m, int k, int n)
 {
-    const int pairs = (k + 1) / 2;
-    const int64_t panel = (int64_t)pairs * 16;
-    int32_t aw[4 * 256];
-    for (int64_t i = 0; i < m; i += 4) {
-        const int mr = m - i < 4 ? (int)(m - i) : 4;
-        const int8_t *arow[4];
-        for (int r = 0; r < 4; r++)
-            arow[r] = a + (i + (r < mr ? r : mr - 1)) * k;
+    const int64_t panel = (int64_t)((k + 1) / 2) * 16;
+    int32_t aw[MVK_I8_AVX2_ROWS * MVK_I8_AVX2_KC];
+    for (int64_t i = 0; i < m; i += MVK_I8_AVX2_ROWS) {
+        const int8_t *arow[MVK_I8_AVX2_ROWS];
+        const int mr = mvk_i8_avx2_row_block(a, i, m, k, arow, aw);
         for (int j = 0; j < n; j += 16) {
             const int nr = n - j < 16 ? n - j : 16;
             const int8_t *b0p = bp + (int64_t)(j / 8) * panel;
@@ -295,17 +310,12 @@ mvk_i8_gemm_f32out__avx2(const int8_t *MVK_RESTRICT a, float *MVK_RESTRICT c,
                 bb[t] = t < nr ? bias[j + t] : 0;
                 sc[t] = t < nr ? scale[j + t] : 0.0f;
             }
-            __m256i acc[8];
-            for (int r = 0; r < 4; r++) {
+            __m256i acc[2 * MVK_I8_AVX2_ROWS];
+            for (int r = 0; r < MVK_I8_AVX2_ROWS; r++) {
                 acc[2 * r] = _mm256_loadu_si256((const __m256i *)bb);
                 acc[2 * r + 1] = _mm256_loadu_si256((const __m256i *)(bb + 8));
             }
-            for (int q0 = 0; q0 < pairs; q0 += 256) {
-                const int nq = pairs - q0 < 256 ? pairs - q0 : 256;
-                for (int r = 0; r < 4; r++)
-                    mvk_i8_avx2_widen_row(arow[r], k, q0, nq, aw + r * nq);
-                mvk_i8_avx2_tile(aw, nq, b0p + (int64_t)q0 * 16, b1p + (int64_t)q0 * 16, acc);
-            }
+            mvk_i8_avx2_accumulate(arow, k, aw, b0p, b1p, acc);
             for (int r = 0; r < mr; r++) {
                 float y[16];
                 _mm256_storeu_ps(y, _mm256_mul_ps(_mm256_cvtepi32_ps(acc[2 * r]),
@@ -318,3 +328,5 @@ mvk_i8_gemm_f32out__avx2(const int8_t *MVK_RESTRICT a, float *MVK_RESTRICT c,
         }
     }
 }
+#undef MVK_I8_AVX2_ROWS
+#undef MVK_I8_AVX2_KC

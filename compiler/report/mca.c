@@ -1,6 +1,7 @@
 /* Static cycle estimates of each layer's inner loop (see mca.h). clang compiles the generated
  * file to assembly; the .text of that assembly is read into functions, labels and
- * instructions; each layer's call tree is searched for innermost loops, and the one doing the
+ * instructions; each layer's call tree is searched for work loops (innermost, or doing the
+ * multiply-accumulates around MAC-free nested loops), and the one doing the
  * most multiply-accumulate lanes is written out alone and timed by llvm-mca. Tools run through
  * report/tool.h (argv arrays, never a shell). Supports x86-64 (AT&T syntax) and
  * AArch64 (GNU syntax) triples. */
@@ -47,12 +48,12 @@ typedef struct asm_line {
 typedef struct asm_func {
     char *name;
     int first, end; /* its lines: [first, end) of asm_file.lines */
-    /* its best innermost loop (analyze_func), computed once and shared by all layers */
+    /* its best work loop (analyze_func), computed once and shared by all layers */
     int analyzed;
     int *ranges;    /* the loop's lines in layout order: [ranges[2i], ranges[2i + 1]) */
     int num_ranges; /* 0: no loop */
     int loop_id;    /* the header's line within the function, for file names */
-    int mac_lanes, insns, vector_lanes;
+    int mac_lanes, wide_lanes, insns, vector_lanes;
     double cycles; /* llvm-mca's estimate; < 0 until run */
 } asm_func;
 
@@ -648,11 +649,12 @@ static int reads_reg(const insn *in, int arm, int id)
 /* How far after a multiply its add is looked for, in instructions. */
 #define MUL_USE_WINDOW 1024
 
-/* Instructions, MAC lanes and widest vector of a loop's lines. */
+/* Instructions, MAC lanes and widest vector of a loop's lines; wide_lanes (may be NULL): the
+ * MAC lanes of instructions doing several at once (vector MACs, not address arithmetic). */
 static void measure_body(const asm_file *f, const int *ranges, int num_ranges, int *insns,
-                         int *mac_lanes, int *vector_lanes)
+                         int *mac_lanes, int *vector_lanes, int *wide_lanes)
 {
-    int n = 0;
+    int n = 0, wide = 0;
     for (int r = 0; r < num_ranges; r++)
         for (int i = ranges[2 * r]; i < ranges[2 * r + 1]; i++)
             n += f->lines[i].kind == LN_INSN;
@@ -676,6 +678,7 @@ static void measure_body(const asm_file *f, const int *ranges, int num_ranges, i
     for (int i = 0; i < n; i++) {
         if (il[i].kind == K_MAC) {
             lanes += il[i].lanes;
+            wide += il[i].lanes > 1 ? il[i].lanes : 0;
         } else if (il[i].kind == K_MUL && il[i].dst >= 0) {
             /* bounded so that a pathological loop stays linear */
             for (int step = 1; step < n && step <= MUL_USE_WINDOW; step++) {
@@ -683,6 +686,7 @@ static void measure_body(const asm_file *f, const int *ranges, int num_ranges, i
                 if (il[j].kind == K_ADD && il[j].group == il[i].group &&
                     reads_reg(&in[j], f->arm, il[i].dst)) {
                     lanes += il[i].lanes;
+                    wide += il[i].lanes > 1 ? il[i].lanes : 0;
                     break;
                 }
                 if (il[j].dst == il[i].dst)
@@ -695,6 +699,8 @@ static void measure_body(const asm_file *f, const int *ranges, int num_ranges, i
     *insns = n;
     *mac_lanes = lanes;
     *vector_lanes = vec;
+    if (wide_lanes)
+        *wide_lanes = wide;
 }
 
 typedef struct label_ref {
@@ -920,8 +926,43 @@ static void loop_body(const cfg *g, int h, char *body, int *work)
     }
 }
 
-/* Finds fn's innermost loops and keeps the best: most MAC lanes, then most instructions,
- * then the first in layout order. */
+/* The lines of the blocks marked in keep, as ranges in layout order; returns their count. */
+static int block_ranges(const cfg *g, const char *keep, int *ranges)
+{
+    int num_ranges = 0;
+    for (int k = 0; k < g->num_blocks; k++) {
+        if (!keep[k])
+            continue;
+        if (num_ranges > 0 && ranges[2 * num_ranges - 1] == g->start[k]) {
+            ranges[2 * num_ranges - 1] = g->start[k + 1];
+        } else {
+            ranges[2 * num_ranges] = g->start[k];
+            ranges[2 * num_ranges++ + 1] = g->start[k + 1];
+        }
+    }
+    return num_ranges;
+}
+
+/* Whether loop a beats loop b: most vector MAC lanes (wide_lanes), then, among loops with as
+ * many, the fewest instructions (the main loop, not a tail variant with its copies, branches
+ * and address arithmetic, whose scalar multiply-adds must not count); loops without vector
+ * MACs by their scalar MAC lanes, then the fewest instructions, and MAC-free loops by the most
+ * instructions (the work, not an initialisation). Ties keep the first. */
+static int better_loop(const asm_func *a, const asm_func *b)
+{
+    if (a->wide_lanes != b->wide_lanes)
+        return a->wide_lanes > b->wide_lanes;
+    if (!a->wide_lanes && a->mac_lanes != b->mac_lanes)
+        return a->mac_lanes > b->mac_lanes;
+    return a->mac_lanes ? a->insns < b->insns : a->insns > b->insns;
+}
+
+/* Finds fn's work loops and keeps the best (better_loop; ties: the first in layout order).
+ * A work loop is an innermost loop, or a loop doing vector multiply-accumulates itself whose
+ * nested loops do no MACs at all (a kernel's tail copy inside its tap loop must not hide the
+ * tap loop; scalar address arithmetic around a copy loop does not make a work loop); it is
+ * costed without the blocks of its nested loops. An inner loop with MACs still wins over the
+ * loop around it, whatever that one does once per inner run. */
 static void analyze_func(const asm_file *f, asm_func *fn)
 {
     if (fn->analyzed)
@@ -934,53 +975,81 @@ static void analyze_func(const asm_file *f, asm_func *fn)
     cfg_build(f, fn, &g);
     const int nb = g.num_blocks;
     char *is_header = mvit_xcalloc((size_t)nb + 1, 1), *body = mvit_xmalloc((size_t)nb + 1);
+    char *own = mvit_xmalloc((size_t)nb + 1);
     int *work = mvit_xmalloc(((size_t)nb + 1) * sizeof *work);
     int *ranges = mvit_xmalloc((2 * (size_t)nb + 2) * sizeof *ranges);
+    int *size = mvit_xcalloc((size_t)nb + 1, sizeof *size);
+    int *owner = mvit_xmalloc(((size_t)nb + 1) * sizeof *owner);
+    int *own_lanes = mvit_xcalloc((size_t)nb + 1, sizeof *own_lanes);
+    int *own_wide = mvit_xcalloc((size_t)nb + 1, sizeof *own_wide);
     for (int u = 0; u < nb; u++)
         for (int e = 0; e < 2 && g.idom[u] >= 0; e++) {
             int h = g.succ[2 * u + e];
             if (h >= 0 && dominates(&g, h, u))
                 is_header[h] = 1;
         }
+    /* each block belongs to the smallest loop holding it */
+    for (int k = 0; k < nb; k++)
+        owner[k] = -1;
     for (int h = 0; h < nb; h++) {
         if (!is_header[h])
             continue;
         loop_body(&g, h, body, work);
-        int inner = 1, num_ranges = 0;
-        for (int k = 0; k < nb && inner; k++)
-            inner = !(body[k] && is_header[k] && k != h);
-        if (!inner)
+        for (int k = 0; k < nb; k++)
+            size[h] += body[k];
+        for (int k = 0; k < nb; k++)
+            if (body[k] && (owner[k] < 0 || size[h] < size[owner[k]]))
+                owner[k] = h;
+    }
+    /* MAC lanes of each loop's own blocks */
+    for (int h = 0; h < nb; h++) {
+        if (!is_header[h])
             continue;
-        for (int k = 0; k < nb; k++) {
-            if (!body[k])
-                continue;
-            if (num_ranges > 0 && ranges[2 * num_ranges - 1] == g.start[k]) {
-                ranges[2 * num_ranges - 1] = g.start[k + 1];
-            } else {
-                ranges[2 * num_ranges] = g.start[k];
-                ranges[2 * num_ranges++ + 1] = g.start[k + 1];
-            }
-        }
-        int insns, lanes, vec;
-        measure_body(f, ranges, num_ranges, &insns, &lanes, &vec);
+        for (int k = 0; k < nb; k++)
+            own[k] = owner[k] == h;
+        int insns, vec;
+        measure_body(f, ranges, block_ranges(&g, own, ranges), &insns, &own_lanes[h], &vec,
+                     &own_wide[h]);
+    }
+    for (int h = 0; h < nb; h++) {
+        if (!is_header[h])
+            continue;
+        loop_body(&g, h, body, work);
+        int innermost = 1, nested_macs = 0;
+        for (int k = 0; k < nb; k++)
+            if (body[k] && is_header[k] && k != h)
+                innermost = 0, nested_macs |= own_lanes[k] > 0;
+        if (nested_macs || (!innermost && own_wide[h] == 0))
+            continue;
+        for (int k = 0; k < nb; k++)
+            own[k] = owner[k] == h;
+        const int num_ranges = block_ranges(&g, own, ranges);
+        int insns, lanes, vec, wide;
+        measure_body(f, ranges, num_ranges, &insns, &lanes, &vec, &wide);
         if (insns == 0)
             continue;
-        if (fn->num_ranges == 0 || lanes > fn->mac_lanes ||
-            (lanes == fn->mac_lanes && insns > fn->insns)) {
+        const asm_func cand = {.mac_lanes = lanes, .wide_lanes = wide, .insns = insns};
+        if (fn->num_ranges == 0 || better_loop(&cand, fn)) {
             free(fn->ranges);
             fn->ranges = mvit_xmalloc(2 * (size_t)num_ranges * sizeof *fn->ranges);
             memcpy(fn->ranges, ranges, 2 * (size_t)num_ranges * sizeof *fn->ranges);
             fn->num_ranges = num_ranges;
             fn->loop_id = g.start[h] - fn->first;
             fn->mac_lanes = lanes;
+            fn->wide_lanes = wide;
             fn->insns = insns;
             fn->vector_lanes = vec;
         }
     }
     free(is_header);
     free(body);
+    free(own);
     free(work);
     free(ranges);
+    free(size);
+    free(owner);
+    free(own_lanes);
+    free(own_wide);
     cfg_free(&g);
 }
 
@@ -997,8 +1066,7 @@ static int best_in_call_tree(asm_file *f, int root, char *visited, int *queue)
         analyze_func(f, fn);
         if (fn->num_ranges > 0) {
             const asm_func *b = best >= 0 ? &f->funcs[best] : NULL;
-            if (!b || fn->mac_lanes > b->mac_lanes ||
-                (fn->mac_lanes == b->mac_lanes && fn->insns > b->insns))
+            if (!b || better_loop(fn, b))
                 best = (int)(fn - f->funcs);
         }
         for (int i = fn->first; i < fn->end; i++) {

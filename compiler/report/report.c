@@ -689,9 +689,10 @@ int mvit_report_build(const mvit_report_options *o, mvit_report *r, mvit_diag *d
         compare_outputs(&opt, r, o->work_dir);
     snprintf(r->estimate_assumptions, sizeof r->estimate_assumptions,
              "For every layer, the loop that does its work is found in clang -O2 assembly for "
-             "the core's triple and -mcpu (the innermost loop with the most multiply-accumulate "
-             "lanes per iteration in the layer function or the kernels it calls; for layers "
-             "without multiply-accumulates, the innermost loop with the most instructions). "
+             "the core's triple and -mcpu (the work loop with the most vector "
+             "multiply-accumulate lanes per iteration in the layer function or the kernels it "
+             "calls, the shortest of equals; for layers without multiply-accumulates, the "
+             "innermost loop with the most instructions). "
              "llvm-mca gives its steady-state cycles per iteration (100 iterations). Layer "
              "cycles = MACs / MAC lanes per iteration (or output elements / vector lanes) x "
              "cycles per iteration; time at the clock listed per core. Assumes every load hits "
