@@ -1,5 +1,5 @@
-/* Every NEON kernel in one translation unit, as a generated file would paste them, each
- * referenced so that it gets code: tests/neon_freestanding.sh compiles this for arm64-v8a and
+/* Every NEON kernel (float and int8) in one translation unit, as a generated file would paste
+ * them, each referenced so that it gets code: tests/neon_freestanding.sh compiles this for arm64-v8a and
  * armeabi-v7a with -ffreestanding and requires an object without undefined symbols. */
 #include "kernels/mvk-prelude.h"
 
@@ -9,6 +9,12 @@
 #include "kernels/f32-conv2d-im2col-neon.c"
 #include "kernels/f32-conv3x3-winograd-neon.c"
 #include "kernels/f32-dwconv-neon.c"
+
+#include "kernels/i8-scalar.c"
+#include "kernels/i8-gemm-neon.c"
+#include "kernels/i8-add-neon.c"
+#include "kernels/i8-concat-neon.c"
+#include "kernels/i8-dwconv-neon.c"
 
 typedef void (*mvk_any_fn)(void);
 
@@ -30,4 +36,8 @@ const mvk_any_fn mvk_neon_kernels[] = {
     (mvk_any_fn)mvk_f32_attention_scratch__neon,
     (mvk_any_fn)mvk_f32_attention_heads__neon,
     (mvk_any_fn)mvk_f32_attention__neon,
+    (mvk_any_fn)mvk_i8_gemm__neon,
+    (mvk_any_fn)mvk_i8_add__neon,
+    (mvk_any_fn)mvk_i8_concat__neon,
+    (mvk_any_fn)mvk_i8_dwconv__neon,
 };

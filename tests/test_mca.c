@@ -117,7 +117,9 @@ static const char *const c_layers =
  *      work loop, costed without the copy (6 instructions);
  * 010: two loops with one FMA each, 7 and 4 instructions: the shorter is the main loop;
  * 011: the same, the longer one with a scalar multiply-add (address arithmetic) besides: it
- *      does not count against the vector MACs, the shorter loop still wins.
+ *      does not count against the vector MACs, the shorter loop still wins;
+ * 012: a scalar multiply-add around a copy loop: no work loop, the copy loop (5) is costed;
+ * 013: 2 FMAs around a loop whose only MAC is a scalar multiply-add: the outer loop wins.
  * A 200000-character .ascii line in .rodata (between the two halves below) checks that long
  * lines are handled. */
 static const char *const asm_layers_x86 =
@@ -157,7 +159,18 @@ static const char *const asm_layers_x86_end =
     ".Lmt11_a:\\n vfmadd231ps %ymm1, %ymm2, %ymm0\\n imulq %r8, %rax\\n addq $1, %rcx\\n"
     " cmpq %rsi, %rcx\\n jb .Lmt11_a\\n xorl %ecx, %ecx\\n"
     ".Lmt11_b:\\n vfmadd231ps %ymm1, %ymm2, %ymm0\\n addq $1, %rcx\\n cmpq %rsi, %rcx\\n"
-    " jb .Lmt11_b\\n ret\\n\");\n";
+    " jb .Lmt11_b\\n ret\\n"
+    ".globl net_layer_012\\n.type net_layer_012,@function\\nnet_layer_012:\\n"
+    " xorl %ecx, %ecx\\n"
+    ".Lmt12_o:\\n imulq %r8, %r10\\n xorl %eax, %eax\\n"
+    ".Lmt12_i:\\n movb (%rdi,%rax), %dl\\n movb %dl, (%rsi,%rax)\\n addq $1, %rax\\n"
+    " cmpq %r8, %rax\\n jb .Lmt12_i\\n addq $1, %rcx\\n cmpq %r9, %rcx\\n jb .Lmt12_o\\n ret\\n"
+    ".globl net_layer_013\\n.type net_layer_013,@function\\nnet_layer_013:\\n"
+    " xorl %ecx, %ecx\\n"
+    ".Lmt13_o:\\n vfmadd231ps %ymm1, %ymm2, %ymm0\\n vfmadd231ps %ymm3, %ymm4, %ymm5\\n"
+    " xorl %eax, %eax\\n"
+    ".Lmt13_i:\\n imulq %r8, %r10\\n movb %r10b, (%rsi,%rax)\\n addq $1, %rax\\n"
+    " cmpq %r8, %rax\\n jb .Lmt13_i\\n addq $1, %rcx\\n cmpq %r9, %rcx\\n jb .Lmt13_o\\n ret\\n\");\n";
 
 static const char *const asm_layers_arm =
     "__asm__(\".text\\n"
@@ -194,7 +207,17 @@ static const char *const asm_layers_arm_end =
     ".Lmt11_a:\\n fmla v0.4s, v1.4s, v2.4s\\n madd x4, x5, x6, x4\\n add x3, x3, #1\\n"
     " cmp x3, x1\\n b.lo .Lmt11_a\\n mov x3, #0\\n"
     ".Lmt11_b:\\n fmla v0.4s, v1.4s, v2.4s\\n add x3, x3, #1\\n cmp x3, x1\\n b.lo .Lmt11_b\\n"
-    " ret\\n\");\n";
+    " ret\\n"
+    ".globl net_layer_012\\n.type net_layer_012,%function\\nnet_layer_012:\\n"
+    " mov x3, #0\\n"
+    ".Lmt12_o:\\n madd x7, x5, x6, x7\\n mov x2, #0\\n"
+    ".Lmt12_i:\\n ldrb w4, [x0, x2]\\n strb w4, [x1, x2]\\n add x2, x2, #1\\n cmp x2, x5\\n"
+    " b.lo .Lmt12_i\\n add x3, x3, #1\\n cmp x3, x6\\n b.lo .Lmt12_o\\n ret\\n"
+    ".globl net_layer_013\\n.type net_layer_013,%function\\nnet_layer_013:\\n"
+    " mov x3, #0\\n"
+    ".Lmt13_o:\\n fmla v0.4s, v1.4s, v2.4s\\n fmla v3.4s, v4.4s, v5.4s\\n mov x2, #0\\n"
+    ".Lmt13_i:\\n madd x7, x5, x6, x7\\n strb w7, [x1, x2]\\n add x2, x2, #1\\n cmp x2, x5\\n"
+    " b.lo .Lmt13_i\\n add x3, x3, #1\\n cmp x3, x6\\n b.lo .Lmt13_o\\n ret\\n\");\n";
 
 typedef struct target {
     const char *triple, *cpu, *cflags;
@@ -276,13 +299,13 @@ static void check_plausible(const target *t, const mvit_mca_loop *l, int layer)
     ck_assert_msg(l->instructions > 0, "%s layer %03d: empty loop", t->cpu, layer);
 }
 
-/* Runs every layer 000-011 for t and checks each against what its source implies. */
+/* Runs every layer 000-013 for t and checks each against what its source implies. */
 static void check_target(const target *t)
 {
     make_work_dir();
     char c_path[400];
     write_layers(t, c_path, sizeof c_path);
-    const int ids[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
+    const int ids[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13};
     enum { N = sizeof ids / sizeof *ids };
     mvit_mca_loop out[N];
     mvit_diag d = {{0}};
@@ -366,6 +389,17 @@ static void check_target(const target *t)
     ck_assert_int_eq(out[11].mac_lanes, t->vec_lanes);
     ck_assert_int_eq(out[11].instructions, 4);
     check_plausible(t, &out[11], 11);
+
+    /* 012: scalar address arithmetic does not make a loop around a copy a work loop */
+    ck_assert_str_eq(out[12].function, "net_layer_012");
+    ck_assert_int_eq(out[12].mac_lanes, 0);
+    ck_assert_int_eq(out[12].instructions, 5);
+
+    /* 013: nor does it, in the nested loop, hide the vector MACs around it */
+    ck_assert_str_eq(out[13].function, "net_layer_013");
+    ck_assert_int_eq(out[13].mac_lanes, 2 * t->vec_lanes);
+    ck_assert_int_eq(out[13].instructions, 6);
+    check_plausible(t, &out[13], 13);
 }
 
 // ---- tests

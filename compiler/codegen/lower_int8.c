@@ -238,9 +238,12 @@ static void emit_add(mvit_codegen *cg, const mvit_node *n)
 static void emit_concat(mvit_codegen *cg, const mvit_node *n)
 {
     const mvit_value *a = val(cg, n->inputs[0]), *b = val(cg, n->inputs[1]), *o = val(cg, n->output);
-    /* a SIMD concat requantises with the add's helpers */
-    if (strcmp(ops_kernel(cg->target, MVIT_I8_CONCAT), "scalar"))
-        use_op_kernel(cg, MVIT_I8_ADD, "add");
+    if (strcmp(ops_kernel(cg->target, MVIT_I8_CONCAT), "scalar")) {
+        char file[64]; /* a SIMD concat requantises with its ISA's add helpers */
+        snprintf(file, sizeof file, "i8-add-%s.c", cg->target->simd->suffix);
+        cg_use_kernel(cg, "i8-scalar.c");
+        cg_use_kernel(cg, file);
+    }
     const char *kernel = use_op_kernel(cg, MVIT_I8_CONCAT, "concat");
     emit(&cg->body, "mvk_i8_concat__%s(" X0 ", " X1 ", " Y ", %lld, %d, %d,", kernel,
          (long long)a->dims[0] * a->dims[1], a->dims[2], b->dims[2]);

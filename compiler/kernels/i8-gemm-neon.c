@@ -107,6 +107,11 @@ static MVK_INLINE uint32_t mvk_i8_neon_quad(const int8_t *a, int p, int k)
                       x3 = (int8_t)(w >> 24);                                                      \
         MVK_I8_NEON_MLA(i, 0) MVK_I8_NEON_MLA(i, 1) MVK_I8_NEON_MLA(i, 2) MVK_I8_NEON_MLA(i, 3)   \
     }
+#define MVK_I8_NEON_GROUP(i)                                                                       \
+    {                                                                                              \
+        const int16_t x0 = a##i[p], x1 = a##i[p + 1], x2 = a##i[p + 2], x3 = a##i[p + 3];          \
+        MVK_I8_NEON_MLA(i, 0) MVK_I8_NEON_MLA(i, 1) MVK_I8_NEON_MLA(i, 2) MVK_I8_NEON_MLA(i, 3)   \
+    }
 #endif
 #define MVK_I8_NEON_STORE(i)                                                                       \
     if (mr > i)                                                                                    \
@@ -138,11 +143,16 @@ static MVK_INLINE void mvk_i8_neon_tile(int mr, int nr, int k, const int8_t *con
         MVK_I8_NEON_QUAD(0) MVK_I8_NEON_QUAD(1) MVK_I8_NEON_QUAD(2) MVK_I8_NEON_QUAD(3)
     }
 #else
+    /* whole groups read a[p..p+3] directly; only the last, partial one goes through quad */
     for (; p < k; p += 4, b += 32) {
         const int8x8x4_t b8 = vld4_s8(b);
         const int16x8_t bw0 = vmovl_s8(b8.val[0]), bw1 = vmovl_s8(b8.val[1]);
         const int16x8_t bw2 = vmovl_s8(b8.val[2]), bw3 = vmovl_s8(b8.val[3]);
-        MVK_I8_NEON_QUAD(0) MVK_I8_NEON_QUAD(1) MVK_I8_NEON_QUAD(2) MVK_I8_NEON_QUAD(3)
+        if (p + 4 <= k) {
+            MVK_I8_NEON_GROUP(0) MVK_I8_NEON_GROUP(1) MVK_I8_NEON_GROUP(2) MVK_I8_NEON_GROUP(3)
+        } else {
+            MVK_I8_NEON_QUAD(0) MVK_I8_NEON_QUAD(1) MVK_I8_NEON_QUAD(2) MVK_I8_NEON_QUAD(3)
+        }
     }
 #endif
     MVK_I8_NEON_STORE(0)
@@ -153,11 +163,12 @@ static MVK_INLINE void mvk_i8_neon_tile(int mr, int nr, int k, const int8_t *con
 #undef MVK_I8_NEON_DOT
 #undef MVK_I8_NEON_MLA
 #undef MVK_I8_NEON_QUAD
+#undef MVK_I8_NEON_GROUP
 #undef MVK_I8_NEON_STORE
 
 /* Same contract as mvk_i8_gemm__scalar, except b: packed by mvit_pack_i8_b. bias, mult and
  * shift have n entries (no padding needed). */
-static MVK_UNUSED void mvk_i8_gemm__neon(const int8_t *MVK_RESTRICT a, int8_t *MVK_RESTRICT c,
+static MVK_UNUSED MVK_NOLIBCALL void mvk_i8_gemm__neon(const int8_t *MVK_RESTRICT a, int8_t *MVK_RESTRICT c,
                                          const int8_t *MVK_RESTRICT bp,
                                          const int32_t *MVK_RESTRICT bias,
                                          const int16_t *MVK_RESTRICT mult,

@@ -959,8 +959,8 @@ static int better_loop(const asm_func *a, const asm_func *b)
 
 /* Finds fn's work loops and keeps the best (better_loop; ties: the first in layout order).
  * A work loop is an innermost loop, or a loop doing vector multiply-accumulates itself whose
- * nested loops do no MACs at all (a kernel's tail copy inside its tap loop must not hide the
- * tap loop; scalar address arithmetic around a copy loop does not make a work loop); it is
+ * nested loops do none (a kernel's tail copy inside its tap loop must not hide the tap loop;
+ * scalar multiply-adds of address arithmetic neither make a work loop nor hide one); it is
  * costed without the blocks of its nested loops. An inner loop with MACs still wins over the
  * loop around it, whatever that one does once per inner run. */
 static void analyze_func(const asm_file *f, asm_func *fn)
@@ -980,7 +980,6 @@ static void analyze_func(const asm_file *f, asm_func *fn)
     int *ranges = mvit_xmalloc((2 * (size_t)nb + 2) * sizeof *ranges);
     int *size = mvit_xcalloc((size_t)nb + 1, sizeof *size);
     int *owner = mvit_xmalloc(((size_t)nb + 1) * sizeof *owner);
-    int *own_lanes = mvit_xcalloc((size_t)nb + 1, sizeof *own_lanes);
     int *own_wide = mvit_xcalloc((size_t)nb + 1, sizeof *own_wide);
     for (int u = 0; u < nb; u++)
         for (int e = 0; e < 2 && g.idom[u] >= 0; e++) {
@@ -1001,15 +1000,14 @@ static void analyze_func(const asm_file *f, asm_func *fn)
             if (body[k] && (owner[k] < 0 || size[h] < size[owner[k]]))
                 owner[k] = h;
     }
-    /* MAC lanes of each loop's own blocks */
+    /* vector MAC lanes of each loop's own blocks */
     for (int h = 0; h < nb; h++) {
         if (!is_header[h])
             continue;
         for (int k = 0; k < nb; k++)
             own[k] = owner[k] == h;
-        int insns, vec;
-        measure_body(f, ranges, block_ranges(&g, own, ranges), &insns, &own_lanes[h], &vec,
-                     &own_wide[h]);
+        int insns, lanes, vec;
+        measure_body(f, ranges, block_ranges(&g, own, ranges), &insns, &lanes, &vec, &own_wide[h]);
     }
     for (int h = 0; h < nb; h++) {
         if (!is_header[h])
@@ -1018,7 +1016,7 @@ static void analyze_func(const asm_file *f, asm_func *fn)
         int innermost = 1, nested_macs = 0;
         for (int k = 0; k < nb; k++)
             if (body[k] && is_header[k] && k != h)
-                innermost = 0, nested_macs |= own_lanes[k] > 0;
+                innermost = 0, nested_macs |= own_wide[k] > 0;
         if (nested_macs || (!innermost && own_wide[h] == 0))
             continue;
         for (int k = 0; k < nb; k++)
@@ -1048,7 +1046,6 @@ static void analyze_func(const asm_file *f, asm_func *fn)
     free(ranges);
     free(size);
     free(owner);
-    free(own_lanes);
     free(own_wide);
     cfg_free(&g);
 }
