@@ -649,8 +649,8 @@ static int reads_reg(const insn *in, int arm, int id)
 /* How far after a multiply its add is looked for, in instructions. */
 #define MUL_USE_WINDOW 1024
 
-/* Instructions, MAC lanes and widest vector of a loop's lines; wide_lanes (may be NULL): the
- * MAC lanes of instructions doing several at once (vector MACs, not address arithmetic). */
+/* Instructions, MAC lanes and widest vector of a loop's lines; wide_lanes: the MAC lanes of
+ * instructions doing several at once (vector MACs, not address arithmetic). */
 static void measure_body(const asm_file *f, const int *ranges, int num_ranges, int *insns,
                          int *mac_lanes, int *vector_lanes, int *wide_lanes)
 {
@@ -699,8 +699,7 @@ static void measure_body(const asm_file *f, const int *ranges, int num_ranges, i
     *insns = n;
     *mac_lanes = lanes;
     *vector_lanes = vec;
-    if (wide_lanes)
-        *wide_lanes = wide;
+    *wide_lanes = wide;
 }
 
 typedef struct label_ref {
@@ -980,6 +979,10 @@ static void analyze_func(const asm_file *f, asm_func *fn)
     int *ranges = mvit_xmalloc((2 * (size_t)nb + 2) * sizeof *ranges);
     int *size = mvit_xcalloc((size_t)nb + 1, sizeof *size);
     int *owner = mvit_xmalloc(((size_t)nb + 1) * sizeof *owner);
+    /* per header: instructions, MAC lanes, widest vector, vector MAC lanes of its own blocks */
+    int *own_insns = mvit_xcalloc((size_t)nb + 1, sizeof *own_insns);
+    int *own_lanes = mvit_xcalloc((size_t)nb + 1, sizeof *own_lanes);
+    int *own_vec = mvit_xcalloc((size_t)nb + 1, sizeof *own_vec);
     int *own_wide = mvit_xcalloc((size_t)nb + 1, sizeof *own_wide);
     for (int u = 0; u < nb; u++)
         for (int e = 0; e < 2 && g.idom[u] >= 0; e++) {
@@ -1000,14 +1003,13 @@ static void analyze_func(const asm_file *f, asm_func *fn)
             if (body[k] && (owner[k] < 0 || size[h] < size[owner[k]]))
                 owner[k] = h;
     }
-    /* vector MAC lanes of each loop's own blocks */
     for (int h = 0; h < nb; h++) {
         if (!is_header[h])
             continue;
         for (int k = 0; k < nb; k++)
             own[k] = owner[k] == h;
-        int insns, lanes, vec;
-        measure_body(f, ranges, block_ranges(&g, own, ranges), &insns, &lanes, &vec, &own_wide[h]);
+        measure_body(f, ranges, block_ranges(&g, own, ranges), &own_insns[h], &own_lanes[h],
+                     &own_vec[h], &own_wide[h]);
     }
     for (int h = 0; h < nb; h++) {
         if (!is_header[h])
@@ -1017,26 +1019,23 @@ static void analyze_func(const asm_file *f, asm_func *fn)
         for (int k = 0; k < nb; k++)
             if (body[k] && is_header[k] && k != h)
                 innermost = 0, nested_macs |= own_wide[k] > 0;
-        if (nested_macs || (!innermost && own_wide[h] == 0))
+        if (nested_macs || (!innermost && own_wide[h] == 0) || own_insns[h] == 0)
             continue;
-        for (int k = 0; k < nb; k++)
-            own[k] = owner[k] == h;
-        const int num_ranges = block_ranges(&g, own, ranges);
-        int insns, lanes, vec, wide;
-        measure_body(f, ranges, num_ranges, &insns, &lanes, &vec, &wide);
-        if (insns == 0)
-            continue;
-        const asm_func cand = {.mac_lanes = lanes, .wide_lanes = wide, .insns = insns};
+        const asm_func cand = {.mac_lanes = own_lanes[h], .wide_lanes = own_wide[h],
+                               .insns = own_insns[h]};
         if (fn->num_ranges == 0 || better_loop(&cand, fn)) {
+            for (int k = 0; k < nb; k++)
+                own[k] = owner[k] == h;
+            const int num_ranges = block_ranges(&g, own, ranges);
             free(fn->ranges);
             fn->ranges = mvit_xmalloc(2 * (size_t)num_ranges * sizeof *fn->ranges);
             memcpy(fn->ranges, ranges, 2 * (size_t)num_ranges * sizeof *fn->ranges);
             fn->num_ranges = num_ranges;
             fn->loop_id = g.start[h] - fn->first;
-            fn->mac_lanes = lanes;
-            fn->wide_lanes = wide;
-            fn->insns = insns;
-            fn->vector_lanes = vec;
+            fn->mac_lanes = own_lanes[h];
+            fn->wide_lanes = own_wide[h];
+            fn->insns = own_insns[h];
+            fn->vector_lanes = own_vec[h];
         }
     }
     free(is_header);
@@ -1046,6 +1045,9 @@ static void analyze_func(const asm_file *f, asm_func *fn)
     free(ranges);
     free(size);
     free(owner);
+    free(own_insns);
+    free(own_lanes);
+    free(own_vec);
     free(own_wide);
     cfg_free(&g);
 }
