@@ -763,6 +763,40 @@ START_TEST(gemm_f32out_avx2_matches_scalar)
 }
 END_TEST
 
+/* The AVX2 table lookup (vpshufb rows whose XOR telescopes) against the table itself, on
+ * every index at several positions of the 32 bytes: random tables, and tables with
+ * one non-zero entry (a row built from the wrong block shows up as a stray byte). */
+__attribute__((target("avx2"))) static void lut_avx2_apply(const int8_t *lut, const int8_t *in,
+                                                            int8_t *got)
+{
+    mvk_i8_avx2_lut tab;
+    mvk_i8_avx2_lut_init(&tab, lut);
+    _mm256_storeu_si256((__m256i *)got,
+                        mvk_i8_avx2_lut32(_mm256_loadu_si256((const __m256i *)in), &tab));
+}
+
+START_TEST(lut_avx2_every_entry)
+{
+    if (!have_avx2("lut_avx2_every_entry"))
+        return;
+    for (int t = 0; t < 300; t++) {
+        int8_t lut[256];
+        for (int i = 0; i < 256; i++)
+            lut[i] = t < 256 ? (int8_t)(i == t ? 0x5a ^ t : 0) : (int8_t)rnd32();
+        for (int rot = 0; rot < 32; rot += 7) /* each index at several lane positions */
+            for (int base = 0; base < 256; base += 32) {
+                int8_t in[32], got[32];
+                for (int i = 0; i < 32; i++)
+                    in[i] = (int8_t)((base + (i + rot) % 32) - 128);
+                lut_avx2_apply(lut, in, got);
+                for (int i = 0; i < 32; i++)
+                    ck_assert_msg(got[i] == lut[in[i] + 128], "table %d, y=%d: %d, want %d", t,
+                                  in[i], got[i], lut[in[i] + 128]);
+            }
+    }
+}
+END_TEST
+
 /* The AVX2 concat against the scalar one: channel counts around 16 on both sides, the
  * compiler's multiplier range and a larger one (the scalar fallback), shifts 1..40. */
 START_TEST(concat_avx2_matches_scalar)
@@ -808,6 +842,7 @@ int main(void)
     tcase_add_test(tc, dwconv_avx2_matches_scalar);
     tcase_add_test(tc, gemm_f32out_avx2_matches_scalar);
     tcase_add_test(tc, concat_avx2_matches_scalar);
+    tcase_add_test(tc, lut_avx2_every_entry);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -105,50 +105,63 @@ static MVK_INLINE MVK_I8_AVX2 __m256i mvk_i8_avx2_requant8(__m256i acc, const mv
     return _mm256_blend_epi32(e, _mm256_slli_epi64(o, 32), 0xaa);
 }
 
-/* The int8 table applied to 32 int8 values: lut[y + 128] as 16 vpshufb lookups of 16 entries,
- * each kept where the index's high nibble selects that 16-entry block (vpblendvb). No access
- * outside the 256 entries. */
-static MVK_INLINE MVK_I8_AVX2 __m256i mvk_i8_avx2_lut32(__m256i y, const int8_t *lut)
+/* A 256-entry int8 table (lut[y + 128]) re-laid for vpshufb: 16 rows of 16 bytes whose XOR
+ * telescopes (mvk_i8_avx2_lut32). With u = y + 128 = 16 H + l, row k < 8 is looked up at
+ * u + 16 (7 - k) (unsigned saturation): bit 7 clear, and low nibble l, exactly when H <= k;
+ * vpshufb gives 0 otherwise. So rows k = H..7 contribute, and with row 7 = T_7 and row k =
+ * T_k ^ T_(k+1) (T_H: the 16 entries of block H) their XOR is T_H. Rows 8 + k do the same on
+ * 255 - u for the blocks H >= 8 (the table read backwards). */
+typedef struct {
+    __m128i row[16];
+} mvk_i8_avx2_lut;
+
+static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_lut_init(mvk_i8_avx2_lut *t, const int8_t *lut)
 {
-    const __m256i u = _mm256_xor_si256(y, _mm256_set1_epi8((char)0x80)); /* y + 128 */
-    const __m256i nib = _mm256_set1_epi8(0x0f);
-    const __m256i lo = _mm256_and_si256(u, nib);
-    const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(u, 4), nib);
-    __m256i r = _mm256_setzero_si256();
-    for (int h = 0; h < 16; h++) {
-        const __m256i t = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(lut + 16 * h)));
-        r = _mm256_blendv_epi8(r, _mm256_shuffle_epi8(t, lo),
-                               _mm256_cmpeq_epi8(hi, _mm256_set1_epi8((char)h)));
+    const __m128i rev = _mm_setr_epi8(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    __m128i up = _mm_setzero_si128(), down = up; /* T_(k+1), and its backward twin */
+    for (int k = 7; k >= 0; k--) {
+        const __m128i tk = _mm_loadu_si128((const __m128i *)(lut + 16 * k));
+        const __m128i sk = _mm_shuffle_epi8(
+            _mm_loadu_si128((const __m128i *)(lut + 240 - 16 * k)), rev);
+        t->row[k] = _mm_xor_si128(tk, up);
+        t->row[8 + k] = _mm_xor_si128(sk, down);
+        up = tk, down = sk;
     }
-    return r;
 }
 
-/* The same on 16 values. */
-static MVK_INLINE MVK_I8_AVX2 __m128i mvk_i8_avx2_lut16(__m128i y, const int8_t *lut)
+/* The table applied to 32 int8 values: 16 independent vpshufb, XORed in a tree. */
+static MVK_INLINE MVK_I8_AVX2 __m256i mvk_i8_avx2_lut32(__m256i y, const mvk_i8_avx2_lut *t)
 {
-    const __m128i u = _mm_xor_si128(y, _mm_set1_epi8((char)0x80));
-    const __m128i nib = _mm_set1_epi8(0x0f);
-    const __m128i lo = _mm_and_si128(u, nib);
-    const __m128i hi = _mm_and_si128(_mm_srli_epi16(u, 4), nib);
-    __m128i r = _mm_setzero_si128();
-    for (int h = 0; h < 16; h++)
-        r = _mm_blendv_epi8(r, _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(lut + 16 * h)), lo),
-                            _mm_cmpeq_epi8(hi, _mm_set1_epi8((char)h)));
-    return r;
+    const __m256i u = _mm256_xor_si256(y, _mm256_set1_epi8((char)0x80));
+    const __m256i w = _mm256_xor_si256(y, _mm256_set1_epi8(0x7f)); /* 255 - u */
+    __m256i part[8];
+    for (int k = 0; k < 8; k++) {
+        const __m256i step = _mm256_set1_epi8((char)(16 * (7 - k)));
+        part[k] = _mm256_xor_si256(
+            _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(t->row[k]), _mm256_adds_epu8(u, step)),
+            _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(t->row[8 + k]),
+                                _mm256_adds_epu8(w, step)));
+    }
+    for (int width = 4; width > 0; width /= 2)
+        for (int k = 0; k < width; k++)
+            part[k] = _mm256_xor_si256(part[k], part[k + width]);
+    return part[0];
 }
 
-/* Rows r and r + 1 of a tile (accumulators a0, a1 of row r; b0, b1 of row r + 1; panels q0,
- * q1): requantised, zy added, saturated to int8 (the clamp), the table applied to all 32
+/* Rows r and r + 1 of a tile (accumulators a0, a1 of row r; b0, b1 of row r + 1; constants
+ * q0, q1 of the two panels): requantised, zy added, saturated to int8 (the clamp), the table applied to all 32
  * values at once, then the first nr values of each valid row stored (rows: 1 or 2). */
 static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_store_rows(int8_t *c, int64_t ldc, __m256i a0,
                                                           __m256i a1, __m256i b0, __m256i b1,
-                                                          const mvk_i8_avx2_rq *q, __m256i zy,
-                                                          const int8_t *lut, int rows, int nr)
+                                                          const mvk_i8_avx2_rq *q0,
+                                                          const mvk_i8_avx2_rq *q1, __m256i zy,
+                                                          const mvk_i8_avx2_lut *lut, int rows,
+                                                          int nr)
 {
-    const __m256i ya = _mm256_packs_epi32(_mm256_add_epi32(mvk_i8_avx2_requant8(a0, &q[0]), zy),
-                                          _mm256_add_epi32(mvk_i8_avx2_requant8(a1, &q[1]), zy));
-    const __m256i yb = _mm256_packs_epi32(_mm256_add_epi32(mvk_i8_avx2_requant8(b0, &q[0]), zy),
-                                          _mm256_add_epi32(mvk_i8_avx2_requant8(b1, &q[1]), zy));
+    const __m256i ya = _mm256_packs_epi32(_mm256_add_epi32(mvk_i8_avx2_requant8(a0, q0), zy),
+                                          _mm256_add_epi32(mvk_i8_avx2_requant8(a1, q1), zy));
+    const __m256i yb = _mm256_packs_epi32(_mm256_add_epi32(mvk_i8_avx2_requant8(b0, q0), zy),
+                                          _mm256_add_epi32(mvk_i8_avx2_requant8(b1, q1), zy));
     __m256i y = _mm256_packs_epi16(ya, yb);
     if (lut)
         y = mvk_i8_avx2_lut32(y, lut);
@@ -173,6 +186,7 @@ static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_store_rows(int8_t *c, int64_t ldc
 
 #define MVK_I8_AVX2_ROWS 4
 #define MVK_I8_AVX2_KC 256 /* k pairs of A widened at a time (4 rows: 4 KiB of stack) */
+#define MVK_I8_AVX2_NC 128 /* columns whose requantisation constants are set up at once */
 
 /* One 4x16 tile over k pairs [q0, q0 + nq): accumulators in/out, A pairs pre-widened (aw:
  * [4][nq] int32, each two int16), B panels at pair q0. 8 accumulators, 2 B, 1 A broadcast and
@@ -251,7 +265,9 @@ static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_accumulate(const int8_t *const *a
 }
 
 /* Same contract as mvk_i8_gemm__scalar, except b: packed by mvit_pack_i8_b. bias, mult and
- * shift have n entries (no padding needed). */
+ * shift have n entries (no padding needed). Columns go NC at a time, their requantisation
+ * constants set up once for all row blocks: per tile, the scalar set-up (stored lanes read
+ * back as vectors) cost as much as a small-K tile's whole product. */
 static MVK_UNUSED MVK_NOLIBCALL MVK_I8_AVX2 void
 mvk_i8_gemm__avx2(const int8_t *MVK_RESTRICT a, int8_t *MVK_RESTRICT c,
                   const int8_t *MVK_RESTRICT bp, const int32_t *MVK_RESTRICT bias,
@@ -261,28 +277,35 @@ mvk_i8_gemm__avx2(const int8_t *MVK_RESTRICT a, int8_t *MVK_RESTRICT c,
     const int64_t panel = (int64_t)((k + 1) / 2) * 16;
     const __m256i zyv = _mm256_set1_epi32(zy);
     int32_t aw[MVK_I8_AVX2_ROWS * MVK_I8_AVX2_KC];
-    for (int64_t i = 0; i < m; i += MVK_I8_AVX2_ROWS) {
-        const int8_t *arow[MVK_I8_AVX2_ROWS];
-        const int mr = mvk_i8_avx2_row_block(a, i, m, k, arow, aw);
-        for (int j = 0; j < n; j += 16) {
-            const int nr = n - j < 16 ? n - j : 16;
-            const int8_t *b0p = bp + (int64_t)(j / 8) * panel;
-            const int8_t *b1p = nr > 8 ? b0p + panel : b0p;
-            mvk_i8_avx2_rq q[2];
-            mvk_i8_avx2_rq_init(&q[0], bias ? bias + j : 0, mult + j, shift + j, nr);
-            if (nr > 8)
-                mvk_i8_avx2_rq_init(&q[1], bias ? bias + j + 8 : 0, mult + j + 8, shift + j + 8,
-                                    nr - 8);
-            else
-                q[1] = q[0];
-            __m256i acc[2 * MVK_I8_AVX2_ROWS];
-            for (int r = 0; r < MVK_I8_AVX2_ROWS; r++)
-                acc[2 * r] = q[0].bias, acc[2 * r + 1] = q[1].bias;
-            mvk_i8_avx2_accumulate(arow, k, aw, b0p, b1p, acc);
-            for (int r = 0; r < mr; r += 2)
-                mvk_i8_avx2_store_rows(c + (i + r) * n + j, n, acc[2 * r], acc[2 * r + 1],
-                                       acc[2 * r + 2], acc[2 * r + 3], q, zyv, lut,
-                                       mr - r < 2 ? 1 : 2, nr);
+    mvk_i8_avx2_rq q[MVK_I8_AVX2_NC / 8];
+    mvk_i8_avx2_lut tab;
+    if (lut)
+        mvk_i8_avx2_lut_init(&tab, lut);
+    for (int j0 = 0; j0 < n; j0 += MVK_I8_AVX2_NC) {
+        const int nc = n - j0 < MVK_I8_AVX2_NC ? n - j0 : MVK_I8_AVX2_NC;
+        for (int p = 0; p < (nc + 7) / 8; p++) {
+            const int j = j0 + 8 * p;
+            mvk_i8_avx2_rq_init(&q[p], bias ? bias + j : 0, mult + j, shift + j,
+                                n - j < 8 ? n - j : 8);
+        }
+        for (int64_t i = 0; i < m; i += MVK_I8_AVX2_ROWS) {
+            const int8_t *arow[MVK_I8_AVX2_ROWS];
+            const int mr = mvk_i8_avx2_row_block(a, i, m, k, arow, aw);
+            for (int jj = 0; jj < nc; jj += 16) {
+                const int j = j0 + jj, nr = n - j < 16 ? n - j : 16;
+                const int8_t *b0p = bp + (int64_t)(j / 8) * panel;
+                const int8_t *b1p = nr > 8 ? b0p + panel : b0p;
+                const mvk_i8_avx2_rq *q0 = &q[jj / 8], *q1 = nr > 8 ? q0 + 1 : q0;
+                __m256i acc[2 * MVK_I8_AVX2_ROWS];
+                for (int r = 0; r < MVK_I8_AVX2_ROWS; r++)
+                    acc[2 * r] = q0->bias, acc[2 * r + 1] = q1->bias;
+                mvk_i8_avx2_accumulate(arow, k, aw, b0p, b1p, acc);
+                for (int r = 0; r < mr; r += 2)
+                    mvk_i8_avx2_store_rows(c + (i + r) * n + j, n, acc[2 * r], acc[2 * r + 1],
+                                           acc[2 * r + 2], acc[2 * r + 3], q0, q1, zyv,
+                                           lut ? &tab : 0,
+                                           mr - r < 2 ? 1 : 2, nr);
+            }
         }
     }
 }
@@ -330,3 +353,4 @@ mvk_i8_gemm_f32out__avx2(const int8_t *MVK_RESTRICT a, float *MVK_RESTRICT c,
 }
 #undef MVK_I8_AVX2_ROWS
 #undef MVK_I8_AVX2_KC
+#undef MVK_I8_AVX2_NC
