@@ -1,7 +1,8 @@
 #!/bin/bash
 # INT8 builds are bit-identical on every target (docs/int8.md): one model is compiled with
 # --precision int8 for generic, avx2 and neon from the same calibration data; each build runs
-# on the same inputs (generic and avx2 on the host, neon for AArch64 (with and without the
+# on the same inputs (generic and avx2 on the host, avx2 also with -mavxvnni where the CPU has
+# AVX-VNNI, neon for AArch64 (with and without the
 # ARMv8.2 dot product) and ARMv7 under qemu-user when the cross tools exist) and the logits
 # files must be identical bytes. Also checked: the int8 file is deterministic (two compilations
 # from two directories), freestanding (no undefined symbols), P_run_u8 equals P_run on the same
@@ -86,6 +87,13 @@ runs+=(generic)
 if grep -q avx2 /proc/cpuinfo && grep -q fma /proc/cpuinfo; then
     build clang run_avx2 gen_avx2 -mavx2 -mfma
     runs+=(avx2)
+    # AVX-VNNI: the GEMM's vpdpbusd loop (same file, built with -mavxvnni) where the CPU has it
+    if grep -qw avx_vnni /proc/cpuinfo; then
+        build clang run_avx2_vnni gen_avx2 -mavx2 -mfma -mavxvnni
+        runs+=(avx2_vnni)
+    else
+        echo "skipped: avx2_vnni (this CPU has no AVX-VNNI)"
+    fi
 else
     echo "skipped: avx2 (this CPU has no AVX2+FMA)"
 fi

@@ -5,12 +5,20 @@
  * M in {1, 5, 6, 7, 13} x N in {1, 7, 8, 15, 16, 17, 33} x K in {1, 3, 16, 17, 64, 1728}, with
  * random and extreme data (all -128 activations against all +-127 weights: the largest pair
  * sums, the vpmaddubsw saturation hazard), with and without bias and LUT, shifts from 1 to 62.
- * Without AVX2 the AVX2 case passes with a "skipped" message; the scalar cases still run. */
+ * Without AVX2 the AVX2 case passes with a "skipped" message; the scalar cases still run.
+ * Built with -mavxvnni (test_kernels_i8_avxvnni), the AVX2 GEMM and classifier run their
+ * vpdpbusd loop, and the whole binary reports skipped (77) on a CPU without AVX-VNNI. */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#if defined(__AVXVNNI__)
+#include <cpuid.h>
+#elif defined(MVIT_EXPECT_AVXVNNI)
+#error "MVIT_EXPECT_AVXVNNI: this build should have __AVXVNNI__ (-mavxvnni)"
+#endif
 
 #include "codegen/pack.h"
 #include "kernels/i8-gemm-avx2.c"
@@ -294,10 +302,10 @@ START_TEST(gemm_avx2_matches_scalar)
                         int8_t *want = malloc((size_t)len),
                                *got = malloc((size_t)(len + 2 * guard));
                         memset(got, 0x5a, (size_t)(len + 2 * guard));
-                        const int64_t plen = mvit_pack_i8_b(c.b, c.k, c.n, 2, NULL);
-                        ck_assert_int_eq(plen, (int64_t)((c.n + 7) / 8) * ((c.k + 1) / 2) * 16);
+                        const int64_t plen = mvit_pack_i8_b(c.b, c.k, c.n, 4, NULL);
+                        ck_assert_int_eq(plen, (int64_t)((c.n + 7) / 8) * ((c.k + 3) / 4) * 32);
                         int8_t *bp = aligned_alloc(64, (size_t)((plen + 63) / 64 * 64));
-                        mvit_pack_i8_b(c.b, c.k, c.n, 2, bp);
+                        mvit_pack_i8_b(c.b, c.k, c.n, 4, bp);
                         const int32_t *bias = use_bias ? c.bias : 0;
                         const int8_t *lut = use_lut ? c.lut : 0;
                         mvk_i8_gemm__scalar(c.a, want, c.b, bias, c.mult, c.shift, c.zy, lut, c.m,
@@ -751,9 +759,9 @@ START_TEST(gemm_f32out_avx2_matches_scalar)
                     bias[j] = rint_in(-100000, 100000);
                     scale[j] = (float)(rint_in(1, 100000) * 1e-7);
                 }
-                const int64_t plen = mvit_pack_i8_b(b, k, n, 2, NULL);
+                const int64_t plen = mvit_pack_i8_b(b, k, n, 4, NULL);
                 int8_t *bp = malloc((size_t)plen);
-                mvit_pack_i8_b(b, k, n, 2, bp);
+                mvit_pack_i8_b(b, k, n, 4, bp);
                 mvk_i8_gemm_f32out__scalar(a, want, b, bias, scale, m, k, n);
                 mvk_i8_gemm_f32out__avx2(a, got, bp, bias, scale, m, k, n);
                 ck_assert_msg(!memcmp(want, got, (size_t)m * n * 4), "M=%d K=%d N=%d differ", m,
@@ -824,6 +832,14 @@ END_TEST
 
 int main(void)
 {
+#if defined(__AVXVNNI__)
+    unsigned eax, ebx, ecx, edx; /* CPUID.(7,1):EAX bit 4 */
+    if (!__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) || !(eax >> 4 & 1)) {
+        printf("built with -mavxvnni; this CPU has no AVX-VNNI: skipped\n");
+        return 77;
+    }
+    printf("AVX2 int8 GEMM and classifier: the vpdpbusd (AVX-VNNI) loop\n");
+#endif
     Suite *s = suite_create("kernels_i8");
     TCase *tc = tcase_create("i8");
     tcase_set_timeout(tc, 120);

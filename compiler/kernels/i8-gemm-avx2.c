@@ -1,28 +1,26 @@
 /* INT8 GEMM, AVX2: c[M][N] = requant(bias + a[M][K] . b[K][N]) with the optional LUT, bit for
- * bit as mvk_i8_gemm__scalar (docs/int8.md). B is packed by mvit_pack_i8_b (codegen/pack.h):
- * [ceil(N/8)][ceil(K/2)][8][2] int8, so one 128-bit load, widened by vpmovsxbw, holds 8
- * columns x 2 consecutive k as int16, and vpmaddwd against the broadcast pair (a[k], a[k+1])
- * (two int16 in one int32) adds a[k]*b[k][j] + a[k+1]*b[k+1][j] into 8 int32 lanes: exact (|sum| <= 2*128*127), no int16
- * saturation (the u8*s8 vpmaddubsw would saturate its pair sums at 2*128*127 > 32767).
- * Tile: 4 rows x 16 columns (two panels). The rows' (a[k], a[k+1]) pairs are widened once
- * into a stack buffer (in chunks of 256 pairs), so the inner loop broadcasts them straight
- * from memory (with 6 rows, gcc spilled accumulators to the stack: perf annotate). Rows past
+ * bit as mvk_i8_gemm__scalar (docs/int8.md). B is packed by mvit_pack_i8_b (codegen/pack.h) in
+ * groups of 4 k: [ceil(N/8)][ceil(K/4)][8][4] int8, 32 bytes per panel and group. Two inner
+ * loops over that one layout, chosen when the file is compiled:
+ *   - AVX-VNNI (__AVXVNNI__, e.g. -mavxvnni or -march=alderlake/znver5): vpdpbusd adds the
+ *     4 products u8 x s8 of each column into its int32 lane, 32 multiply-adds per
+ *     instruction. A row goes in as u = a + 128 (a XOR 0x80), so the bias is corrected by
+ *     -128 * (column sum of B), computed the same way (u = 128 everywhere). vpdpbusd sums
+ *     without saturation; everything is exact modulo 2^32, so the int32 result is exact.
+ *   - AVX2 alone: the 32 bytes widened by vpmovsxbw into two vectors of 4 columns x 4 k
+ *     int16; vpmaddwd against the broadcast (a[k..k+3]) adds two products per int32 lane,
+ *     the k halves of a column in neighbouring lanes, summed by vphaddd once per tile. Exact:
+ *     |pair sum| <= 2*128*127 (the u8*s8 vpmaddubsw would saturate pairs at 32767).
+ * Tile: 4 rows x 16 columns (two panels; the vpmaddwd loop runs it as two passes of 2 rows,
+ * to keep its 8 half-sum accumulators and 4 B vectors in registers). Rows are prepared once
+ * per row block into a stack buffer (u8 groups or int16 groups, 512 k at a time). Rows past
  * mr reuse the last valid row (computed, never stored); a missing second panel reuses the
- * first (never stored); an odd K's last pair has a[k+1] = 0 (its B row is the zero padding).
- * No access goes past a row of A or C. */
+ * first (never stored); k past K meets zero B rows. No access goes past a row of A or C. */
 #include <immintrin.h>
 
 #include "mvk-prelude.h"
 
 #define MVK_I8_AVX2 __attribute__((target("avx2")))
-
-/* The int32 holding (int16)a[p] in its low and (int16)a[p+1] in its high half; p+1 == k: 0. */
-static MVK_INLINE int32_t mvk_i8_avx2_pair(const int8_t *a, int64_t p, int64_t k)
-{
-    const uint32_t lo = (uint16_t)(int16_t)a[p];
-    const uint32_t hi = p + 1 < k ? (uint16_t)(int16_t)a[p + 1] : 0u;
-    return (int32_t)(lo | hi << 16);
-}
 
 /* Per-panel requantisation constants (8 columns). fast: every column has 0 <= M < 2^15 and
  * 16 <= S <= 31 (the compiler's multipliers are in [2^14, 2^15) and MobileViT's shifts land
@@ -185,98 +183,178 @@ static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_store_rows(int8_t *c, int64_t ldc
 }
 
 #define MVK_I8_AVX2_ROWS 4
-#define MVK_I8_AVX2_KC 256 /* k pairs of A widened at a time (4 rows: 4 KiB of stack) */
+#define MVK_I8_AVX2_KG 128 /* groups of 4 k of A prepared at a time (4 rows: 4 KiB of stack) */
 #define MVK_I8_AVX2_NC 128 /* columns whose requantisation constants are set up at once */
 
-/* One 4x16 tile over k pairs [q0, q0 + nq): accumulators in/out, A pairs pre-widened (aw:
- * [4][nq] int32, each two int16), B panels at pair q0. 8 accumulators, 2 B, 1 A broadcast and
- * a product fit the 16 ymm registers. */
-static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_tile(const int32_t *aw, int nq, const int8_t *b0p,
+#if defined(__AVXVNNI__)
+/* Groups [g0, g0 + ng) of row a as 4 bytes a + 128 each (past k: 128, against zero B). */
+static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_prep_row(const int8_t *a, int k, int g0, int ng,
+                                                        int64_t *dst)
+{
+    uint8_t *d = (uint8_t *)dst;
+    const int64_t k0 = 4 * (int64_t)g0, len = 4 * (int64_t)ng;
+    const __m128i flip = _mm_set1_epi8((char)0x80);
+    int64_t i = 0;
+    for (; i + 16 <= len && k0 + i + 16 <= k; i += 16)
+        _mm_storeu_si128((__m128i *)(d + i),
+                         _mm_xor_si128(_mm_loadu_si128((const __m128i *)(a + k0 + i)), flip));
+    for (; i < len; i++)
+        d[i] = (uint8_t)(k0 + i < k ? (uint8_t)a[k0 + i] ^ 0x80u : 0x80u);
+}
+
+/* One 4x16 tile over groups [0, ng): acc += a . b (u8 a: the caller's bias holds the
+ * correction). 8 accumulators, 2 B, 1 A broadcast. */
+static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_tile(const int64_t *aw, int ng, const int8_t *b0p,
                                                     const int8_t *b1p, __m256i *acc)
 {
     __m256i c00 = acc[0], c01 = acc[1], c10 = acc[2], c11 = acc[3];
     __m256i c20 = acc[4], c21 = acc[5], c30 = acc[6], c31 = acc[7];
-    const int32_t *a0 = aw, *a1 = a0 + nq, *a2 = a1 + nq, *a3 = a2 + nq;
-    for (int q = 0; q < nq; q++, b0p += 16, b1p += 16) {
-        const __m256i b0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b0p));
-        const __m256i b1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b1p));
-        __m256i a = _mm256_set1_epi32(a0[q]);
-        c00 = _mm256_add_epi32(c00, _mm256_madd_epi16(a, b0));
-        c01 = _mm256_add_epi32(c01, _mm256_madd_epi16(a, b1));
-        a = _mm256_set1_epi32(a1[q]);
-        c10 = _mm256_add_epi32(c10, _mm256_madd_epi16(a, b0));
-        c11 = _mm256_add_epi32(c11, _mm256_madd_epi16(a, b1));
-        a = _mm256_set1_epi32(a2[q]);
-        c20 = _mm256_add_epi32(c20, _mm256_madd_epi16(a, b0));
-        c21 = _mm256_add_epi32(c21, _mm256_madd_epi16(a, b1));
-        a = _mm256_set1_epi32(a3[q]);
-        c30 = _mm256_add_epi32(c30, _mm256_madd_epi16(a, b0));
-        c31 = _mm256_add_epi32(c31, _mm256_madd_epi16(a, b1));
+    /* rows ng int64 apart, like the vpmaddwd loop's (the u8 groups fill half of each) */
+    const int32_t *a0 = (const int32_t *)aw, *a1 = (const int32_t *)(aw + ng);
+    const int32_t *a2 = (const int32_t *)(aw + 2 * ng), *a3 = (const int32_t *)(aw + 3 * ng);
+    for (int g = 0; g < ng; g++, b0p += 32, b1p += 32) {
+        const __m256i b0 = _mm256_loadu_si256((const __m256i *)b0p);
+        const __m256i b1 = _mm256_loadu_si256((const __m256i *)b1p);
+        __m256i a = _mm256_set1_epi32(a0[g]);
+        c00 = _mm256_dpbusd_avx_epi32(c00, a, b0);
+        c01 = _mm256_dpbusd_avx_epi32(c01, a, b1);
+        a = _mm256_set1_epi32(a1[g]);
+        c10 = _mm256_dpbusd_avx_epi32(c10, a, b0);
+        c11 = _mm256_dpbusd_avx_epi32(c11, a, b1);
+        a = _mm256_set1_epi32(a2[g]);
+        c20 = _mm256_dpbusd_avx_epi32(c20, a, b0);
+        c21 = _mm256_dpbusd_avx_epi32(c21, a, b1);
+        a = _mm256_set1_epi32(a3[g]);
+        c30 = _mm256_dpbusd_avx_epi32(c30, a, b0);
+        c31 = _mm256_dpbusd_avx_epi32(c31, a, b1);
     }
     acc[0] = c00, acc[1] = c01, acc[2] = c10, acc[3] = c11;
     acc[4] = c20, acc[5] = c21, acc[6] = c30, acc[7] = c31;
 }
 
-/* Pairs [q0, q0 + nq) of row a as int32 (a[2q] low, a[2q+1] high int16; past k: 0). */
-static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_widen_row(const int8_t *a, int k, int q0, int nq,
-                                                         int32_t *dst)
+/* 128 * (sum over k of b[k][j]) for the 8 columns of a panel: what a + 128 adds. */
+static MVK_INLINE MVK_I8_AVX2 __m256i mvk_i8_avx2_bias_fix(const int8_t *bp, int groups)
 {
-    int q = 0;
-    for (; q + 8 <= nq && 2 * (q0 + q) + 16 <= k; q += 8) /* 16 bytes -> 8 pairs */
-        _mm256_storeu_si256((__m256i *)(dst + q),
-                            _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(a + 2 * (q0 + q)))));
-    for (; q < nq; q++) /* 64-bit index: gcc's loop analysis warned of int overflow */
-        dst[q] = mvk_i8_avx2_pair(a, 2 * ((int64_t)q0 + q), k);
+    const __m256i u128 = _mm256_set1_epi8((char)0x80);
+    __m256i s = _mm256_setzero_si256();
+    for (int g = 0; g < groups; g++)
+        s = _mm256_dpbusd_avx_epi32(s, u128, _mm256_loadu_si256((const __m256i *)(bp + 32 * g)));
+    return s;
+}
+#else
+/* Groups [g0, g0 + ng) of row a as 4 int16 each (past k: 0). */
+static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_prep_row(const int8_t *a, int k, int g0, int ng,
+                                                        int64_t *dst)
+{
+    int16_t *d = (int16_t *)dst;
+    const int64_t k0 = 4 * (int64_t)g0, len = 4 * (int64_t)ng;
+    int64_t i = 0;
+    for (; i + 16 <= len && k0 + i + 16 <= k; i += 16)
+        _mm256_storeu_si256((__m256i *)(d + i),
+                            _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(a + k0 + i))));
+    for (; i < len; i++)
+        d[i] = (int16_t)(k0 + i < k ? a[k0 + i] : 0);
 }
 
+/* Rows ra, rb of a 4x16 tile over groups [0, ng): 2 rows x 4 quarter-panels of half sums
+ * (lanes: column c's k 0-1 and k 2-3 side by side), then vphaddd + vpermq into acc. */
+static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_tile2(const int64_t *ra, const int64_t *rb, int ng,
+                                                     const int8_t *b0p, const int8_t *b1p,
+                                                     __m256i *acc_a, __m256i *acc_b)
+{
+    __m256i s00 = _mm256_setzero_si256(), s01 = s00, s02 = s00, s03 = s00;
+    __m256i s10 = s00, s11 = s00, s12 = s00, s13 = s00;
+    for (int g = 0; g < ng; g++, b0p += 32, b1p += 32) {
+        const __m256i w0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b0p));
+        const __m256i w1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b0p + 16)));
+        const __m256i w2 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b1p));
+        const __m256i w3 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b1p + 16)));
+        __m256i a = _mm256_set1_epi64x(ra[g]);
+        s00 = _mm256_add_epi32(s00, _mm256_madd_epi16(a, w0));
+        s01 = _mm256_add_epi32(s01, _mm256_madd_epi16(a, w1));
+        s02 = _mm256_add_epi32(s02, _mm256_madd_epi16(a, w2));
+        s03 = _mm256_add_epi32(s03, _mm256_madd_epi16(a, w3));
+        a = _mm256_set1_epi64x(rb[g]);
+        s10 = _mm256_add_epi32(s10, _mm256_madd_epi16(a, w0));
+        s11 = _mm256_add_epi32(s11, _mm256_madd_epi16(a, w1));
+        s12 = _mm256_add_epi32(s12, _mm256_madd_epi16(a, w2));
+        s13 = _mm256_add_epi32(s13, _mm256_madd_epi16(a, w3));
+    }
+    /* vphaddd: columns 0 1 4 5 | 2 3 6 7; vpermq 0xd8 puts them in order */
+    acc_a[0] = _mm256_add_epi32(acc_a[0], _mm256_permute4x64_epi64(_mm256_hadd_epi32(s00, s01), 0xd8));
+    acc_a[1] = _mm256_add_epi32(acc_a[1], _mm256_permute4x64_epi64(_mm256_hadd_epi32(s02, s03), 0xd8));
+    acc_b[0] = _mm256_add_epi32(acc_b[0], _mm256_permute4x64_epi64(_mm256_hadd_epi32(s10, s11), 0xd8));
+    acc_b[1] = _mm256_add_epi32(acc_b[1], _mm256_permute4x64_epi64(_mm256_hadd_epi32(s12, s13), 0xd8));
+}
+
+static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_tile(const int64_t *aw, int ng, const int8_t *b0p,
+                                                    const int8_t *b1p, __m256i *acc)
+{
+    mvk_i8_avx2_tile2(aw, aw + ng, ng, b0p, b1p, acc, acc + 2);
+    mvk_i8_avx2_tile2(aw + 2 * ng, aw + 3 * ng, ng, b0p, b1p, acc + 4, acc + 6);
+}
+#endif
+
 /* The rows [i, i + mr) of a row block (rows past mr repeat the last one: computed, never
- * stored) into arow; A's pairs widened once into aw when they fit (pairs <= KC), for every
+ * stored) into arow; A prepared once into aw when K fits one chunk (groups <= KG), for every
  * column panel. Returns mr. */
 static MVK_INLINE MVK_I8_AVX2 int mvk_i8_avx2_row_block(const int8_t *a, int64_t i, int64_t m,
-                                                        int k, const int8_t **arow, int32_t *aw)
+                                                        int k, const int8_t **arow, int64_t *aw)
 {
-    const int pairs = (k + 1) / 2;
+    const int groups = (k + 3) / 4;
     const int mr = m - i < MVK_I8_AVX2_ROWS ? (int)(m - i) : MVK_I8_AVX2_ROWS;
     for (int r = 0; r < MVK_I8_AVX2_ROWS; r++)
         arow[r] = a + (i + (r < mr ? r : mr - 1)) * k;
-    if (pairs <= MVK_I8_AVX2_KC)
+    if (groups <= MVK_I8_AVX2_KG)
         for (int r = 0; r < MVK_I8_AVX2_ROWS; r++)
-            mvk_i8_avx2_widen_row(arow[r], k, 0, pairs, aw + r * pairs);
+            mvk_i8_avx2_prep_row(arow[r], k, 0, groups, aw + r * groups);
     return mr;
 }
 
 /* acc (holding the bias) += the row block times the 16 columns of panels b0p, b1p over all of
- * k: from aw as widened by mvk_i8_avx2_row_block, or KC pairs at a time when k is longer. */
+ * k: from aw as prepared by mvk_i8_avx2_row_block, or KG groups at a time when k is longer. */
 static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_accumulate(const int8_t *const *arow, int k,
-                                                          int32_t *aw, const int8_t *b0p,
+                                                          int64_t *aw, const int8_t *b0p,
                                                           const int8_t *b1p, __m256i *acc)
 {
-    const int pairs = (k + 1) / 2;
-    if (pairs <= MVK_I8_AVX2_KC) {
-        mvk_i8_avx2_tile(aw, pairs, b0p, b1p, acc);
+    const int groups = (k + 3) / 4;
+    if (groups <= MVK_I8_AVX2_KG) {
+        mvk_i8_avx2_tile(aw, groups, b0p, b1p, acc);
         return;
     }
-    for (int q0 = 0; q0 < pairs; q0 += MVK_I8_AVX2_KC) {
-        const int nq = pairs - q0 < MVK_I8_AVX2_KC ? pairs - q0 : MVK_I8_AVX2_KC;
+    for (int g0 = 0; g0 < groups; g0 += MVK_I8_AVX2_KG) {
+        const int ng = groups - g0 < MVK_I8_AVX2_KG ? groups - g0 : MVK_I8_AVX2_KG;
         for (int r = 0; r < MVK_I8_AVX2_ROWS; r++)
-            mvk_i8_avx2_widen_row(arow[r], k, q0, nq, aw + r * nq);
-        mvk_i8_avx2_tile(aw, nq, b0p + (int64_t)q0 * 16, b1p + (int64_t)q0 * 16, acc);
+            mvk_i8_avx2_prep_row(arow[r], k, g0, ng, aw + r * ng);
+        mvk_i8_avx2_tile(aw, ng, b0p + (int64_t)g0 * 32, b1p + (int64_t)g0 * 32, acc);
     }
 }
 
-/* Same contract as mvk_i8_gemm__scalar, except b: packed by mvit_pack_i8_b. bias, mult and
- * shift have n entries (no padding needed). Columns go NC at a time, their requantisation
- * constants set up once for all row blocks: per tile, the scalar set-up (stored lanes read
- * back as vectors) cost as much as a small-K tile's whole product. */
+/* The bias of a panel's 8 columns as the accumulators start (with the AVX-VNNI correction). */
+static MVK_INLINE MVK_I8_AVX2 __m256i mvk_i8_avx2_start(__m256i bias, const int8_t *bp, int k)
+{
+#if defined(__AVXVNNI__)
+    return _mm256_sub_epi32(bias, mvk_i8_avx2_bias_fix(bp, (k + 3) / 4));
+#else
+    (void)bp, (void)k;
+    return bias;
+#endif
+}
+
+/* Same contract as mvk_i8_gemm__scalar, except b: packed by mvit_pack_i8_b (groups of 4).
+ * bias, mult and shift have n entries (no padding needed). Columns go NC at a time, their
+ * requantisation constants (and start values) set up once for all row blocks: per tile, the
+ * scalar set-up (stored lanes read back as vectors) cost as much as a small-K tile's whole
+ * product. */
 static MVK_UNUSED MVK_NOLIBCALL MVK_I8_AVX2 void
 mvk_i8_gemm__avx2(const int8_t *MVK_RESTRICT a, int8_t *MVK_RESTRICT c,
                   const int8_t *MVK_RESTRICT bp, const int32_t *MVK_RESTRICT bias,
                   const int16_t *MVK_RESTRICT mult, const int8_t *MVK_RESTRICT shift, int32_t zy,
                   const int8_t *MVK_RESTRICT lut, int64_t m, int k, int n)
 {
-    const int64_t panel = (int64_t)((k + 1) / 2) * 16;
+    const int64_t panel = (int64_t)((k + 3) / 4) * 32;
     const __m256i zyv = _mm256_set1_epi32(zy);
-    int32_t aw[MVK_I8_AVX2_ROWS * MVK_I8_AVX2_KC];
+    int64_t aw[MVK_I8_AVX2_ROWS * MVK_I8_AVX2_KG];
     mvk_i8_avx2_rq q[MVK_I8_AVX2_NC / 8];
     mvk_i8_avx2_lut tab;
     if (lut)
@@ -287,6 +365,7 @@ mvk_i8_gemm__avx2(const int8_t *MVK_RESTRICT a, int8_t *MVK_RESTRICT c,
             const int j = j0 + 8 * p;
             mvk_i8_avx2_rq_init(&q[p], bias ? bias + j : 0, mult + j, shift + j,
                                 n - j < 8 ? n - j : 8);
+            q[p].bias = mvk_i8_avx2_start(q[p].bias, bp + (int64_t)(j / 8) * panel, k);
         }
         for (int64_t i = 0; i < m; i += MVK_I8_AVX2_ROWS) {
             const int8_t *arow[MVK_I8_AVX2_ROWS];
@@ -303,8 +382,7 @@ mvk_i8_gemm__avx2(const int8_t *MVK_RESTRICT a, int8_t *MVK_RESTRICT c,
                 for (int r = 0; r < mr; r += 2)
                     mvk_i8_avx2_store_rows(c + (i + r) * n + j, n, acc[2 * r], acc[2 * r + 1],
                                            acc[2 * r + 2], acc[2 * r + 3], q0, q1, zyv,
-                                           lut ? &tab : 0,
-                                           mr - r < 2 ? 1 : 2, nr);
+                                           lut ? &tab : 0, mr - r < 2 ? 1 : 2, nr);
             }
         }
     }
@@ -312,32 +390,35 @@ mvk_i8_gemm__avx2(const int8_t *MVK_RESTRICT a, int8_t *MVK_RESTRICT c,
 
 /* The classifier, as mvk_i8_gemm_f32out__scalar: c[i][j] = (float)(bias[j] + a[i] . b[:, j])
  * * scale[j], b packed by mvit_pack_i8_b. vcvtdq2ps and vmulps round once each, like the
- * scalar kernel's conversion and product (no FMA contraction: separate instructions). */
+ * scalar kernel's conversion and product (no FMA contraction: separate instructions).
+ * Columns outside, rows inside: a classifier has one row, and the start values cost a pass
+ * over B's columns. */
 static MVK_UNUSED MVK_NOLIBCALL MVK_I8_AVX2 void
 mvk_i8_gemm_f32out__avx2(const int8_t *MVK_RESTRICT a, float *MVK_RESTRICT c,
                          const int8_t *MVK_RESTRICT bp, const int32_t *MVK_RESTRICT bias,
                          const float *MVK_RESTRICT scale, int64_t m, int k, int n)
 {
-    const int64_t panel = (int64_t)((k + 1) / 2) * 16;
-    int32_t aw[MVK_I8_AVX2_ROWS * MVK_I8_AVX2_KC];
-    for (int64_t i = 0; i < m; i += MVK_I8_AVX2_ROWS) {
-        const int8_t *arow[MVK_I8_AVX2_ROWS];
-        const int mr = mvk_i8_avx2_row_block(a, i, m, k, arow, aw);
-        for (int j = 0; j < n; j += 16) {
-            const int nr = n - j < 16 ? n - j : 16;
-            const int8_t *b0p = bp + (int64_t)(j / 8) * panel;
-            const int8_t *b1p = nr > 8 ? b0p + panel : b0p;
-            int32_t bb[16];
-            float sc[16];
-            for (int t = 0; t < 16; t++) {
-                bb[t] = t < nr ? bias[j + t] : 0;
-                sc[t] = t < nr ? scale[j + t] : 0.0f;
-            }
+    const int64_t panel = (int64_t)((k + 3) / 4) * 32;
+    int64_t aw[MVK_I8_AVX2_ROWS * MVK_I8_AVX2_KG];
+    for (int j = 0; j < n; j += 16) {
+        const int nr = n - j < 16 ? n - j : 16;
+        const int8_t *b0p = bp + (int64_t)(j / 8) * panel;
+        const int8_t *b1p = nr > 8 ? b0p + panel : b0p;
+        int32_t bb[16];
+        float sc[16];
+        for (int t = 0; t < 16; t++) {
+            bb[t] = t < nr ? bias[j + t] : 0;
+            sc[t] = t < nr ? scale[j + t] : 0.0f;
+        }
+        const __m256i start0 = mvk_i8_avx2_start(_mm256_loadu_si256((const __m256i *)bb), b0p, k);
+        const __m256i start1 =
+            mvk_i8_avx2_start(_mm256_loadu_si256((const __m256i *)(bb + 8)), b1p, k);
+        for (int64_t i = 0; i < m; i += MVK_I8_AVX2_ROWS) {
+            const int8_t *arow[MVK_I8_AVX2_ROWS];
+            const int mr = mvk_i8_avx2_row_block(a, i, m, k, arow, aw);
             __m256i acc[2 * MVK_I8_AVX2_ROWS];
-            for (int r = 0; r < MVK_I8_AVX2_ROWS; r++) {
-                acc[2 * r] = _mm256_loadu_si256((const __m256i *)bb);
-                acc[2 * r + 1] = _mm256_loadu_si256((const __m256i *)(bb + 8));
-            }
+            for (int r = 0; r < MVK_I8_AVX2_ROWS; r++)
+                acc[2 * r] = start0, acc[2 * r + 1] = start1;
             mvk_i8_avx2_accumulate(arow, k, aw, b0p, b1p, acc);
             for (int r = 0; r < mr; r++) {
                 float y[16];
@@ -352,5 +433,5 @@ mvk_i8_gemm_f32out__avx2(const int8_t *MVK_RESTRICT a, float *MVK_RESTRICT c,
     }
 }
 #undef MVK_I8_AVX2_ROWS
-#undef MVK_I8_AVX2_KC
+#undef MVK_I8_AVX2_KG
 #undef MVK_I8_AVX2_NC

@@ -92,12 +92,36 @@ def machine_info():
     return info
 
 
+def default_doc(args):
+    """docs/benchmarks.md (fp32), benchmarks-int8.md (int8, AVX2), benchmarks-int8-avxvnni.md
+    (int8 built with AVX-VNNI)."""
+    name = ("benchmarks.md" if args.precision != "int8" else
+            "benchmarks-int8-avxvnni.md" if getattr(args, "avxvnni", False) else
+            "benchmarks-int8.md")
+    return os.path.join(ROOT, "docs", name)
+
+
+def builds_avxvnni(args):
+    """Whether --cc with --cflags defines __AVXVNNI__: then the generated int8 GEMM runs its
+    vpdpbusd loop (kernels/i8-gemm-avx2.c)."""
+    out, _ = run([args.cc, *shlex.split(args.cflags), "-dM", "-E", "-x", "c", os.devnull])
+    return "__AVXVNNI__" in out
+
+
+def peak_mode(args):
+    """fma_peak.c's mode: fp32 FMAs; for --precision int8 the int8 GEMM's inner instruction,
+    vpdpbusd where the build has AVX-VNNI, else vpmaddwd + vpaddd."""
+    if args.precision != "int8":
+        return []
+    return ["vnni"] if args.avxvnni else ["int8"]
+
+
 def measure_fma_peak(args):
-    """One core's multiply-accumulate throughput in GMAC/s (best of 5 runs of fma_peak.c): fp32
-    FMAs, or for --precision int8 the int8 kernels' vpmaddwd + vpaddd."""
+    """One core's multiply-accumulate throughput in GMAC/s (best of 5 runs of fma_peak.c) for
+    the instructions of peak_mode."""
     exe = os.path.join(args.work, "fma_peak")
     run([args.cc, "-O2", os.path.join(HERE, "fma_peak.c"), "-o", exe])
-    return float(run([exe, *(["int8"] if args.precision == "int8" else [])])[0].strip())
+    return float(run([exe, *peak_mode(args)])[0].strip())
 
 
 def goal_ratio(args):
@@ -376,8 +400,12 @@ def write_doc(path, results, meta, args):
               "mvitc/ORT(1T) <= 0.35. Random weights, calibrated on the one benchmark input "
               "(latency does not depend on the calibration); the int8 logits are not expected "
               "to match ORT's fp32 ones closely (accuracy: docs/int8.md). '% peak' and 'ORT x "
-              "0.35 needs' are against one core's int8 multiply-accumulate peak (vpmaddwd + "
-              "vpaddd, the instructions of the AVX2 int8 kernels), see Machine and method.", ""]
+              "0.35 needs' are against one core's int8 multiply-accumulate peak ("
+              + ("vpdpbusd: this build has AVX-VNNI (`-mavxvnni`), so the int8 GEMM runs its "
+                 "vpdpbusd loop; the attention and depthwise kernels stay on vpmaddwd"
+                 if getattr(args, "avxvnni", False) else
+                 "vpmaddwd + vpaddd, the instructions of the AVX2 int8 kernels")
+              + "), see Machine and method.", ""]
     L += [f"mvitc's generated C (target `{args.target}`) against ONNX Runtime "
           f"{meta['ort_version']} (onnxruntime-node, CPU execution provider) on the same "
           "random-weight models and the same input, measured in one run of "
@@ -413,12 +441,19 @@ def write_doc(path, results, meta, args):
           "- MACs: from the generated header's banner (multiply-accumulates of convs, linears "
           "and both attention matmuls), checked against a count on the PyTorch reference. "
           "GMAC/s = MACs / median time.",
-          (f"- Peak: one core's int8 multiply-accumulate throughput, {peak1:.1f} GMAC/s "
-           f"({meta['peak_source']} int8: 10 independent chains of vpmaddwd + vpaddd, 16 MACs "
-           "per pair, best of 5), the ceiling of every AVX2 int8 kernel here (AVX2 has no "
-           "exact 8-bit dot product: vpmaddubsw saturates). % peak is against one core. 'ORT x "
-           "0.35 needs' is the % of that peak which a model's MACs would need to run in 0.35x "
-           "ORT's 1-thread median (the issue's goal); above 100 % no AVX2 schedule can reach it."
+          ((f"- Peak: one core's AVX-VNNI multiply-accumulate throughput, {peak1:.1f} GMAC/s "
+            f"({meta['peak_source']} vnni: 10 independent chains of vpdpbusd, 32 MACs each, "
+            "best of 5), the ceiling of the int8 GEMM built with AVX-VNNI. % peak is against "
+            "one core. 'ORT x 0.35 needs' is the % of that peak which a model's MACs would "
+            "need to run in 0.35x ORT's 1-thread median (the issue's goal)."
+            if getattr(args, "avxvnni", False) else
+            f"- Peak: one core's int8 multiply-accumulate throughput, {peak1:.1f} GMAC/s "
+            f"({meta['peak_source']} int8: 10 independent chains of vpmaddwd + vpaddd, 16 MACs "
+            "per pair, best of 5), the ceiling of every AVX2 int8 kernel here (AVX2 has no "
+            "exact 8-bit dot product: vpmaddubsw saturates; AVX-VNNI's vpdpbusd is, see "
+            "docs/benchmarks-int8-avxvnni.md). % peak is against one core. 'ORT x 0.35 needs' "
+            "is the % of that peak which a model's MACs would need to run in 0.35x ORT's "
+            "1-thread median (the issue's goal); above 100 % no AVX2 schedule can reach it.")
            if args.precision == "int8" else
            f"- Peak: one core's fp32 FMA throughput, {peak1:.1f} GMAC/s ({meta['peak_source']}: "
            "12 independent chains of 256-bit FMAs, best of 5); that is "
@@ -532,17 +567,19 @@ def main():
                     help="time nothing: rewrite --doc from a run's results.json (its settings, "
                          "its numbers) plus --note")
     args = ap.parse_args()
-    if args.doc is None:
-        args.doc = os.path.join(ROOT, "docs", "benchmarks-int8.md" if args.precision == "int8"
-                                else "benchmarks.md")
     if args.report_from:
         with open(args.report_from) as f:
             saved = json.load(f)
         run_args = argparse.Namespace(**saved["args"])
+        if args.doc is None:
+            args.doc = default_doc(run_args)
         run_args.note = args.note or getattr(run_args, "note", "")
         write_doc(args.doc, saved["results"], saved["meta"], run_args)
         print(f"wrote {args.doc} from {args.report_from}")
         return
+    args.avxvnni = args.precision == "int8" and builds_avxvnni(args)
+    if args.doc is None:
+        args.doc = default_doc(args)
     if args.smoke:
         args.configs, args.rounds, args.runs, args.warmup = "xxs64", 1, 3, 1
     args.configs = [c for c in args.configs.split(",") if c]

@@ -6,8 +6,11 @@
  * With the argument int8: the int8 kernels' multiply-accumulate instead, vpmaddwd (16 int16
  * products summed in pairs) + vpaddd into 10 independent accumulators: 16 MACs per pair, the
  * ceiling of the AVX2 int8 GEMM, attention and depthwise kernels (kernels/i8-*-avx2.c).
+ * With vnni: AVX-VNNI's vpdpbusd (32 u8 x s8 products added into 8 int32 lanes) into 10
+ * independent accumulators, the ceiling of the GEMM's inner loop when the generated file is
+ * built with -mavxvnni (needs a CPU with AVX-VNNI).
  *
- *   cc -O2 fma_peak.c -o fma_peak && ./fma_peak [int8] */
+ *   cc -O2 fma_peak.c -o fma_peak && ./fma_peak [int8|vnni] */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <time.h>
@@ -53,20 +56,39 @@ static void madd_loop(long iters)
                        "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "cc");
 }
 
+#define DPBUSD(r) "%{vex%} vpdpbusd %%ymm14, %%ymm15, %%ymm" #r "\n"
+
+static void dpbusd_loop(long iters)
+{
+    __asm__ volatile("vpxor %%ymm14, %%ymm14, %%ymm14\n"
+                     "vpxor %%ymm15, %%ymm15, %%ymm15\n"
+                     "1:\n" DPBUSD(0) DPBUSD(1) DPBUSD(2) DPBUSD(3) DPBUSD(4) DPBUSD(5) DPBUSD(6)
+                         DPBUSD(7) DPBUSD(8) DPBUSD(9) "dec %0\n"
+                     "jnz 1b\n"
+                     "vzeroupper\n"
+                     : "+r"(iters)
+                     :
+                     : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8",
+                       "xmm9", "xmm14", "xmm15", "cc");
+}
+
 int main(int argc, char **argv)
 {
-    const int int8 = argc > 1 && argv[1][0] == 'i';
+    const int int8 = argc > 1 && argv[1][0] == 'i', vnni = argc > 1 && argv[1][0] == 'v';
     const long iters = 100000000;
     double best = 1e30;
     for (int r = 0; r < 5; r++) {
         const double t0 = now();
-        if (int8)
+        if (vnni)
+            dpbusd_loop(iters);
+        else if (int8)
             madd_loop(iters);
         else
             fma_loop(iters);
         const double t = now() - t0;
         best = t < best ? t : best;
     }
-    printf("%.2f\n", int8 ? iters * 10.0 * 16.0 / best * 1e-9 : iters * 12.0 * 8.0 / best * 1e-9);
+    const double macs = vnni ? 10.0 * 32.0 : int8 ? 10.0 * 16.0 : 12.0 * 8.0; /* per iteration */
+    printf("%.2f\n", iters * macs / best * 1e-9);
     return 0;
 }
