@@ -28,6 +28,7 @@
 #include "kernels/i8-layernorm-avx2.c"
 #include "kernels/i8-dwconv-avx2.c"
 #include "kernels/i8-concat-avx2.c"
+#include "kernels/i8-quantize-avx2.c"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static uint32_t rnd32(void)
@@ -771,6 +772,47 @@ START_TEST(gemm_f32out_avx2_matches_scalar)
 }
 END_TEST
 
+/* The AVX2 input quantisation against the scalar one: evenly spaced thresholds (the
+ * compiler's) and uneven ones (estimates off by many steps), inputs on and next to every
+ * threshold, far outside, +-inf, NaN, lengths around 16. */
+START_TEST(quantize_avx2_matches_scalar)
+{
+    if (!have_avx2("quantize_avx2_matches_scalar"))
+        return;
+    for (int t = 0; t < 200; t++) {
+        float th[255];
+        const double sc = 0.001 * rint_in(1, 2000), z = rint_in(-128, 127);
+        for (int k = 0; k < 255; k++)
+            th[k] = (float)(sc * ((-128 + k) - z + 0.5));
+        if (t % 2) /* uneven: squared spacing, still ascending */
+            for (int k = 0; k < 255; k++)
+                th[k] = (float)(sc * ((k - 127) * fabs((double)(k - 127)) / 16.0 - z));
+        const int n = 1 + t % 40 + (t % 3) * 64;
+        float x[300];
+        for (int i = 0; i < n; i++) {
+            const int k = rint_in(0, 254);
+            switch (rnd32() % 6) {
+            case 0: x[i] = th[k]; break;
+            case 1: x[i] = __builtin_nextafterf(th[k], -1e30f); break;
+            case 2: x[i] = __builtin_nextafterf(th[k], 1e30f); break;
+            case 3: x[i] = (float)(th[0] + (th[254] - th[0]) * (rnd32() % 100000) / 100000.0); break;
+            case 4: x[i] = (float)((int)rnd32() % 4 - 2) * 1e30f; break;
+            default: x[i] = rnd32() % 3 == 0   ? __builtin_nanf("")
+                            : rnd32() % 2 == 0 ? __builtin_inff()
+                                               : -__builtin_inff();
+            }
+        }
+        int8_t want[300], got[300 + 16];
+        memset(got, 0x5a, sizeof got);
+        mvk_i8_quantize__scalar(x, want, th, n);
+        mvk_i8_quantize__avx2(x, got, th, n);
+        ck_assert_msg(!memcmp(want, got, (size_t)n), "case %d (n=%d): differ", t, n);
+        for (int i = n; i < n + 16; i++)
+            ck_assert_msg(got[i] == 0x5a, "case %d: wrote past n", t);
+    }
+}
+END_TEST
+
 /* The AVX2 table lookup (vpshufb rows whose XOR telescopes) against the table itself, on
  * every index at several positions of the 32 bytes: random tables, and tables with
  * one non-zero entry (a row built from the wrong block shows up as a stray byte). */
@@ -859,6 +901,7 @@ int main(void)
     tcase_add_test(tc, gemm_f32out_avx2_matches_scalar);
     tcase_add_test(tc, concat_avx2_matches_scalar);
     tcase_add_test(tc, lut_avx2_every_entry);
+    tcase_add_test(tc, quantize_avx2_matches_scalar);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

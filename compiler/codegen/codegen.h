@@ -84,6 +84,7 @@ enum {
     MVIT_I8_LAYERNORM = 1 << 3,
     MVIT_I8_ATTENTION = 1 << 4,
     MVIT_I8_CLASSIFIER = 1 << 5, /* mvk_i8_gemm_f32out__<suffix> on the GEMM's packed B */
+    MVIT_I8_QUANTIZE = 1 << 6,   /* the float input's quantisation */
 };
 
 typedef struct mvit_simd_isa {

@@ -201,10 +201,10 @@ static void emit_quantize(mvit_codegen *cg, const mvit_node *n)
     char t[64];
     floats(cg, n->q->thresholds, 255, t, sizeof t, "thresholds", n);
     const int row = o->dims[1] * o->dims[2];
-    cg_use_kernel(cg, "i8-scalar.c");
+    const char *kernel = use_op_kernel(cg, MVIT_I8_QUANTIZE, "quantize");
     cg_parallel(cg, o->dims[0]);
-    emit(&cg->body, "mvk_i8_quantize__scalar(in0 + r0 * %d, " Y " + r0 * %d, %s, (r1 - r0) * %d);",
-         row, row, t, row);
+    emit(&cg->body, "mvk_i8_quantize__%s(in0 + r0 * %d, " Y " + r0 * %d, %s, (r1 - r0) * %d);",
+         kernel, row, row, t, row);
 }
 
 static void emit_dequantize(mvit_codegen *cg, const mvit_node *n)
