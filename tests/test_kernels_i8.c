@@ -751,7 +751,9 @@ START_TEST(gemm_f32out_avx2_matches_scalar)
                 int8_t *a = malloc((size_t)m * k), *b = malloc((size_t)k * n);
                 int32_t *bias = malloc((size_t)n * 4);
                 float *scale = malloc((size_t)n * 4), *want = malloc((size_t)m * n * 4);
-                float *got = malloc((size_t)m * n * 4);
+                float *got = malloc((size_t)(m * n + 16) * 4); /* 16 guard floats */
+                for (int i = 0; i < m * n + 16; i++)
+                    got[i] = -7.0f;
                 for (int i = 0; i < m * k; i++)
                     a[i] = (int8_t)rnd32();
                 for (int i = 0; i < k * n; i++)
@@ -767,6 +769,9 @@ START_TEST(gemm_f32out_avx2_matches_scalar)
                 mvk_i8_gemm_f32out__avx2(a, got, bp, bias, scale, m, k, n);
                 ck_assert_msg(!memcmp(want, got, (size_t)m * n * 4), "M=%d K=%d N=%d differ", m,
                               k, n);
+                for (int i = m * n; i < m * n + 16; i++)
+                    ck_assert_msg(got[i] == -7.0f, "M=%d K=%d N=%d: wrote past the logits", m, k,
+                                  n);
                 free(a), free(b), free(bias), free(scale), free(want), free(got), free(bp);
             }
 }

@@ -155,10 +155,7 @@ mvk_i8_dwconv__avx2(const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT out,
                     _mm_storeu_si128((__m128i *)dst, y8);
                     continue;
                 }
-                int8_t t[16];
-                _mm_storeu_si128((__m128i *)t, y8);
-                for (int i = 0; i < cb; i++)
-                    dst[i] = t[i];
+                mvk_i8_avx2_store_part(dst, y8, cb);
             }
         }
         if (lut)

@@ -146,6 +146,23 @@ static MVK_INLINE MVK_I8_AVX2 __m256i mvk_i8_avx2_lut32(__m256i y, const mvk_i8_
     return part[0];
 }
 
+/* The first n (< 16) bytes of v to dst: 8, 4, then single bytes, all from registers (a byte
+ * loop through memory becomes a memcpy call where the file is not built freestanding). */
+static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_store_part(int8_t *dst, __m128i v, int n)
+{
+    if (n >= 8) {
+        _mm_storel_epi64((__m128i *)dst, v);
+        v = _mm_srli_si128(v, 8), dst += 8, n -= 8;
+    }
+    if (n >= 4) {
+        const int32_t w = _mm_cvtsi128_si32(v);
+        __builtin_memcpy(dst, &w, 4);
+        v = _mm_srli_si128(v, 4), dst += 4, n -= 4;
+    }
+    for (; n > 0; n--, dst++, v = _mm_srli_si128(v, 1))
+        *dst = (int8_t)_mm_cvtsi128_si32(v);
+}
+
 /* Rows r and r + 1 of a tile (accumulators a0, a1 of row r; b0, b1 of row r + 1; constants
  * q0, q1 of the two panels): requantised, zy added, saturated to int8 (the clamp), the table applied to all 32
  * values at once, then the first nr values of each valid row stored (rows: 1 or 2). */
@@ -172,14 +189,9 @@ static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_store_rows(int8_t *c, int64_t ldc
             _mm_storeu_si128((__m128i *)(c + ldc), r1);
         return;
     }
-    int8_t t[32];
-    _mm_storeu_si128((__m128i *)t, r0);
-    _mm_storeu_si128((__m128i *)(t + 16), r1);
-    for (int j = 0; j < nr; j++)
-        c[j] = t[j];
+    mvk_i8_avx2_store_part(c, r0, nr);
     if (rows > 1)
-        for (int j = 0; j < nr; j++)
-            c[ldc + j] = t[16 + j];
+        mvk_i8_avx2_store_part(c + ldc, r1, nr);
 }
 
 #define MVK_I8_AVX2_ROWS 4
@@ -420,14 +432,16 @@ mvk_i8_gemm_f32out__avx2(const int8_t *MVK_RESTRICT a, float *MVK_RESTRICT c,
             for (int r = 0; r < MVK_I8_AVX2_ROWS; r++)
                 acc[2 * r] = start0, acc[2 * r + 1] = start1;
             mvk_i8_avx2_accumulate(arow, k, aw, b0p, b1p, acc);
-            for (int r = 0; r < mr; r++) {
-                float y[16];
-                _mm256_storeu_ps(y, _mm256_mul_ps(_mm256_cvtepi32_ps(acc[2 * r]),
-                                                  _mm256_loadu_ps(sc)));
-                _mm256_storeu_ps(y + 8, _mm256_mul_ps(_mm256_cvtepi32_ps(acc[2 * r + 1]),
-                                                      _mm256_loadu_ps(sc + 8)));
-                for (int t = 0; t < nr; t++)
-                    c[(i + r) * n + j + t] = y[t];
+            const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+            const __m256i keep0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr), lane);
+            const __m256i keep1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr - 8), lane);
+            for (int r = 0; r < mr; r++) { /* masked stores: no write past column n */
+                float *dst = c + (i + r) * n + j;
+                _mm256_maskstore_ps(dst, keep0, _mm256_mul_ps(_mm256_cvtepi32_ps(acc[2 * r]),
+                                                              _mm256_loadu_ps(sc)));
+                _mm256_maskstore_ps(dst + 8, keep1,
+                                    _mm256_mul_ps(_mm256_cvtepi32_ps(acc[2 * r + 1]),
+                                                  _mm256_loadu_ps(sc + 8)));
             }
         }
     }
