@@ -34,23 +34,108 @@ static MVK_INLINE uint64_t mvk_i8_att_avx2_inv(uint64_t total)
 #endif
 }
 
-/* K and V of head h of one patch position into the pair layouts, zero point removed. */
-static MVK_INLINE MVK_I8_ATT_AVX2 void
-mvk_i8_att_avx2_pack(const int8_t *base, int16_t *kp, int16_t *vp, int n, int n8, int d, int hd,
-                     int hd8, int h, int32_t z)
+/* V of head h of one patch position into the key-pair layout, zero point removed. */
+static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_pack_v(const int8_t *base, int16_t *vp,
+                                                              int n, int n8, int d, int hd,
+                                                              int hd8, int h, int32_t z)
+{
+    const int64_t row = 3 * (int64_t)d;
+    for (int64_t i = 0; i < (int64_t)n8 * hd8; i++)
+        vp[i] = 0;
+    for (int j = 0; j < n; j++) {
+        const int8_t *vr = base + j * row + 2 * d + h * hd;
+        for (int t = 0; t < hd; t++)
+            vp[((int64_t)(j >> 1) * hd8 + t) * 2 + (j & 1)] = (int16_t)(vr[t] - z);
+    }
+}
+
+#if defined(__AVXVNNI__)
+/* Built with AVX-VNNI, the scores run on vpdpbusd (u8 x s8): with u = q + 128,
+ *   sum_t (q_t - z)(k_t - z) = sum_t u_t k_t - (128 + z) K - z Q + hd z^2
+ * (K, Q: the sums of a key's and a query's int8 values), all exact in int32. K goes in t
+ * quads kq[t/4][j][4] int8 (zeros past hd and n), and kterm[j] = (128 + z) K_j. */
+static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_pack_k(const int8_t *base, int8_t *kq,
+                                                              int32_t *kterm, int n, int n8,
+                                                              int d, int hd, int h, int32_t z)
+{
+    const int64_t row = 3 * (int64_t)d;
+    const int g4 = (hd + 3) / 4;
+    for (int64_t i = 0; i < (int64_t)g4 * n8 * 4; i++)
+        kq[i] = 0;
+    for (int j = 0; j < n8; j++) {
+        int32_t sum = 0;
+        if (j < n) {
+            const int8_t *kr = base + j * row + d + h * hd;
+            for (int t = 0; t < hd; t++) {
+                kq[((int64_t)(t >> 2) * n8 + j) * 4 + (t & 3)] = kr[t];
+                sum += kr[t];
+            }
+        }
+        kterm[j] = (128 + z) * sum;
+    }
+}
+
+/* A row's query quads (4 bytes q + 128, 128 past hd: times K's zeros) into qu[g4]; returns
+ * its term z Q - hd z^2. */
+static MVK_INLINE int32_t mvk_i8_att_avx2_query(const int8_t *q, int hd, int32_t z, int32_t *qu)
+{
+    int32_t sum = 0;
+    for (int g = 0; g < (hd + 3) / 4; g++) {
+        uint32_t w = 0;
+        for (int i = 0; i < 4; i++) {
+            const int t = 4 * g + i;
+            const uint32_t b = t < hd ? (uint32_t)(uint8_t)q[t] ^ 0x80u : 0x80u;
+            sum += t < hd ? q[t] : 0;
+            w |= b << (8 * i);
+        }
+        qu[g] = (int32_t)w;
+    }
+    return z * sum - hd * z * z;
+}
+
+/* scores[r][j] for the block's 4 rows, every j < n8 (padded keys: any value, the softmax
+ * excludes them). */
+static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_scores(const int32_t *qu, int g4,
+                                                              const int8_t *kq,
+                                                              const int32_t *kterm,
+                                                              const int32_t *qterm, int n8,
+                                                              int32_t *scores)
+{
+    const int32_t *q0 = qu, *q1 = q0 + g4, *q2 = q1 + g4, *q3 = q2 + g4;
+    for (int j = 0; j < n8; j += 8) {
+        const __m256i kt = _mm256_loadu_si256((const __m256i *)(kterm + j));
+        __m256i a0 = _mm256_sub_epi32(_mm256_set1_epi32(-qterm[0]), kt);
+        __m256i a1 = _mm256_sub_epi32(_mm256_set1_epi32(-qterm[1]), kt);
+        __m256i a2 = _mm256_sub_epi32(_mm256_set1_epi32(-qterm[2]), kt);
+        __m256i a3 = _mm256_sub_epi32(_mm256_set1_epi32(-qterm[3]), kt);
+        const int8_t *kv = kq + (int64_t)j * 4;
+        for (int g = 0; g < g4; g++, kv += (int64_t)n8 * 4) {
+            const __m256i k = _mm256_loadu_si256((const __m256i *)kv);
+            a0 = _mm256_dpbusd_avx_epi32(a0, _mm256_set1_epi32(q0[g]), k);
+            a1 = _mm256_dpbusd_avx_epi32(a1, _mm256_set1_epi32(q1[g]), k);
+            a2 = _mm256_dpbusd_avx_epi32(a2, _mm256_set1_epi32(q2[g]), k);
+            a3 = _mm256_dpbusd_avx_epi32(a3, _mm256_set1_epi32(q3[g]), k);
+        }
+        _mm256_storeu_si256((__m256i *)(scores + j), a0);
+        _mm256_storeu_si256((__m256i *)(scores + n8 + j), a1);
+        _mm256_storeu_si256((__m256i *)(scores + 2 * n8 + j), a2);
+        _mm256_storeu_si256((__m256i *)(scores + 3 * n8 + j), a3);
+    }
+}
+#else
+/* K of head h of one patch position into the t-pair layout, zero point removed. */
+static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_pack_k(const int8_t *base, int16_t *kp,
+                                                              int n, int n8, int d, int hd, int h,
+                                                              int32_t z)
 {
     const int64_t row = 3 * (int64_t)d;
     const int hp = (hd + 1) / 2;
     for (int64_t i = 0; i < (int64_t)hp * n8 * 2; i++)
         kp[i] = 0;
-    for (int64_t i = 0; i < (int64_t)n8 * hd8; i++)
-        vp[i] = 0;
     for (int j = 0; j < n; j++) {
-        const int8_t *kr = base + j * row + d + h * hd, *vr = kr + d;
-        for (int t = 0; t < hd; t++) {
+        const int8_t *kr = base + j * row + d + h * hd;
+        for (int t = 0; t < hd; t++)
             kp[((int64_t)(t >> 1) * n8 + j) * 2 + (t & 1)] = (int16_t)(kr[t] - z);
-            vp[((int64_t)(j >> 1) * hd8 + t) * 2 + (j & 1)] = (int16_t)(vr[t] - z);
-        }
     }
 }
 
@@ -76,6 +161,7 @@ static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_scores(const int32_t *qpa
         _mm256_storeu_si256((__m256i *)(scores + 3 * n8 + j), a3);
     }
 }
+#endif
 
 static MVK_INLINE MVK_I8_ATT_AVX2 int32_t mvk_i8_att_avx2_hmax(__m256i v)
 {
@@ -231,23 +317,43 @@ mvk_i8_attention__avx2(const int8_t *MVK_RESTRICT qkv, int8_t *MVK_RESTRICT out,
     int32_t *scores = (int32_t *)(vp + (int64_t)n8 * hd8);
     int16_t *probs = (int16_t *)(scores + MVK_I8_ATT_ROWS * (int64_t)n8);
     int32_t *qpair = (int32_t *)(probs + MVK_I8_ATT_ROWS * (int64_t)n8);
+#if defined(__AVXVNNI__)
+    int32_t *kterm = qpair + MVK_I8_ATT_ROWS * (int64_t)hp;
+#endif
     const uint32_t dmax = mvk_i8_att_avx2_dmax(m_sm, s_sm);
     for (int64_t u = r0; u < r1; u++) {
         const int pi = mvk_idiv((int)u, heads), h = (int)u - pi * heads;
         const int8_t *base = qkv + (int64_t)pi * n * row;
-        mvk_i8_att_avx2_pack(base, kp, vp, n, n8, d, hd, hd8, h, z);
+#if defined(__AVXVNNI__)
+        mvk_i8_att_avx2_pack_k(base, (int8_t *)kp, kterm, n, n8, d, hd, h, z);
+#else
+        mvk_i8_att_avx2_pack_k(base, kp, n, n8, d, hd, h, z);
+#endif
+        mvk_i8_att_avx2_pack_v(base, vp, n, n8, d, hd, hd8, h, z);
         for (int i0 = 0; i0 < n; i0 += MVK_I8_ATT_ROWS) {
             const int rows = n - i0 < MVK_I8_ATT_ROWS ? n - i0 : MVK_I8_ATT_ROWS;
+#if defined(__AVXVNNI__)
+            int32_t qterm[MVK_I8_ATT_ROWS];
+#endif
             for (int r = 0; r < MVK_I8_ATT_ROWS; r++) { /* rows past the end repeat the last */
                 const int8_t *q = base + (int64_t)(i0 + (r < rows ? r : rows - 1)) * row + h * hd;
+#if defined(__AVXVNNI__)
+                qterm[r] = mvk_i8_att_avx2_query(q, hd, z, qpair + r * ((hd + 3) / 4));
+#else
                 for (int tp = 0; tp < hp; tp++) {
                     const uint32_t lo = (uint16_t)(int16_t)(q[2 * tp] - z);
                     const uint32_t hi =
                         2 * tp + 1 < hd ? (uint16_t)(int16_t)(q[2 * tp + 1] - z) : 0u;
                     qpair[r * hp + tp] = (int32_t)(lo | hi << 16);
                 }
+#endif
             }
+#if defined(__AVXVNNI__)
+            mvk_i8_att_avx2_scores(qpair, (hd + 3) / 4, (const int8_t *)kp, kterm, qterm, n8,
+                                   scores);
+#else
             mvk_i8_att_avx2_scores(qpair, hp, kp, n8, scores);
+#endif
             int halved[MVK_I8_ATT_ROWS];
             for (int r = 0; r < MVK_I8_ATT_ROWS; r++)
                 mvk_i8_att_avx2_softmax(scores + (int64_t)r * n8, n, n8, probs + (int64_t)r * n8,
