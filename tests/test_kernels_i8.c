@@ -2,7 +2,7 @@
  * corner cases (ties, S = 1 and 62, M = 2^31 - 1, extreme accumulators, saturation) and on
  * random inputs against an independent floor division; the residual add; the GEMM against a
  * direct evaluation. Then the AVX2 GEMM against the scalar one, byte for byte, on every
- * M in {1, 5, 6, 7, 13} x N in {1, 7, 8, 15, 16, 17, 33} x K in {1, 3, 16, 17, 64, 1728}, with
+ * M in {1, 5, 6, 7, 13} x N in {1, 7, 8, 15, 16, 17, 33, 145} x K in {1, 3, 16, 17, 64, 1728}, with
  * random and extreme data (all -128 activations against all +-127 weights: the largest pair
  * sums, the vpmaddubsw saturation hazard), with and without bias and LUT, shifts from 1 to 62.
  * Without AVX2 the AVX2 case passes with a "skipped" message; the scalar cases still run.
@@ -281,11 +281,12 @@ START_TEST(gemm_avx2_matches_scalar)
         printf("gemm_avx2_matches_scalar: no AVX2, skipped\n");
         return;
     }
-    const int ms[] = {1, 5, 6, 7, 13}, ns[] = {1, 7, 8, 15, 16, 17, 33};
+    /* N = 145: a second chunk of requantisation constants (128 columns at a time) */
+    const int ms[] = {1, 5, 6, 7, 13}, ns[] = {1, 7, 8, 15, 16, 17, 33, 145};
     const int ks[] = {1, 3, 16, 17, 64, 1728};
     int cases = 0, sat_lo = 0, sat_hi = 0, fast_cols = 0;
     for (int mi = 0; mi < 5; mi++)
-        for (int ni = 0; ni < 7; ni++)
+        for (int ni = 0; ni < 8; ni++)
             for (int ki = 0; ki < 6; ki++)
                 for (int mode = 0; mode < MODES; mode++)
                     for (int v = 0; v < 3; v++) {
@@ -331,7 +332,7 @@ START_TEST(gemm_avx2_matches_scalar)
                         case_free(&c);
                         cases++;
                     }
-    ck_assert_int_eq(cases, 5 * 7 * 6 * MODES * 3);
+    ck_assert_int_eq(cases, 5 * 8 * 6 * MODES * 3);
     ck_assert(sat_lo > 0 && sat_hi > 0); /* the data does reach both saturation bounds */
     ck_assert(fast_cols > 0);
     printf("gemm_avx2_matches_scalar: %d cases, %d / %d values saturated low / high\n", cases,
@@ -676,7 +677,7 @@ START_TEST(layernorm_avx2_matches_scalar)
 }
 END_TEST
 
-/* The AVX2 depthwise convolution against the scalar one, zero tolerance: kernels 1, 3, 5 (odd
+/* The AVX2 depthwise convolution against the scalar one, zero tolerance: kernels 1, 3, 5, 7 (odd
  * tap counts: a half-empty last pair), strides 1 and 2, paddings 0..2 (zero point at the
  * borders), channel counts around 16 (tail blocks read through a copy), with and without the
  * SiLU table, row ranges that start inside the image, multipliers and shifts per channel of
@@ -688,8 +689,8 @@ START_TEST(dwconv_avx2_matches_scalar)
     const int cs[] = {1, 7, 16, 17, 32, 40, 64};
     int cases = 0, sat = 0;
     for (int t = 0; t < 600; t++) {
-        const int c = cs[t % 7], k = 1 + 2 * (t / 7 % 3), stride = 1 + t / 21 % 2;
-        const int pad = t / 42 % 3 < k ? t / 42 % 3 : 0;
+        const int c = cs[t % 7], k = 1 + 2 * (t / 7 % 4), stride = 1 + t / 28 % 2;
+        const int pad = t / 56 % 3 < k ? t / 56 % 3 : 0;
         const int h = rint_in(k, 12), wd = rint_in(k, 12);
         const int oh = (h + 2 * pad - k) / stride + 1, ow = (wd + 2 * pad - k) / stride + 1;
         const int use_lut = t % 2, zx = rint_in(-128, 127), zy = rint_in(-30, 30);

@@ -19,10 +19,11 @@ void mvit_winograd_f43_weights(const float *hwio, int cin, int cout, float *u);
 /* INT8 GEMM B [k][n] (int8, row-major, n fastest) -> the layout of the AVX2 and NEON int8
  * kernels (kernels/i8-gemm-*.c): panels of 8 columns, k taken in groups of `group` (2 or 4):
  * dst[ceil(n/8)][ceil(k/group)][8][group], element [p][q][j][i] = b[group*q + i][8p + j], zero
- * padded (columns past n, rows past k). AVX2 (group 2) widens a pair row to int16 and
- * multiplies with vpmaddwd (exact: |a*b| <= 128*127, no int16 saturation as with vpmaddubsw);
- * NEON (group 4) feeds a column's 4 bytes to sdot where the CPU has it, else splits the group
- * with vld4_s8 and widens. Returns the packed length in bytes; dst may be NULL to query it. */
+ * padded (columns past n, rows past k). Both SIMD targets use group 4: AVX2 feeds a column's
+ * 4 bytes to vpdpbusd where the file is built with AVX-VNNI, else widens the group to int16
+ * for vpmaddwd (exact: no int16 saturation as with vpmaddubsw); NEON feeds them to sdot where
+ * the CPU has it, else splits the group with vld4_s8 and widens. Returns the packed length in
+ * bytes; dst may be NULL to query it. */
 int64_t mvit_pack_i8_b(const int8_t *b, int k, int n, int group, int8_t *dst);
 
 /* INT8 depthwise weights [taps][c] (HWC, taps = k*k) -> the layout of the SIMD int8 depthwise

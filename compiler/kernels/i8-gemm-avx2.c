@@ -198,6 +198,23 @@ static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_store_rows(int8_t *c, int64_t ldc
 #define MVK_I8_AVX2_KG 128 /* groups of 4 k of A prepared at a time (4 rows: 4 KiB of stack) */
 #define MVK_I8_AVX2_NC 128 /* columns whose requantisation constants are set up at once */
 
+/* The prepared rows live in an int64_t buffer written as bytes or int16 and read as int32 or
+ * int64: every scalar access goes through memcpy (vector ones may alias), so no compiler
+ * may assume the types keep them apart. */
+static MVK_INLINE int32_t mvk_i8_avx2_ld32(const int64_t *p, int i)
+{
+    int32_t v;
+    __builtin_memcpy(&v, (const char *)p + 4 * (int64_t)i, 4);
+    return v;
+}
+
+static MVK_INLINE int64_t mvk_i8_avx2_ld64(const int64_t *p, int i)
+{
+    int64_t v;
+    __builtin_memcpy(&v, p + i, 8);
+    return v;
+}
+
 #if defined(__AVXVNNI__)
 /* Groups [g0, g0 + ng) of row a as 4 bytes a + 128 each (past k: 128, against zero B). */
 static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_prep_row(const int8_t *a, int k, int g0, int ng,
@@ -222,21 +239,20 @@ static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_tile(const int64_t *aw, int ng, c
     __m256i c00 = acc[0], c01 = acc[1], c10 = acc[2], c11 = acc[3];
     __m256i c20 = acc[4], c21 = acc[5], c30 = acc[6], c31 = acc[7];
     /* rows ng int64 apart, like the vpmaddwd loop's (the u8 groups fill half of each) */
-    const int32_t *a0 = (const int32_t *)aw, *a1 = (const int32_t *)(aw + ng);
-    const int32_t *a2 = (const int32_t *)(aw + 2 * ng), *a3 = (const int32_t *)(aw + 3 * ng);
+    const int64_t *a0 = aw, *a1 = aw + ng, *a2 = aw + 2 * ng, *a3 = aw + 3 * ng;
     for (int g = 0; g < ng; g++, b0p += 32, b1p += 32) {
         const __m256i b0 = _mm256_loadu_si256((const __m256i *)b0p);
         const __m256i b1 = _mm256_loadu_si256((const __m256i *)b1p);
-        __m256i a = _mm256_set1_epi32(a0[g]);
+        __m256i a = _mm256_set1_epi32(mvk_i8_avx2_ld32(a0, g));
         c00 = _mm256_dpbusd_avx_epi32(c00, a, b0);
         c01 = _mm256_dpbusd_avx_epi32(c01, a, b1);
-        a = _mm256_set1_epi32(a1[g]);
+        a = _mm256_set1_epi32(mvk_i8_avx2_ld32(a1, g));
         c10 = _mm256_dpbusd_avx_epi32(c10, a, b0);
         c11 = _mm256_dpbusd_avx_epi32(c11, a, b1);
-        a = _mm256_set1_epi32(a2[g]);
+        a = _mm256_set1_epi32(mvk_i8_avx2_ld32(a2, g));
         c20 = _mm256_dpbusd_avx_epi32(c20, a, b0);
         c21 = _mm256_dpbusd_avx_epi32(c21, a, b1);
-        a = _mm256_set1_epi32(a3[g]);
+        a = _mm256_set1_epi32(mvk_i8_avx2_ld32(a3, g));
         c30 = _mm256_dpbusd_avx_epi32(c30, a, b0);
         c31 = _mm256_dpbusd_avx_epi32(c31, a, b1);
     }
@@ -258,14 +274,16 @@ static MVK_INLINE MVK_I8_AVX2 __m256i mvk_i8_avx2_bias_fix(const int8_t *bp, int
 static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_prep_row(const int8_t *a, int k, int g0, int ng,
                                                         int64_t *dst)
 {
-    int16_t *d = (int16_t *)dst;
+    char *d = (char *)dst;
     const int64_t k0 = 4 * (int64_t)g0, len = 4 * (int64_t)ng;
     int64_t i = 0;
     for (; i + 16 <= len && k0 + i + 16 <= k; i += 16)
-        _mm256_storeu_si256((__m256i *)(d + i),
+        _mm256_storeu_si256((__m256i *)(d + 2 * i),
                             _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(a + k0 + i))));
-    for (; i < len; i++)
-        d[i] = (int16_t)(k0 + i < k ? a[k0 + i] : 0);
+    for (; i < len; i++) {
+        const int16_t v = (int16_t)(k0 + i < k ? a[k0 + i] : 0);
+        __builtin_memcpy(d + 2 * i, &v, 2);
+    }
 }
 
 /* Rows ra, rb of a 4x16 tile over groups [0, ng): 2 rows x 4 quarter-panels of half sums
@@ -281,12 +299,12 @@ static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_tile2(const int64_t *ra, const in
         const __m256i w1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b0p + 16)));
         const __m256i w2 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b1p));
         const __m256i w3 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b1p + 16)));
-        __m256i a = _mm256_set1_epi64x(ra[g]);
+        __m256i a = _mm256_set1_epi64x(mvk_i8_avx2_ld64(ra, g));
         s00 = _mm256_add_epi32(s00, _mm256_madd_epi16(a, w0));
         s01 = _mm256_add_epi32(s01, _mm256_madd_epi16(a, w1));
         s02 = _mm256_add_epi32(s02, _mm256_madd_epi16(a, w2));
         s03 = _mm256_add_epi32(s03, _mm256_madd_epi16(a, w3));
-        a = _mm256_set1_epi64x(rb[g]);
+        a = _mm256_set1_epi64x(mvk_i8_avx2_ld64(rb, g));
         s10 = _mm256_add_epi32(s10, _mm256_madd_epi16(a, w0));
         s11 = _mm256_add_epi32(s11, _mm256_madd_epi16(a, w1));
         s12 = _mm256_add_epi32(s12, _mm256_madd_epi16(a, w2));
@@ -439,9 +457,10 @@ mvk_i8_gemm_f32out__avx2(const int8_t *MVK_RESTRICT a, float *MVK_RESTRICT c,
                 float *dst = c + (i + r) * n + j;
                 _mm256_maskstore_ps(dst, keep0, _mm256_mul_ps(_mm256_cvtepi32_ps(acc[2 * r]),
                                                               _mm256_loadu_ps(sc)));
-                _mm256_maskstore_ps(dst + 8, keep1,
-                                    _mm256_mul_ps(_mm256_cvtepi32_ps(acc[2 * r + 1]),
-                                                  _mm256_loadu_ps(sc + 8)));
+                if (nr > 8) /* no pointer past the row's end */
+                    _mm256_maskstore_ps(dst + 8, keep1,
+                                        _mm256_mul_ps(_mm256_cvtepi32_ps(acc[2 * r + 1]),
+                                                      _mm256_loadu_ps(sc + 8)));
             }
         }
     }

@@ -2,8 +2,9 @@
  * #{k : x >= t[k]} for the 255 ascending thresholds t. 8 values at a time: the same kind of
  * float estimate of the count, then both neighbouring thresholds gathered and the estimate
  * moved by one where a comparison says so, until no lane moves (one or two rounds: the
- * compiler's thresholds are evenly spaced up to float rounding). The count follows from the
- * comparisons alone, so any estimate gives the scalar kernel's bytes. NaN: the estimate is 0
+ * compiler's thresholds are evenly spaced up to float rounding). For ascending thresholds (all
+ * the compiler emits) the count follows from the comparisons alone, so any estimate gives the
+ * scalar kernel's bytes (whose estimate may be contracted into an FMA). NaN: the estimate is 0
  * (vmaxps returns its second operand for NaN) and every comparison is false: -128. */
 #include <immintrin.h>
 

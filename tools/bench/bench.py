@@ -574,6 +574,8 @@ def main():
         if args.doc is None:
             args.doc = default_doc(run_args)
         run_args.note = args.note or getattr(run_args, "note", "")
+        if not args.doc:
+            ap.error("--report-from writes a doc: give --doc PATH (or leave --doc out)")
         write_doc(args.doc, saved["results"], saved["meta"], run_args)
         print(f"wrote {args.doc} from {args.report_from}")
         return
