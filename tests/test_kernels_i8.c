@@ -304,10 +304,10 @@ START_TEST(gemm_avx2_matches_scalar)
                         int8_t *want = malloc((size_t)len),
                                *got = malloc((size_t)(len + 2 * guard));
                         memset(got, 0x5a, (size_t)(len + 2 * guard));
-                        const int64_t plen = mvit_pack_i8_b(c.b, c.k, c.n, 4, NULL);
+                        const int64_t plen = mvit_pack_i8_b(c.b, c.k, c.n, NULL);
                         ck_assert_int_eq(plen, (int64_t)((c.n + 7) / 8) * ((c.k + 3) / 4) * 32);
                         int8_t *bp = aligned_alloc(64, (size_t)((plen + 63) / 64 * 64));
-                        mvit_pack_i8_b(c.b, c.k, c.n, 4, bp);
+                        mvit_pack_i8_b(c.b, c.k, c.n, bp);
                         const int32_t *bias = use_bias ? c.bias : 0;
                         const int8_t *lut = use_lut ? c.lut : 0;
                         mvk_i8_gemm__scalar(c.a, want, c.b, bias, c.mult, c.shift, c.zy, lut, c.m,
@@ -763,9 +763,9 @@ START_TEST(gemm_f32out_avx2_matches_scalar)
                     bias[j] = rint_in(-100000, 100000);
                     scale[j] = (float)(rint_in(1, 100000) * 1e-7);
                 }
-                const int64_t plen = mvit_pack_i8_b(b, k, n, 4, NULL);
+                const int64_t plen = mvit_pack_i8_b(b, k, n, NULL);
                 int8_t *bp = malloc((size_t)plen);
-                mvit_pack_i8_b(b, k, n, 4, bp);
+                mvit_pack_i8_b(b, k, n, bp);
                 mvk_i8_gemm_f32out__scalar(a, want, b, bias, scale, m, k, n);
                 mvk_i8_gemm_f32out__avx2(a, got, bp, bias, scale, m, k, n);
                 ck_assert_msg(!memcmp(want, got, (size_t)m * n * 4), "M=%d K=%d N=%d differ", m,

@@ -150,9 +150,9 @@ static int test_gemm(void)
                             }
                         }
                         const int32_t zy = rint_in(-128, 127);
-                        const int64_t plen = mvit_pack_i8_b(b, k, n, 4, NULL);
+                        const int64_t plen = mvit_pack_i8_b(b, k, n, NULL);
                         int8_t *bp = malloc((size_t)plen);
-                        mvit_pack_i8_b(b, k, n, 4, bp);
+                        mvit_pack_i8_b(b, k, n, bp);
                         memset(got, 0x5a, (size_t)(m * n));
                         mvk_i8_gemm__scalar(a, want, b, use_bias ? bias : 0, mult, shift, zy,
                                             use_lut ? lut : 0, m, k, n);

@@ -93,7 +93,6 @@ typedef struct mvit_simd_isa {
     int winograd;                /* has f32-conv3x3-winograd-<suffix>.c */
     unsigned i8_ops;             /* MVIT_I8_*: the int8 ops besides the GEMM with a kernel of
                                     the ISA (i8-<op>-<suffix>.c), same bytes as the portable one */
-    int i8_kgroup;               /* k values per group of the int8 GEMM's packed B (pack.h) */
     int i8_dw_packed;            /* int8 depthwise weights by mvit_pack_i8_dw, else [k*k][c] */
 } mvit_simd_isa;
 

@@ -73,13 +73,10 @@ static const char *gemm_weights(mvit_codegen *cg, const mvit_node *n, int k, int
         ints(cg, CG_I8, n->q->w, n->weight_numel, w, len, "weight (int8, [K][N])", n);
         return "scalar";
     }
-    const int g = isa->i8_kgroup;
-    const int64_t count = mvit_pack_i8_b(NULL, k, cols, g, NULL);
+    const int64_t count = mvit_pack_i8_b(NULL, k, cols, NULL);
     int8_t *packed = mvit_xmalloc((size_t)count);
-    mvit_pack_i8_b(n->q->w, k, cols, g, packed);
-    char what[64];
-    snprintf(what, sizeof what, "weight (int8, k in groups of %d, 8-column panels)", g);
-    ints(cg, CG_I8, packed, count, w, len, what, n);
+    mvit_pack_i8_b(n->q->w, k, cols, packed);
+    ints(cg, CG_I8, packed, count, w, len, "weight (int8, k in groups of 4, 8-column panels)", n);
     free(packed);
     char file[64];
     snprintf(file, sizeof file, "i8-gemm-%s.c", isa->suffix);

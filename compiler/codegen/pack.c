@@ -2,8 +2,6 @@
  * aligned, contiguous vector loads and never handle a ragged last panel. */
 #include "codegen/pack.h"
 
-#include <assert.h>
-
 int64_t mvit_pack_b_panels(const float *b, int k, int n, int nr, float *dst)
 {
     const int panels = (n + nr - 1) / nr;
@@ -56,9 +54,9 @@ void mvit_winograd_f43_weights(const float *hwio, int cin, int cout, float *u)
         }
 }
 
-int64_t mvit_pack_i8_b(const int8_t *b, int k, int n, int group, int8_t *dst)
+int64_t mvit_pack_i8_b(const int8_t *b, int k, int n, int8_t *dst)
 {
-    assert(group == 2 || group == 4); /* an ISA without i8_kgroup would divide by zero */
+    const int group = 4;
     const int panels = (n + 7) / 8, groups = (k + group - 1) / group;
     if (dst)
         for (int p = 0; p < panels; p++)
