@@ -34,80 +34,121 @@ static MVK_INLINE uint64_t mvk_i8_att_avx2_inv(uint64_t total)
 #endif
 }
 
-/* V of head h of one patch position into the key-pair layout, zero point removed. */
+/* bytes / 32 zero vectors at dst (bytes: a multiple of 32): the padding that the copies
+ * below leave untouched must read as zero. */
+static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_zero(void *dst, int64_t bytes)
+{
+    for (int64_t i = 0; i < bytes; i += 32)
+        _mm256_storeu_si256((__m256i *)((char *)dst + i), _mm256_setzero_si256());
+}
+
+/* 8 int8 values at src (t + 8 <= hd: inside the row) as int16 with z subtracted. */
+static MVK_INLINE MVK_I8_ATT_AVX2 __m128i mvk_i8_att_avx2_widen8(const int8_t *src, __m128i z)
+{
+    return _mm_sub_epi16(_mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *)src)), z);
+}
+
+/* V of head h of one patch position into the key-pair layout, zero point removed: two keys'
+ * rows widened and interleaved 8 columns at a time. */
 static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_pack_v(const int8_t *base, int16_t *vp,
                                                               int n, int n8, int d, int hd,
                                                               int hd8, int h, int32_t z)
 {
     const int64_t row = 3 * (int64_t)d;
-    for (int64_t i = 0; i < (int64_t)n8 * hd8; i++)
-        vp[i] = 0;
-    for (int j = 0; j < n; j++) {
-        const int8_t *vr = base + j * row + 2 * d + h * hd;
-        for (int t = 0; t < hd; t++)
-            vp[((int64_t)(j >> 1) * hd8 + t) * 2 + (j & 1)] = (int16_t)(vr[t] - z);
+    const __m128i zv = _mm_set1_epi16((int16_t)z);
+    mvk_i8_att_avx2_zero(vp, (int64_t)n8 * hd8 * 2);
+    for (int j = 0; j < n; j += 2) {
+        const int pair = j + 1 < n;
+        const int8_t *v0 = base + j * row + 2 * d + h * hd, *v1 = pair ? v0 + row : v0;
+        int16_t *dst = vp + (int64_t)(j >> 1) * hd8 * 2;
+        int t = 0;
+        for (; t + 8 <= hd; t += 8) {
+            const __m128i a = mvk_i8_att_avx2_widen8(v0 + t, zv);
+            const __m128i b = pair ? mvk_i8_att_avx2_widen8(v1 + t, zv) : _mm_setzero_si128();
+            _mm_storeu_si128((__m128i *)(dst + 2 * t), _mm_unpacklo_epi16(a, b));
+            _mm_storeu_si128((__m128i *)(dst + 2 * t + 8), _mm_unpackhi_epi16(a, b));
+        }
+        for (; t < hd; t++) {
+            dst[2 * t] = (int16_t)(v0[t] - z);
+            dst[2 * t + 1] = (int16_t)(pair ? v1[t] - z : 0);
+        }
     }
 }
 
 #if defined(__AVXVNNI__)
 /* Built with AVX-VNNI, the scores run on vpdpbusd (u8 x s8): with u = q + 128,
  *   sum_t (q_t - z)(k_t - z) = sum_t u_t k_t - (128 + z) K - z Q + hd z^2
- * (K, Q: the sums of a key's and a query's int8 values), all exact in int32. K goes in t
- * quads kq[t/4][j][4] int8 (zeros past hd and n), and kterm[j] = (128 + z) K_j. */
-static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_pack_k(const int8_t *base, int8_t *kq,
+ * (K, Q: the sums of a key's and a query's int8 values), all exact in int32. The last two
+ * terms are the same for every key of a query, and the softmax only sees a row's scores as
+ * differences from its maximum, so they are left out: the scores are sum_t u_t k_t - kterm.
+ * K goes in t quads kq[t/4][j][4] int8 (zeros past hd and n), and kterm[j] = (128 + z) K_j,
+ * K_j summed by vpdpbusd against ones over the packed quads. */
+static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_pack_k(const int8_t *base, void *kbuf,
                                                               int32_t *kterm, int n, int n8,
                                                               int d, int hd, int h, int32_t z)
 {
-    const int64_t row = 3 * (int64_t)d;
-    const int g4 = (hd + 3) / 4;
-    for (int64_t i = 0; i < (int64_t)g4 * n8 * 4; i++)
-        kq[i] = 0;
-    for (int j = 0; j < n8; j++) {
-        int32_t sum = 0;
-        if (j < n) {
-            const int8_t *kr = base + j * row + d + h * hd;
-            for (int t = 0; t < hd; t++) {
-                kq[((int64_t)(t >> 2) * n8 + j) * 4 + (t & 3)] = kr[t];
-                sum += kr[t];
-            }
-        }
-        kterm[j] = (128 + z) * sum;
+    int8_t *kq = (int8_t *)kbuf;
+    const int64_t row = 3 * (int64_t)d, stride = (int64_t)n8 * 4;
+    const int g4 = (hd + 3) / 4, full = hd / 4;
+    mvk_i8_att_avx2_zero(kq, g4 * stride);
+    for (int j = 0; j < n; j++) {
+        const int8_t *kr = base + j * row + d + h * hd;
+        int8_t *dst = kq + (int64_t)j * 4;
+        for (int g = 0; g < full; g++, dst += stride)
+            __builtin_memcpy(dst, kr + 4 * g, 4);
+        for (int t = 4 * full; t < hd; t++) /* dst: the last quad row */
+            dst[t - 4 * full] = kr[t];
+    }
+    const __m256i ones = _mm256_set1_epi8(1), c = _mm256_set1_epi32(128 + z);
+    for (int j = 0; j < n8; j += 8) {
+        __m256i sum = _mm256_setzero_si256();
+        for (int g = 0; g < g4; g++)
+            sum = _mm256_dpbusd_avx_epi32(
+                sum, ones, _mm256_loadu_si256((const __m256i *)(kq + g * stride + 4 * j)));
+        _mm256_storeu_si256((__m256i *)(kterm + j), _mm256_mullo_epi32(sum, c));
     }
 }
 
-/* A row's query quads (4 bytes q + 128, 128 past hd: times K's zeros) into qu[g4]; returns
- * its term z Q - hd z^2. */
-static MVK_INLINE int32_t mvk_i8_att_avx2_query(const int8_t *q, int hd, int32_t z, int32_t *qu)
+/* The block's query rows (rows past `rows` repeat the last) as quads of bytes q + 128 (128
+ * past hd: times K's zeros) into qu[r][g4]. */
+static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_queries(const int8_t *q0, int64_t row,
+                                                               int rows, int hd, int32_t z,
+                                                               int32_t *qu)
 {
-    int32_t sum = 0;
-    for (int g = 0; g < (hd + 3) / 4; g++) {
-        uint32_t w = 0;
-        for (int i = 0; i < 4; i++) {
-            const int t = 4 * g + i;
-            const uint32_t b = t < hd ? (uint32_t)(uint8_t)q[t] ^ 0x80u : 0x80u;
-            sum += t < hd ? q[t] : 0;
-            w |= b << (8 * i);
+    (void)z;
+    const int g4 = (hd + 3) / 4, full = hd / 4;
+    for (int r = 0; r < MVK_I8_ATT_ROWS; r++) {
+        const int8_t *q = q0 + (r < rows ? r : rows - 1) * row;
+        for (int g = 0; g < full; g++) {
+            uint32_t w;
+            __builtin_memcpy(&w, q + 4 * g, 4);
+            qu[r * g4 + g] = (int32_t)(w ^ 0x80808080u);
         }
-        qu[g] = (int32_t)w;
+        if (full < g4) {
+            uint32_t w = 0;
+            for (int i = 0; i < 4; i++) {
+                const int t = 4 * full + i;
+                w |= (t < hd ? (uint32_t)(uint8_t)q[t] ^ 0x80u : 0x80u) << (8 * i);
+            }
+            qu[r * g4 + full] = (int32_t)w;
+        }
     }
-    return z * sum - hd * z * z;
 }
 
-/* scores[r][j] for the block's 4 rows, every j < n8 (padded keys: any value, the softmax
- * excludes them). */
-static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_scores(const int32_t *qu, int g4,
-                                                              const int8_t *kq,
-                                                              const int32_t *kterm,
-                                                              const int32_t *qterm, int n8,
+/* scores[r][j] for the block's 4 rows, each less its query's terms, every j < n8 (padded
+ * keys: any value, the softmax excludes them). */
+static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_scores(const int32_t *qu, int hd,
+                                                              const void *kbuf,
+                                                              const int32_t *kterm, int n8,
                                                               int32_t *scores)
 {
+    const int g4 = (hd + 3) / 4;
+    const int8_t *kq = (const int8_t *)kbuf;
     const int32_t *q0 = qu, *q1 = q0 + g4, *q2 = q1 + g4, *q3 = q2 + g4;
     for (int j = 0; j < n8; j += 8) {
-        const __m256i kt = _mm256_loadu_si256((const __m256i *)(kterm + j));
-        __m256i a0 = _mm256_sub_epi32(_mm256_set1_epi32(-qterm[0]), kt);
-        __m256i a1 = _mm256_sub_epi32(_mm256_set1_epi32(-qterm[1]), kt);
-        __m256i a2 = _mm256_sub_epi32(_mm256_set1_epi32(-qterm[2]), kt);
-        __m256i a3 = _mm256_sub_epi32(_mm256_set1_epi32(-qterm[3]), kt);
+        const __m256i kt = _mm256_sub_epi32(_mm256_setzero_si256(),
+                                            _mm256_loadu_si256((const __m256i *)(kterm + j)));
+        __m256i a0 = kt, a1 = kt, a2 = kt, a3 = kt;
         const int8_t *kv = kq + (int64_t)j * 4;
         for (int g = 0; g < g4; g++, kv += (int64_t)n8 * 4) {
             const __m256i k = _mm256_loadu_si256((const __m256i *)kv);
@@ -123,27 +164,64 @@ static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_scores(const int32_t *qu,
     }
 }
 #else
-/* K of head h of one patch position into the t-pair layout, zero point removed. */
-static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_pack_k(const int8_t *base, int16_t *kp,
-                                                              int n, int n8, int d, int hd, int h,
-                                                              int32_t z)
+/* K of head h of one patch position into the t-pair layout kp[t/2][j][2] int16, zero point
+ * removed (kterm: unused here). */
+static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_pack_k(const int8_t *base, void *kbuf,
+                                                              int32_t *kterm, int n, int n8,
+                                                              int d, int hd, int h, int32_t z)
 {
-    const int64_t row = 3 * (int64_t)d;
-    const int hp = (hd + 1) / 2;
-    for (int64_t i = 0; i < (int64_t)hp * n8 * 2; i++)
-        kp[i] = 0;
+    (void)kterm;
+    int16_t *kp = (int16_t *)kbuf;
+    const int64_t row = 3 * (int64_t)d, stride = (int64_t)n8 * 2;
+    const __m128i zv = _mm_set1_epi16((int16_t)z);
+    mvk_i8_att_avx2_zero(kp, (int64_t)(hd + 1) / 2 * stride * 2);
     for (int j = 0; j < n; j++) {
         const int8_t *kr = base + j * row + d + h * hd;
-        for (int t = 0; t < hd; t++)
-            kp[((int64_t)(t >> 1) * n8 + j) * 2 + (t & 1)] = (int16_t)(kr[t] - z);
+        int16_t *dst = kp + (int64_t)j * 2;
+        int t = 0;
+        for (; t + 8 <= hd; t += 8) { /* 4 pairs, one per t-pair row */
+            int32_t w[4];
+            _mm_storeu_si128((__m128i *)w, mvk_i8_att_avx2_widen8(kr + t, zv));
+            for (int i = 0; i < 4; i++)
+                __builtin_memcpy(dst + (t / 2 + i) * stride, &w[i], 4);
+        }
+        for (; t < hd; t++)
+            dst[(t >> 1) * stride + (t & 1)] = (int16_t)(kr[t] - z);
     }
 }
 
-/* scores[r][j] for rows < rows of the block, every j < n8 (padded keys give 0). */
-static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_scores(const int32_t *qpair, int hp,
-                                                              const int16_t *kp, int n8,
+/* The block's query rows (rows past `rows` repeat the last) as int16 pairs (q_t - z,
+ * q_t+1 - z) into qpair[r][hp] (0 past hd). */
+static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_queries(const int8_t *q0, int64_t row,
+                                                               int rows, int hd, int32_t z,
+                                                               int32_t *qpair)
+{
+    const int hp = (hd + 1) / 2;
+    const __m128i zv = _mm_set1_epi16((int16_t)z);
+    for (int r = 0; r < MVK_I8_ATT_ROWS; r++) {
+        const int8_t *q = q0 + (r < rows ? r : rows - 1) * row;
+        int32_t *dst = qpair + r * hp;
+        int t = 0;
+        for (; t + 8 <= hd; t += 8)
+            _mm_storeu_si128((__m128i *)(dst + t / 2), mvk_i8_att_avx2_widen8(q + t, zv));
+        for (; t < hd; t += 2) {
+            const uint32_t lo = (uint16_t)(int16_t)(q[t] - z);
+            const uint32_t hi = t + 1 < hd ? (uint16_t)(int16_t)(q[t + 1] - z) : 0u;
+            dst[t / 2] = (int32_t)(lo | hi << 16);
+        }
+    }
+}
+
+/* scores[r][j] for the block's 4 rows, every j < n8 (padded keys give 0; kterm: unused
+ * here). */
+static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_scores(const int32_t *qpair, int hd,
+                                                              const void *kbuf,
+                                                              const int32_t *kterm, int n8,
                                                               int32_t *scores)
 {
+    (void)kterm;
+    const int hp = (hd + 1) / 2;
+    const int16_t *kp = (const int16_t *)kbuf;
     const int32_t *q0 = qpair, *q1 = q0 + hp, *q2 = q1 + hp, *q3 = q2 + hp;
     for (int j = 0; j < n8; j += 8) {
         __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
@@ -316,44 +394,18 @@ mvk_i8_attention__avx2(const int8_t *MVK_RESTRICT qkv, int8_t *MVK_RESTRICT out,
     int16_t *kp = (int16_t *)scratch, *vp = kp + (int64_t)hp * n8 * 2;
     int32_t *scores = (int32_t *)(vp + (int64_t)n8 * hd8);
     int16_t *probs = (int16_t *)(scores + MVK_I8_ATT_ROWS * (int64_t)n8);
-    int32_t *qpair = (int32_t *)(probs + MVK_I8_ATT_ROWS * (int64_t)n8);
-#if defined(__AVXVNNI__)
-    int32_t *kterm = qpair + MVK_I8_ATT_ROWS * (int64_t)hp;
-#endif
+    int32_t *qbuf = (int32_t *)(probs + MVK_I8_ATT_ROWS * (int64_t)n8);
+    int32_t *kterm = qbuf + MVK_I8_ATT_ROWS * (int64_t)hp;
     const uint32_t dmax = mvk_i8_att_avx2_dmax(m_sm, s_sm);
     for (int64_t u = r0; u < r1; u++) {
         const int pi = mvk_idiv((int)u, heads), h = (int)u - pi * heads;
         const int8_t *base = qkv + (int64_t)pi * n * row;
-#if defined(__AVXVNNI__)
-        mvk_i8_att_avx2_pack_k(base, (int8_t *)kp, kterm, n, n8, d, hd, h, z);
-#else
-        mvk_i8_att_avx2_pack_k(base, kp, n, n8, d, hd, h, z);
-#endif
+        mvk_i8_att_avx2_pack_k(base, kp, kterm, n, n8, d, hd, h, z);
         mvk_i8_att_avx2_pack_v(base, vp, n, n8, d, hd, hd8, h, z);
         for (int i0 = 0; i0 < n; i0 += MVK_I8_ATT_ROWS) {
             const int rows = n - i0 < MVK_I8_ATT_ROWS ? n - i0 : MVK_I8_ATT_ROWS;
-#if defined(__AVXVNNI__)
-            int32_t qterm[MVK_I8_ATT_ROWS];
-#endif
-            for (int r = 0; r < MVK_I8_ATT_ROWS; r++) { /* rows past the end repeat the last */
-                const int8_t *q = base + (int64_t)(i0 + (r < rows ? r : rows - 1)) * row + h * hd;
-#if defined(__AVXVNNI__)
-                qterm[r] = mvk_i8_att_avx2_query(q, hd, z, qpair + r * ((hd + 3) / 4));
-#else
-                for (int tp = 0; tp < hp; tp++) {
-                    const uint32_t lo = (uint16_t)(int16_t)(q[2 * tp] - z);
-                    const uint32_t hi =
-                        2 * tp + 1 < hd ? (uint16_t)(int16_t)(q[2 * tp + 1] - z) : 0u;
-                    qpair[r * hp + tp] = (int32_t)(lo | hi << 16);
-                }
-#endif
-            }
-#if defined(__AVXVNNI__)
-            mvk_i8_att_avx2_scores(qpair, (hd + 3) / 4, (const int8_t *)kp, kterm, qterm, n8,
-                                   scores);
-#else
-            mvk_i8_att_avx2_scores(qpair, hp, kp, n8, scores);
-#endif
+            mvk_i8_att_avx2_queries(base + (int64_t)i0 * row + h * hd, row, rows, hd, z, qbuf);
+            mvk_i8_att_avx2_scores(qbuf, hd, kp, kterm, n8, scores);
             int halved[MVK_I8_ATT_ROWS];
             for (int r = 0; r < MVK_I8_ATT_ROWS; r++)
                 mvk_i8_att_avx2_softmax(scores + (int64_t)r * n8, n, n8, probs + (int64_t)r * n8,

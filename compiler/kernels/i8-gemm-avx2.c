@@ -194,6 +194,20 @@ static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_store_rows(int8_t *c, int64_t ldc
         mvk_i8_avx2_store_part(c + ldc, r1, nr);
 }
 
+/* The table over a finished block of rows x nc bytes (row stride ldc, nc a multiple of 32),
+ * in place: outside the tiles' epilogue, the table's 16 rows need not share the registers
+ * with the accumulators. */
+static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_lut_block(int8_t *c, int64_t ldc, int rows, int nc,
+                                                         const mvk_i8_avx2_lut *tab)
+{
+    for (int r = 0; r < rows; r++)
+        for (int j = 0; j < nc; j += 32) {
+            int8_t *y = c + r * ldc + j;
+            _mm256_storeu_si256((__m256i *)y,
+                                mvk_i8_avx2_lut32(_mm256_loadu_si256((const __m256i *)y), tab));
+        }
+}
+
 #define MVK_I8_AVX2_ROWS 4
 #define MVK_I8_AVX2_KG 128 /* groups of 4 k of A prepared at a time (4 rows: 4 KiB of stack) */
 #define MVK_I8_AVX2_NC 128 /* columns whose requantisation constants are set up at once */
@@ -260,14 +274,22 @@ static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_tile(const int64_t *aw, int ng, c
     acc[4] = c20, acc[5] = c21, acc[6] = c30, acc[7] = c31;
 }
 
-/* 128 * (sum over k of b[k][j]) for the 8 columns of a panel: what a + 128 adds. */
+/* 128 * (sum over k of b[k][j]) for the 8 columns of a panel: what a + 128 adds. Four
+ * independent sums: one chain of vpdpbusd would wait on its latency. */
 static MVK_INLINE MVK_I8_AVX2 __m256i mvk_i8_avx2_bias_fix(const int8_t *bp, int groups)
 {
     const __m256i u128 = _mm256_set1_epi8((char)0x80);
-    __m256i s = _mm256_setzero_si256();
-    for (int g = 0; g < groups; g++)
-        s = _mm256_dpbusd_avx_epi32(s, u128, _mm256_loadu_si256((const __m256i *)(bp + 32 * g)));
-    return s;
+    __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
+    int g = 0;
+    for (; g + 4 <= groups; g += 4, bp += 128) {
+        s0 = _mm256_dpbusd_avx_epi32(s0, u128, _mm256_loadu_si256((const __m256i *)bp));
+        s1 = _mm256_dpbusd_avx_epi32(s1, u128, _mm256_loadu_si256((const __m256i *)(bp + 32)));
+        s2 = _mm256_dpbusd_avx_epi32(s2, u128, _mm256_loadu_si256((const __m256i *)(bp + 64)));
+        s3 = _mm256_dpbusd_avx_epi32(s3, u128, _mm256_loadu_si256((const __m256i *)(bp + 96)));
+    }
+    for (; g < groups; g++, bp += 32)
+        s0 = _mm256_dpbusd_avx_epi32(s0, u128, _mm256_loadu_si256((const __m256i *)bp));
+    return _mm256_add_epi32(_mm256_add_epi32(s0, s1), _mm256_add_epi32(s2, s3));
 }
 #else
 /* Groups [g0, g0 + ng) of row a as 4 int16 each (past k: 0). */
@@ -397,6 +419,8 @@ mvk_i8_gemm__avx2(const int8_t *MVK_RESTRICT a, int8_t *MVK_RESTRICT c,
                                 n - j < 8 ? n - j : 8);
             q[p].bias = mvk_i8_avx2_start(q[p].bias, bp + (int64_t)(j / 8) * panel, k);
         }
+        /* whole vectors of the table after each row block; else in the tiles' epilogue */
+        const mvk_i8_avx2_lut *tile_lut = lut && nc % 32 ? &tab : 0;
         for (int64_t i = 0; i < m; i += MVK_I8_AVX2_ROWS) {
             const int8_t *arow[MVK_I8_AVX2_ROWS];
             const int mr = mvk_i8_avx2_row_block(a, i, m, k, arow, aw);
@@ -412,8 +436,10 @@ mvk_i8_gemm__avx2(const int8_t *MVK_RESTRICT a, int8_t *MVK_RESTRICT c,
                 for (int r = 0; r < mr; r += 2)
                     mvk_i8_avx2_store_rows(c + (i + r) * n + j, n, acc[2 * r], acc[2 * r + 1],
                                            acc[2 * r + 2], acc[2 * r + 3], q0, q1, zyv,
-                                           lut ? &tab : 0, mr - r < 2 ? 1 : 2, nr);
+                                           tile_lut, mr - r < 2 ? 1 : 2, nr);
             }
+            if (lut && !tile_lut)
+                mvk_i8_avx2_lut_block(c + i * n + j0, n, mr, nc, &tab);
         }
     }
 }
