@@ -62,19 +62,6 @@ static MVK_INLINE MVK_I8_DW_AVX2 void mvk_i8_dw_avx2_pair(__m256i a, __m256i b, 
     *hi = _mm256_add_epi32(*hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, b), w[2 * p + 1]));
 }
 
-/* The table on n bytes in place: 32 at a time, the rest one by one. */
-static MVK_INLINE MVK_I8_DW_AVX2 void mvk_i8_dw_avx2_lut_row(int8_t *y, int64_t n,
-                                                            const mvk_i8_avx2_lut *tab,
-                                                            const int8_t *lut)
-{
-    int64_t i = 0;
-    for (; i + 32 <= n; i += 32)
-        _mm256_storeu_si256((__m256i *)(y + i),
-                            mvk_i8_avx2_lut32(_mm256_loadu_si256((const __m256i *)(y + i)), tab));
-    for (; i < n; i++)
-        y[i] = lut[y[i] + 128];
-}
-
 /* Same contract as mvk_i8_dwconv__scalar, except w: packed by mvit_pack_i8_dw. A window that
  * lies inside the image (and a whole block of 16 channels) reads its taps at offsets set up
  * once per call: no bounds test and no division by k per tap; border windows take the
@@ -159,7 +146,7 @@ mvk_i8_dwconv__avx2(const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT out,
             }
         }
         if (lut)
-            mvk_i8_dw_avx2_lut_row(out + oy * ow * c, (int64_t)ow * c, &tab, lut);
+            mvk_i8_avx2_lut_span(out + oy * ow * c, (int64_t)ow * c, &tab, lut);
     }
 }
 #undef MVK_I8_DW_AVX2_MAXTAPS

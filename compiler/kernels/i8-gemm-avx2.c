@@ -164,22 +164,19 @@ static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_store_part(int8_t *dst, __m128i v
 }
 
 /* Rows r and r + 1 of a tile (accumulators a0, a1 of row r; b0, b1 of row r + 1; constants
- * q0, q1 of the two panels): requantised, zy added, saturated to int8 (the clamp), the table applied to all 32
- * values at once, then the first nr values of each valid row stored (rows: 1 or 2). */
+ * q0, q1 of the two panels): requantised, zy added, saturated to int8 (the clamp), then the
+ * first nr values of each valid row stored (rows: 1 or 2). */
 static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_store_rows(int8_t *c, int64_t ldc, __m256i a0,
                                                           __m256i a1, __m256i b0, __m256i b1,
                                                           const mvk_i8_avx2_rq *q0,
                                                           const mvk_i8_avx2_rq *q1, __m256i zy,
-                                                          const mvk_i8_avx2_lut *lut, int rows,
-                                                          int nr)
+                                                          int rows, int nr)
 {
     const __m256i ya = _mm256_packs_epi32(_mm256_add_epi32(mvk_i8_avx2_requant8(a0, q0), zy),
                                           _mm256_add_epi32(mvk_i8_avx2_requant8(a1, q1), zy));
     const __m256i yb = _mm256_packs_epi32(_mm256_add_epi32(mvk_i8_avx2_requant8(b0, q0), zy),
                                           _mm256_add_epi32(mvk_i8_avx2_requant8(b1, q1), zy));
     __m256i y = _mm256_packs_epi16(ya, yb);
-    if (lut)
-        y = mvk_i8_avx2_lut32(y, lut);
     /* dwords: row r cols 0-3, 8-11, row r+1 0-3, 8-11 | row r 4-7, 12-15, row r+1 4-7, 12-15 */
     y = _mm256_permutevar8x32_epi32(y, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
     const __m128i r0 = _mm256_castsi256_si128(y), r1 = _mm256_extracti128_si256(y, 1);
@@ -194,18 +191,45 @@ static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_store_rows(int8_t *c, int64_t ldc
         mvk_i8_avx2_store_part(c + ldc, r1, nr);
 }
 
-/* The table over a finished block of rows x nc bytes (row stride ldc, nc a multiple of 32),
- * in place: outside the tiles' epilogue, the table's 16 rows need not share the registers
- * with the accumulators. */
-static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_lut_block(int8_t *c, int64_t ldc, int rows, int nc,
-                                                         const mvk_i8_avx2_lut *tab)
+/* The table on len bytes in place: 32 at a time, then 16 and 8 through the low lane (the
+ * rest of the vector is never stored), the last few one by one. */
+static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_lut_span(int8_t *y, int64_t len,
+                                                        const mvk_i8_avx2_lut *tab,
+                                                        const int8_t *lut)
 {
+    int64_t i = 0;
+    for (; i + 32 <= len; i += 32)
+        _mm256_storeu_si256((__m256i *)(y + i),
+                            mvk_i8_avx2_lut32(_mm256_loadu_si256((const __m256i *)(y + i)), tab));
+    if (i + 16 <= len) {
+        const __m128i v = _mm_loadu_si128((const __m128i *)(y + i));
+        _mm_storeu_si128((__m128i *)(y + i),
+                         _mm256_castsi256_si128(mvk_i8_avx2_lut32(_mm256_castsi128_si256(v), tab)));
+        i += 16;
+    }
+    if (i + 8 <= len) {
+        const __m128i v = _mm_loadl_epi64((const __m128i *)(y + i));
+        _mm_storel_epi64((__m128i *)(y + i),
+                         _mm256_castsi256_si128(mvk_i8_avx2_lut32(_mm256_castsi128_si256(v), tab)));
+        i += 8;
+    }
+    for (; i < len; i++)
+        y[i] = lut[y[i] + 128];
+}
+
+/* The table over a finished row block (rows x nc bytes from c, row stride ldc): one span
+ * when the rows are contiguous (nc = ldc), else a span per row. Outside the tiles' epilogue,
+ * the table's 16 rows need not share the registers with the accumulators. */
+static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_lut_block(int8_t *c, int64_t ldc, int rows, int nc,
+                                                         const mvk_i8_avx2_lut *tab,
+                                                         const int8_t *lut)
+{
+    if (nc == ldc) {
+        mvk_i8_avx2_lut_span(c, (int64_t)rows * nc, tab, lut);
+        return;
+    }
     for (int r = 0; r < rows; r++)
-        for (int j = 0; j < nc; j += 32) {
-            int8_t *y = c + r * ldc + j;
-            _mm256_storeu_si256((__m256i *)y,
-                                mvk_i8_avx2_lut32(_mm256_loadu_si256((const __m256i *)y), tab));
-        }
+        mvk_i8_avx2_lut_span(c + r * ldc, nc, tab, lut);
 }
 
 #define MVK_I8_AVX2_ROWS 4
@@ -419,8 +443,6 @@ mvk_i8_gemm__avx2(const int8_t *MVK_RESTRICT a, int8_t *MVK_RESTRICT c,
                                 n - j < 8 ? n - j : 8);
             q[p].bias = mvk_i8_avx2_start(q[p].bias, bp + (int64_t)(j / 8) * panel, k);
         }
-        /* whole vectors of the table after each row block; else in the tiles' epilogue */
-        const mvk_i8_avx2_lut *tile_lut = lut && nc % 32 ? &tab : 0;
         for (int64_t i = 0; i < m; i += MVK_I8_AVX2_ROWS) {
             const int8_t *arow[MVK_I8_AVX2_ROWS];
             const int mr = mvk_i8_avx2_row_block(a, i, m, k, arow, aw);
@@ -436,10 +458,10 @@ mvk_i8_gemm__avx2(const int8_t *MVK_RESTRICT a, int8_t *MVK_RESTRICT c,
                 for (int r = 0; r < mr; r += 2)
                     mvk_i8_avx2_store_rows(c + (i + r) * n + j, n, acc[2 * r], acc[2 * r + 1],
                                            acc[2 * r + 2], acc[2 * r + 3], q0, q1, zyv,
-                                           tile_lut, mr - r < 2 ? 1 : 2, nr);
+                                           mr - r < 2 ? 1 : 2, nr);
             }
-            if (lut && !tile_lut)
-                mvk_i8_avx2_lut_block(c + i * n + j0, n, mr, nc, &tab);
+            if (lut)
+                mvk_i8_avx2_lut_block(c + i * n + j0, n, mr, nc, &tab, lut);
         }
     }
 }
