@@ -254,19 +254,36 @@ static MVK_INLINE int64_t mvk_i8_avx2_ld64(const int64_t *p, int i)
 }
 
 #if defined(__AVXVNNI__)
-/* Groups [g0, g0 + ng) of row a as 4 bytes a + 128 each (past k: 128, against zero B). */
+/* Groups [g0, g0 + ng) of row a as 4 bytes a + 128 each (past k: 128, against zero B): 16,
+ * 8, 4 bytes at a time, then the last few (a 3x3x3 stem's K = 27 is 16 + 8 + 3). */
 static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_prep_row(const int8_t *a, int k, int g0, int ng,
                                                         int64_t *dst)
 {
     uint8_t *d = (uint8_t *)dst;
     const int64_t k0 = 4 * (int64_t)g0, len = 4 * (int64_t)ng;
+    const int64_t have = k - k0 < len ? k - k0 : len; /* bytes of the row in these groups */
+    const int8_t *src = a + k0;
     const __m128i flip = _mm_set1_epi8((char)0x80);
     int64_t i = 0;
-    for (; i + 16 <= len && k0 + i + 16 <= k; i += 16)
+    for (; i + 16 <= have; i += 16)
         _mm_storeu_si128((__m128i *)(d + i),
-                         _mm_xor_si128(_mm_loadu_si128((const __m128i *)(a + k0 + i)), flip));
+                         _mm_xor_si128(_mm_loadu_si128((const __m128i *)(src + i)), flip));
+    if (i + 8 <= have) {
+        _mm_storel_epi64((__m128i *)(d + i),
+                         _mm_xor_si128(_mm_loadl_epi64((const __m128i *)(src + i)), flip));
+        i += 8;
+    }
+    if (i + 4 <= have) {
+        uint32_t w;
+        __builtin_memcpy(&w, src + i, 4);
+        w ^= 0x80808080u;
+        __builtin_memcpy(d + i, &w, 4);
+        i += 4;
+    }
+    for (; i < have; i++)
+        d[i] = (uint8_t)((uint8_t)src[i] ^ 0x80u);
     for (; i < len; i++)
-        d[i] = (uint8_t)(k0 + i < k ? (uint8_t)a[k0 + i] ^ 0x80u : 0x80u);
+        d[i] = 0x80u;
 }
 
 /* One 4x16 tile over groups [0, ng): acc += a . b (u8 a: the caller's bias holds the
@@ -316,18 +333,26 @@ static MVK_INLINE MVK_I8_AVX2 __m256i mvk_i8_avx2_bias_fix(const int8_t *bp, int
     return _mm256_add_epi32(_mm256_add_epi32(s0, s1), _mm256_add_epi32(s2, s3));
 }
 #else
-/* Groups [g0, g0 + ng) of row a as 4 int16 each (past k: 0). */
+/* Groups [g0, g0 + ng) of row a as 4 int16 each (past k: 0): 16 and 8 values at a time,
+ * then the last few. */
 static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_prep_row(const int8_t *a, int k, int g0, int ng,
                                                         int64_t *dst)
 {
     char *d = (char *)dst;
     const int64_t k0 = 4 * (int64_t)g0, len = 4 * (int64_t)ng;
+    const int64_t have = k - k0 < len ? k - k0 : len; /* values of the row in these groups */
+    const int8_t *src = a + k0;
     int64_t i = 0;
-    for (; i + 16 <= len && k0 + i + 16 <= k; i += 16)
+    for (; i + 16 <= have; i += 16)
         _mm256_storeu_si256((__m256i *)(d + 2 * i),
-                            _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(a + k0 + i))));
+                            _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(src + i))));
+    if (i + 8 <= have) {
+        _mm_storeu_si128((__m128i *)(d + 2 * i),
+                         _mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *)(src + i))));
+        i += 8;
+    }
     for (; i < len; i++) {
-        const int16_t v = (int16_t)(k0 + i < k ? a[k0 + i] : 0);
+        const int16_t v = (int16_t)(i < have ? src[i] : 0);
         __builtin_memcpy(d + 2 * i, &v, 2);
     }
 }
