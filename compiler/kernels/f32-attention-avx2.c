@@ -51,8 +51,9 @@ static inline MVK_UNUSED MVK_AVX2 float mvk_avx2_softmax_row(float *s, int n, fl
 
 /* K^T of one head as GEMM panels [npad/16][hd][16]: key j is column j % 16 of panel j / 16,
  * keys past n are zero columns. k points at key 0's hd values, rows `row` floats apart. */
-static inline MVK_UNUSED MVK_AVX2 MVK_NOLIBCALL void mvk_attention_pack_kt(
-    float *MVK_RESTRICT kt, const float *MVK_RESTRICT k, int64_t row, int n, int npad, int hd)
+static inline MVK_UNUSED MVK_AVX2 MVK_NOLIBCALL void
+mvk_attention_pack_kt(float *MVK_RESTRICT kt, const float *MVK_RESTRICT k, int64_t row, int n,
+                      int npad, int hd)
 {
     for (int j0 = 0; j0 < npad; j0 += 16) {
         float *panel = kt + (int64_t)j0 * hd;
@@ -65,8 +66,9 @@ static inline MVK_UNUSED MVK_AVX2 MVK_NOLIBCALL void mvk_attention_pack_kt(
 }
 
 /* V of one head as GEMM panels [hdpad/16][n][16], columns past hd zero. */
-static inline MVK_UNUSED MVK_AVX2 MVK_NOLIBCALL void mvk_attention_pack_v(
-    float *MVK_RESTRICT vp, const float *MVK_RESTRICT v, int64_t row, int n, int hd, int hdpad)
+static inline MVK_UNUSED MVK_AVX2 MVK_NOLIBCALL void
+mvk_attention_pack_v(float *MVK_RESTRICT vp, const float *MVK_RESTRICT v, int64_t row, int n,
+                     int hd, int hdpad)
 {
     for (int t0 = 0; t0 < hdpad; t0 += 16) {
         const int cols = hd - t0 < 16 ? hd - t0 : 16;
@@ -81,16 +83,17 @@ static inline MVK_UNUSED MVK_AVX2 MVK_NOLIBCALL void mvk_attention_pack_v(
     }
 }
 
-static MVK_UNUSED MVK_AVX2 MVK_NOLIBCALL void mvk_f32_attention_heads__avx2(
-    int64_t job0, int64_t job1, const float *MVK_RESTRICT qkv, float *MVK_RESTRICT out,
-    float *MVK_RESTRICT scratch, int n, int d, int heads, float scale)
+static MVK_UNUSED MVK_AVX2 MVK_NOLIBCALL void
+mvk_f32_attention_heads__avx2(int64_t job0, int64_t job1, const float *MVK_RESTRICT qkv,
+                              float *MVK_RESTRICT out, float *MVK_RESTRICT scratch, int n, int d,
+                              int heads, float scale)
 {
     const int hd = d / heads, npad = MVK_ATTN_NPAD(n), hdpad = (hd + 15) / 16 * 16;
     const int64_t row = 3 * (int64_t)d;
-    float *kt = scratch;                           /* [npad/16][hd][16] */
-    float *vp = kt + (int64_t)npad * hd;           /* [hdpad/16][n][16] */
-    float *s = vp + (int64_t)hdpad * n;            /* [6][npad] */
-    for (int64_t job = job0; job < job1; job++) {  /* job = patch position * heads + head */
+    float *kt = scratch;                          /* [npad/16][hd][16] */
+    float *vp = kt + (int64_t)npad * hd;          /* [hdpad/16][n][16] */
+    float *s = vp + (int64_t)hdpad * n;           /* [6][npad] */
+    for (int64_t job = job0; job < job1; job++) { /* job = patch position * heads + head */
         const int pi = (int)(job / heads), h = (int)(job % heads);
         const float *base = qkv + (int64_t)pi * n * row;
         mvk_attention_pack_kt(kt, base + d + h * hd, row, n, npad, hd);
@@ -120,9 +123,9 @@ static MVK_UNUSED MVK_AVX2 MVK_NOLIBCALL void mvk_f32_attention_heads__avx2(
 }
 
 static MVK_UNUSED MVK_AVX2 void mvk_f32_attention__avx2(const float *MVK_RESTRICT qkv,
-                                                      float *MVK_RESTRICT out,
-                                                      float *MVK_RESTRICT scratch, int p, int n,
-                                                      int d, int heads, float scale)
+                                                        float *MVK_RESTRICT out,
+                                                        float *MVK_RESTRICT scratch, int p, int n,
+                                                        int d, int heads, float scale)
 {
     mvk_f32_attention_heads__avx2(0, (int64_t)p * heads, qkv, out, scratch, n, d, heads, scale);
 }

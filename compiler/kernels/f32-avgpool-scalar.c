@@ -3,8 +3,8 @@
 #include "mvk-prelude.h"
 
 static MVK_UNUSED MVK_NOLIBCALL void mvk_f32_avgpool__scalar(const float *MVK_RESTRICT in,
-                                                            float *MVK_RESTRICT out,
-                                                            int64_t pixels, int c)
+                                                             float *MVK_RESTRICT out,
+                                                             int64_t pixels, int c)
 {
     for (int ch = 0; ch < c; ch++) {
         double s = 0.0;

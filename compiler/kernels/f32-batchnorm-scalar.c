@@ -4,10 +4,10 @@
 #include "mvk-prelude.h"
 
 static MVK_UNUSED MVK_NOLIBCALL void mvk_f32_batchnorm__scalar(const float *MVK_RESTRICT in,
-                                                              float *MVK_RESTRICT out,
-                                                              const float *MVK_RESTRICT scale,
-                                                              const float *MVK_RESTRICT shift,
-                                                              int64_t pixels, int c)
+                                                               float *MVK_RESTRICT out,
+                                                               const float *MVK_RESTRICT scale,
+                                                               const float *MVK_RESTRICT shift,
+                                                               int64_t pixels, int c)
 {
     for (int64_t i = 0; i < pixels; i++)
         for (int ch = 0; ch < c; ch++)

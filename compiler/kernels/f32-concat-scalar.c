@@ -2,9 +2,9 @@
 #include "mvk-prelude.h"
 
 static MVK_UNUSED MVK_NOLIBCALL void mvk_f32_concat__scalar(const float *MVK_RESTRICT a,
-                                                           const float *MVK_RESTRICT b,
-                                                           float *MVK_RESTRICT out,
-                                                           int64_t pixels, int ca, int cb)
+                                                            const float *MVK_RESTRICT b,
+                                                            float *MVK_RESTRICT out, int64_t pixels,
+                                                            int ca, int cb)
 {
     for (int64_t i = 0; i < pixels; i++) {
         float *o = out + i * (ca + cb);

@@ -9,8 +9,8 @@
 
 /* dst[0..n) = src[0..n) (src NULL: zeros), 8 lanes at a time; masked tail, so nothing past
  * src + n is read. */
-static inline MVK_UNUSED MVK_AVX2 MVK_NOLIBCALL void mvk_avx2_copy_floats(float *MVK_RESTRICT dst,
-                                                    const float *MVK_RESTRICT src, int n)
+static inline MVK_UNUSED MVK_AVX2 MVK_NOLIBCALL void
+mvk_avx2_copy_floats(float *MVK_RESTRICT dst, const float *MVK_RESTRICT src, int n)
 {
     int i = 0;
     if (!src) {
@@ -30,10 +30,10 @@ static inline MVK_UNUSED MVK_AVX2 MVK_NOLIBCALL void mvk_avx2_copy_floats(float 
 
 /* The whole receptive field of output pixel (oy, ox): row by row, and a row whose k pixels
  * are all inside the map is one contiguous run of k*cin floats in NHWC (single input). */
-static inline MVK_UNUSED MVK_AVX2 MVK_NOLIBCALL float *mvk_im2col_field(float *MVK_RESTRICT dst,
-                                                 const float *MVK_RESTRICT in,
-                                                 const float *MVK_RESTRICT in_b, int h, int w,
-                                                 int cin, int cin_b, int k, int iy0, int ix0)
+static inline MVK_UNUSED MVK_AVX2 MVK_NOLIBCALL float *
+mvk_im2col_field(float *MVK_RESTRICT dst, const float *MVK_RESTRICT in,
+                 const float *MVK_RESTRICT in_b, int h, int w, int cin, int cin_b, int k, int iy0,
+                 int ix0)
 {
     const int ci = cin + cin_b;
     const int row_inside = ix0 >= 0 && ix0 + k <= w;
@@ -65,9 +65,10 @@ static inline MVK_UNUSED MVK_AVX2 MVK_NOLIBCALL float *mvk_im2col_field(float *M
 }
 
 /* Gathers K values [kb, kb + kn) of output pixel (oy, ox)'s receptive field into dst. */
-static inline MVK_UNUSED MVK_AVX2 MVK_NOLIBCALL void mvk_im2col_span(
-    float *MVK_RESTRICT dst, const float *MVK_RESTRICT in, const float *MVK_RESTRICT in_b, int h,
-    int w, int cin, int cin_b, int k, int stride, int pad, int oy, int ox, int kb, int kn)
+static inline MVK_UNUSED MVK_AVX2 MVK_NOLIBCALL void
+mvk_im2col_span(float *MVK_RESTRICT dst, const float *MVK_RESTRICT in,
+                const float *MVK_RESTRICT in_b, int h, int w, int cin, int cin_b, int k, int stride,
+                int pad, int oy, int ox, int kb, int kn)
 {
     const int ci = cin + cin_b;
     if (kb == 0 && kn == k * k * ci) {
@@ -93,8 +94,8 @@ static inline MVK_UNUSED MVK_AVX2 MVK_NOLIBCALL void mvk_im2col_span(
 static MVK_UNUSED MVK_AVX2 void mvk_f32_conv2d_im2col_rows__avx2(
     int64_t m0, int64_t m1, const float *MVK_RESTRICT in, const float *MVK_RESTRICT in_b,
     float *MVK_RESTRICT out, const float *MVK_RESTRICT w_packed, const float *MVK_RESTRICT bias,
-    const float *MVK_RESTRICT residual, int h, int w, int cin, int cin_b, int ow, int cout,
-    int k, int stride, int pad, int act, float *MVK_RESTRICT scratch, int mc, int kc)
+    const float *MVK_RESTRICT residual, int h, int w, int cin, int cin_b, int ow, int cout, int k,
+    int stride, int pad, int act, float *MVK_RESTRICT scratch, int mc, int kc)
 {
     const int kk = k * k * (cin + cin_b);
     const int panels = (cout + 15) / 16;
@@ -105,8 +106,8 @@ static MVK_UNUSED MVK_AVX2 void mvk_f32_conv2d_im2col_rows__avx2(
             const int kn = kk - kb < kc ? kk - kb : kc;
             const int first = kb == 0, last = kb + kn == kk;
             for (int64_t m = mb; m < me; m++)
-                mvk_im2col_span(scratch + (m - mb) * kn, in, in_b, h, w, cin, cin_b, k, stride,
-                                pad, (int)(m / ow), (int)(m % ow), kb, kn);
+                mvk_im2col_span(scratch + (m - mb) * kn, in, in_b, h, w, cin, cin_b, k, stride, pad,
+                                (int)(m / ow), (int)(m % ow), kb, kn);
             for (int p = 0; p < panels; p++) {
                 const int nr = cout - 16 * p < 16 ? cout - 16 * p : 16;
                 const float *bp = w_packed + ((int64_t)p * kk + kb) * 16;

@@ -7,10 +7,11 @@
  * without the concat being copied (groups must be 1 then). */
 #include "mvk-prelude.h"
 
-static MVK_UNUSED MVK_NOLIBCALL void mvk_f32_conv2d__scalar(
-    const float *MVK_RESTRICT in, float *MVK_RESTRICT out, const float *MVK_RESTRICT w_hwio,
-    const float *MVK_RESTRICT bias, const float *MVK_RESTRICT residual, int h, int w, int cin,
-    int oh, int ow, int cout, int k, int stride, int pad, int groups, int act)
+static MVK_UNUSED MVK_NOLIBCALL void
+mvk_f32_conv2d__scalar(const float *MVK_RESTRICT in, float *MVK_RESTRICT out,
+                       const float *MVK_RESTRICT w_hwio, const float *MVK_RESTRICT bias,
+                       const float *MVK_RESTRICT residual, int h, int w, int cin, int oh, int ow,
+                       int cout, int k, int stride, int pad, int groups, int act)
 {
     const int ig = mvk_idiv(cin, groups), og = mvk_idiv(cout, groups);
     for (int oy = 0; oy < oh; oy++) {
@@ -45,11 +46,12 @@ static MVK_UNUSED MVK_NOLIBCALL void mvk_f32_conv2d__scalar(
     }
 }
 
-static MVK_UNUSED MVK_NOLIBCALL void mvk_f32_conv2d_cat__scalar(
-    const float *MVK_RESTRICT in, const float *MVK_RESTRICT in_b, float *MVK_RESTRICT out,
-    const float *MVK_RESTRICT w_hwio, const float *MVK_RESTRICT bias,
-    const float *MVK_RESTRICT residual, int h, int w, int cin, int cin_b, int oh, int ow, int cout,
-    int k, int stride, int pad, int act)
+static MVK_UNUSED MVK_NOLIBCALL void
+mvk_f32_conv2d_cat__scalar(const float *MVK_RESTRICT in, const float *MVK_RESTRICT in_b,
+                           float *MVK_RESTRICT out, const float *MVK_RESTRICT w_hwio,
+                           const float *MVK_RESTRICT bias, const float *MVK_RESTRICT residual,
+                           int h, int w, int cin, int cin_b, int oh, int ow, int cout, int k,
+                           int stride, int pad, int act)
 {
     const int ci = cin + cin_b;
     for (int oy = 0; oy < oh; oy++) {
@@ -68,7 +70,8 @@ static MVK_UNUSED MVK_NOLIBCALL void mvk_f32_conv2d_cat__scalar(
                     const int64_t pix = (int64_t)iy * w + ix;
                     const float *wt = w_hwio + ((int64_t)ky * k + kx) * ci * cout;
                     for (int ic = 0; ic < ci; ic++) {
-                        const float xv = ic < cin ? in[pix * cin + ic] : in_b[pix * cin_b + ic - cin];
+                        const float xv =
+                            ic < cin ? in[pix * cin + ic] : in_b[pix * cin_b + ic - cin];
                         const float *wr = wt + (int64_t)ic * cout;
                         for (int oc = 0; oc < cout; oc++)
                             o[oc] += xv * wr[oc];

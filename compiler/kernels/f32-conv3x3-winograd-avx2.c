@@ -48,9 +48,9 @@ static MVK_INLINE MVK_AVX2 void mvk_wino_out6(const __m256 m[6], __m256 y[4])
 /* Input transform of one tile for channels [c0, c0 + n) of one source map (channel count c),
  * into V columns starting at vcol; the 6x6 patch starts at (iy0, ix0), zeros outside. */
 static MVK_INLINE MVK_AVX2 void mvk_wino_input_tile(const float *MVK_RESTRICT src, int h, int w,
-                                                   int c, int c0, int n, int iy0, int ix0,
-                                                   float *MVK_RESTRICT v, int64_t xi_stride,
-                                                   int vcol)
+                                                    int c, int c0, int n, int iy0, int ix0,
+                                                    float *MVK_RESTRICT v, int64_t xi_stride,
+                                                    int vcol)
 {
     const __m256i m = mvk_avx2_mask(n);
     __m256 d[6][6], t[6][6];
@@ -86,10 +86,11 @@ static MVK_INLINE MVK_AVX2 void mvk_wino_input_tile(const float *MVK_RESTRICT sr
 /* Output transform of one tile for 8 channels (n valid) at channel offset co of the output,
  * reading M columns [mcol, mcol + 8) of this tile's row; then bias, residual, act, store of
  * the outputs inside the map. */
-static MVK_INLINE MVK_AVX2 void mvk_wino_output_tile(
-    const float *MVK_RESTRICT mrow, int64_t xi_stride, int mcol, float *MVK_RESTRICT out,
-    const float *MVK_RESTRICT bias, const float *MVK_RESTRICT residual, int oh, int ow,
-    int cout, int co, int n, int oy0, int ox0, int act)
+static MVK_INLINE MVK_AVX2 void
+mvk_wino_output_tile(const float *MVK_RESTRICT mrow, int64_t xi_stride, int mcol,
+                     float *MVK_RESTRICT out, const float *MVK_RESTRICT bias,
+                     const float *MVK_RESTRICT residual, int oh, int ow, int cout, int co, int n,
+                     int oy0, int ox0, int act)
 {
     __m256 s[4][6];
     for (int j = 0; j < 6; j++) { /* columns: s = A^T m */
@@ -121,8 +122,8 @@ static MVK_UNUSED MVK_AVX2 void mvk_f32_conv3x3_winograd_rows__avx2(
 {
     const int ci = cin + cin_b, panels = (cout + 15) / 16;
     const int tiles_x = (w + 3) / 4, ntiles = tiles_x * ((h + 3) / 4);
-    float *v = scratch;                                 /* [36][TB][ci] */
-    float *mm = v + 36 * (int64_t)MVK_WINO_TB * ci;     /* [36][TB][16] */
+    float *v = scratch;                             /* [36][TB][ci] */
+    float *mm = v + 36 * (int64_t)MVK_WINO_TB * ci; /* [36][TB][16] */
     const int64_t v_xi = (int64_t)MVK_WINO_TB * ci, m_xi = MVK_WINO_TB * 16;
     for (int64_t blk = blk0; blk < blk1; blk++) {
         const int t0 = (int)blk * MVK_WINO_TB;
@@ -133,8 +134,8 @@ static MVK_UNUSED MVK_AVX2 void mvk_f32_conv3x3_winograd_rows__avx2(
                 mvk_wino_input_tile(in, h, w, cin, c0, cin - c0 < 8 ? cin - c0 : 8, oy0 - 1,
                                     ox0 - 1, v + (int64_t)t * ci, v_xi, 0);
             for (int c0 = 0; c0 < cin_b; c0 += 8)
-                mvk_wino_input_tile(in_b, h, w, cin_b, c0, cin_b - c0 < 8 ? cin_b - c0 : 8,
-                                    oy0 - 1, ox0 - 1, v + (int64_t)t * ci, v_xi, cin);
+                mvk_wino_input_tile(in_b, h, w, cin_b, c0, cin_b - c0 < 8 ? cin_b - c0 : 8, oy0 - 1,
+                                    ox0 - 1, v + (int64_t)t * ci, v_xi, cin);
         }
         for (int p = 0; p < panels; p++) {
             const int nr = cout - 16 * p < 16 ? cout - 16 * p : 16;
@@ -161,14 +162,15 @@ static MVK_UNUSED MVK_AVX2 void mvk_f32_conv3x3_winograd_rows__avx2(
 }
 
 /* Whole-layer form: every tile block on the calling thread. */
-static MVK_UNUSED MVK_AVX2 void mvk_f32_conv3x3_winograd__avx2(
-    const float *MVK_RESTRICT in, const float *MVK_RESTRICT in_b, float *MVK_RESTRICT out,
-    const float *MVK_RESTRICT u_packed, const float *MVK_RESTRICT bias,
-    const float *MVK_RESTRICT residual, int h, int w, int cin, int cin_b, int cout, int act,
-    float *MVK_RESTRICT scratch)
+static MVK_UNUSED MVK_AVX2 void
+mvk_f32_conv3x3_winograd__avx2(const float *MVK_RESTRICT in, const float *MVK_RESTRICT in_b,
+                               float *MVK_RESTRICT out, const float *MVK_RESTRICT u_packed,
+                               const float *MVK_RESTRICT bias, const float *MVK_RESTRICT residual,
+                               int h, int w, int cin, int cin_b, int cout, int act,
+                               float *MVK_RESTRICT scratch)
 {
     const int64_t ntiles = (int64_t)((w + 3) / 4) * ((h + 3) / 4);
-    mvk_f32_conv3x3_winograd_rows__avx2(0, (ntiles + MVK_WINO_TB - 1) / MVK_WINO_TB, in, in_b,
-                                        out, u_packed, bias, residual, h, w, cin, cin_b, cout,
-                                        act, scratch);
+    mvk_f32_conv3x3_winograd_rows__avx2(0, (ntiles + MVK_WINO_TB - 1) / MVK_WINO_TB, in, in_b, out,
+                                        u_packed, bias, residual, h, w, cin, cin_b, cout, act,
+                                        scratch);
 }

@@ -50,10 +50,9 @@ static MVK_INLINE void mvk_neon_wino_out6(const float32x4_t m[6], float32x4_t y[
 /* Input transform of one tile for channels [c0, c0 + n) (n <= 4) of one source map (channel
  * count c), into V columns starting at vcol; the 6x6 patch starts at (iy0, ix0), zeros
  * outside the map. */
-static MVK_INLINE void mvk_neon_wino_input_tile(const float *MVK_RESTRICT src, int h, int w,
-                                                int c, int c0, int n, int iy0, int ix0,
-                                                float *MVK_RESTRICT v, int64_t xi_stride,
-                                                int vcol)
+static MVK_INLINE void mvk_neon_wino_input_tile(const float *MVK_RESTRICT src, int h, int w, int c,
+                                                int c0, int n, int iy0, int ix0,
+                                                float *MVK_RESTRICT v, int64_t xi_stride, int vcol)
 {
     float32x4_t t[6][6];
     for (int j = 0; j < 6; j++) { /* columns: t = B^T d */
@@ -62,8 +61,8 @@ static MVK_INLINE void mvk_neon_wino_input_tile(const float *MVK_RESTRICT src, i
         for (int i = 0; i < 6; i++) {
             const int iy = iy0 + i;
             const float *x = src + ((int64_t)iy * w + ix) * c + c0;
-            col[i] = iy < 0 || iy >= h || ix < 0 || ix >= w ? vdupq_n_f32(0.0f)
-                                                            : mvk_neon_load4(x, n);
+            col[i] =
+                iy < 0 || iy >= h || ix < 0 || ix >= w ? vdupq_n_f32(0.0f) : mvk_neon_load4(x, n);
         }
         mvk_neon_wino_in6(col, r);
         for (int i = 0; i < 6; i++)
@@ -83,9 +82,8 @@ static MVK_INLINE void mvk_neon_wino_input_tile(const float *MVK_RESTRICT src, i
 static MVK_INLINE void mvk_neon_wino_output_tile(const float *MVK_RESTRICT mrow, int64_t xi_stride,
                                                  int mcol, float *MVK_RESTRICT out,
                                                  const float *MVK_RESTRICT bias,
-                                                 const float *MVK_RESTRICT residual, int oh,
-                                                 int ow, int cout, int co, int n, int oy0,
-                                                 int ox0, int act)
+                                                 const float *MVK_RESTRICT residual, int oh, int ow,
+                                                 int cout, int co, int n, int oy0, int ox0, int act)
 {
     float32x4_t s[4][6];
     for (int j = 0; j < 6; j++) { /* columns: s = A^T m */
@@ -118,8 +116,8 @@ static MVK_UNUSED MVK_NOLIBCALL void mvk_f32_conv3x3_winograd_rows__neon(
 {
     const int ci = cin + cin_b, panels = (cout + 15) / 16;
     const int tiles_x = (w + 3) / 4, ntiles = tiles_x * ((h + 3) / 4);
-    float *v = scratch;                                   /* [36][TB][ci] */
-    float *mm = v + 36 * (int64_t)MVK_NEON_WINO_TB * ci;  /* [36][TB][16] */
+    float *v = scratch;                                  /* [36][TB][ci] */
+    float *mm = v + 36 * (int64_t)MVK_NEON_WINO_TB * ci; /* [36][TB][16] */
     const int64_t v_xi = (int64_t)MVK_NEON_WINO_TB * ci, m_xi = MVK_NEON_WINO_TB * 16;
     int oy0[MVK_NEON_WINO_TB], ox0[MVK_NEON_WINO_TB];
     for (int64_t blk = blk0; blk < blk1; blk++) {
@@ -134,8 +132,8 @@ static MVK_UNUSED MVK_NOLIBCALL void mvk_f32_conv3x3_winograd_rows__neon(
         }
         for (int t = 0; t < nt; t++) {
             for (int c0 = 0; c0 < cin; c0 += 4)
-                mvk_neon_wino_input_tile(in, h, w, cin, c0, cin - c0 < 4 ? cin - c0 : 4,
-                                         oy0[t] - 1, ox0[t] - 1, v + (int64_t)t * ci, v_xi, 0);
+                mvk_neon_wino_input_tile(in, h, w, cin, c0, cin - c0 < 4 ? cin - c0 : 4, oy0[t] - 1,
+                                         ox0[t] - 1, v + (int64_t)t * ci, v_xi, 0);
             for (int c0 = 0; c0 < cin_b; c0 += 4)
                 mvk_neon_wino_input_tile(in_b, h, w, cin_b, c0, cin_b - c0 < 4 ? cin_b - c0 : 4,
                                          oy0[t] - 1, ox0[t] - 1, v + (int64_t)t * ci, v_xi, cin);
@@ -157,22 +155,23 @@ static MVK_UNUSED MVK_NOLIBCALL void mvk_f32_conv3x3_winograd_rows__neon(
                 }
             for (int t = 0; t < nt; t++)
                 for (int q = 0; q < nr; q += 4)
-                    mvk_neon_wino_output_tile(mm + t * 16, m_xi, q, out, bias, residual, h, w,
-                                              cout, 16 * p + q, nr - q < 4 ? nr - q : 4, oy0[t],
-                                              ox0[t], act);
+                    mvk_neon_wino_output_tile(mm + t * 16, m_xi, q, out, bias, residual, h, w, cout,
+                                              16 * p + q, nr - q < 4 ? nr - q : 4, oy0[t], ox0[t],
+                                              act);
         }
     }
 }
 
 /* Whole-layer form: every tile block on the calling thread. */
-static MVK_UNUSED void mvk_f32_conv3x3_winograd__neon(
-    const float *MVK_RESTRICT in, const float *MVK_RESTRICT in_b, float *MVK_RESTRICT out,
-    const float *MVK_RESTRICT u_packed, const float *MVK_RESTRICT bias,
-    const float *MVK_RESTRICT residual, int h, int w, int cin, int cin_b, int cout, int act,
-    float *MVK_RESTRICT scratch)
+static MVK_UNUSED void
+mvk_f32_conv3x3_winograd__neon(const float *MVK_RESTRICT in, const float *MVK_RESTRICT in_b,
+                               float *MVK_RESTRICT out, const float *MVK_RESTRICT u_packed,
+                               const float *MVK_RESTRICT bias, const float *MVK_RESTRICT residual,
+                               int h, int w, int cin, int cin_b, int cout, int act,
+                               float *MVK_RESTRICT scratch)
 {
     const int ntiles = ((w + 3) / 4) * ((h + 3) / 4); /* int: no 64-bit division on ARMv7 */
-    mvk_f32_conv3x3_winograd_rows__neon(0, (ntiles + MVK_NEON_WINO_TB - 1) / MVK_NEON_WINO_TB,
-                                        in, in_b, out, u_packed, bias, residual, h, w, cin, cin_b,
-                                        cout, act, scratch);
+    mvk_f32_conv3x3_winograd_rows__neon(0, (ntiles + MVK_NEON_WINO_TB - 1) / MVK_NEON_WINO_TB, in,
+                                        in_b, out, u_packed, bias, residual, h, w, cin, cin_b, cout,
+                                        act, scratch);
 }

@@ -5,9 +5,9 @@
 
 /* One output vector of a k x k window with bounds checks (borders, and any k). */
 static inline MVK_UNUSED MVK_AVX2 __m256 mvk_dw_window(const float *MVK_RESTRICT in,
-                                                     const float *MVK_RESTRICT wp, __m256 acc,
-                                                     int h, int w, int c, int c8, int c0, int n,
-                                                     int k, int iy0, int ix0)
+                                                       const float *MVK_RESTRICT wp, __m256 acc,
+                                                       int h, int w, int c, int c8, int c0, int n,
+                                                       int k, int iy0, int ix0)
 {
     const __m256i m = mvk_avx2_mask(n);
     for (int ky = 0; ky < k; ky++) {
@@ -30,8 +30,8 @@ static inline MVK_UNUSED MVK_AVX2 __m256 mvk_dw_window(const float *MVK_RESTRICT
  * stride 1 or 2 (a constant after inlining): each input vector is loaded once per kernel row
  * and feeds every output whose window covers it. */
 static MVK_INLINE MVK_AVX2 void mvk_dw3x3_quad(const float *MVK_RESTRICT x, int64_t rs, int c,
-                                              const float *MVK_RESTRICT wp, int c8, __m256 b,
-                                              int stride, __m256 acc[4])
+                                               const float *MVK_RESTRICT wp, int c8, __m256 b,
+                                               int stride, __m256 acc[4])
 {
     acc[0] = acc[1] = acc[2] = acc[3] = b;
     for (int ky = 0; ky < 3; ky++) {
@@ -53,10 +53,11 @@ static MVK_INLINE MVK_AVX2 void mvk_dw3x3_quad(const float *MVK_RESTRICT x, int6
 /* Interior run [ox0, ox1) of an output row whose 3 input rows are all inside the map, in
  * quads of outputs, channel blocks innermost so every access walks memory forward (a
  * channel-outer order re-fetches each input line once per 8 channels). */
-static MVK_INLINE MVK_AVX2 void mvk_dw3x3_row_interior(
-    const float *MVK_RESTRICT in, float *MVK_RESTRICT out, const float *MVK_RESTRICT w_packed,
-    const float *MVK_RESTRICT bias, const float *MVK_RESTRICT residual, int w, int c, int c8,
-    int ow, int stride, int pad, int act, int64_t oy, int iy0, int ox0, int ox1)
+static MVK_INLINE MVK_AVX2 void
+mvk_dw3x3_row_interior(const float *MVK_RESTRICT in, float *MVK_RESTRICT out,
+                       const float *MVK_RESTRICT w_packed, const float *MVK_RESTRICT bias,
+                       const float *MVK_RESTRICT residual, int w, int c, int c8, int ow, int stride,
+                       int pad, int act, int64_t oy, int iy0, int ox0, int ox1)
 {
     const int64_t rs = (int64_t)w * c;
     for (int ox = ox0; ox + 4 <= ox1; ox += 4) {
@@ -78,10 +79,11 @@ static MVK_INLINE MVK_AVX2 void mvk_dw3x3_row_interior(
 
 /* One output pixel, all channel blocks, through the bounds-checked window (borders, tails,
  * kernel sizes other than 3). */
-static MVK_INLINE MVK_AVX2 void mvk_dw_pixel_checked(
-    const float *MVK_RESTRICT in, float *MVK_RESTRICT out, const float *MVK_RESTRICT w_packed,
-    const float *MVK_RESTRICT bias, const float *MVK_RESTRICT residual, int h, int w, int c,
-    int c8, int ow, int k, int stride, int pad, int act, int64_t oy, int ox, int c_from)
+static MVK_INLINE MVK_AVX2 void
+mvk_dw_pixel_checked(const float *MVK_RESTRICT in, float *MVK_RESTRICT out,
+                     const float *MVK_RESTRICT w_packed, const float *MVK_RESTRICT bias,
+                     const float *MVK_RESTRICT residual, int h, int w, int c, int c8, int ow, int k,
+                     int stride, int pad, int act, int64_t oy, int ox, int c_from)
 {
     const int64_t opix = oy * ow + ox;
     for (int c0 = c_from; c0 < c; c0 += 8) {
@@ -89,19 +91,18 @@ static MVK_INLINE MVK_AVX2 void mvk_dw_pixel_checked(
         const __m256 b = bias ? _mm256_load_ps(bias + c0) : _mm256_setzero_ps();
         const __m256 acc = mvk_dw_window(in, w_packed, b, h, w, c, c8, c0, n, k,
                                          (int)oy * stride - pad, ox * stride - pad);
-        mvk_avx2_store8(out + opix * c + c0, acc, n, residual ? residual + opix * c + c0 : 0,
-                        act);
+        mvk_avx2_store8(out + opix * c + c0, acc, n, residual ? residual + opix * c + c0 : 0, act);
     }
 }
 
 /* Output rows [row0, row1). 3x3 windows with stride 1 or 2 take the quad path on interior
  * pixels (full channel blocks); border pixels, the channel tail and other shapes take the
  * checked path. */
-static MVK_UNUSED MVK_AVX2 void mvk_f32_dwconv_rows__avx2(
-    int64_t row0, int64_t row1, const float *MVK_RESTRICT in, float *MVK_RESTRICT out,
-    const float *MVK_RESTRICT w_packed, const float *MVK_RESTRICT bias,
-    const float *MVK_RESTRICT residual, int h, int w, int c, int ow, int k, int stride,
-    int pad, int act)
+static MVK_UNUSED MVK_AVX2 void
+mvk_f32_dwconv_rows__avx2(int64_t row0, int64_t row1, const float *MVK_RESTRICT in,
+                          float *MVK_RESTRICT out, const float *MVK_RESTRICT w_packed,
+                          const float *MVK_RESTRICT bias, const float *MVK_RESTRICT residual, int h,
+                          int w, int c, int ow, int k, int stride, int pad, int act)
 {
     const int c8 = (c + 7) / 8 * 8, cfull = c / 8 * 8;
     const int fast = k == 3 && (stride == 1 || stride == 2) && cfull > 0;
@@ -116,25 +117,26 @@ static MVK_UNUSED MVK_AVX2 void mvk_f32_dwconv_rows__avx2(
         const int iy0 = (int)oy * stride - pad;
         if (!fast || iy0 < 0 || iy0 + 3 > h) {
             for (int ox = 0; ox < ow; ox++)
-                mvk_dw_pixel_checked(in, out, w_packed, bias, residual, h, w, c, c8, ow, k,
-                                     stride, pad, act, oy, ox, 0);
+                mvk_dw_pixel_checked(in, out, w_packed, bias, residual, h, w, c, c8, ow, k, stride,
+                                     pad, act, oy, ox, 0);
             continue;
         }
-        mvk_dw3x3_row_interior(in, out, w_packed, bias, residual, w, c, c8, ow, stride, pad,
-                               act, oy, iy0, ox0, quad_end);
+        mvk_dw3x3_row_interior(in, out, w_packed, bias, residual, w, c, c8, ow, stride, pad, act,
+                               oy, iy0, ox0, quad_end);
         for (int ox = 0; ox < ow; ox++) {
             const int in_quads = ox >= ox0 && ox < quad_end;
-            mvk_dw_pixel_checked(in, out, w_packed, bias, residual, h, w, c, c8, ow, k, stride,
-                                 pad, act, oy, ox, in_quads ? cfull : 0);
+            mvk_dw_pixel_checked(in, out, w_packed, bias, residual, h, w, c, c8, ow, k, stride, pad,
+                                 act, oy, ox, in_quads ? cfull : 0);
         }
     }
 }
 
-static MVK_UNUSED MVK_AVX2 void mvk_f32_dwconv__avx2(
-    const float *MVK_RESTRICT in, float *MVK_RESTRICT out, const float *MVK_RESTRICT w_packed,
-    const float *MVK_RESTRICT bias, const float *MVK_RESTRICT residual, int h, int w, int c,
-    int oh, int ow, int k, int stride, int pad, int act)
+static MVK_UNUSED MVK_AVX2 void
+mvk_f32_dwconv__avx2(const float *MVK_RESTRICT in, float *MVK_RESTRICT out,
+                     const float *MVK_RESTRICT w_packed, const float *MVK_RESTRICT bias,
+                     const float *MVK_RESTRICT residual, int h, int w, int c, int oh, int ow, int k,
+                     int stride, int pad, int act)
 {
-    mvk_f32_dwconv_rows__avx2(0, oh, in, out, w_packed, bias, residual, h, w, c, ow, k, stride,
-                              pad, act);
+    mvk_f32_dwconv_rows__avx2(0, oh, in, out, w_packed, bias, residual, h, w, c, ow, k, stride, pad,
+                              act);
 }

@@ -2,10 +2,11 @@
  * residual + activation epilogue. The inner loop runs over channels so it vectorises. */
 #include "mvk-prelude.h"
 
-static MVK_UNUSED MVK_NOLIBCALL void mvk_f32_dwconv__scalar(
-    const float *MVK_RESTRICT in, float *MVK_RESTRICT out, const float *MVK_RESTRICT w_hwc,
-    const float *MVK_RESTRICT bias, const float *MVK_RESTRICT residual, int h, int w, int c,
-    int oh, int ow, int k, int stride, int pad, int act)
+static MVK_UNUSED MVK_NOLIBCALL void
+mvk_f32_dwconv__scalar(const float *MVK_RESTRICT in, float *MVK_RESTRICT out,
+                       const float *MVK_RESTRICT w_hwc, const float *MVK_RESTRICT bias,
+                       const float *MVK_RESTRICT residual, int h, int w, int c, int oh, int ow,
+                       int k, int stride, int pad, int act)
 {
     for (int oy = 0; oy < oh; oy++) {
         for (int ox = 0; ox < ow; ox++) {

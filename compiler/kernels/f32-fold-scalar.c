@@ -2,8 +2,8 @@
 #include "mvk-prelude.h"
 
 static MVK_UNUSED MVK_NOLIBCALL void mvk_f32_fold__scalar(const float *MVK_RESTRICT in,
-                                                         float *MVK_RESTRICT out, int h, int w,
-                                                         int c, int ph, int pw)
+                                                          float *MVK_RESTRICT out, int h, int w,
+                                                          int c, int ph, int pw)
 {
     const int nw = mvk_idiv(w, pw);
     const int64_t n = (int64_t)mvk_idiv(h, ph) * nw;

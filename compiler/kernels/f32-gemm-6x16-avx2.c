@@ -8,8 +8,7 @@
 #include "mvk-avx2.h"
 
 /* Loads row i of C (nr columns) to continue a sum over an earlier block of K. */
-static MVK_INLINE MVK_AVX2 void mvk_avx2_load_row16(const float *c, int nr, __m256 *v0,
-                                                           __m256 *v1)
+static MVK_INLINE MVK_AVX2 void mvk_avx2_load_row16(const float *c, int nr, __m256 *v0, __m256 *v1)
 {
     const int n0 = nr < 8 ? nr : 8, n1 = nr - n0;
     *v0 = n0 == 8 ? _mm256_loadu_ps(c) : _mm256_maskload_ps(c, mvk_avx2_mask(n0));
@@ -67,11 +66,11 @@ static inline MVK_UNUSED MVK_AVX2 void mvk_f32_gemm_ukernel_6x16_rows__avx2(
         c51 = _mm256_fmadd_ps(av, b1, c51);
     }
     const int n0 = nr < 8 ? nr : 8, n1 = nr - n0;
-#define MVK_STORE_ROW(i, v0, v1)                                                               \
-    if (mr > i) {                                                                              \
-        const float *r = res ? res + i * ldr : 0;                                              \
-        mvk_avx2_store8(c + i * ldc, v0, n0, r, act);                                          \
-        mvk_avx2_store8(c + i * ldc + 8, v1, n1, r ? r + 8 : 0, act);                          \
+#define MVK_STORE_ROW(i, v0, v1)                                                                   \
+    if (mr > i) {                                                                                  \
+        const float *r = res ? res + i * ldr : 0;                                                  \
+        mvk_avx2_store8(c + i * ldc, v0, n0, r, act);                                              \
+        mvk_avx2_store8(c + i * ldc + 8, v1, n1, r ? r + 8 : 0, act);                              \
     }
     MVK_STORE_ROW(0, c00, c01)
     MVK_STORE_ROW(1, c10, c11)
@@ -82,10 +81,11 @@ static inline MVK_UNUSED MVK_AVX2 void mvk_f32_gemm_ukernel_6x16_rows__avx2(
 #undef MVK_STORE_ROW
 }
 
-static inline MVK_UNUSED MVK_AVX2 void mvk_f32_gemm_ukernel_6x16__avx2(
-    int mr, int nr, int k, const float *MVK_RESTRICT a, int64_t lda,
-    const float *MVK_RESTRICT b, const float *MVK_RESTRICT bias, float *MVK_RESTRICT c,
-    int64_t ldc, const float *MVK_RESTRICT res, int64_t ldr, int act)
+static inline MVK_UNUSED MVK_AVX2 void
+mvk_f32_gemm_ukernel_6x16__avx2(int mr, int nr, int k, const float *MVK_RESTRICT a, int64_t lda,
+                                const float *MVK_RESTRICT b, const float *MVK_RESTRICT bias,
+                                float *MVK_RESTRICT c, int64_t ldc, const float *MVK_RESTRICT res,
+                                int64_t ldr, int act)
 {
     const float *rows[6];
     for (int i = 0; i < 6; i++)
@@ -95,9 +95,8 @@ static inline MVK_UNUSED MVK_AVX2 void mvk_f32_gemm_ukernel_6x16__avx2(
 
 /* (x - mean) / sqrt(var + eps) of one row of k values, AVX2; the LayerNorm fused into the
  * GEMM that reads it (gamma and beta are folded into that GEMM's weights and bias). */
-static inline MVK_UNUSED MVK_AVX2 void mvk_avx2_normalize_row(const float *MVK_RESTRICT x,
-                                                              float *MVK_RESTRICT y, int k,
-                                                              float eps)
+static inline MVK_UNUSED MVK_AVX2 void
+mvk_avx2_normalize_row(const float *MVK_RESTRICT x, float *MVK_RESTRICT y, int k, float eps)
 {
     __m256 s = _mm256_setzero_ps();
     int i = 0;
@@ -133,11 +132,12 @@ static inline MVK_UNUSED MVK_AVX2 void mvk_avx2_normalize_row(const float *MVK_R
 /* Rows [m0, m1) of C, A rows read through mvk_a_row (remap = MVK_REMAP_NONE for plain A);
  * the parallel drivers split M between threads. nscratch != NULL: A rows are first
  * normalised (fused LayerNorm) into nscratch, 6 * k floats. */
-static MVK_UNUSED MVK_AVX2 void mvk_f32_gemm_rows__avx2(
-    int64_t m0, int64_t m1, int k, int n, const float *MVK_RESTRICT a, int64_t lda,
-    const float *MVK_RESTRICT w_packed, const float *MVK_RESTRICT bias, float *MVK_RESTRICT c,
-    int64_t ldc, const float *MVK_RESTRICT res, int64_t ldr, int act, int remap, int h, int w,
-    int ph, int pw, float eps, float *MVK_RESTRICT nscratch)
+static MVK_UNUSED MVK_AVX2 void
+mvk_f32_gemm_rows__avx2(int64_t m0, int64_t m1, int k, int n, const float *MVK_RESTRICT a,
+                        int64_t lda, const float *MVK_RESTRICT w_packed,
+                        const float *MVK_RESTRICT bias, float *MVK_RESTRICT c, int64_t ldc,
+                        const float *MVK_RESTRICT res, int64_t ldr, int act, int remap, int h,
+                        int w, int ph, int pw, float eps, float *MVK_RESTRICT nscratch)
 {
     const int panels = (n + 15) / 16;
     const float *rows[6];
@@ -153,10 +153,9 @@ static MVK_UNUSED MVK_AVX2 void mvk_f32_gemm_rows__avx2(
             }
         for (int p = 0; p < panels; p++) {
             const int nr = n - 16 * p < 16 ? n - 16 * p : 16;
-            mvk_f32_gemm_ukernel_6x16_rows__avx2(mr, nr, k, rows, w_packed + (int64_t)p * k * 16,
-                                                 bias ? bias + 16 * p : 0, c + i * ldc + 16 * p,
-                                                 ldc, res ? res + i * ldr + 16 * p : 0, ldr, act,
-                                                 0);
+            mvk_f32_gemm_ukernel_6x16_rows__avx2(
+                mr, nr, k, rows, w_packed + (int64_t)p * k * 16, bias ? bias + 16 * p : 0,
+                c + i * ldc + 16 * p, ldc, res ? res + i * ldr + 16 * p : 0, ldr, act, 0);
         }
     }
 }
@@ -204,12 +203,10 @@ static MVK_UNUSED MVK_AVX2 void mvk_f32_gemm_blocked_rows__avx2(
     }
 }
 
-static MVK_UNUSED MVK_AVX2 void mvk_f32_gemm__avx2(int64_t m, int k, int n,
-                                                 const float *MVK_RESTRICT a,
-                                                 const float *MVK_RESTRICT w_packed,
-                                                 const float *MVK_RESTRICT bias,
-                                                 float *MVK_RESTRICT c,
-                                                 const float *MVK_RESTRICT res, int act)
+static MVK_UNUSED MVK_AVX2 void
+mvk_f32_gemm__avx2(int64_t m, int k, int n, const float *MVK_RESTRICT a,
+                   const float *MVK_RESTRICT w_packed, const float *MVK_RESTRICT bias,
+                   float *MVK_RESTRICT c, const float *MVK_RESTRICT res, int act)
 {
     mvk_f32_gemm_rows__avx2(0, m, k, n, a, k, w_packed, bias, c, n, res, n, act, MVK_REMAP_NONE, 1,
                             1, 1, 1, 0.0f, 0);
@@ -217,10 +214,12 @@ static MVK_UNUSED MVK_AVX2 void mvk_f32_gemm__avx2(int64_t m, int k, int n,
 
 /* Column panels [p0, p1) of C for all m rows: the parallel split of a GEMM with too few rows
  * to share (the classifier, M = 1), where the weight matrix is the work. */
-static MVK_UNUSED MVK_AVX2 void mvk_f32_gemm_cols__avx2(
-    int64_t p0, int64_t p1, int64_t m, int k, int n, const float *MVK_RESTRICT a,
-    const float *MVK_RESTRICT w_packed, const float *MVK_RESTRICT bias, float *MVK_RESTRICT c,
-    const float *MVK_RESTRICT res, int act)
+static MVK_UNUSED MVK_AVX2 void mvk_f32_gemm_cols__avx2(int64_t p0, int64_t p1, int64_t m, int k,
+                                                        int n, const float *MVK_RESTRICT a,
+                                                        const float *MVK_RESTRICT w_packed,
+                                                        const float *MVK_RESTRICT bias,
+                                                        float *MVK_RESTRICT c,
+                                                        const float *MVK_RESTRICT res, int act)
 {
     for (int64_t i = 0; i < m; i += 6) {
         const int mr = m - i < 6 ? (int)(m - i) : 6;

@@ -5,9 +5,10 @@
 #include "mvk-prelude.h"
 
 /* One output row: o[N] = a[K] . w[K][N] + bias, then residual + activation. */
-static inline MVK_UNUSED MVK_NOLIBCALL void mvk_f32_gemm_row__scalar(
-    const float *MVK_RESTRICT a, float *MVK_RESTRICT o, const float *MVK_RESTRICT w_io,
-    const float *MVK_RESTRICT bias, const float *MVK_RESTRICT res, int k, int n, int act)
+static inline MVK_UNUSED MVK_NOLIBCALL void
+mvk_f32_gemm_row__scalar(const float *MVK_RESTRICT a, float *MVK_RESTRICT o,
+                         const float *MVK_RESTRICT w_io, const float *MVK_RESTRICT bias,
+                         const float *MVK_RESTRICT res, int k, int n, int act)
 {
     for (int j = 0; j < n; j++)
         o[j] = bias ? bias[j] : 0.0f;
@@ -20,10 +21,11 @@ static inline MVK_UNUSED MVK_NOLIBCALL void mvk_f32_gemm_row__scalar(
     mvk_f32_epilogue(o, res, n, act);
 }
 
-static MVK_UNUSED MVK_NOLIBCALL void mvk_f32_gemm_remap__scalar(
-    const float *MVK_RESTRICT in, float *MVK_RESTRICT out, const float *MVK_RESTRICT w_io,
-    const float *MVK_RESTRICT bias, const float *MVK_RESTRICT residual, int64_t m, int k, int n,
-    int act, int remap, int h, int w, int ph, int pw)
+static MVK_UNUSED MVK_NOLIBCALL void
+mvk_f32_gemm_remap__scalar(const float *MVK_RESTRICT in, float *MVK_RESTRICT out,
+                           const float *MVK_RESTRICT w_io, const float *MVK_RESTRICT bias,
+                           const float *MVK_RESTRICT residual, int64_t m, int k, int n, int act,
+                           int remap, int h, int w, int ph, int pw)
 {
     for (int64_t r = 0; r < m; r++)
         mvk_f32_gemm_row__scalar(mvk_a_row(in, k, r, remap, h, w, ph, pw), out + r * n, w_io, bias,
@@ -44,12 +46,11 @@ static MVK_UNUSED MVK_NOLIBCALL void mvk_f32_gemm_norm__scalar(
     }
 }
 
-static MVK_UNUSED MVK_NOLIBCALL void mvk_f32_gemm__scalar(const float *MVK_RESTRICT in, float *MVK_RESTRICT out,
-                                            const float *MVK_RESTRICT w_io,
-                                            const float *MVK_RESTRICT bias,
-                                            const float *MVK_RESTRICT residual, int64_t m, int k,
-                                            int n, int act)
+static MVK_UNUSED MVK_NOLIBCALL void
+mvk_f32_gemm__scalar(const float *MVK_RESTRICT in, float *MVK_RESTRICT out,
+                     const float *MVK_RESTRICT w_io, const float *MVK_RESTRICT bias,
+                     const float *MVK_RESTRICT residual, int64_t m, int k, int n, int act)
 {
-    mvk_f32_gemm_remap__scalar(in, out, w_io, bias, residual, m, k, n, act, MVK_REMAP_NONE, 1, 1,
-                               1, 1);
+    mvk_f32_gemm_remap__scalar(in, out, w_io, bias, residual, m, k, n, act, MVK_REMAP_NONE, 1, 1, 1,
+                               1);
 }

@@ -14,7 +14,7 @@
 
 /* R(x - zx, m, s) for 8 int8 widened to int32 in x. */
 static MVK_INLINE MVK_I8_ADD_AVX2 __m256i mvk_i8_avx2_r32x8(__m256i x, __m256i zx, __m256i m,
-                                                          __m256i rnd, __m128i s, int zero)
+                                                            __m256i rnd, __m128i s, int zero)
 {
     if (zero)
         return _mm256_setzero_si256();
@@ -30,9 +30,9 @@ static MVK_INLINE MVK_I8_ADD_AVX2 __m128i mvk_i8_avx2_narrow16(__m256i lo, __m25
     return _mm_packs_epi16(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1));
 }
 
-static MVK_UNUSED MVK_NOLIBCALL MVK_I8_ADD_AVX2 void mvk_i8_add__avx2(const int8_t *a, int32_t za, int32_t ma,
-                                                        const int8_t *b, int32_t zb, int32_t mb,
-                                                        int s, int8_t *y, int32_t zy, int64_t n)
+static MVK_UNUSED MVK_NOLIBCALL MVK_I8_ADD_AVX2 void
+mvk_i8_add__avx2(const int8_t *a, int32_t za, int32_t ma, const int8_t *b, int32_t zb, int32_t mb,
+                 int s, int8_t *y, int32_t zy, int64_t n)
 {
     if (ma <= -32768 || ma >= 32768 || mb <= -32768 || mb >= 32768) {
         mvk_i8_add__scalar(a, za, ma, b, zb, mb, s, y, zy, n);
@@ -48,9 +48,9 @@ static MVK_UNUSED MVK_NOLIBCALL MVK_I8_ADD_AVX2 void mvk_i8_add__avx2(const int8
         const __m128i av = _mm_loadu_si128((const __m128i *)(a + i));
         const __m128i bv = _mm_loadu_si128((const __m128i *)(b + i));
         const __m256i lo = _mm256_add_epi32(
-            zyv, _mm256_add_epi32(
-                     mvk_i8_avx2_r32x8(_mm256_cvtepi8_epi32(av), zav, mav, rnd, sv, zero),
-                     mvk_i8_avx2_r32x8(_mm256_cvtepi8_epi32(bv), zbv, mbv, rnd, sv, zero)));
+            zyv,
+            _mm256_add_epi32(mvk_i8_avx2_r32x8(_mm256_cvtepi8_epi32(av), zav, mav, rnd, sv, zero),
+                             mvk_i8_avx2_r32x8(_mm256_cvtepi8_epi32(bv), zbv, mbv, rnd, sv, zero)));
         const __m256i hi = _mm256_add_epi32(
             zyv, _mm256_add_epi32(mvk_i8_avx2_r32x8(_mm256_cvtepi8_epi32(_mm_srli_si128(av, 8)),
                                                     zav, mav, rnd, sv, zero),

@@ -51,12 +51,12 @@ static MVK_UNUSED MVK_NOLIBCALL void mvk_i8_add__neon(const int8_t *a, int32_t z
     int64_t i = 0;
     for (; i + 16 <= n; i += 16) {
         const int8x16_t av = vld1q_s8(a + i), bv = vld1q_s8(b + i);
-        const int8x8_t lo = mvk_i8_add_neon_8(vsubq_s16(vmovl_s8(vget_low_s8(av)), zav),
-                                              vsubq_s16(vmovl_s8(vget_low_s8(bv)), zbv),
-                                              m0, m1, rnd, ns, zyv);
-        const int8x8_t hi = mvk_i8_add_neon_8(vsubq_s16(vmovl_s8(vget_high_s8(av)), zav),
-                                              vsubq_s16(vmovl_s8(vget_high_s8(bv)), zbv),
-                                              m0, m1, rnd, ns, zyv);
+        const int8x8_t lo =
+            mvk_i8_add_neon_8(vsubq_s16(vmovl_s8(vget_low_s8(av)), zav),
+                              vsubq_s16(vmovl_s8(vget_low_s8(bv)), zbv), m0, m1, rnd, ns, zyv);
+        const int8x8_t hi =
+            mvk_i8_add_neon_8(vsubq_s16(vmovl_s8(vget_high_s8(av)), zav),
+                              vsubq_s16(vmovl_s8(vget_high_s8(bv)), zbv), m0, m1, rnd, ns, zyv);
         vst1q_s8(y + i, vcombine_s8(lo, hi));
     }
     if (i < n)

@@ -51,8 +51,8 @@ static MVK_INLINE MVK_I8_ATT_AVX2 __m128i mvk_i8_att_avx2_widen8(const int8_t *s
 /* V of head h of one patch position into the key-pair layout, zero point removed: two keys'
  * rows widened and interleaved 8 columns at a time. */
 static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_pack_v(const int8_t *base, int16_t *vp,
-                                                              int n, int n8, int d, int hd,
-                                                              int hd8, int h, int32_t z)
+                                                              int n, int n8, int d, int hd, int hd8,
+                                                              int h, int32_t z)
 {
     const int64_t row = 3 * (int64_t)d;
     const __m128i zv = _mm_set1_epi16((int16_t)z);
@@ -84,8 +84,8 @@ static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_pack_v(const int8_t *base
  * K goes in t quads kq[t/4][j][4] int8 (zeros past hd and n), and kterm[j] = (128 + z) K_j,
  * K_j summed by vpdpbusd against ones over the packed quads. */
 static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_pack_k(const int8_t *base, void *kbuf,
-                                                              int32_t *kterm, int n, int n8,
-                                                              int d, int hd, int h, int32_t z)
+                                                              int32_t *kterm, int n, int n8, int d,
+                                                              int hd, int h, int32_t z)
 {
     int8_t *kq = (int8_t *)kbuf;
     const int64_t row = 3 * (int64_t)d, stride = (int64_t)n8 * 4;
@@ -111,9 +111,8 @@ static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_pack_k(const int8_t *base
 
 /* The block's query rows (rows past `rows` repeat the last) as quads of bytes q + 128 (128
  * past hd: times K's zeros) into qu[r][g4]. */
-static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_queries(const int8_t *q0, int64_t row,
-                                                               int rows, int hd, int32_t z,
-                                                               int32_t *qu)
+static MVK_INLINE MVK_I8_ATT_AVX2 void
+mvk_i8_att_avx2_queries(const int8_t *q0, int64_t row, int rows, int hd, int32_t z, int32_t *qu)
 {
     (void)z;
     const int g4 = (hd + 3) / 4, full = hd / 4;
@@ -167,8 +166,8 @@ static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_scores(const int32_t *qu,
 /* K of head h of one patch position into the t-pair layout kp[t/2][j][2] int16, zero point
  * removed (kterm: unused here). */
 static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_pack_k(const int8_t *base, void *kbuf,
-                                                              int32_t *kterm, int n, int n8,
-                                                              int d, int hd, int h, int32_t z)
+                                                              int32_t *kterm, int n, int n8, int d,
+                                                              int hd, int h, int32_t z)
 {
     (void)kterm;
     int16_t *kp = (int16_t *)kbuf;
@@ -192,9 +191,8 @@ static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_pack_k(const int8_t *base
 
 /* The block's query rows (rows past `rows` repeat the last) as int16 pairs (q_t - z,
  * q_t+1 - z) into qpair[r][hp] (0 past hd). */
-static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_queries(const int8_t *q0, int64_t row,
-                                                               int rows, int hd, int32_t z,
-                                                               int32_t *qpair)
+static MVK_INLINE MVK_I8_ATT_AVX2 void
+mvk_i8_att_avx2_queries(const int8_t *q0, int64_t row, int rows, int hd, int32_t z, int32_t *qpair)
 {
     const int hp = (hd + 1) / 2;
     const __m128i zv = _mm_set1_epi16((int16_t)z);
@@ -277,11 +275,9 @@ static inline MVK_UNUSED uint32_t mvk_i8_att_avx2_dmax(int32_t m_sm, int s_sm)
                : 0;
 }
 
-static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_softmax(int32_t *sc, int n, int n8,
-                                                               int16_t *p16,
-                                                               const int32_t *exp2_lut,
-                                                               int32_t m_sm, int s_sm,
-                                                               uint32_t dmax, int *halved)
+static MVK_INLINE MVK_I8_ATT_AVX2 void
+mvk_i8_att_avx2_softmax(int32_t *sc, int n, int n8, int16_t *p16, const int32_t *exp2_lut,
+                        int32_t m_sm, int s_sm, uint32_t dmax, int *halved)
 {
     for (int j = n; j < n8; j++) /* out of the maximum; their e is zeroed below */
         sc[j] = INT32_MIN;
@@ -333,11 +329,14 @@ static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_softmax(int32_t *sc, int 
         if (*halved) {
             p = _mm256_srli_epi32(e, 1);
         } else {
-            const __m256i pe = _mm256_srli_epi64(_mm256_add_epi64(_mm256_mul_epu32(e, iv), half), 32);
-            const __m256i po = _mm256_add_epi64(_mm256_mul_epu32(_mm256_srli_epi64(e, 32), iv), half);
+            const __m256i pe =
+                _mm256_srli_epi64(_mm256_add_epi64(_mm256_mul_epu32(e, iv), half), 32);
+            const __m256i po =
+                _mm256_add_epi64(_mm256_mul_epu32(_mm256_srli_epi64(e, 32), iv), half);
             p = _mm256_blend_epi32(pe, po, 0xaa); /* odd lanes: the high halves, already in place */
         }
-        const __m128i p8 = _mm_packs_epi32(_mm256_castsi256_si128(p), _mm256_extracti128_si256(p, 1));
+        const __m128i p8 =
+            _mm_packs_epi32(_mm256_castsi256_si128(p), _mm256_extracti128_si256(p, 1));
         _mm_storeu_si128((__m128i *)(p16 + j), p8);
     }
 }

@@ -11,8 +11,8 @@
 
 #define MVK_I8_ATT_ROWS 4
 #define MVK_I8_ATT_UP8(v) (((v) + 7) / 8 * 8)
-#define MVK_I8_ATTENTION_SCRATCH_SIMD(n, hd)                                                    \
-    (((hd) + 1) / 2 * MVK_I8_ATT_UP8(n) * 4 + MVK_I8_ATT_UP8(n) * MVK_I8_ATT_UP8(hd) * 2 +       \
+#define MVK_I8_ATTENTION_SCRATCH_SIMD(n, hd)                                                       \
+    (((hd) + 1) / 2 * MVK_I8_ATT_UP8(n) * 4 + MVK_I8_ATT_UP8(n) * MVK_I8_ATT_UP8(hd) * 2 +         \
      MVK_I8_ATT_ROWS * (MVK_I8_ATT_UP8(n) * 6 + ((hd) + 1) / 2 * 4) + MVK_I8_ATT_UP8(n) * 4)
 
 #endif

@@ -10,9 +10,8 @@
 #define MVK_I8_CAT_AVX2 __attribute__((target("avx2")))
 
 /* 16 requantised values of one side, or the scalar arithmetic for a tail of n < 16. */
-static MVK_INLINE MVK_I8_CAT_AVX2 void mvk_i8_cat_avx2_side(const int8_t *x, int8_t *y, int n,
-                                                           int32_t zx, int32_t m, int s,
-                                                           int32_t zy)
+static MVK_INLINE MVK_I8_CAT_AVX2 void
+mvk_i8_cat_avx2_side(const int8_t *x, int8_t *y, int n, int32_t zx, int32_t m, int s, int32_t zy)
 {
     int i = 0;
     const int zero = s > 30;
@@ -23,9 +22,9 @@ static MVK_INLINE MVK_I8_CAT_AVX2 void mvk_i8_cat_avx2_side(const int8_t *x, int
         const __m128i v = _mm_loadu_si128((const __m128i *)(x + i));
         const __m256i lo = _mm256_add_epi32(
             zyv, mvk_i8_avx2_r32x8(_mm256_cvtepi8_epi32(v), zxv, mv, rnd, sv, zero));
-        const __m256i hi = _mm256_add_epi32(
-            zyv, mvk_i8_avx2_r32x8(_mm256_cvtepi8_epi32(_mm_srli_si128(v, 8)), zxv, mv, rnd, sv,
-                                   zero));
+        const __m256i hi =
+            _mm256_add_epi32(zyv, mvk_i8_avx2_r32x8(_mm256_cvtepi8_epi32(_mm_srli_si128(v, 8)), zxv,
+                                                    mv, rnd, sv, zero));
         _mm_storeu_si128((__m128i *)(y + i), mvk_i8_avx2_narrow16(lo, hi));
     }
     for (; i < n; i++)

@@ -16,9 +16,9 @@
 #define MVK_I8_DW_AVX2 __attribute__((target("avx2")))
 
 /* 16 input channels of one tap as int16 (zx outside the image; a tail through a copy). */
-static MVK_INLINE MVK_I8_DW_AVX2 __m256i mvk_i8_dw_avx2_tap(const int8_t *in, int h, int wd,
-                                                           int c, int c0, int cb, int iy,
-                                                           int ix, __m256i zxv)
+static MVK_INLINE MVK_I8_DW_AVX2 __m256i mvk_i8_dw_avx2_tap(const int8_t *in, int h, int wd, int c,
+                                                            int c0, int cb, int iy, int ix,
+                                                            __m256i zxv)
 {
     if (iy < 0 || iy >= h || ix < 0 || ix >= wd)
         return zxv;
@@ -34,8 +34,8 @@ static MVK_INLINE MVK_I8_DW_AVX2 __m256i mvk_i8_dw_avx2_tap(const int8_t *in, in
 /* Requantisation constants of a block in the vpunpck lane order: half 0 holds channels
  * 0-3 and 8-11, half 1 channels 4-7 and 12-15; lanes past the channels get harmless values. */
 static MVK_INLINE MVK_I8_DW_AVX2 void mvk_i8_dw_avx2_rq(const int32_t *bias, const int16_t *mult,
-                                                       const int8_t *shift, int cb,
-                                                       mvk_i8_avx2_rq *q /* [2] */)
+                                                        const int8_t *shift, int cb,
+                                                        mvk_i8_avx2_rq *q /* [2] */)
 {
     for (int half = 0; half < 2; half++) {
         int32_t b[8];
@@ -56,7 +56,7 @@ static MVK_INLINE MVK_I8_DW_AVX2 void mvk_i8_dw_avx2_rq(const int32_t *bias, con
 /* Both taps of pair p into the accumulators (lo, hi) of a 16-channel block: a and b the
  * taps' inputs as int16, w the block's weights widened to int16 (two vectors per pair). */
 static MVK_INLINE MVK_I8_DW_AVX2 void mvk_i8_dw_avx2_pair(__m256i a, __m256i b, const __m256i *w,
-                                                         int p, __m256i *lo, __m256i *hi)
+                                                          int p, __m256i *lo, __m256i *hi)
 {
     *lo = _mm256_add_epi32(*lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, b), w[2 * p]));
     *hi = _mm256_add_epi32(*hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, b), w[2 * p + 1]));
@@ -109,22 +109,22 @@ mvk_i8_dwconv__avx2(const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT out,
                 if (rows_in && x0 >= 0 && x0 + k <= wd) {
                     const int8_t *src = in + ((int64_t)y0 * wd + x0) * c + c0;
                     for (int p = 0; p < pairs; p++)
-                        mvk_i8_dw_avx2_pair(
-                            _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(src + off[2 * p]))),
-                            _mm256_cvtepi8_epi16(
-                                _mm_loadu_si128((const __m128i *)(src + off[2 * p + 1]))),
-                            w, p, &lo, &hi);
+                        mvk_i8_dw_avx2_pair(_mm256_cvtepi8_epi16(_mm_loadu_si128(
+                                                (const __m128i *)(src + off[2 * p]))),
+                                            _mm256_cvtepi8_epi16(_mm_loadu_si128(
+                                                (const __m128i *)(src + off[2 * p + 1]))),
+                                            w, p, &lo, &hi);
                 } else { /* border windows (and any beyond 7x7) */
                     for (int p = 0; p < pairs; p++) {
                         const int t0 = 2 * p, t1 = 2 * p + 1;
-                        const __m256i a = mvk_i8_dw_avx2_tap(in, h, wd, c, c0, cb, y0 + t0 / k,
-                                                             x0 + t0 % k, zxv);
+                        const __m256i a =
+                            mvk_i8_dw_avx2_tap(in, h, wd, c, c0, cb, y0 + t0 / k, x0 + t0 % k, zxv);
                         /* an odd tap count's last pair: the partner's weight is 0, any input
                          * does */
-                        const __m256i b = t1 < taps ? mvk_i8_dw_avx2_tap(in, h, wd, c, c0, cb,
-                                                                         y0 + t1 / k,
-                                                                         x0 + t1 % k, zxv)
-                                                    : zxv;
+                        const __m256i b = t1 < taps
+                                              ? mvk_i8_dw_avx2_tap(in, h, wd, c, c0, cb,
+                                                                   y0 + t1 / k, x0 + t1 % k, zxv)
+                                              : zxv;
                         const __m256i wq[2] = {
                             _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(wb + p * 32))),
                             _mm256_cvtepi8_epi16(
@@ -135,8 +135,8 @@ mvk_i8_dwconv__avx2(const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT out,
                 const __m256i ylo = _mm256_add_epi32(mvk_i8_avx2_requant8(lo, &q[0]), zyv);
                 const __m256i yhi = _mm256_add_epi32(mvk_i8_avx2_requant8(hi, &q[1]), zyv);
                 const __m256i y16 = _mm256_packs_epi32(ylo, yhi); /* channels in order */
-                const __m128i y8 = _mm_packs_epi16(_mm256_castsi256_si128(y16),
-                                                   _mm256_extracti128_si256(y16, 1));
+                const __m128i y8 =
+                    _mm_packs_epi16(_mm256_castsi256_si128(y16), _mm256_extracti128_si256(y16, 1));
                 int8_t *dst = out + (oy * ow + ox) * c + c0;
                 if (cb == 16) {
                     _mm_storeu_si128((__m128i *)dst, y8);

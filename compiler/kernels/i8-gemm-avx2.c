@@ -119,8 +119,8 @@ static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_lut_init(mvk_i8_avx2_lut *t, cons
     __m128i up = _mm_setzero_si128(), down = up; /* T_(k+1), and its backward twin */
     for (int k = 7; k >= 0; k--) {
         const __m128i tk = _mm_loadu_si128((const __m128i *)(lut + 16 * k));
-        const __m128i sk = _mm_shuffle_epi8(
-            _mm_loadu_si128((const __m128i *)(lut + 240 - 16 * k)), rev);
+        const __m128i sk =
+            _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(lut + 240 - 16 * k)), rev);
         t->row[k] = _mm_xor_si128(tk, up);
         t->row[8 + k] = _mm_xor_si128(sk, down);
         up = tk, down = sk;
@@ -193,9 +193,8 @@ static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_store_rows(int8_t *c, int64_t ldc
 
 /* The table on len bytes in place: 32 at a time, then 16 and 8 through the low lane (the
  * rest of the vector is never stored), the last few one by one. */
-static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_lut_span(int8_t *y, int64_t len,
-                                                        const mvk_i8_avx2_lut *tab,
-                                                        const int8_t *lut)
+static MVK_INLINE MVK_I8_AVX2 void
+mvk_i8_avx2_lut_span(int8_t *y, int64_t len, const mvk_i8_avx2_lut *tab, const int8_t *lut)
 {
     int64_t i = 0;
     for (; i + 32 <= len; i += 32)
@@ -382,10 +381,14 @@ static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_tile2(const int64_t *ra, const in
         s13 = _mm256_add_epi32(s13, _mm256_madd_epi16(a, w3));
     }
     /* vphaddd: columns 0 1 4 5 | 2 3 6 7; vpermq 0xd8 puts them in order */
-    acc_a[0] = _mm256_add_epi32(acc_a[0], _mm256_permute4x64_epi64(_mm256_hadd_epi32(s00, s01), 0xd8));
-    acc_a[1] = _mm256_add_epi32(acc_a[1], _mm256_permute4x64_epi64(_mm256_hadd_epi32(s02, s03), 0xd8));
-    acc_b[0] = _mm256_add_epi32(acc_b[0], _mm256_permute4x64_epi64(_mm256_hadd_epi32(s10, s11), 0xd8));
-    acc_b[1] = _mm256_add_epi32(acc_b[1], _mm256_permute4x64_epi64(_mm256_hadd_epi32(s12, s13), 0xd8));
+    acc_a[0] =
+        _mm256_add_epi32(acc_a[0], _mm256_permute4x64_epi64(_mm256_hadd_epi32(s00, s01), 0xd8));
+    acc_a[1] =
+        _mm256_add_epi32(acc_a[1], _mm256_permute4x64_epi64(_mm256_hadd_epi32(s02, s03), 0xd8));
+    acc_b[0] =
+        _mm256_add_epi32(acc_b[0], _mm256_permute4x64_epi64(_mm256_hadd_epi32(s10, s11), 0xd8));
+    acc_b[1] =
+        _mm256_add_epi32(acc_b[1], _mm256_permute4x64_epi64(_mm256_hadd_epi32(s12, s13), 0xd8));
 }
 
 static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_tile(const int64_t *aw, int ng, const int8_t *b0p,
@@ -528,12 +531,12 @@ mvk_i8_gemm_f32out__avx2(const int8_t *MVK_RESTRICT a, float *MVK_RESTRICT c,
             const __m256i keep1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr - 8), lane);
             for (int r = 0; r < mr; r++) { /* masked stores: no write past column n */
                 float *dst = c + (i + r) * n + j;
-                _mm256_maskstore_ps(dst, keep0, _mm256_mul_ps(_mm256_cvtepi32_ps(acc[2 * r]),
-                                                              _mm256_loadu_ps(sc)));
+                _mm256_maskstore_ps(
+                    dst, keep0, _mm256_mul_ps(_mm256_cvtepi32_ps(acc[2 * r]), _mm256_loadu_ps(sc)));
                 if (nr > 8) /* no pointer past the row's end */
-                    _mm256_maskstore_ps(dst + 8, keep1,
-                                        _mm256_mul_ps(_mm256_cvtepi32_ps(acc[2 * r + 1]),
-                                                      _mm256_loadu_ps(sc + 8)));
+                    _mm256_maskstore_ps(
+                        dst + 8, keep1,
+                        _mm256_mul_ps(_mm256_cvtepi32_ps(acc[2 * r + 1]), _mm256_loadu_ps(sc + 8)));
             }
         }
     }

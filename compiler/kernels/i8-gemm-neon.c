@@ -92,7 +92,7 @@ static MVK_INLINE uint32_t mvk_i8_neon_quad(const int8_t *a, int p, int k)
     c##i##1 = vdotq_lane_s32(c##i##1, hi, av, lane);
 #define MVK_I8_NEON_QUAD(i)                                                                        \
     {                                                                                              \
-        const int8x8_t x = vreinterpret_s8_u32(vdup_n_u32(mvk_i8_neon_quad(a##i, p, k)));         \
+        const int8x8_t x = vreinterpret_s8_u32(vdup_n_u32(mvk_i8_neon_quad(a##i, p, k)));          \
         MVK_I8_NEON_DOT(i, b0, b1, x, 0)                                                           \
     }
 #else
@@ -103,14 +103,14 @@ static MVK_INLINE uint32_t mvk_i8_neon_quad(const int8_t *a, int p, int k)
 #define MVK_I8_NEON_QUAD(i)                                                                        \
     {                                                                                              \
         const uint32_t w = mvk_i8_neon_quad(a##i, p, k);                                           \
-        const int16_t x0 = (int8_t)w, x1 = (int8_t)(w >> 8), x2 = (int8_t)(w >> 16),              \
+        const int16_t x0 = (int8_t)w, x1 = (int8_t)(w >> 8), x2 = (int8_t)(w >> 16),               \
                       x3 = (int8_t)(w >> 24);                                                      \
-        MVK_I8_NEON_MLA(i, 0) MVK_I8_NEON_MLA(i, 1) MVK_I8_NEON_MLA(i, 2) MVK_I8_NEON_MLA(i, 3)   \
+        MVK_I8_NEON_MLA(i, 0) MVK_I8_NEON_MLA(i, 1) MVK_I8_NEON_MLA(i, 2) MVK_I8_NEON_MLA(i, 3)    \
     }
 #define MVK_I8_NEON_GROUP(i)                                                                       \
     {                                                                                              \
         const int16_t x0 = a##i[p], x1 = a##i[p + 1], x2 = a##i[p + 2], x3 = a##i[p + 3];          \
-        MVK_I8_NEON_MLA(i, 0) MVK_I8_NEON_MLA(i, 1) MVK_I8_NEON_MLA(i, 2) MVK_I8_NEON_MLA(i, 3)   \
+        MVK_I8_NEON_MLA(i, 0) MVK_I8_NEON_MLA(i, 1) MVK_I8_NEON_MLA(i, 2) MVK_I8_NEON_MLA(i, 3)    \
     }
 #endif
 #define MVK_I8_NEON_STORE(i)                                                                       \
@@ -133,10 +133,11 @@ static MVK_INLINE void mvk_i8_neon_tile(int mr, int nr, int k, const int8_t *con
         const int8x16_t b2 = vld1q_s8(b + 32), b3 = vld1q_s8(b + 48);
         const int8x8_t x0 = vld1_s8(a0 + p), x1 = vld1_s8(a1 + p);
         const int8x8_t x2 = vld1_s8(a2 + p), x3 = vld1_s8(a3 + p);
-        MVK_I8_NEON_DOT(0, b0, b1, x0, 0) MVK_I8_NEON_DOT(1, b0, b1, x1, 0)
-        MVK_I8_NEON_DOT(2, b0, b1, x2, 0) MVK_I8_NEON_DOT(3, b0, b1, x3, 0)
-        MVK_I8_NEON_DOT(0, b2, b3, x0, 1) MVK_I8_NEON_DOT(1, b2, b3, x1, 1)
-        MVK_I8_NEON_DOT(2, b2, b3, x2, 1) MVK_I8_NEON_DOT(3, b2, b3, x3, 1)
+        MVK_I8_NEON_DOT(0, b0, b1, x0, 0)
+        MVK_I8_NEON_DOT(1, b0, b1, x1, 0) MVK_I8_NEON_DOT(2, b0, b1, x2, 0)
+            MVK_I8_NEON_DOT(3, b0, b1, x3, 0) MVK_I8_NEON_DOT(0, b2, b3, x0, 1)
+                MVK_I8_NEON_DOT(1, b2, b3, x1, 1) MVK_I8_NEON_DOT(2, b2, b3, x2, 1)
+                    MVK_I8_NEON_DOT(3, b2, b3, x3, 1)
     }
     for (; p < k; p += 4, b += 32) {
         const int8x16_t b0 = vld1q_s8(b), b1 = vld1q_s8(b + 16);
@@ -168,12 +169,11 @@ static MVK_INLINE void mvk_i8_neon_tile(int mr, int nr, int k, const int8_t *con
 
 /* Same contract as mvk_i8_gemm__scalar, except b: packed by mvit_pack_i8_b. bias, mult and
  * shift have n entries (no padding needed). */
-static MVK_UNUSED MVK_NOLIBCALL void mvk_i8_gemm__neon(const int8_t *MVK_RESTRICT a, int8_t *MVK_RESTRICT c,
-                                         const int8_t *MVK_RESTRICT bp,
-                                         const int32_t *MVK_RESTRICT bias,
-                                         const int16_t *MVK_RESTRICT mult,
-                                         const int8_t *MVK_RESTRICT shift, int32_t zy,
-                                         const int8_t *MVK_RESTRICT lut, int64_t m, int k, int n)
+static MVK_UNUSED MVK_NOLIBCALL void
+mvk_i8_gemm__neon(const int8_t *MVK_RESTRICT a, int8_t *MVK_RESTRICT c,
+                  const int8_t *MVK_RESTRICT bp, const int32_t *MVK_RESTRICT bias,
+                  const int16_t *MVK_RESTRICT mult, const int8_t *MVK_RESTRICT shift, int32_t zy,
+                  const int8_t *MVK_RESTRICT lut, int64_t m, int k, int n)
 {
     const int64_t panel = (int64_t)((k + 3) / 4) * 32;
     const int32x4_t zyv = vdupq_n_s32(zy);

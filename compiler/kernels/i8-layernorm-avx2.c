@@ -99,10 +99,11 @@ mvk_i8_layernorm__avx2(const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT out,
             const __m256i d = _mm256_sub_epi64(_mm256_mul_epi32(xv, cv),
                                                _mm256_cvtepi32_epi64(_mm256_castsi256_si128(sumv)));
             __m256i prod = _mm256_mul_epu32(d, invv); /* (d mod 2^32) * inv */
-            if (inv >> 32) /* inv = 2^32: d * 2^32 */
+            if (inv >> 32)                            /* inv = 2^32: d * 2^32 */
                 prod = _mm256_slli_epi64(d, 32);
             else /* minus 2^32 inv where d < 0 */
-                prod = _mm256_sub_epi64(prod, _mm256_and_si256(_mm256_cmpgt_epi64(_mm256_setzero_si256(), d), inv_hi));
+                prod = _mm256_sub_epi64(
+                    prod, _mm256_and_si256(_mm256_cmpgt_epi64(_mm256_setzero_si256(), d), inv_hi));
             const __m256i nq = mvk_i8_ln_avx2_rshift(prod, rnd, shv, off);
             __m256i gv, bv;
             if (per_channel) {
@@ -112,11 +113,14 @@ mvk_i8_layernorm__avx2(const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT out,
                 gv = _mm256_set1_epi64x(g[0]);
                 bv = _mm256_set1_epi64x(b[0]);
             }
-            const __m256i pre = _mm256_add_epi64(_mm256_mul_epi32(nq, gv), _mm256_slli_epi64(bv, 16));
+            const __m256i pre =
+                _mm256_add_epi64(_mm256_mul_epi32(nq, gv), _mm256_slli_epi64(bv, 16));
             const __m256i t = _mm256_add_epi64(zyv, mvk_i8_ln_avx2_rshift(pre, rnd32, sh32, off32));
             /* the low 32 bits of the 4 lanes, saturated to int8 */
-            const __m256i t32 = _mm256_permutevar8x32_epi32(t, _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6));
-            const __m128i t16 = _mm_packs_epi32(_mm256_castsi256_si128(t32), _mm256_castsi256_si128(t32));
+            const __m256i t32 =
+                _mm256_permutevar8x32_epi32(t, _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6));
+            const __m128i t16 =
+                _mm_packs_epi32(_mm256_castsi256_si128(t32), _mm256_castsi256_si128(t32));
             const int32_t y4 = _mm_cvtsi128_si32(_mm_packs_epi16(t16, t16));
             __builtin_memcpy(y + i, &y4, 4);
         }

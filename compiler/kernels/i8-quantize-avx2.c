@@ -13,8 +13,8 @@
 #define MVK_I8_Q_AVX2 __attribute__((target("avx2")))
 
 /* 8 counts (int32 in [0, 255]) of the thresholds <= x. */
-static MVK_INLINE MVK_I8_Q_AVX2 __m256i mvk_i8_q_avx2_count8(__m256 x, const float *t,
-                                                             __m256 t0, __m256 inv)
+static MVK_INLINE MVK_I8_Q_AVX2 __m256i mvk_i8_q_avx2_count8(__m256 x, const float *t, __m256 t0,
+                                                             __m256 inv)
 {
     const __m256 g = _mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(x, t0), inv), _mm256_set1_ps(1.0f));
     const __m256 gc = _mm256_min_ps(_mm256_max_ps(g, _mm256_setzero_ps()), _mm256_set1_ps(255.0f));
@@ -24,9 +24,10 @@ static MVK_INLINE MVK_I8_Q_AVX2 __m256i mvk_i8_q_avx2_count8(__m256 x, const flo
     for (;;) {
         /* up where idx < 255 and x >= t[idx]; down where idx > 0 and x < t[idx - 1] */
         const __m256 above = _mm256_i32gather_ps(t, _mm256_min_epi32(idx, last), 4);
-        const __m256 below = _mm256_i32gather_ps(t, _mm256_max_epi32(_mm256_sub_epi32(idx, one), zero), 4);
-        const __m256i up = _mm256_and_si256(_mm256_cmpgt_epi32(top, idx),
-                                            _mm256_castps_si256(_mm256_cmp_ps(x, above, _CMP_GE_OQ)));
+        const __m256 below =
+            _mm256_i32gather_ps(t, _mm256_max_epi32(_mm256_sub_epi32(idx, one), zero), 4);
+        const __m256i up = _mm256_and_si256(
+            _mm256_cmpgt_epi32(top, idx), _mm256_castps_si256(_mm256_cmp_ps(x, above, _CMP_GE_OQ)));
         /* up first, as the scalar loops: a lane then only ever moves one way, so this ends */
         const __m256i down = _mm256_andnot_si256(
             up, _mm256_and_si256(_mm256_cmpgt_epi32(idx, zero),
@@ -47,10 +48,13 @@ mvk_i8_quantize__avx2(const float *MVK_RESTRICT x, int8_t *MVK_RESTRICT q,
     const __m256i bias = _mm256_set1_epi32(128);
     int64_t i = 0;
     for (; i + 16 <= n; i += 16) {
-        const __m256i a = _mm256_sub_epi32(mvk_i8_q_avx2_count8(_mm256_loadu_ps(x + i), t, t0, invv), bias);
-        const __m256i b = _mm256_sub_epi32(mvk_i8_q_avx2_count8(_mm256_loadu_ps(x + i + 8), t, t0, invv), bias);
+        const __m256i a =
+            _mm256_sub_epi32(mvk_i8_q_avx2_count8(_mm256_loadu_ps(x + i), t, t0, invv), bias);
+        const __m256i b =
+            _mm256_sub_epi32(mvk_i8_q_avx2_count8(_mm256_loadu_ps(x + i + 8), t, t0, invv), bias);
         const __m256i w = _mm256_packs_epi32(a, b); /* a0-3 b0-3 | a4-7 b4-7 */
-        const __m128i y = _mm_packs_epi16(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1));
+        const __m128i y =
+            _mm_packs_epi16(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1));
         /* bytes: a0-3 b0-3 a4-7 b4-7 -> a0-7 b0-7 */
         _mm_storeu_si128((__m128i *)(q + i), _mm_shuffle_epi32(y, 0xd8));
     }

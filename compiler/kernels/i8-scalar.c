@@ -5,8 +5,8 @@
  * Requantisation R(a, M, S) = (a * M + 2^(S-1)) >> S, a floor shift, computed in 64 bits
  * without any implementation-defined shift: 2^62 is added first (|a * M| < 2^62 for every
  * int32 a and M < 2^31, so the sum is in [1, 2^63 + 2^61) as uint64_t), the value is shifted
- * as uint64_t, and 2^(62-S) subtracted (exact: 2^62 is a multiple of 2^S). M < 2^31 (the compiler uses [2^14, 2^15)),
- * S in [1, 62]. */
+ * as uint64_t, and 2^(62-S) subtracted (exact: 2^62 is a multiple of 2^S). M < 2^31 (the compiler
+ * uses [2^14, 2^15)), S in [1, 62]. */
 #include "mvk-prelude.h"
 
 /* R(acc, M, S), saturated to the int32 range. The exact value can exceed it (up to ~2^61 for
@@ -120,8 +120,7 @@ static inline MVK_UNUSED uint64_t mvk_udiv_u64(uint64_t a, uint64_t b)
  * an FMA on one target and not on another). NaN compares false everywhere and gives -128. */
 static MVK_UNUSED MVK_NOLIBCALL void mvk_i8_quantize__scalar(const float *MVK_RESTRICT x,
                                                              int8_t *MVK_RESTRICT q,
-                                                             const float *MVK_RESTRICT t,
-                                                             int64_t n)
+                                                             const float *MVK_RESTRICT t, int64_t n)
 {
     const float inv = 254.0f / (t[254] - t[0]);
     for (int64_t i = 0; i < n; i++) {
@@ -179,8 +178,8 @@ static inline MVK_UNUSED void mvk_i8_requant_row(const int32_t *MVK_RESTRICT acc
 {
     for (int j = 0; j < n; j++) {
         const int s = shift[j];
-        const uint64_t t = (uint64_t)((int64_t)acc[j] * mult[j]) + ((uint64_t)1 << 62) +
-                           ((uint64_t)1 << (s - 1));
+        const uint64_t t =
+            (uint64_t)((int64_t)acc[j] * mult[j]) + ((uint64_t)1 << 62) + ((uint64_t)1 << (s - 1));
         /* |acc * M| < 2^46 here (M < 2^15), so r fits easily; the clamp gives the int8 */
         const int64_t r = (int64_t)(t >> s) - ((int64_t)1 << (62 - s)) + zy;
         dst[j] = (int8_t)(r < -128 ? -128 : r > 127 ? 127 : r);
@@ -263,11 +262,9 @@ mvk_i8_dwconv__scalar(const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT out,
 /* One output row of a full convolution (groups 1) as GEMM rows: row[ox][ky][kx][ci] =
  * in[oy*stride - pad + ky][ox*stride - pad + kx][ci], the zero point zx (real 0) outside. The
  * target's int8 GEMM then multiplies it by the HWIO weight seen as [k*k*cin][cout]. */
-static MVK_UNUSED MVK_NOLIBCALL void mvk_i8_im2col_row__scalar(const int8_t *MVK_RESTRICT in,
-                                                               int8_t *MVK_RESTRICT row, int h,
-                                                               int wd, int cin, int ow, int k,
-                                                               int stride, int pad, int64_t oy,
-                                                               int32_t zx)
+static MVK_UNUSED MVK_NOLIBCALL void
+mvk_i8_im2col_row__scalar(const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT row, int h, int wd,
+                          int cin, int ow, int k, int stride, int pad, int64_t oy, int32_t zx)
 {
     for (int ox = 0; ox < ow; ox++)
         for (int ky = 0; ky < k; ky++) {
@@ -384,8 +381,7 @@ static MVK_UNUSED MVK_NOLIBCALL void mvk_i8_avgpool__scalar(const int8_t *MVK_RE
 static MVK_UNUSED MVK_NOLIBCALL void
 mvk_i8_layernorm__scalar(const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT out,
                          const int32_t *MVK_RESTRICT g, const int32_t *MVK_RESTRICT b,
-                         int per_channel, int64_t eps_q, int32_t zy, int c, int64_t r0,
-                         int64_t r1)
+                         int per_channel, int64_t eps_q, int32_t zy, int c, int64_t r0, int64_t r1)
 {
     for (int64_t r = r0; r < r1; r++) {
         const int8_t *x = in + r * c;
@@ -465,7 +461,8 @@ mvk_i8_attention__scalar(const int8_t *MVK_RESTRICT qkv, int8_t *MVK_RESTRICT ou
             const uint64_t rnd = (uint64_t)1 << (s_sm - 1);
             uint64_t total = 0;
             for (int j = 0; j < n; j++) {
-                const uint64_t u64 = ((uint64_t)(uint32_t)(best - scores[j]) * (uint32_t)m_sm + rnd) >> s_sm;
+                const uint64_t u64 =
+                    ((uint64_t)(uint32_t)(best - scores[j]) * (uint32_t)m_sm + rnd) >> s_sm;
                 const uint32_t u = u64 < 31 * 256 ? (uint32_t)u64 : 31 * 256;
                 probs[j] = exp2_lut[u & 255] >> (u >> 8);
                 total += (uint64_t)probs[j];

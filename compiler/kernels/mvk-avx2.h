@@ -39,8 +39,8 @@ static MVK_INLINE MVK_AVX2 __m256 mvk_avx2_exp(__m256 x)
     p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(0.240221202f));
     p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(0.693146944f));
     p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.00000012f));
-    const __m256i e = _mm256_slli_epi32(
-        _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    const __m256i e =
+        _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
     return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
 }
 
@@ -48,16 +48,16 @@ static MVK_INLINE MVK_AVX2 __m256 mvk_avx2_exp(__m256 x)
  * (relative error ~1e-7; the divide unit is the bottleneck otherwise). */
 static MVK_INLINE MVK_AVX2 __m256 mvk_avx2_silu(__m256 x)
 {
-    const __m256 d = _mm256_add_ps(_mm256_set1_ps(1.0f),
-                                   mvk_avx2_exp(_mm256_sub_ps(_mm256_setzero_ps(), x)));
+    const __m256 d =
+        _mm256_add_ps(_mm256_set1_ps(1.0f), mvk_avx2_exp(_mm256_sub_ps(_mm256_setzero_ps(), x)));
     __m256 r = _mm256_rcp_ps(d);
     r = _mm256_mul_ps(r, _mm256_fnmadd_ps(d, r, _mm256_set1_ps(2.0f)));
     return _mm256_mul_ps(x, r);
 }
 
 /* Epilogue of 8 lanes: + residual (if any), activation, store; n < 8 uses masked accesses. */
-static MVK_INLINE MVK_AVX2 void mvk_avx2_store8(float *c, __m256 v, int n,
-                                                       const float *res, int act)
+static MVK_INLINE MVK_AVX2 void mvk_avx2_store8(float *c, __m256 v, int n, const float *res,
+                                                int act)
 {
     if (n >= 8) {
         if (res)

@@ -132,7 +132,10 @@ static inline MVK_UNUSED float mvk_expf(float x)
     return p * s1.f * s2.f;
 }
 
-static inline MVK_UNUSED float mvk_silu(float x) { return x / (1.0f + mvk_expf(-x)); }
+static inline MVK_UNUSED float mvk_silu(float x)
+{
+    return x / (1.0f + mvk_expf(-x));
+}
 
 /* 1/sqrt(v) for v > 0 in double precision: bit-level initial guess, then Newton steps, each
  * doubling the correct bits (5 steps reach the double's precision from the ~4-bit guess). */
@@ -152,9 +155,8 @@ static inline MVK_UNUSED double mvk_rsqrt(double v)
 
 /* y = (x - mean(x)) / sqrt(var(x) + eps) over k values (biased variance, as LayerNorm),
  * statistics accumulated in double over two passes. */
-static inline MVK_UNUSED MVK_NOLIBCALL void mvk_f32_normalize_row(const float *MVK_RESTRICT x,
-                                                                float *MVK_RESTRICT y, int k,
-                                                                float eps)
+static inline MVK_UNUSED MVK_NOLIBCALL void
+mvk_f32_normalize_row(const float *MVK_RESTRICT x, float *MVK_RESTRICT y, int k, float eps)
 {
     double sum = 0.0, sq = 0.0;
     for (int i = 0; i < k; i++)
@@ -171,9 +173,8 @@ static inline MVK_UNUSED MVK_NOLIBCALL void mvk_f32_normalize_row(const float *M
 
 /* Epilogue shared by conv and linear kernels, in this order: out += residual (if any), then
  * the activation. Bias is added by the kernel before accumulation. */
-static inline MVK_UNUSED MVK_NOLIBCALL void mvk_f32_epilogue(float *MVK_RESTRICT out,
-                                                          const float *MVK_RESTRICT residual,
-                                                          int64_t n, int act)
+static inline MVK_UNUSED MVK_NOLIBCALL void
+mvk_f32_epilogue(float *MVK_RESTRICT out, const float *MVK_RESTRICT residual, int64_t n, int act)
 {
     if (residual)
         for (int64_t i = 0; i < n; i++)
