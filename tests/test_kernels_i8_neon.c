@@ -1,6 +1,6 @@
 /* The NEON INT8 kernels against the scalar reference, byte for byte (docs/int8.md: zero
- * tolerance): the residual add, the depthwise convolution and the concat (see test_add,
- * test_dwconv, test_concat), and
+ * tolerance): the residual add, the depthwise convolution, the concat and the LayerNorm (see
+ * test_add, test_dwconv, test_concat, test_layernorm), and
  * the GEMM on every M in {1, 5, 6, 7, 13} x N in {1, 7, 8, 15, 16, 17, 33} x
  * K in {1, 3, 12, 16, 17, 22, 64, 1728}, with random and extreme data (all -128 activations against
  * all +-127 weights), with and without bias and LUT, shifts from 1 to 62 (the same case
@@ -23,6 +23,7 @@
 #include "kernels/i8-add-neon.c"
 #include "kernels/i8-dwconv-neon.c"
 #include "kernels/i8-concat-neon.c"
+#include "kernels/i8-layernorm-neon.c"
 
 #if defined(MVIT_EXPECT_DOTPROD) && !defined(__ARM_FEATURE_DOTPROD)
 #error "built to test the sdot path, but the compiler flags do not enable the dot product"
@@ -366,11 +367,70 @@ static int test_concat(void)
     return failed;
 }
 
+/* The LayerNorm, as layernorm_avx2_matches_scalar in tests/test_kernels_i8.c: widths 1..260
+ * (odd, past the 8- and 16-value steps), per-channel and shared affine, constant rows
+ * (variance from eps only, or 0), variance terms that are powers of 4 (root = 2^30: inv =
+ * 2^32), 3 rows per call, input and output ending at an inaccessible page; returns the
+ * number of failed cases. */
+static int test_layernorm(void)
+{
+    enum { C = 260, ROWS = 3 };
+    static int8_t want[ROWS * C];
+    static int32_t g[C], b[C];
+    int failed = 0, full_inv = 0;
+    current = "layernorm";
+    for (int t = 0; t < 3000; t++) {
+        const int c = rint_in(1, C), mode = t % 5, per_channel = t % 3 != 0;
+        const int spread = mode == 1 || mode == 3 ? 0 : rint_in(0, 127);
+        const int base = rint_in(-128, 127 - spread);
+        void *xbase, *ybase;
+        size_t xlen, ylen;
+        int8_t *x = guarded(ROWS * c, &xbase, &xlen), *got = guarded(ROWS * c, &ybase, &ylen);
+        for (int i = 0; i < ROWS * c; i++)
+            x[i] = (int8_t)(mode == 4 ? (rnd32() & 1 ? 127 : -128) : base + rint_in(0, spread));
+        for (int i = 0; i < c; i++) {
+            g[i] = (int32_t)(rnd32() % (1u << (8 + t % 20))) - (1 << (7 + t % 20));
+            b[i] = (int32_t)(rnd32() % (1u << 24)) - (1 << 23);
+        }
+        int64_t eps_q = mode == 3 ? 0 : rint_in(0, 100000);
+        if (mode == 2) { /* every row as row 0, eps_q making the variance term a power of 4 */
+            for (int i = c; i < ROWS * c; i++)
+                x[i] = x[i % c];
+            int64_t sum = 0, sq = 0, p4 = 1;
+            for (int i = 0; i < c; i++)
+                sum += x[i], sq += x[i] * x[i];
+            while (p4 < (int64_t)c * sq - sum * sum)
+                p4 *= 4;
+            eps_q = p4 - ((int64_t)c * sq - sum * sum);
+            full_inv++; /* v = 4^m: v 4^k = 2^60, root = 2^30, inv = 2^32 */
+        }
+        const int zy = rint_in(-128, 127);
+        mvk_i8_layernorm__scalar(x, want, g, b, per_channel, eps_q, zy, c, 0, ROWS);
+        mvk_i8_layernorm__neon(x, got, g, b, per_channel, eps_q, zy, c, 0, ROWS);
+        for (int i = 0; i < ROWS * c; i++)
+            if (got[i] != want[i]) {
+                printf("FAIL layernorm (%s): c=%d mode %d eps %lld [%d]: scalar %d neon %d\n",
+                       ARCH, c, mode, (long long)eps_q, i, want[i], got[i]);
+                failed++;
+                break;
+            }
+        munmap(xbase, xlen), munmap(ybase, ylen);
+    }
+    if (full_inv == 0) {
+        printf("FAIL layernorm (%s): no row had inv = 2^32\n", ARCH);
+        failed++;
+    }
+    printf("layernorm (%s): 3000 cases (%d with inv = 2^32), %d failed\n", ARCH, full_inv,
+           failed);
+    return failed;
+}
+
 int main(void)
 {
     signal(SIGSEGV, on_fault);
     signal(SIGBUS, on_fault);
-    const int failed = test_gemm() + test_add() + test_dwconv() + test_concat();
+    const int failed =
+        test_gemm() + test_add() + test_dwconv() + test_concat() + test_layernorm();
     printf("test_kernels_i8_neon (%s): %s\n", ARCH, failed ? "FAILED" : "all passed");
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
