@@ -781,20 +781,30 @@ START_TEST(gemm_f32out_avx2_matches_scalar)
 END_TEST
 
 /* The AVX2 input quantisation against the scalar one: evenly spaced thresholds (the
- * compiler's) and uneven ones (estimates off by many steps), inputs on and next to every
- * threshold, far outside, +-inf, NaN, lengths around 16. */
+ * compiler's), nearly even ones (the no-gather path with a wider margin) and uneven ones
+ * (estimates off by many steps, no such path), inputs on and next to every threshold, far
+ * outside, +-inf, NaN, lengths around 16. */
 START_TEST(quantize_avx2_matches_scalar)
 {
     if (!have_avx2("quantize_avx2_matches_scalar"))
         return;
-    for (int t = 0; t < 200; t++) {
+    int fast = 0;
+    for (int t = 0; t < 300; t++) {
         float th[255];
         const double sc = 0.001 * rint_in(1, 2000), z = rint_in(-128, 127);
         for (int k = 0; k < 255; k++)
             th[k] = (float)(sc * ((-128 + k) - z + 0.5));
-        if (t % 2) /* uneven: squared spacing, still ascending */
+        if (t % 3 == 1) /* uneven: squared spacing, still ascending (no fast path) */
             for (int k = 0; k < 255; k++)
                 th[k] = (float)(sc * ((k - 127) * fabs((double)(k - 127)) / 16.0 - z));
+        if (t % 3 == 2) /* nearly even: each but the first moved by up to 0.1 step */
+            for (int k = 1; k < 255; k++)
+                th[k] = (float)(sc * ((-128 + k) - z + 0.5 + (rint_in(0, 200) - 100) / 1000.0));
+        /* the fast path (no gathers for values away from the thresholds) runs for even and
+         * nearly even thresholds, never for uneven ones */
+        const double margin = mvk_i8_q_avx2_margin(th, 254.0f / (th[254] - th[0]));
+        ck_assert_msg((margin > 0) == (t % 3 != 1), "case %d: margin %g", t, margin);
+        fast += margin > 0;
         const int n = 1 + t % 40 + (t % 3) * 64;
         float x[300];
         for (int i = 0; i < n; i++) {
@@ -818,6 +828,7 @@ START_TEST(quantize_avx2_matches_scalar)
         for (int i = n; i < n + 16; i++)
             ck_assert_msg(got[i] == 0x5a, "case %d: wrote past n", t);
     }
+    ck_assert_int_eq(fast, 200);
 }
 END_TEST
 

@@ -5,18 +5,52 @@
  * compiler's thresholds are evenly spaced up to float rounding). For ascending thresholds (all
  * the compiler emits) the count follows from the comparisons alone, so any estimate gives the
  * scalar kernel's bytes (whose estimate may be contracted into an FMA). NaN: the estimate is 0
- * (vmaxps returns its second operand for NaN) and every comparison is false: -128. */
+ * (vmaxps returns its second operand for NaN) and every comparison is false: -128.
+ * Most values need no comparison at all: with every threshold within D steps of the line
+ * t[0] + k / inv (D measured per call), an estimate g = (x - t[0]) inv + 1 whose fraction lies
+ * at least D + 2^-12 from an integer (2^-12: far above the float estimate's rounding, about
+ * 2^-16 steps here) is exactly the count floor(g), and so is a g beyond both ends; only
+ * vectors with a lane near a threshold gather them. */
 #include <immintrin.h>
 
 #include "mvk-prelude.h"
 
 #define MVK_I8_Q_AVX2 __attribute__((target("avx2")))
 
-/* 8 counts (int32 in [0, 255]) of the thresholds <= x. */
+/* D + 2^-12 (above): the thresholds' largest distance from the line t[0] + k / inv, in steps,
+ * plus the margin; 0 (no fast path) when that is 1/4 or more, or inv is not a finite
+ * positive number. The double arithmetic errs by far less than the margin. */
+static MVK_INLINE double mvk_i8_q_avx2_margin(const float *t, float inv)
+{
+    if (!(inv > 0.0f && inv < 3.0e38f))
+        return 0.0;
+    double dev = 0.0;
+    for (int k = 1; k < 255; k++) {
+        double e = ((double)t[k] - (double)t[0]) * (double)inv - k;
+        e = e < 0.0 ? -e : e;
+        dev = e > dev || e != e ? e : dev; /* NaN stays NaN and fails the test below */
+    }
+    const double d = dev + 1.0 / 4096;
+    return d < 0.25 ? d : 0.0;
+}
+
+/* 8 counts (int32 in [0, 255]) of the thresholds <= x; margin from mvk_i8_q_avx2_margin. */
 static MVK_INLINE MVK_I8_Q_AVX2 __m256i mvk_i8_q_avx2_count8(__m256 x, const float *t, __m256 t0,
-                                                             __m256 inv)
+                                                             __m256 inv, __m256 margin)
 {
     const __m256 g = _mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(x, t0), inv), _mm256_set1_ps(1.0f));
+    const __m256 whole = _mm256_floor_ps(g), frac = _mm256_sub_ps(g, whole);
+    const __m256 one_m = _mm256_sub_ps(_mm256_set1_ps(1.0f), margin);
+    /* fraction inside [margin, 1 - margin], or g >= 255 + margin, or g <= 1 - margin (NaN:
+     * none of them) */
+    const __m256 sure = _mm256_or_ps(
+        _mm256_and_ps(_mm256_cmp_ps(frac, margin, _CMP_GE_OQ),
+                      _mm256_cmp_ps(frac, one_m, _CMP_LE_OQ)),
+        _mm256_or_ps(_mm256_cmp_ps(g, _mm256_add_ps(_mm256_set1_ps(255.0f), margin), _CMP_GE_OQ),
+                     _mm256_cmp_ps(g, one_m, _CMP_LE_OQ)));
+    if (_mm256_movemask_ps(sure) == 0xff)
+        return _mm256_cvttps_epi32(
+            _mm256_min_ps(_mm256_max_ps(whole, _mm256_setzero_ps()), _mm256_set1_ps(255.0f)));
     const __m256 gc = _mm256_min_ps(_mm256_max_ps(g, _mm256_setzero_ps()), _mm256_set1_ps(255.0f));
     __m256i idx = _mm256_cvttps_epi32(gc);
     const __m256i zero = _mm256_setzero_si256(), top = _mm256_set1_epi32(255);
@@ -45,13 +79,17 @@ mvk_i8_quantize__avx2(const float *MVK_RESTRICT x, int8_t *MVK_RESTRICT q,
 {
     const float inv = 254.0f / (t[254] - t[0]);
     const __m256 t0 = _mm256_set1_ps(t[0]), invv = _mm256_set1_ps(inv);
+    const double m = mvk_i8_q_avx2_margin(t, inv);
+    /* no fast path: a NaN margin, which every ordered comparison fails */
+    const __m256 margin =
+        m > 0.0 ? _mm256_set1_ps((float)m) : _mm256_castsi256_ps(_mm256_set1_epi32(0x7fc00000));
     const __m256i bias = _mm256_set1_epi32(128);
     int64_t i = 0;
     for (; i + 16 <= n; i += 16) {
-        const __m256i a =
-            _mm256_sub_epi32(mvk_i8_q_avx2_count8(_mm256_loadu_ps(x + i), t, t0, invv), bias);
-        const __m256i b =
-            _mm256_sub_epi32(mvk_i8_q_avx2_count8(_mm256_loadu_ps(x + i + 8), t, t0, invv), bias);
+        const __m256i a = _mm256_sub_epi32(
+            mvk_i8_q_avx2_count8(_mm256_loadu_ps(x + i), t, t0, invv, margin), bias);
+        const __m256i b = _mm256_sub_epi32(
+            mvk_i8_q_avx2_count8(_mm256_loadu_ps(x + i + 8), t, t0, invv, margin), bias);
         const __m256i w = _mm256_packs_epi32(a, b); /* a0-3 b0-3 | a4-7 b4-7 */
         const __m128i y =
             _mm_packs_epi16(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1));
