@@ -24,16 +24,6 @@
 
 #define MVK_I8_ATT_AVX2 __attribute__((target("avx2")))
 
-/* floor(2^47 / total): x86-64 divides 64-bit values in one instruction. */
-static MVK_INLINE uint64_t mvk_i8_att_avx2_inv(uint64_t total)
-{
-#if defined(__x86_64__)
-    return ((uint64_t)1 << 47) / total;
-#else
-    return mvk_udiv_u64((uint64_t)1 << 47, total);
-#endif
-}
-
 /* bytes / 32 zero vectors at dst (bytes: a multiple of 32): the padding that the copies
  * below leave untouched must read as zero. */
 static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_zero(void *dst, int64_t bytes)
@@ -319,7 +309,7 @@ mvk_i8_att_avx2_softmax(int32_t *sc, int n, int n8, int16_t *p16, const int32_t 
     uint64_t total = 0;
     for (int l = 0; l < 8; l++)
         total += lanes[l];
-    const uint64_t inv = mvk_i8_att_avx2_inv(total);
+    const uint64_t inv = mvk_udiv_u64((uint64_t)1 << 47, total);
     *halved = inv >> 32 != 0; /* inv = 2^32: p_j = e_j in {0, 2^15}, stored halved */
     const __m256i iv = _mm256_set1_epi64x((int64_t)(*halved ? 0 : inv));
     const __m256i half = _mm256_set1_epi64x((int64_t)1 << 31);

@@ -124,11 +124,7 @@ mvk_i8_layernorm__avx2(const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT out,
             const int32_t y4 = _mm_cvtsi128_si32(_mm_packs_epi16(t16, t16));
             __builtin_memcpy(y + i, &y4, 4);
         }
-        for (; i < c; i++) { /* the scalar kernel's arithmetic for the last c % 4 values */
-            const int64_t dd = (int64_t)c * x[i] - sum;
-            const int64_t nn = mvk_round_shift_i64(dd * (int64_t)inv, sh);
-            const int a = per_channel ? i : 0;
-            y[i] = mvk_sat_i8(zy + mvk_round_shift_i64(nn * g[a] + (int64_t)b[a] * 65536, 32));
-        }
+        for (; i < c; i++) /* the scalar kernel's arithmetic for the last c % 4 values */
+            y[i] = mvk_i8_ln_value(x[i], c, sum, inv, sh, g, b, per_channel ? i : 0, zy);
     }
 }

@@ -1,13 +1,11 @@
 /* INT8 LayerNorm, ARM NEON: bit for bit mvk_i8_layernorm__scalar (docs/int8.md). The row sums
  * widen 16 values at a time (vpaddl / vmull_s8 and vpadal into 32-bit lanes: exact for
- * c < 2^16); the square root and reciprocal of a row are the scalar kernel's integers (the
- * hardware divide on AArch64); the per-value part runs in 64-bit lanes, 8 values per step:
- *   n = R(d * inv, 46 - k)   d = c x - sum (int32), inv in (2^31, 2^32]:
- *                            d * inv = d * (inv - 2^31) + d * 2^31, two exact products of
- *                            32-bit lanes (inv = 2^32: d * 2^32)
- *   t = R(n * g + b * 2^16, 32)   |n| < 2^31 (|n| <= sqrt(c) 2^16), so vmull_s32 is exact
- * R(x, s) = floor((x + 2^(s-1)) / 2^s) is the rounding shift vrshl by -s (|x| < 2^58, no
- * saturation), and zy + t goes to int8 through saturating narrows (the clamp). */
+ * c < 2^16); the square root and reciprocal of a row are the scalar kernel's integers; the
+ * per-value part runs in 64-bit lanes, 8 values per step: n = R(d * inv, 46 - k)   d = c x - sum
+ * (int32), inv in (2^31, 2^32]: d * inv = d * (inv - 2^31) + d * 2^31, two exact products of 32-bit
+ * lanes (inv = 2^32: d * 2^32) t = R(n * g + b * 2^16, 32)   |n| < 2^31 (|n| <= sqrt(c) 2^16), so
+ * vmull_s32 is exact R(x, s) = floor((x + 2^(s-1)) / 2^s) is the rounding shift vrshl by -s (|x| <
+ * 2^58, no saturation), and zy + t goes to int8 through saturating narrows (the clamp). */
 #include <arm_neon.h>
 
 #include "mvk-prelude.h"
@@ -33,17 +31,6 @@ static MVK_INLINE void mvk_i8_ln_neon_sums(const int8_t *x, int c, int32_t *sum,
         ts += x[i], tq += (int32_t)x[i] * x[i];
     *sum = ts;
     *sumsq = tq;
-}
-
-/* floor(2^62 / root): one instruction on AArch64, the scalar kernel's loop on 32-bit ARM
- * (no 64-bit divide there, and no library call allowed). */
-static MVK_INLINE uint64_t mvk_i8_ln_neon_recip(uint64_t root)
-{
-#if defined(__aarch64__)
-    return ((uint64_t)1 << 62) / root;
-#else
-    return mvk_udiv_u64((uint64_t)1 << 62, root);
-#endif
 }
 
 /* n = R(d * inv, sh) for the 2 values of d: inv_lo = inv - 2^31 (inv < 2^32), or full: d
@@ -86,7 +73,7 @@ mvk_i8_layernorm__neon(const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT out,
         if (v) {
             const int bits = 64 - __builtin_clzll(v);
             k = (62 - bits) >> 1;
-            inv = mvk_i8_ln_neon_recip(mvk_isqrt_u64(v << (2 * k)));
+            inv = mvk_udiv_u64((uint64_t)1 << 62, mvk_isqrt_u64(v << (2 * k)));
         }
         const int sh = 46 - k; /* in [15, 46]: bits >= 1 */
         const int full = inv >> 32 != 0;
@@ -124,11 +111,7 @@ mvk_i8_layernorm__neon(const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT out,
                                                vqmovn_s32(vcombine_s32(t[2], t[3])));
             vst1_s8(y + i, vqmovn_s16(t16));
         }
-        for (; i < c; i++) { /* the scalar kernel's arithmetic for the last c % 8 values */
-            const int64_t dd = (int64_t)c * x[i] - sum;
-            const int64_t nn = mvk_round_shift_i64(dd * (int64_t)inv, sh);
-            const int a = per_channel ? i : 0;
-            y[i] = mvk_sat_i8(zy + mvk_round_shift_i64(nn * g[a] + (int64_t)b[a] * 65536, 32));
-        }
+        for (; i < c; i++) /* the scalar kernel's arithmetic for the last c % 8 values */
+            y[i] = mvk_i8_ln_value(x[i], c, sum, inv, sh, g, b, per_channel ? i : 0, zy);
     }
 }

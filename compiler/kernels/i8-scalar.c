@@ -97,10 +97,14 @@ static inline MVK_UNUSED uint64_t mvk_isqrt_u64(uint64_t v)
     return r;
 }
 
-/* floor(a / b) for b > 0, by shift and subtract: 32-bit ARM has no 64-bit divide instruction
- * and the generated code may not call libgcc's __aeabi_uldivmod. Used once per row. */
+/* floor(a / b) for b > 0: one instruction on x86-64 and AArch64; elsewhere by shift and
+ * subtract, as 32-bit ARM has no 64-bit divide instruction and the generated code may not
+ * call libgcc's __aeabi_uldivmod. Used once per row. */
 static inline MVK_UNUSED uint64_t mvk_udiv_u64(uint64_t a, uint64_t b)
 {
+#if defined(__x86_64__) || defined(__aarch64__)
+    return a / b;
+#else
     uint64_t q = 0, r = 0;
     for (int i = 63; i >= 0; i--) {
         r = (r << 1) | ((a >> i) & 1u);
@@ -110,6 +114,7 @@ static inline MVK_UNUSED uint64_t mvk_udiv_u64(uint64_t a, uint64_t b)
         }
     }
     return q;
+#endif
 }
 
 /* Input quantisation without any float rounding: q = -128 + #{k : x >= t[k]} for the 255
@@ -369,6 +374,17 @@ static MVK_UNUSED MVK_NOLIBCALL void mvk_i8_avgpool__scalar(const int8_t *MVK_RE
     }
 }
 
+/* One LayerNorm output, y = clamp(zy + R(R(d * inv, sh) * g[a] + b[a] * 2^16, 32)) with
+ * d = c x - sum (below): the portable loop, and the SIMD kernels' last values. */
+static inline MVK_UNUSED int8_t mvk_i8_ln_value(int8_t x, int c, int32_t sum, uint64_t inv, int sh,
+                                                const int32_t *g, const int32_t *b, int a,
+                                                int32_t zy)
+{
+    const int64_t d = (int64_t)c * x - sum;
+    const int64_t n = mvk_round_shift_i64(d * (int64_t)inv, sh);
+    return mvk_sat_i8(zy + mvk_round_shift_i64(n * g[a] + (int64_t)b[a] * 65536, 32));
+}
+
 /* Integer LayerNorm of each row of c values (docs/int8.md):
  *   d_i = c * x_i - sum x                     (the zero point cancels)
  *   V   = c * sum x^2 - (sum x)^2 + eps_q      (eps_q = round(c^2 eps / sx^2), compile time)
@@ -403,13 +419,8 @@ mvk_i8_layernorm__scalar(const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT out
             const uint64_t root = mvk_isqrt_u64(v << (2 * k));
             inv = mvk_udiv_u64((uint64_t)1 << 62, root);
         }
-        for (int i = 0; i < c; i++) {
-            const int64_t d = (int64_t)c * x[i] - sum;
-            const int64_t n = mvk_round_shift_i64(d * (int64_t)inv, 46 - k);
-            const int a = per_channel ? i : 0;
-            const int64_t t = mvk_round_shift_i64(n * g[a] + (int64_t)b[a] * 65536, 32);
-            y[i] = mvk_sat_i8(zy + t);
-        }
+        for (int i = 0; i < c; i++)
+            y[i] = mvk_i8_ln_value(x[i], c, sum, inv, 46 - k, g, b, per_channel ? i : 0, zy);
     }
 }
 
