@@ -15,6 +15,8 @@
 #include "kernels/i8-add-neon.c"
 #include "kernels/i8-concat-neon.c"
 #include "kernels/i8-dwconv-neon.c"
+#include "kernels/i8-layernorm-neon.c"
+#include "kernels/i8-attention-neon.c"
 
 typedef void (*mvk_any_fn)(void);
 
@@ -37,7 +39,10 @@ const mvk_any_fn mvk_neon_kernels[] = {
     (mvk_any_fn)mvk_f32_attention_heads__neon,
     (mvk_any_fn)mvk_f32_attention__neon,
     (mvk_any_fn)mvk_i8_gemm__neon,
+    (mvk_any_fn)mvk_i8_gemm_f32out__neon,
     (mvk_any_fn)mvk_i8_add__neon,
     (mvk_any_fn)mvk_i8_concat__neon,
     (mvk_any_fn)mvk_i8_dwconv__neon,
+    (mvk_any_fn)mvk_i8_layernorm__neon,
+    (mvk_any_fn)mvk_i8_attention__neon,
 };

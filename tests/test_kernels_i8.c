@@ -41,6 +41,8 @@ static int rint_in(int lo, int hi)
     return lo + (int)(rnd32() % (uint32_t)(hi - lo + 1));
 }
 
+#include "i8_attention_cases.h"
+
 /* floor((a*M + 2^(S-1)) / 2^S) by signed division with an explicit floor, saturated */
 static int32_t r_ref(int32_t a, int32_t m, int s)
 {
@@ -424,18 +426,6 @@ START_TEST(layernorm_vs_float)
 }
 END_TEST
 
-static int32_t mult_of(double m, int32_t *shift)
-{
-    int s = 14 - (int)floor(log2(m));
-    double r = nearbyint(ldexp(m, s));
-    if (r >= ldexp(1, 15)) {
-        r /= 2;
-        s--;
-    }
-    *shift = s;
-    return (int32_t)r;
-}
-
 /* Attention: the integer softmax path within 2 output steps of float attention on the same
  * dequantised qkv (Q15 probabilities, Q8 exponents: about 0.3 % relative error each). */
 START_TEST(attention_vs_float)
@@ -490,42 +480,12 @@ START_TEST(attention_vs_float)
 }
 END_TEST
 
-/* Rows whose softmax sum is exactly 2^15 (the maximum's term alone: p_max = 2^15), recomputed
- * the way docs/int8.md defines the sum. */
-static int count_one_hot_rows(const int8_t *qkv, const int32_t *lut, int p, int n, int d,
-                              int heads, int z, int32_t m_sm, int s_sm)
+/* The AVX2 attention against the scalar one, zero tolerance (tests/i8_attention_cases.h). */
+static int avx2_narrow_path(int32_t m_sm, int s_sm)
 {
-    const int hd = d / heads;
-    int rows = 0;
-    int64_t *a = malloc((size_t)n * sizeof *a);
-    for (int pi = 0; pi < p; pi++)
-        for (int h = 0; h < heads; h++)
-            for (int i = 0; i < n; i++) {
-                const int8_t *base = qkv + (int64_t)pi * n * 3 * d;
-                int64_t best = INT64_MIN, total = 0;
-                for (int j = 0; j < n; j++) {
-                    a[j] = 0;
-                    for (int t = 0; t < hd; t++)
-                        a[j] += (int64_t)(base[i * 3 * d + h * hd + t] - z) *
-                                (base[j * 3 * d + d + h * hd + t] - z);
-                    best = a[j] > best ? a[j] : best;
-                }
-                for (int j = 0; j < n; j++) {
-                    uint64_t u = ((uint64_t)(best - a[j]) * (uint64_t)m_sm +
-                                  ((uint64_t)1 << (s_sm - 1))) >> s_sm;
-                    u = u < 31 * 256 ? u : 31 * 256;
-                    total += lut[u & 255] >> (u >> 8);
-                }
-                rows += total == 32768;
-            }
-    free(a);
-    return rows;
+    return mvk_i8_att_avx2_dmax(m_sm, s_sm) != 0;
 }
 
-/* The AVX2 attention against the scalar one, zero tolerance: head widths and token counts
- * around the vector widths (odd, < 8, not multiples of 8), scales from spread-out to one-hot
- * softmax rows (the p = 2^15 case the AVX2 kernel computes halved), zero points at the ends,
- * and the scratch exactly MVK_I8_ATTENTION_SCRATCH_SIMD bytes with guards on both sides. */
 START_TEST(attention_avx2_matches_scalar)
 {
     __builtin_cpu_init();
@@ -533,63 +493,8 @@ START_TEST(attention_avx2_matches_scalar)
         printf("attention_avx2_matches_scalar: no AVX2, skipped\n");
         return;
     }
-    const int hds[] = {1, 2, 7, 8, 15, 16, 17, 20, 24, 30, 36, 60};
-    const int ns[] = {1, 2, 3, 7, 8, 9, 16, 17, 64, 257};
-    int cases = 0, one_hot_rows = 0, paths[2] = {0, 0};
-    int32_t lut[256];
-    for (int f = 0; f < 256; f++)
-        lut[f] = (int32_t)nearbyint(32768.0 * exp2(-f / 256.0));
-    for (int hi = 0; hi < 12; hi++)
-        for (int ni = 0; ni < 10; ni++)
-            for (int mode = 0; mode < 5; mode++) {
-                const int hd = hds[hi], n = ns[ni], heads = 1 + (hi + ni) % 3, p = 1 + mode % 2;
-                const int d = heads * hd;
-                /* mode 0: soft rows; 1: large scale (one-hot rows); 2: extreme zero points;
-                 * 3: a tiny scale (softmax multiplier ~2^-20 and below: padded keys' exponent
-                 * under the cut-off); 4: any multiplier < 2^31 and shift 1..40 (the kernel's
-                 * whole contract, beyond what the compiler emits) */
-                const double sx = mode == 1   ? 2.0
-                                  : mode == 3 ? 1e-4 + rint_in(0, 100) * 1e-5
-                                              : 0.01 + rint_in(0, 60) / 1000.0;
-                const int z = mode == 2 ? (rint_in(0, 1) ? -128 : 127) : rint_in(-10, 10);
-                const int zy = rint_in(-20, 20);
-                const int64_t len = (int64_t)p * n * d, guard = 256;
-                int8_t *qkv = malloc((size_t)(3 * len)), *want = malloc((size_t)len);
-                int8_t *got = malloc((size_t)len);
-                for (int64_t i = 0; i < 3 * len; i++)
-                    qkv[i] = (int8_t)rint_in(-128, 127);
-                int32_t s_sm, s_o;
-                int32_t m_sm = mult_of(sx * sx / log(2.0) / sqrt((double)hd) * 256.0, &s_sm);
-                const int32_t m_o = mult_of(sx / (32768.0 * sx * 256.0 / 255.0), &s_o);
-                if (mode == 4 && (hi + ni) % 2) /* anywhere in the contract */
-                    m_sm = (int32_t)(rnd32() >> rint_in(1, 24)) | 1, s_sm = rint_in(1, 40);
-                else if (mode == 4) /* where d * m + 2^(s-1) passes 2^32 before the clamp */
-                    m_sm = (int32_t)(rnd32() >> 1) | 1 << 29, s_sm = rint_in(17, 19);
-                paths[mvk_i8_att_avx2_dmax(m_sm, s_sm) != 0]++; /* 64- / 32-bit exponents */
-                int32_t *ref_scratch = malloc((size_t)n * 8 + (size_t)hd * n * 4);
-                const int64_t bytes = MVK_I8_ATTENTION_SCRATCH_SIMD((int64_t)n, (int64_t)hd);
-                uint8_t *sc = aligned_alloc(64, (size_t)((bytes + 2 * guard + 63) / 64 * 64));
-                memset(sc, 0xa5, (size_t)(bytes + 2 * guard));
-                mvk_i8_attention__scalar(qkv, want, ref_scratch, lut, p, n, d, heads, z, m_sm,
-                                         s_sm, m_o, s_o, zy, 0, (int64_t)p * heads);
-                mvk_i8_attention__avx2(qkv, got, (int32_t *)(sc + guard), lut, p, n, d, heads, z,
-                                       m_sm, s_sm, m_o, s_o, zy, 0, (int64_t)p * heads);
-                for (int64_t i = 0; i < len; i++)
-                    ck_assert_msg(got[i] == want[i],
-                                  "hd=%d n=%d heads=%d p=%d mode %d: [%lld] scalar %d, avx2 %d",
-                                  hd, n, heads, p, mode, (long long)i, want[i], got[i]);
-                for (int64_t i = 0; i < guard; i++)
-                    ck_assert_msg(sc[i] == 0xa5 && sc[guard + bytes + i] == 0xa5,
-                                  "hd=%d n=%d: write outside the scratch", hd, n);
-                if (mode == 1)
-                    one_hot_rows += count_one_hot_rows(qkv, lut, p, n, d, heads, z, m_sm, s_sm);
-                free(qkv), free(want), free(got), free(ref_scratch), free(sc);
-                cases++;
-            }
-    ck_assert_int_eq(cases, 12 * 10 * 5);
-    ck_assert(one_hot_rows > 0); /* the halved path did run */
-    ck_assert(paths[0] > 0 && paths[1] > 0);
-    printf("attention_avx2_matches_scalar: %d cases, %d one-hot rows\n", cases, one_hot_rows);
+    const att_check_stats st = att_check_all(mvk_i8_attention__avx2, "avx2", avx2_narrow_path);
+    ck_assert_int_eq(st.failed, 0);
 }
 END_TEST
 

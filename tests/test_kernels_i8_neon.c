@@ -1,7 +1,8 @@
 /* The NEON INT8 kernels against the scalar reference, byte for byte (docs/int8.md: zero
- * tolerance): the residual add, the depthwise convolution, the concat and the LayerNorm (see
- * test_add, test_dwconv, test_concat, test_layernorm), and
- * the GEMM on every M in {1, 5, 6, 7, 13} x N in {1, 7, 8, 15, 16, 17, 33} x
+ * tolerance): the residual add, the depthwise convolution, the concat, the LayerNorm, the
+ * attention and the classifier (see test_add, test_dwconv, test_concat, test_layernorm,
+ * test_attention, test_classifier), and
+ * the GEMM on every M in {1, 5, 6, 7, 13, 33, 70} x N in {1, 7, 8, 15, 16, 17, 33} x
  * K in {1, 3, 12, 16, 17, 22, 64, 1728}, with random and extreme data (all -128 activations against
  * all +-127 weights), with and without bias and LUT, shifts from 1 to 62 (the same case
  * generator as tests/test_kernels_i8.c). A and C end right before an inaccessible page, so a
@@ -24,6 +25,7 @@
 #include "kernels/i8-dwconv-neon.c"
 #include "kernels/i8-concat-neon.c"
 #include "kernels/i8-layernorm-neon.c"
+#include "kernels/i8-attention-neon.c"
 
 #if defined(MVIT_EXPECT_DOTPROD) && !defined(__ARM_FEATURE_DOTPROD)
 #error "built to test the sdot path, but the compiler flags do not enable the dot product"
@@ -49,6 +51,8 @@ static int rint_in(int lo, int hi)
 {
     return lo + (int)(rnd32() % (uint32_t)(hi - lo + 1));
 }
+
+#include "i8_attention_cases.h"
 
 /* n bytes ending exactly where an inaccessible page begins; freed by unguard */
 static int8_t *guarded(int64_t n, void **base_out, size_t *len_out)
@@ -88,12 +92,13 @@ static void on_fault(int sig)
 static int test_gemm(void)
 {
     static char name[128];
-    const int ms[] = {1, 5, 6, 7, 13}, ns[] = {1, 7, 8, 15, 16, 17, 33};
+    /* M: tails of the 4-row tile; 33 and 70: more than one block of MVK_I8_NEON_ROWS rows */
+    const int ms[] = {1, 5, 6, 7, 13, 33, 70}, ns[] = {1, 7, 8, 15, 16, 17, 33};
     /* K: tails of the 8-wide sdot loop (4, 1-3 and both), one group, many */
     const int ks[] = {1, 3, 12, 16, 17, 22, 64, 1728};
     int cases = 0, failed = 0;
     long long values = 0, sat_lo = 0, sat_hi = 0;
-    for (int mi = 0; mi < 5; mi++)
+    for (int mi = 0; mi < 7; mi++)
         for (int ni = 0; ni < 7; ni++)
             for (int ki = 0; ki < 8; ki++)
                 for (int mode = 0; mode < MODES; mode++)
@@ -425,12 +430,70 @@ static int test_layernorm(void)
     return failed;
 }
 
+/* The classifier (float logits) against the scalar one bit for bit: rows 1..5, columns
+ * around the 8-column panel and 1000, K odd and long; A and the logits end at an
+ * inaccessible page. */
+static int test_classifier(void)
+{
+    const int ms[] = {1, 3, 4, 5}, ns[] = {1, 10, 16, 17, 1000}, ks[] = {1, 7, 320, 641};
+    int failed = 0, cases = 0;
+    current = "classifier";
+    for (int ci = 0; ci < 4 * 5 * 4; ci++) {
+        const int m = ms[ci / 20], n = ns[ci / 4 % 5], k = ks[ci % 4];
+        void *abase, *cbase;
+        size_t alen, clen;
+        int8_t *a = guarded((int64_t)m * k, &abase, &alen), *b = malloc((size_t)k * n);
+        float *got = (float *)(void *)guarded((int64_t)m * n * 4, &cbase, &clen);
+        float *want = malloc((size_t)m * n * 4), *scale = malloc((size_t)n * 4);
+        int32_t *bias = malloc((size_t)n * 4);
+        for (int i = 0; i < m * k; i++)
+            a[i] = (int8_t)rnd32();
+        for (int i = 0; i < k * n; i++)
+            b[i] = (int8_t)rnd32();
+        for (int j = 0; j < n; j++) {
+            bias[j] = rint_in(-100000, 100000);
+            scale[j] = (float)(rint_in(1, 100000) * 1e-7);
+        }
+        const int64_t plen = mvit_pack_i8_b(b, k, n, NULL);
+        int8_t *bp = malloc((size_t)plen);
+        mvit_pack_i8_b(b, k, n, bp);
+        mvk_i8_gemm_f32out__scalar(a, want, b, bias, scale, m, k, n);
+        mvk_i8_gemm_f32out__neon(a, got, bp, bias, scale, m, k, n);
+        if (memcmp(want, got, (size_t)m * n * 4)) {
+            printf("FAIL classifier (%s): M=%d K=%d N=%d differ\n", ARCH, m, k, n);
+            failed++;
+        }
+        munmap(abase, alen), munmap(cbase, clen);
+        free(b), free(want), free(scale), free(bias), free(bp);
+        cases++;
+    }
+    printf("classifier (%s): %d cases, %d failed\n", ARCH, cases, failed);
+    return failed;
+}
+
+/* The attention, as attention_avx2_matches_scalar in tests/test_kernels_i8.c: the grid of
+ * tests/i8_attention_cases.h; returns the number of failed cases. */
+static int neon_narrow_path(int32_t m_sm, int s_sm)
+{
+    mvk_i8_att_neon_sm c;
+    static int32_t lut[256];
+    mvk_i8_att_neon_sm_init(&c, lut, m_sm, s_sm);
+    return !c.wide;
+}
+
+static int test_attention(void)
+{
+    current = "attention";
+    return att_check_all(mvk_i8_attention__neon, ARCH, neon_narrow_path).failed;
+}
+
 int main(void)
 {
     signal(SIGSEGV, on_fault);
     signal(SIGBUS, on_fault);
     const int failed =
-        test_gemm() + test_add() + test_dwconv() + test_concat() + test_layernorm();
+        test_gemm() + test_add() + test_dwconv() + test_concat() + test_layernorm() +
+        test_attention() + test_classifier();
     printf("test_kernels_i8_neon (%s): %s\n", ARCH, failed ? "FAILED" : "all passed");
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -16,7 +16,8 @@
  * unsigned 64-bit arithmetic lane by lane.
  *
  * Scratch per task: MVK_I8_ATTENTION_SCRATCH_SIMD(n, hd) bytes (i8-attention-scratch.h).
- * Uses mvk_requant_i8_scalar and mvk_udiv_u64 of i8-scalar.c. */
+ * Uses mvk_requant_i8_scalar, mvk_udiv_u64 and (AVX-VNNI) mvk_i8_att_pack_quads of
+ * i8-scalar.c. */
 #include <immintrin.h>
 
 #include "i8-attention-scratch.h"
@@ -79,16 +80,9 @@ static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_pack_k(const int8_t *base
 {
     int8_t *kq = (int8_t *)kbuf;
     const int64_t row = 3 * (int64_t)d, stride = (int64_t)n8 * 4;
-    const int g4 = (hd + 3) / 4, full = hd / 4;
+    const int g4 = (hd + 3) / 4;
     mvk_i8_att_avx2_zero(kq, g4 * stride);
-    for (int j = 0; j < n; j++) {
-        const int8_t *kr = base + j * row + d + h * hd;
-        int8_t *dst = kq + (int64_t)j * 4;
-        for (int g = 0; g < full; g++, dst += stride)
-            __builtin_memcpy(dst, kr + 4 * g, 4);
-        for (int t = 4 * full; t < hd; t++) /* dst: the last quad row */
-            dst[t - 4 * full] = kr[t];
-    }
+    mvk_i8_att_pack_quads(base + d + h * hd, row, kq, n, stride, hd);
     const __m256i ones = _mm256_set1_epi8(1), c = _mm256_set1_epi32(128 + z);
     for (int j = 0; j < n8; j += 8) {
         __m256i sum = _mm256_setzero_si256();

@@ -1,10 +1,13 @@
 /* INT8 depthwise convolution, ARM NEON: bit for bit mvk_i8_dwconv__scalar (docs/int8.md), with
  * its weight layout [k*k][c]. 16 channels per step: for each tap the input and weight bytes
  * are widened to int16 and smlal adds their products into 4 int32x4 accumulators (exact:
- * |x * w| <= 2^14). Padding taps read the input zero point zx, as in the scalar kernel. A tail
+ * |x * w| <= 2^14). Two neighbouring output pixels whose taps all lie inside the input go
+ * together (mvk_i8_dw_neon_taps2: each tap's weights widened once, 8 independent chains).
+ * Padding taps read the input zero point zx, as in the scalar kernel. A tail
  * block of fewer than 16 channels reads input and weights through zero-padded copies, so no
  * load runs past a pixel's channels or the weights. Requantisation and the SiLU table are the
- * GEMM's (mvk_i8_neon_store8: the lowering pastes i8-gemm-neon.c before this file). */
+ * GEMM's (mvk_i8_neon_store8, then mvk_i8_neon_lut_span over each finished output row: the
+ * lowering pastes i8-gemm-neon.c before this file). */
 #include <arm_neon.h>
 
 #include "mvk-prelude.h"
@@ -46,6 +49,39 @@ static MVK_INLINE void mvk_i8_dw_neon_taps(const int8_t *in, const int8_t *w, in
     acc[0] = acc0, acc[1] = acc1, acc[2] = acc2, acc[3] = acc3;
 }
 
+/* acc[0..3] and acc[4..7] (the biases) += the k*k taps of two output pixels stride apart
+ * (the first at input x0, y0) for the 16 channels at c0, every tap inside the input: each
+ * tap's weights are loaded and widened once for both pixels, and the 8 accumulators are 8
+ * independent smlal chains. */
+static MVK_INLINE void mvk_i8_dw_neon_taps2(const int8_t *in, const int8_t *w, int wd, int c,
+                                            int c0, int k, int y0, int x0, int stride,
+                                            int32x4_t *acc)
+{
+    int32x4_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    int32x4_t b0 = acc[4], b1 = acc[5], b2 = acc[6], b3 = acc[7];
+    for (int ky = 0; ky < k; ky++) {
+        const int8_t *xr = in + ((int64_t)(y0 + ky) * wd + x0) * c + c0;
+        const int8_t *wr = w + ky * k * c + c0;
+        for (int kx = 0; kx < k; kx++, xr += c, wr += c) {
+            const int8x16_t wv = vld1q_s8(wr);
+            const int16x8_t wl = vmovl_s8(vget_low_s8(wv)), wh = vmovl_s8(vget_high_s8(wv));
+            const int8x16_t xa = vld1q_s8(xr), xb = vld1q_s8(xr + (int64_t)stride * c);
+            const int16x8_t al = vmovl_s8(vget_low_s8(xa)), ah = vmovl_s8(vget_high_s8(xa));
+            const int16x8_t bl = vmovl_s8(vget_low_s8(xb)), bh = vmovl_s8(vget_high_s8(xb));
+            a0 = vmlal_s16(a0, vget_low_s16(al), vget_low_s16(wl));
+            a1 = vmlal_s16(a1, vget_high_s16(al), vget_high_s16(wl));
+            a2 = vmlal_s16(a2, vget_low_s16(ah), vget_low_s16(wh));
+            a3 = vmlal_s16(a3, vget_high_s16(ah), vget_high_s16(wh));
+            b0 = vmlal_s16(b0, vget_low_s16(bl), vget_low_s16(wl));
+            b1 = vmlal_s16(b1, vget_high_s16(bl), vget_high_s16(wl));
+            b2 = vmlal_s16(b2, vget_low_s16(bh), vget_low_s16(wh));
+            b3 = vmlal_s16(b3, vget_high_s16(bh), vget_high_s16(wh));
+        }
+    }
+    acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+    acc[4] = b0, acc[5] = b1, acc[6] = b2, acc[7] = b3;
+}
+
 /* Same contract as mvk_i8_dwconv__scalar. */
 static MVK_UNUSED MVK_NOLIBCALL void
 mvk_i8_dwconv__neon(const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT out,
@@ -57,7 +93,7 @@ mvk_i8_dwconv__neon(const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT out,
     (void)oh;
     const int16x8_t zxv = vdupq_n_s16((int16_t)zx);
     const int32x4_t zyv = vdupq_n_s32(zy);
-    for (int64_t oy = r0; oy < r1; oy++) /* a row per block keeps the input lines in cache */
+    for (int64_t oy = r0; oy < r1; oy++) { /* a row per block keeps the input lines in cache */
         for (int c0 = 0; c0 < c; c0 += 16) {
             const int cb = c - c0 < 16 ? c - c0 : 16, lo_n = cb < 8 ? cb : 8;
             mvk_i8_neon_rq q0, q1;
@@ -66,17 +102,32 @@ mvk_i8_dwconv__neon(const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT out,
                 mvk_i8_neon_rq_init(&q1, bias + c0 + 8, mult + c0 + 8, shift + c0 + 8, cb - 8);
             else
                 q1 = q0;
+            const int y0 = (int)oy * stride - pad, rows_in = y0 >= 0 && y0 + k <= h;
             for (int ox = 0; ox < ow; ox++) {
-                int32x4_t acc[4] = {q0.bias0, q0.bias1, q1.bias0, q1.bias1};
-                const int y0 = (int)oy * stride - pad, x0 = ox * stride - pad;
+                int32x4_t acc[8] = {q0.bias0, q0.bias1, q1.bias0, q1.bias1,
+                                    q0.bias0, q0.bias1, q1.bias0, q1.bias1};
+                const int x0 = ox * stride - pad;
+                if (cb == 16 && rows_in && ox + 1 < ow && x0 >= 0 && x0 + stride + k <= wd) {
+                    mvk_i8_dw_neon_taps2(in, w, wd, c, c0, k, y0, x0, stride, acc);
+                    int8_t *dst = out + (oy * ow + ox) * c + c0;
+                    mvk_i8_neon_store8(dst, acc[0], acc[1], &q0, zyv, 8);
+                    mvk_i8_neon_store8(dst + 8, acc[2], acc[3], &q1, zyv, 8);
+                    mvk_i8_neon_store8(dst + c, acc[4], acc[5], &q0, zyv, 8);
+                    mvk_i8_neon_store8(dst + c + 8, acc[6], acc[7], &q1, zyv, 8);
+                    ox++;
+                    continue;
+                }
                 if (cb == 16)
                     mvk_i8_dw_neon_taps(in, w, h, wd, c, c0, 16, k, y0, x0, zxv, acc);
                 else
                     mvk_i8_dw_neon_taps(in, w, h, wd, c, c0, cb, k, y0, x0, zxv, acc);
                 int8_t *dst = out + (oy * ow + ox) * c + c0;
-                mvk_i8_neon_store8(dst, acc[0], acc[1], &q0, zyv, lut, lo_n);
+                mvk_i8_neon_store8(dst, acc[0], acc[1], &q0, zyv, lo_n);
                 if (cb > 8)
-                    mvk_i8_neon_store8(dst + 8, acc[2], acc[3], &q1, zyv, lut, cb - 8);
+                    mvk_i8_neon_store8(dst + 8, acc[2], acc[3], &q1, zyv, cb - 8);
             }
         }
+        if (lut) /* the finished row, while it is in L1 */
+            mvk_i8_neon_lut_span(out + oy * ow * c, (int64_t)ow * c, lut);
+    }
 }

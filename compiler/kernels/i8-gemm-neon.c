@@ -11,7 +11,8 @@
  * Tile: 4 rows x 8 columns, 8 accumulators (fits ARMv7's 16 q registers). Rows past mr reuse
  * the last valid row (computed, never stored); columns past nr are computed on the zero padding
  * of B and never stored; k values past K are 0 in A (built so, never read) and in B. No access
- * goes past a row of A or C.
+ * goes past a row of A or C. Rows go in blocks of MVK_I8_NEON_ROWS, every column panel per
+ * block, and the SiLU table (when there is one) runs over each finished block of C.
  * Requantisation: vmull_s32 (exact 64-bit product), + 2^(S-1) (|a*M| < 2^62: no overflow),
  * vshlq_s64 by -S (an arithmetic, i.e. floor, shift: the same value as the scalar 2^62-offset
  * form), vqmovn_s64 to int32 (saturating; the result only matters clamped to int8), + zy with
@@ -55,24 +56,54 @@ static MVK_INLINE int32x4_t mvk_i8_neon_r4(int32x4_t acc, int32x4_t m, int64x2_t
     return vcombine_s32(vqmovn_s64(vshlq_s64(plo, nslo)), vqmovn_s64(vshlq_s64(phi, nshi)));
 }
 
-/* Requantise 8 accumulators (two int32x4), add zy, saturate to int8, LUT, store the first nr. */
+/* Requantise 8 accumulators (two int32x4), add zy, saturate to int8, store the first nr. */
 static MVK_INLINE void mvk_i8_neon_store8(int8_t *c, int32x4_t acc0, int32x4_t acc1,
-                                          const mvk_i8_neon_rq *q, int32x4_t zy, const int8_t *lut,
-                                          int nr)
+                                          const mvk_i8_neon_rq *q, int32x4_t zy, int nr)
 {
     const int32x4_t y0 =
         vqaddq_s32(mvk_i8_neon_r4(acc0, q->m0, q->rnd0, q->rnd1, q->ns0, q->ns1), zy);
     const int32x4_t y1 =
         vqaddq_s32(mvk_i8_neon_r4(acc1, q->m1, q->rnd2, q->rnd3, q->ns2, q->ns3), zy);
     const int8x8_t y8 = vqmovn_s16(vcombine_s16(vqmovn_s32(y0), vqmovn_s32(y1)));
-    if (nr >= 8 && !lut) {
+    if (nr >= 8) {
         vst1_s8(c, y8);
         return;
     }
     int8_t t[8];
     vst1_s8(t, y8);
-    for (int j = 0; j < nr && j < 8; j++)
-        c[j] = lut ? lut[t[j] + 128] : t[j];
+    for (int j = 0; j < nr; j++)
+        c[j] = t[j];
+}
+
+/* p[i] = lut[p[i] + 128] for len bytes: the SiLU table over a finished block of output, once
+ * per block rather than per tile, so the table is loaded once. AArch64: the 256 bytes as 4 sets
+ * of 4 registers (64 entries each), 16 bytes per step by tbl and 3 tbx (an index past a set's
+ * 64 entries leaves the lane as it is, so each byte takes its value from exactly one set);
+ * ARMv7 (no 4-register tbl over q registers): one byte at a time. */
+static MVK_INLINE void mvk_i8_neon_lut_span(int8_t *p, int64_t len, const int8_t *lut)
+{
+    int64_t i = 0;
+#if defined(__aarch64__)
+    uint8x16x4_t t0, t1, t2, t3;
+    for (int r = 0; r < 4; r++) {
+        t0.val[r] = vld1q_u8((const uint8_t *)lut + 16 * r);
+        t1.val[r] = vld1q_u8((const uint8_t *)lut + 64 + 16 * r);
+        t2.val[r] = vld1q_u8((const uint8_t *)lut + 128 + 16 * r);
+        t3.val[r] = vld1q_u8((const uint8_t *)lut + 192 + 16 * r);
+    }
+    const uint8x16_t bias = vdupq_n_u8(128), step = vdupq_n_u8(64);
+    for (; i + 16 <= len; i += 16) {
+        const uint8x16_t x0 = veorq_u8(vld1q_u8((const uint8_t *)p + i), bias); /* p + 128 */
+        const uint8x16_t x1 = vsubq_u8(x0, step), x2 = vsubq_u8(x1, step);
+        uint8x16_t y = vqtbl4q_u8(t0, x0);
+        y = vqtbx4q_u8(y, t1, x1);
+        y = vqtbx4q_u8(y, t2, x2);
+        y = vqtbx4q_u8(y, t3, vsubq_u8(x2, step));
+        vst1q_u8((uint8_t *)p + i, y);
+    }
+#endif
+    for (; i < len; i++)
+        p[i] = lut[p[i] + 128];
 }
 
 /* a[p..p+3] of one row as the 4 bytes of a 32-bit lane, 0 past k (read byte by byte: no
@@ -113,17 +144,13 @@ static MVK_INLINE uint32_t mvk_i8_neon_quad(const int8_t *a, int p, int k)
         MVK_I8_NEON_MLA(i, 0) MVK_I8_NEON_MLA(i, 1) MVK_I8_NEON_MLA(i, 2) MVK_I8_NEON_MLA(i, 3)    \
     }
 #endif
-#define MVK_I8_NEON_STORE(i)                                                                       \
-    if (mr > i)                                                                                    \
-        mvk_i8_neon_store8(c + i * ldc, c##i##0, c##i##1, q, zy, lut, nr);
-
-/* One 4x8 tile: rows arow[0..3] (mr valid), the 8 columns of panel b (nr valid). */
-static MVK_INLINE void mvk_i8_neon_tile(int mr, int nr, int k, const int8_t *const *arow,
-                                        const int8_t *b, const mvk_i8_neon_rq *q, int8_t *c,
-                                        int64_t ldc, int32x4_t zy, const int8_t *lut)
+/* The accumulators of one 4x8 tile, bias + rows arow[0..3] . the 8 columns of panel b, into
+ * acc[2r] (columns 0-3 of row r) and acc[2r + 1] (columns 4-7). */
+static MVK_INLINE void mvk_i8_neon_tile_acc(int k, const int8_t *const *arow, const int8_t *b,
+                                            int32x4_t bias0, int32x4_t bias1, int32x4_t *acc)
 {
     const int8_t *a0 = arow[0], *a1 = arow[1], *a2 = arow[2], *a3 = arow[3];
-    int32x4_t c00 = q->bias0, c01 = q->bias1, c10 = c00, c11 = c01;
+    int32x4_t c00 = bias0, c01 = bias1, c10 = c00, c11 = c01;
     int32x4_t c20 = c00, c21 = c01, c30 = c00, c31 = c01;
     int p = 0;
 #if defined(__ARM_FEATURE_DOTPROD)
@@ -134,10 +161,11 @@ static MVK_INLINE void mvk_i8_neon_tile(int mr, int nr, int k, const int8_t *con
         const int8x8_t x0 = vld1_s8(a0 + p), x1 = vld1_s8(a1 + p);
         const int8x8_t x2 = vld1_s8(a2 + p), x3 = vld1_s8(a3 + p);
         MVK_I8_NEON_DOT(0, b0, b1, x0, 0)
-        MVK_I8_NEON_DOT(1, b0, b1, x1, 0) MVK_I8_NEON_DOT(2, b0, b1, x2, 0)
-            MVK_I8_NEON_DOT(3, b0, b1, x3, 0) MVK_I8_NEON_DOT(0, b2, b3, x0, 1)
-                MVK_I8_NEON_DOT(1, b2, b3, x1, 1) MVK_I8_NEON_DOT(2, b2, b3, x2, 1)
-                    MVK_I8_NEON_DOT(3, b2, b3, x3, 1)
+        MVK_I8_NEON_DOT(1, b0, b1, x1, 0)
+        MVK_I8_NEON_DOT(2, b0, b1, x2, 0)
+        MVK_I8_NEON_DOT(3, b0, b1, x3, 0) MVK_I8_NEON_DOT(0, b2, b3, x0, 1)
+            MVK_I8_NEON_DOT(1, b2, b3, x1, 1) MVK_I8_NEON_DOT(2, b2, b3, x2, 1)
+                MVK_I8_NEON_DOT(3, b2, b3, x3, 1)
     }
     for (; p < k; p += 4, b += 32) {
         const int8x16_t b0 = vld1q_s8(b), b1 = vld1q_s8(b + 16);
@@ -156,16 +184,28 @@ static MVK_INLINE void mvk_i8_neon_tile(int mr, int nr, int k, const int8_t *con
         }
     }
 #endif
-    MVK_I8_NEON_STORE(0)
-    MVK_I8_NEON_STORE(1)
-    MVK_I8_NEON_STORE(2)
-    MVK_I8_NEON_STORE(3)
+    acc[0] = c00, acc[1] = c01, acc[2] = c10, acc[3] = c11;
+    acc[4] = c20, acc[5] = c21, acc[6] = c30, acc[7] = c31;
 }
 #undef MVK_I8_NEON_DOT
 #undef MVK_I8_NEON_MLA
 #undef MVK_I8_NEON_QUAD
 #undef MVK_I8_NEON_GROUP
-#undef MVK_I8_NEON_STORE
+
+/* One 4x8 tile: rows arow[0..3] (mr valid), the 8 columns of panel b (nr valid). */
+static MVK_INLINE void mvk_i8_neon_tile(int mr, int nr, int k, const int8_t *const *arow,
+                                        const int8_t *b, const mvk_i8_neon_rq *q, int8_t *c,
+                                        int64_t ldc, int32x4_t zy)
+{
+    int32x4_t acc[8];
+    mvk_i8_neon_tile_acc(k, arow, b, q->bias0, q->bias1, acc);
+    for (int r = 0; r < mr; r++)
+        mvk_i8_neon_store8(c + r * ldc, acc[2 * r], acc[2 * r + 1], q, zy, nr);
+}
+
+/* Rows per block of the GEMM: A's block (MVK_I8_NEON_ROWS x k bytes) stays in L1 across
+ * the column panels, and the SiLU table runs over the block's output while it is in L1. */
+#define MVK_I8_NEON_ROWS 32
 
 /* Same contract as mvk_i8_gemm__scalar, except b: packed by mvit_pack_i8_b. bias, mult and
  * shift have n entries (no padding needed). */
@@ -177,17 +217,56 @@ mvk_i8_gemm__neon(const int8_t *MVK_RESTRICT a, int8_t *MVK_RESTRICT c,
 {
     const int64_t panel = (int64_t)((k + 3) / 4) * 32;
     const int32x4_t zyv = vdupq_n_s32(zy);
+    for (int64_t i0 = 0; i0 < m; i0 += MVK_I8_NEON_ROWS) {
+        const int64_t i1 = m - i0 < MVK_I8_NEON_ROWS ? m : i0 + MVK_I8_NEON_ROWS;
+        for (int j = 0; j < n; j += 8) {
+            const int nr = n - j < 8 ? n - j : 8;
+            mvk_i8_neon_rq q;
+            mvk_i8_neon_rq_init(&q, bias ? bias + j : 0, mult + j, shift + j, nr);
+            const int8_t *b = bp + (int64_t)(j / 8) * panel;
+            for (int64_t i = i0; i < i1; i += 4) {
+                const int mr = i1 - i < 4 ? (int)(i1 - i) : 4;
+                const int8_t *arow[4];
+                for (int r = 0; r < 4; r++)
+                    arow[r] = a + (i + (r < mr ? r : mr - 1)) * k;
+                mvk_i8_neon_tile(mr, nr, k, arow, b, &q, c + i * n + j, n, zyv);
+            }
+        }
+        if (lut)
+            mvk_i8_neon_lut_span(c + i0 * n, (i1 - i0) * n, lut);
+    }
+}
+
+/* The classifier, as mvk_i8_gemm_f32out__scalar: c[i][j] = (float)(bias[j] + a[i] . b[:, j]) *
+ * scale[j], b packed by mvit_pack_i8_b; the GEMM's tile for the sums, then the scalar
+ * conversion and product per value (so ARMv7, whose NEON float multiply flushes subnormals,
+ * rounds as the portable kernel does). */
+static MVK_UNUSED MVK_NOLIBCALL void
+mvk_i8_gemm_f32out__neon(const int8_t *MVK_RESTRICT a, float *MVK_RESTRICT c,
+                         const int8_t *MVK_RESTRICT bp, const int32_t *MVK_RESTRICT bias,
+                         const float *MVK_RESTRICT scale, int64_t m, int k, int n)
+{
+    const int64_t panel = (int64_t)((k + 3) / 4) * 32;
     for (int j = 0; j < n; j += 8) {
         const int nr = n - j < 8 ? n - j : 8;
-        mvk_i8_neon_rq q;
-        mvk_i8_neon_rq_init(&q, bias ? bias + j : 0, mult + j, shift + j, nr);
+        int32_t bb[8];
+        for (int t = 0; t < 8; t++)
+            bb[t] = t < nr ? bias[j + t] : 0;
         const int8_t *b = bp + (int64_t)(j / 8) * panel;
         for (int64_t i = 0; i < m; i += 4) {
             const int mr = m - i < 4 ? (int)(m - i) : 4;
             const int8_t *arow[4];
             for (int r = 0; r < 4; r++)
                 arow[r] = a + (i + (r < mr ? r : mr - 1)) * k;
-            mvk_i8_neon_tile(mr, nr, k, arow, b, &q, c + i * n + j, n, zyv, lut);
+            int32x4_t acc[8];
+            mvk_i8_neon_tile_acc(k, arow, b, vld1q_s32(bb), vld1q_s32(bb + 4), acc);
+            for (int r = 0; r < mr; r++) {
+                int32_t sums[8];
+                vst1q_s32(sums, acc[2 * r]);
+                vst1q_s32(sums + 4, acc[2 * r + 1]);
+                for (int t = 0; t < nr; t++)
+                    c[(i + r) * n + j + t] = (float)sums[t] * scale[j + t];
+            }
         }
     }
 }

@@ -424,6 +424,23 @@ mvk_i8_layernorm__scalar(const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT out
     }
 }
 
+/* K of one head as raw int8 t quads kq[t/4][j][4], quad rows stride bytes apart, for the
+ * keys j < n (kr: key 0's values, row: bytes between keys); the rest (past hd and n) is left
+ * to the caller, which zeroes it. The layout of the SIMD attention kernels' dot-product
+ * scores (AVX-VNNI vpdpbusd, NEON sdot). */
+static MVK_INLINE void mvk_i8_att_pack_quads(const int8_t *kr, int64_t row, int8_t *kq, int n,
+                                             int64_t stride, int hd)
+{
+    const int full = hd / 4;
+    for (int j = 0; j < n; j++, kr += row) {
+        int8_t *dst = kq + (int64_t)j * 4;
+        for (int g = 0; g < full; g++, dst += stride)
+            __builtin_memcpy(dst, kr + 4 * g, 4);
+        for (int t = 4 * full; t < hd; t++) /* dst: the last quad row */
+            dst[t - 4 * full] = kr[t];
+    }
+}
+
 /* Integer attention (docs/int8.md). qkv: [p][n][3d] int8 with zero point z; out: [p][n][d].
  * Scores a_j = sum_t (q_t - z)(k_jt - z) (int32, exact). Softmax in base 2: u_j =
  * R(max - a_j, m_sm, s_sm) is the exponent in Q8 (m_sm encodes sx^2 log2(e) / sqrt(hd) * 2^8);
