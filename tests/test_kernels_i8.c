@@ -41,7 +41,7 @@ static int rint_in(int lo, int hi)
     return lo + (int)(rnd32() % (uint32_t)(hi - lo + 1));
 }
 
-#include "i8_attention_cases.h"
+#include "i8_cases.h"
 
 /* floor((a*M + 2^(S-1)) / 2^S) by signed division with an explicit floor, saturated */
 static int32_t r_ref(int32_t a, int32_t m, int s)
@@ -480,7 +480,7 @@ START_TEST(attention_vs_float)
 }
 END_TEST
 
-/* The AVX2 attention against the scalar one, zero tolerance (tests/i8_attention_cases.h). */
+/* The AVX2 attention against the scalar one, zero tolerance (tests/i8_cases.h). */
 static int avx2_narrow_path(int32_t m_sm, int s_sm)
 {
     return mvk_i8_att_avx2_dmax(m_sm, s_sm) != 0;
@@ -645,43 +645,28 @@ START_TEST(dwconv_avx2_matches_scalar)
 END_TEST
 
 /* The AVX2 classifier against the scalar one: float logits bit for bit (one conversion and
- * one product each), shapes around the tile (rows 1..5, columns around 16, K odd and past
- * the 512-value widening chunk). */
+ * one product each), the shapes of tests/i8_cases.h. */
 START_TEST(gemm_f32out_avx2_matches_scalar)
 {
     if (!have_avx2("gemm_f32out_avx2_matches_scalar"))
         return;
-    const int ms[] = {1, 3, 4, 5}, ns[] = {1, 10, 16, 17, 1000}, ks[] = {1, 7, 320, 641};
-    for (int mi = 0; mi < 4; mi++)
-        for (int ni = 0; ni < 5; ni++)
-            for (int ki = 0; ki < 4; ki++) {
-                const int m = ms[mi], n = ns[ni], k = ks[ki];
-                int8_t *a = malloc((size_t)m * k), *b = malloc((size_t)k * n);
-                int32_t *bias = malloc((size_t)n * 4);
-                float *scale = malloc((size_t)n * 4), *want = malloc((size_t)m * n * 4);
-                float *got = malloc((size_t)(m * n + 16) * 4); /* 16 guard floats */
-                for (int i = 0; i < m * n + 16; i++)
-                    got[i] = -7.0f;
-                for (int i = 0; i < m * k; i++)
-                    a[i] = (int8_t)rnd32();
-                for (int i = 0; i < k * n; i++)
-                    b[i] = (int8_t)rnd32();
-                for (int j = 0; j < n; j++) {
-                    bias[j] = rint_in(-100000, 100000);
-                    scale[j] = (float)(rint_in(1, 100000) * 1e-7);
-                }
-                const int64_t plen = mvit_pack_i8_b(b, k, n, NULL);
-                int8_t *bp = malloc((size_t)plen);
-                mvit_pack_i8_b(b, k, n, bp);
-                mvk_i8_gemm_f32out__scalar(a, want, b, bias, scale, m, k, n);
-                mvk_i8_gemm_f32out__avx2(a, got, bp, bias, scale, m, k, n);
-                ck_assert_msg(!memcmp(want, got, (size_t)m * n * 4), "M=%d K=%d N=%d differ", m,
-                              k, n);
-                for (int i = m * n; i < m * n + 16; i++)
-                    ck_assert_msg(got[i] == -7.0f, "M=%d K=%d N=%d: wrote past the logits", m, k,
-                                  n);
-                free(a), free(b), free(bias), free(scale), free(want), free(got), free(bp);
-            }
+    for (int ci = 0; ci < CLASSIFIER_CASES; ci++) {
+        int m, k, n;
+        classifier_shape(ci, &m, &k, &n);
+        int8_t *a = malloc((size_t)m * k), *b = malloc((size_t)k * n);
+        int32_t *bias = malloc((size_t)n * 4);
+        float *scale = malloc((size_t)n * 4), *want = malloc((size_t)m * n * 4);
+        float *got = malloc((size_t)(m * n + 16) * 4); /* 16 guard floats */
+        for (int i = 0; i < m * n + 16; i++)
+            got[i] = -7.0f;
+        int8_t *bp = classifier_data(m, k, n, a, b, bias, scale);
+        mvk_i8_gemm_f32out__scalar(a, want, b, bias, scale, m, k, n);
+        mvk_i8_gemm_f32out__avx2(a, got, bp, bias, scale, m, k, n);
+        ck_assert_msg(!memcmp(want, got, (size_t)m * n * 4), "M=%d K=%d N=%d differ", m, k, n);
+        for (int i = m * n; i < m * n + 16; i++)
+            ck_assert_msg(got[i] == -7.0f, "M=%d K=%d N=%d: wrote past the logits", m, k, n);
+        free(a), free(b), free(bias), free(scale), free(want), free(got), free(bp);
+    }
 }
 END_TEST
 

@@ -52,7 +52,7 @@ static int rint_in(int lo, int hi)
     return lo + (int)(rnd32() % (uint32_t)(hi - lo + 1));
 }
 
-#include "i8_attention_cases.h"
+#include "i8_cases.h"
 
 /* n bytes ending exactly where an inaccessible page begins; freed by unguard */
 static int8_t *guarded(int64_t n, void **base_out, size_t *len_out)
@@ -430,33 +430,22 @@ static int test_layernorm(void)
     return failed;
 }
 
-/* The classifier (float logits) against the scalar one bit for bit: rows 1..5, columns
- * around the 8-column panel and 1000, K odd and long; A and the logits end at an
- * inaccessible page. */
+/* The classifier (float logits) against the scalar one bit for bit, the grid of
+ * tests/i8_cases.h; A and the logits end at an inaccessible page. */
 static int test_classifier(void)
 {
-    const int ms[] = {1, 3, 4, 5}, ns[] = {1, 10, 16, 17, 1000}, ks[] = {1, 7, 320, 641};
-    int failed = 0, cases = 0;
+    int failed = 0;
     current = "classifier";
-    for (int ci = 0; ci < 4 * 5 * 4; ci++) {
-        const int m = ms[ci / 20], n = ns[ci / 4 % 5], k = ks[ci % 4];
+    for (int ci = 0; ci < CLASSIFIER_CASES; ci++) {
+        int m, k, n;
+        classifier_shape(ci, &m, &k, &n);
         void *abase, *cbase;
         size_t alen, clen;
         int8_t *a = guarded((int64_t)m * k, &abase, &alen), *b = malloc((size_t)k * n);
         float *got = (float *)(void *)guarded((int64_t)m * n * 4, &cbase, &clen);
         float *want = malloc((size_t)m * n * 4), *scale = malloc((size_t)n * 4);
         int32_t *bias = malloc((size_t)n * 4);
-        for (int i = 0; i < m * k; i++)
-            a[i] = (int8_t)rnd32();
-        for (int i = 0; i < k * n; i++)
-            b[i] = (int8_t)rnd32();
-        for (int j = 0; j < n; j++) {
-            bias[j] = rint_in(-100000, 100000);
-            scale[j] = (float)(rint_in(1, 100000) * 1e-7);
-        }
-        const int64_t plen = mvit_pack_i8_b(b, k, n, NULL);
-        int8_t *bp = malloc((size_t)plen);
-        mvit_pack_i8_b(b, k, n, bp);
+        int8_t *bp = classifier_data(m, k, n, a, b, bias, scale);
         mvk_i8_gemm_f32out__scalar(a, want, b, bias, scale, m, k, n);
         mvk_i8_gemm_f32out__neon(a, got, bp, bias, scale, m, k, n);
         if (memcmp(want, got, (size_t)m * n * 4)) {
@@ -465,14 +454,13 @@ static int test_classifier(void)
         }
         munmap(abase, alen), munmap(cbase, clen);
         free(b), free(want), free(scale), free(bias), free(bp);
-        cases++;
     }
-    printf("classifier (%s): %d cases, %d failed\n", ARCH, cases, failed);
+    printf("classifier (%s): %d cases, %d failed\n", ARCH, (int)CLASSIFIER_CASES, failed);
     return failed;
 }
 
 /* The attention, as attention_avx2_matches_scalar in tests/test_kernels_i8.c: the grid of
- * tests/i8_attention_cases.h; returns the number of failed cases. */
+ * tests/i8_cases.h; returns the number of failed cases. */
 static int neon_narrow_path(int32_t m_sm, int s_sm)
 {
     mvk_i8_att_neon_sm c;

@@ -1,18 +1,47 @@
-/* The SIMD INT8 attention kernels against mvk_i8_attention__scalar, zero tolerance: the one
- * case generator and checker of tests/test_kernels_i8.c (AVX2) and tests/test_kernels_i8_neon.c
- * (NEON, under qemu). Head widths and token counts around the vector widths (odd, < 8, not
+/* Case generators shared by the AVX2 (tests/test_kernels_i8.c) and NEON
+ * (tests/test_kernels_i8_neon.c, under qemu) INT8 kernel tests: the classifier's shapes and
+ * data, and the whole check of the SIMD attention kernels against mvk_i8_attention__scalar,
+ * zero tolerance. Head widths and token counts around the vector widths (odd, < 8, not
  * multiples of 8 or 16), scales from spread-out to one-hot softmax rows (p = 2^15: the rows the
  * SIMD kernels compute halved), zero points at the ends, softmax multipliers and shifts over
  * the kernels' whole contract, and the scratch exactly MVK_I8_ATTENTION_SCRATCH_SIMD bytes with
  * guards on both sides. The including file defines rnd32() and rint_in(lo, hi) and includes
  * i8-scalar.c and i8-attention-scratch.h first. */
-#ifndef MVIT_TEST_I8_ATTENTION_CASES_H
-#define MVIT_TEST_I8_ATTENTION_CASES_H
+#ifndef MVIT_TEST_I8_CASES_H
+#define MVIT_TEST_I8_CASES_H
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "codegen/pack.h"
+
+/* The classifier's grid: case ci of CLASSIFIER_CASES (rows 1..5, columns around the 8- and
+ * 16-column panels and 1000, K odd and past the AVX2 kernel's 512-value widening chunk). */
+enum { CLASSIFIER_CASES = 4 * 5 * 4 };
+static void classifier_shape(int ci, int *m, int *k, int *n)
+{
+    static const int ms[] = {1, 3, 4, 5}, ns[] = {1, 10, 16, 17, 1000}, ks[] = {1, 7, 320, 641};
+    *m = ms[ci / 20], *n = ns[ci / 4 % 5], *k = ks[ci % 4];
+}
+
+/* Random a[m][k], b[k][n], biases and scales; returns b packed by mvit_pack_i8_b (malloc). */
+static int8_t *classifier_data(int m, int k, int n, int8_t *a, int8_t *b, int32_t *bias,
+                               float *scale)
+{
+    for (int i = 0; i < m * k; i++)
+        a[i] = (int8_t)rnd32();
+    for (int i = 0; i < k * n; i++)
+        b[i] = (int8_t)rnd32();
+    for (int j = 0; j < n; j++) {
+        bias[j] = rint_in(-100000, 100000);
+        scale[j] = (float)(rint_in(1, 100000) * 1e-7);
+    }
+    int8_t *bp = malloc((size_t)mvit_pack_i8_b(b, k, n, NULL));
+    mvit_pack_i8_b(b, k, n, bp);
+    return bp;
+}
 
 /* A Q15 multiplier and shift for the real multiplier m (the compiler's form). */
 static int32_t mult_of(double m, int32_t *shift)
