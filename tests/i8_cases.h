@@ -1,12 +1,12 @@
 /* Case generators shared by the AVX2 (tests/test_kernels_i8.c) and NEON
  * (tests/test_kernels_i8_neon.c, under qemu) INT8 kernel tests: the classifier's shapes and
  * data, and the whole check of the SIMD attention kernels against mvk_i8_attention__scalar,
- * zero tolerance. Head widths and token counts around the vector widths (odd, < 8, not
- * multiples of 8 or 16), scales from spread-out to one-hot softmax rows (p = 2^15: the rows the
- * SIMD kernels compute halved), zero points at the ends, softmax multipliers and shifts over
- * the kernels' whole contract, and the scratch exactly MVK_I8_ATTENTION_SCRATCH_SIMD bytes with
- * guards on both sides. The including file defines rnd32() and rint_in(lo, hi) and includes
- * i8-scalar.c and i8-attention-scratch.h first. */
+ * zero tolerance, and the input quantisation's thresholds and values. Head widths and token counts
+ * around the vector widths (odd, < 8, not multiples of 8 or 16), scales from spread-out to one-hot
+ * softmax rows (p = 2^15: the rows the SIMD kernels compute halved), zero points at the ends,
+ * softmax multipliers and shifts over the kernels' whole contract, and the scratch exactly
+ * MVK_I8_ATTENTION_SCRATCH_SIMD bytes with guards on both sides. The including file defines rnd32()
+ * and rint_in(lo, hi) and includes i8-scalar.c and i8-attention-scratch.h first. */
 #ifndef MVIT_TEST_I8_CASES_H
 #define MVIT_TEST_I8_CASES_H
 
@@ -41,6 +41,52 @@ static int8_t *classifier_data(int m, int k, int n, int8_t *a, int8_t *b, int32_
     int8_t *bp = malloc((size_t)mvit_pack_i8_b(b, k, n, NULL));
     mvit_pack_i8_b(b, k, n, bp);
     return bp;
+}
+
+/* Input quantisation case c of QUANTIZE_CASES: thresholds th evenly spaced (the compiler's;
+ * c % 3 == 0), uneven (squared spacing, still ascending: no fast path; c % 3 == 1) or nearly
+ * even (each but the first moved by up to 0.1 step: the fast path with a wider margin;
+ * c % 3 == 2), and x: values on and next to every threshold, anywhere between, far outside,
+ * +-inf, NaN (every 5th case only values between thresholds, as an image mostly has: whole
+ * vectors on the SIMD fast paths). Returns the length (1..232: around 8 and 16). */
+enum { QUANTIZE_CASES = 300, QUANTIZE_MAX_N = 300 };
+static int quantize_case(int c, float *th, float *x)
+{
+    const double sc = 0.001 * rint_in(1, 2000), z = rint_in(-128, 127);
+    for (int k = 0; k < 255; k++)
+        th[k] = (float)(sc * ((-128 + k) - z + 0.5));
+    if (c % 3 == 1)
+        for (int k = 0; k < 255; k++)
+            th[k] = (float)(sc * ((k - 127) * fabs((double)(k - 127)) / 16.0 - z));
+    if (c % 3 == 2)
+        for (int k = 1; k < 255; k++)
+            th[k] = (float)(sc * ((-128 + k) - z + 0.5 + (rint_in(0, 200) - 100) / 1000.0));
+    const int n = 1 + c % 40 + (c % 3) * 64;
+    for (int i = 0; i < n; i++) {
+        const int k = rint_in(0, 254);
+        switch (c % 5 == 4 ? 3 : rnd32() % 6) { /* every 5th case: between thresholds only */
+        case 0:
+            x[i] = th[k];
+            break;
+        case 1:
+            x[i] = __builtin_nextafterf(th[k], -1e30f);
+            break;
+        case 2:
+            x[i] = __builtin_nextafterf(th[k], 1e30f);
+            break;
+        case 3:
+            x[i] = (float)(th[0] + (th[254] - th[0]) * (rnd32() % 100000) / 100000.0);
+            break;
+        case 4:
+            x[i] = (float)((int)rnd32() % 4 - 2) * 1e30f;
+            break;
+        default:
+            x[i] = rnd32() % 3 == 0   ? __builtin_nanf("")
+                   : rnd32() % 2 == 0 ? __builtin_inff()
+                                      : -__builtin_inff();
+        }
+    }
+    return n;
 }
 
 /* A Q15 multiplier and shift for the real multiplier m (the compiler's form). */

@@ -17,6 +17,7 @@
 #include "kernels/i8-dwconv-neon.c"
 #include "kernels/i8-layernorm-neon.c"
 #include "kernels/i8-attention-neon.c"
+#include "kernels/i8-quantize-neon.c"
 
 typedef void (*mvk_any_fn)(void);
 
@@ -45,4 +46,5 @@ const mvk_any_fn mvk_neon_kernels[] = {
     (mvk_any_fn)mvk_i8_dwconv__neon,
     (mvk_any_fn)mvk_i8_layernorm__neon,
     (mvk_any_fn)mvk_i8_attention__neon,
+    (mvk_any_fn)mvk_i8_quantize__neon,
 };

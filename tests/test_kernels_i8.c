@@ -670,53 +670,27 @@ START_TEST(gemm_f32out_avx2_matches_scalar)
 }
 END_TEST
 
-/* The AVX2 input quantisation against the scalar one: evenly spaced thresholds (the
- * compiler's), nearly even ones (the no-gather path with a wider margin) and uneven ones
- * (estimates off by many steps, no such path), inputs on and next to every threshold, far
- * outside, +-inf, NaN, lengths around 16. */
+/* The AVX2 input quantisation against the scalar one, the cases of tests/i8_cases.h. */
 START_TEST(quantize_avx2_matches_scalar)
 {
     if (!have_avx2("quantize_avx2_matches_scalar"))
         return;
     int fast = 0;
-    for (int t = 0; t < 300; t++) {
-        float th[255];
-        const double sc = 0.001 * rint_in(1, 2000), z = rint_in(-128, 127);
-        for (int k = 0; k < 255; k++)
-            th[k] = (float)(sc * ((-128 + k) - z + 0.5));
-        if (t % 3 == 1) /* uneven: squared spacing, still ascending (no fast path) */
-            for (int k = 0; k < 255; k++)
-                th[k] = (float)(sc * ((k - 127) * fabs((double)(k - 127)) / 16.0 - z));
-        if (t % 3 == 2) /* nearly even: each but the first moved by up to 0.1 step */
-            for (int k = 1; k < 255; k++)
-                th[k] = (float)(sc * ((-128 + k) - z + 0.5 + (rint_in(0, 200) - 100) / 1000.0));
+    for (int c = 0; c < QUANTIZE_CASES; c++) {
+        float th[255], x[QUANTIZE_MAX_N];
+        const int n = quantize_case(c, th, x);
         /* the fast path (no gathers for values away from the thresholds) runs for even and
          * nearly even thresholds, never for uneven ones */
-        const double margin = mvk_i8_q_avx2_margin(th, 254.0f / (th[254] - th[0]));
-        ck_assert_msg((margin > 0) == (t % 3 != 1), "case %d: margin %g", t, margin);
+        const double margin = mvk_i8_q_margin(th, 254.0f / (th[254] - th[0]));
+        ck_assert_msg((margin > 0) == (c % 3 != 1), "case %d: margin %g", c, margin);
         fast += margin > 0;
-        const int n = 1 + t % 40 + (t % 3) * 64;
-        float x[300];
-        for (int i = 0; i < n; i++) {
-            const int k = rint_in(0, 254);
-            switch (rnd32() % 6) {
-            case 0: x[i] = th[k]; break;
-            case 1: x[i] = __builtin_nextafterf(th[k], -1e30f); break;
-            case 2: x[i] = __builtin_nextafterf(th[k], 1e30f); break;
-            case 3: x[i] = (float)(th[0] + (th[254] - th[0]) * (rnd32() % 100000) / 100000.0); break;
-            case 4: x[i] = (float)((int)rnd32() % 4 - 2) * 1e30f; break;
-            default: x[i] = rnd32() % 3 == 0   ? __builtin_nanf("")
-                            : rnd32() % 2 == 0 ? __builtin_inff()
-                                               : -__builtin_inff();
-            }
-        }
-        int8_t want[300], got[300 + 16];
+        int8_t want[QUANTIZE_MAX_N], got[QUANTIZE_MAX_N + 16];
         memset(got, 0x5a, sizeof got);
         mvk_i8_quantize__scalar(x, want, th, n);
         mvk_i8_quantize__avx2(x, got, th, n);
-        ck_assert_msg(!memcmp(want, got, (size_t)n), "case %d (n=%d): differ", t, n);
+        ck_assert_msg(!memcmp(want, got, (size_t)n), "case %d (n=%d): differ", c, n);
         for (int i = n; i < n + 16; i++)
-            ck_assert_msg(got[i] == 0x5a, "case %d: wrote past n", t);
+            ck_assert_msg(got[i] == 0x5a, "case %d: wrote past n", c);
     }
     ck_assert_int_eq(fast, 200);
 }

@@ -1,7 +1,7 @@
 /* The NEON INT8 kernels against the scalar reference, byte for byte (docs/int8.md: zero
  * tolerance): the residual add, the depthwise convolution, the concat, the LayerNorm, the
- * attention and the classifier (see test_add, test_dwconv, test_concat, test_layernorm,
- * test_attention, test_classifier), and
+ * attention, the classifier and the input quantisation (see test_add, test_dwconv,
+ * test_concat, test_layernorm, test_attention, test_classifier, test_quantize), and
  * the GEMM on every M in {1, 5, 6, 7, 13, 33, 70} x N in {1, 7, 8, 15, 16, 17, 33} x
  * K in {1, 3, 12, 16, 17, 22, 64, 1728}, with random and extreme data (all -128 activations against
  * all +-127 weights), with and without bias and LUT, shifts from 1 to 62 (the same case
@@ -26,6 +26,7 @@
 #include "kernels/i8-concat-neon.c"
 #include "kernels/i8-layernorm-neon.c"
 #include "kernels/i8-attention-neon.c"
+#include "kernels/i8-quantize-neon.c"
 
 #if defined(MVIT_EXPECT_DOTPROD) && !defined(__ARM_FEATURE_DOTPROD)
 #error "built to test the sdot path, but the compiler flags do not enable the dot product"
@@ -459,6 +460,36 @@ static int test_classifier(void)
     return failed;
 }
 
+/* The input quantisation, the cases of tests/i8_cases.h: values end at an inaccessible page
+ * and the output is followed by guard bytes. Returns the number of failed cases. */
+static int test_quantize(void)
+{
+    int failed = 0;
+    current = "quantize";
+    for (int c = 0; c < QUANTIZE_CASES; c++) {
+        float th[255], xs[QUANTIZE_MAX_N];
+        const int n = quantize_case(c, th, xs);
+        void *xbase;
+        size_t xlen;
+        float *x = (float *)(void *)guarded((int64_t)n * 4, &xbase, &xlen);
+        memcpy(x, xs, (size_t)n * 4);
+        int8_t want[QUANTIZE_MAX_N], got[QUANTIZE_MAX_N + 16];
+        memset(got, 0x5a, sizeof got);
+        mvk_i8_quantize__scalar(x, want, th, n);
+        mvk_i8_quantize__neon(x, got, th, n);
+        int bad = memcmp(want, got, (size_t)n) != 0;
+        for (int i = n; i < n + 16; i++)
+            bad |= got[i] != 0x5a;
+        if (bad) {
+            printf("FAIL quantize (%s): case %d (n=%d) differs or wrote past n\n", ARCH, c, n);
+            failed++;
+        }
+        munmap(xbase, xlen);
+    }
+    printf("quantize (%s): %d cases, %d failed\n", ARCH, (int)QUANTIZE_CASES, failed);
+    return failed;
+}
+
 /* The attention, as attention_avx2_matches_scalar in tests/test_kernels_i8.c: the grid of
  * tests/i8_cases.h; returns the number of failed cases. */
 static int neon_narrow_path(int32_t m_sm, int s_sm)
@@ -481,7 +512,7 @@ int main(void)
     signal(SIGBUS, on_fault);
     const int failed =
         test_gemm() + test_add() + test_dwconv() + test_concat() + test_layernorm() +
-        test_attention() + test_classifier();
+        test_attention() + test_classifier() + test_quantize();
     printf("test_kernels_i8_neon (%s): %s\n", ARCH, failed ? "FAILED" : "all passed");
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

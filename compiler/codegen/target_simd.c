@@ -325,7 +325,7 @@ static const mvit_simd_isa isa_neon = {.suffix = "neon", .l1_bytes = 32 * 1024,
                                        .l2_bytes = 256 * 1024, .winograd = 1,
                                        .i8_ops = MVIT_I8_ADD | MVIT_I8_CONCAT | MVIT_I8_DWCONV |
                                                  MVIT_I8_LAYERNORM | MVIT_I8_ATTENTION |
-                                                 MVIT_I8_CLASSIFIER};
+                                                 MVIT_I8_CLASSIFIER | MVIT_I8_QUANTIZE};
 
 #define SIMD_LOWERING                                                                          \
     .emit_node = {[MVIT_OP_CONV2D] = emit_conv2d,                                              \

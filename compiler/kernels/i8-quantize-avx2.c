@@ -10,31 +10,14 @@
  * t[0] + k / inv (D measured per call), an estimate g = (x - t[0]) inv + 1 whose fraction lies
  * at least D + 2^-12 from an integer (2^-12: far above the float estimate's rounding, about
  * 2^-16 steps here) is exactly the count floor(g), and so is a g beyond both ends; only
- * vectors with a lane near a threshold gather them. */
+ * vectors with a lane near a threshold gather them (D: mvk_i8_q_margin of i8-scalar.c). */
 #include <immintrin.h>
 
 #include "mvk-prelude.h"
 
 #define MVK_I8_Q_AVX2 __attribute__((target("avx2")))
 
-/* D + 2^-12 (above): the thresholds' largest distance from the line t[0] + k / inv, in steps,
- * plus the margin; 0 (no fast path) when that is 1/4 or more, or inv is not a finite
- * positive number. The double arithmetic errs by far less than the margin. */
-static MVK_INLINE double mvk_i8_q_avx2_margin(const float *t, float inv)
-{
-    if (!(inv > 0.0f && inv < 3.0e38f))
-        return 0.0;
-    double dev = 0.0;
-    for (int k = 1; k < 255; k++) {
-        double e = ((double)t[k] - (double)t[0]) * (double)inv - k;
-        e = e < 0.0 ? -e : e;
-        dev = e > dev || e != e ? e : dev; /* NaN stays NaN and fails the test below */
-    }
-    const double d = dev + 1.0 / 4096;
-    return d < 0.25 ? d : 0.0;
-}
-
-/* 8 counts (int32 in [0, 255]) of the thresholds <= x; margin from mvk_i8_q_avx2_margin. */
+/* 8 counts (int32 in [0, 255]) of the thresholds <= x; margin from mvk_i8_q_margin. */
 static MVK_INLINE MVK_I8_Q_AVX2 __m256i mvk_i8_q_avx2_count8(__m256 x, const float *t, __m256 t0,
                                                              __m256 inv, __m256 margin)
 {
@@ -79,7 +62,7 @@ mvk_i8_quantize__avx2(const float *MVK_RESTRICT x, int8_t *MVK_RESTRICT q,
 {
     const float inv = 254.0f / (t[254] - t[0]);
     const __m256 t0 = _mm256_set1_ps(t[0]), invv = _mm256_set1_ps(inv);
-    const double m = mvk_i8_q_avx2_margin(t, inv);
+    const double m = mvk_i8_q_margin(t, inv);
     /* no fast path: a NaN margin, which every ordered comparison fails */
     const __m256 margin =
         m > 0.0 ? _mm256_set1_ps((float)m) : _mm256_castsi256_ps(_mm256_set1_epi32(0x7fc00000));

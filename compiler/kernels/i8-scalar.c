@@ -142,6 +142,25 @@ static MVK_UNUSED MVK_NOLIBCALL void mvk_i8_quantize__scalar(const float *MVK_RE
     }
 }
 
+/* The SIMD input quantisations' margin D + 2^-12, D the thresholds' largest distance from
+ * the line t[0] + k / inv, in steps: an estimate (x - t[0]) inv + 1 whose fraction lies at
+ * least that far from an integer is exactly the count (proof: i8-quantize-avx2.c). 0 (no
+ * fast path) when it is 1/4 or more, or inv is not a finite positive number. The double
+ * arithmetic errs by far less than the margin. */
+static MVK_INLINE double mvk_i8_q_margin(const float *t, float inv)
+{
+    if (!(inv > 0.0f && inv < 3.0e38f))
+        return 0.0;
+    double dev = 0.0;
+    for (int k = 1; k < 255; k++) {
+        double e = ((double)t[k] - (double)t[0]) * (double)inv - k;
+        e = e < 0.0 ? -e : e;
+        dev = e > dev || e != e ? e : dev; /* NaN stays NaN and fails the test below */
+    }
+    const double d = dev + 1.0 / 4096;
+    return d < 0.25 ? d : 0.0;
+}
+
 /* int8 -> float before a layer kept in float (--keep-fp32): x = (q - z) * s, one exact
  * subtraction and one rounding, the same on every IEEE target. */
 static MVK_UNUSED MVK_NOLIBCALL void mvk_i8_dequantize__scalar(const int8_t *MVK_RESTRICT q,
