@@ -47,12 +47,14 @@ static int8_t *classifier_data(int m, int k, int n, int8_t *a, int8_t *b, int32_
  * c % 3 == 0), uneven (squared spacing, still ascending: no fast path; c % 3 == 1) or nearly
  * even (each but the first moved by up to 0.1 step: the fast path with a wider margin;
  * c % 3 == 2), and x: values on and next to every threshold, anywhere between, far outside,
- * +-inf, NaN (every 5th case only values between thresholds, as an image mostly has: whole
- * vectors on the SIMD fast paths). Returns the length (1..232: around 8 and 16). */
+ * +-inf, NaN (every 5th case only values between thresholds, as an image mostly has, and
+ * every 10th only values beyond both ends: whole vectors on the SIMD fast paths; every 50th
+ * from c = 7 with steps of ~1e-32, an estimate's multiplier inv above 1e30). Returns the
+ * length (1..168: around 8 and 16). */
 enum { QUANTIZE_CASES = 300, QUANTIZE_MAX_N = 300 };
 static int quantize_case(int c, float *th, float *x)
 {
-    const double sc = 0.001 * rint_in(1, 2000), z = rint_in(-128, 127);
+    const double sc = (c % 50 == 7 ? 1e-32 : 0.001) * rint_in(1, 2000), z = rint_in(-128, 127);
     for (int k = 0; k < 255; k++)
         th[k] = (float)(sc * ((-128 + k) - z + 0.5));
     if (c % 3 == 1)
@@ -64,6 +66,15 @@ static int quantize_case(int c, float *th, float *x)
     const int n = 1 + c % 40 + (c % 3) * 64;
     for (int i = 0; i < n; i++) {
         const int k = rint_in(0, 254);
+        const float span = th[254] - th[0], past = span * (float)(1 + rnd32() % 100) / 100.0f;
+        if (c % 10 == 9) { /* below t[0] or above t[254] by 2.54 to 254 steps, or infinite */
+            const int side = (int)(rnd32() % 4);
+            x[i] = side == 0   ? th[0] - past
+                   : side == 1 ? th[254] + past
+                   : side == 2 ? -__builtin_inff()
+                               : __builtin_inff();
+            continue;
+        }
         switch (c % 5 == 4 ? 3 : rnd32() % 6) { /* every 5th case: between thresholds only */
         case 0:
             x[i] = th[k];
@@ -162,8 +173,8 @@ static att_check_stats att_check_all(att_kernel_fn simd, const char *name,
                 const int hd = hds[hi], n = ns[ni], heads = 1 + (hi + ni) % 3, p = 1 + mode % 2;
                 const int d = heads * hd;
                 /* mode 0: soft rows; 1: large scale (one-hot rows); 2: extreme zero points;
-                 * 3: a tiny scale (softmax multiplier ~2^-20 and below: padded keys' exponent
-                 * under the cut-off); 4: any multiplier < 2^31 and shift 1..40 (the kernels'
+                 * 3: a tiny scale (softmax multiplier 2^-21 to 2^-11: padded keys' exponent
+                 * under the cut-off); 4: any multiplier < 2^31 and shift 1..62 (the kernels'
                  * whole contract, beyond what the compiler emits) */
                 const double sx = mode == 1   ? 2.0
                                   : mode == 3 ? 1e-4 + rint_in(0, 100) * 1e-5
@@ -173,13 +184,18 @@ static att_check_stats att_check_all(att_kernel_fn simd, const char *name,
                 const int64_t len = (int64_t)p * n * d, guard = 256;
                 int8_t *qkv = malloc((size_t)(3 * len)), *want = malloc((size_t)len);
                 int8_t *got = malloc((size_t)len);
+                /* a random part of the work units; the rows outside it keep the fill */
+                const int64_t units = (int64_t)p * heads;
+                const int64_t r0 = mode == 0 ? rint_in(0, (int)units - 1) : 0;
+                const int64_t r1 = mode == 0 ? rint_in((int)r0 + 1, (int)units) : units;
+                memset(want, 0x77, (size_t)len), memset(got, 0x77, (size_t)len);
                 for (int64_t i = 0; i < 3 * len; i++)
                     qkv[i] = (int8_t)rint_in(-128, 127);
                 int32_t s_sm, s_o;
                 int32_t m_sm = mult_of(sx * sx / log(2.0) / sqrt((double)hd) * 256.0, &s_sm);
                 const int32_t m_o = mult_of(sx / (32768.0 * sx * 256.0 / 255.0), &s_o);
                 if (mode == 4 && (hi + ni) % 2) /* anywhere in the contract */
-                    m_sm = (int32_t)(rnd32() >> rint_in(1, 24)) | 1, s_sm = rint_in(1, 40);
+                    m_sm = (int32_t)(rnd32() >> rint_in(1, 24)) | 1, s_sm = rint_in(1, 62);
                 else if (mode == 4) /* where d * m + 2^(s-1) passes 2^32 before the clamp */
                     m_sm = (int32_t)(rnd32() >> 1) | 1 << 29, s_sm = rint_in(17, 19);
                 if (narrow_path(m_sm, s_sm))
@@ -191,9 +207,9 @@ static att_check_stats att_check_all(att_kernel_fn simd, const char *name,
                 uint8_t *sc = malloc((size_t)(bytes + 2 * guard));
                 memset(sc, 0xa5, (size_t)(bytes + 2 * guard));
                 mvk_i8_attention__scalar(qkv, want, ref_scratch, lut, p, n, d, heads, z, m_sm, s_sm,
-                                         m_o, s_o, zy, 0, (int64_t)p * heads);
+                                         m_o, s_o, zy, r0, r1);
                 simd(qkv, got, (int32_t *)(sc + guard), lut, p, n, d, heads, z, m_sm, s_sm, m_o,
-                     s_o, zy, 0, (int64_t)p * heads);
+                     s_o, zy, r0, r1);
                 for (int64_t i = 0; i < len; i++)
                     if (got[i] != want[i]) {
                         printf("FAIL attention %s: hd=%d n=%d heads=%d p=%d mode %d m %d s %d: "

@@ -2,7 +2,7 @@
  * tolerance): the residual add, the depthwise convolution, the concat, the LayerNorm, the
  * attention, the classifier and the input quantisation (see test_add, test_dwconv,
  * test_concat, test_layernorm, test_attention, test_classifier, test_quantize), and
- * the GEMM on every M in {1, 5, 6, 7, 13, 33, 70} x N in {1, 7, 8, 15, 16, 17, 33} x
+ * the GEMM on every M in {1, 5, 6, 7, 13, 32, 33, 70} x N in {1, 7, 8, 15, 16, 17, 33} x
  * K in {1, 3, 12, 16, 17, 22, 64, 1728}, with random and extreme data (all -128 activations against
  * all +-127 weights), with and without bias and LUT, shifts from 1 to 62 (the same case
  * generator as tests/test_kernels_i8.c). A and C end right before an inaccessible page, so a
@@ -93,13 +93,14 @@ static void on_fault(int sig)
 static int test_gemm(void)
 {
     static char name[128];
-    /* M: tails of the 4-row tile; 33 and 70: more than one block of MVK_I8_NEON_ROWS rows */
-    const int ms[] = {1, 5, 6, 7, 13, 33, 70}, ns[] = {1, 7, 8, 15, 16, 17, 33};
+    /* M: tails of the 4-row tile; 32: one whole block of MVK_I8_NEON_ROWS rows; 33 and 70: more
+     * than one */
+    const int ms[] = {1, 5, 6, 7, 13, 32, 33, 70}, ns[] = {1, 7, 8, 15, 16, 17, 33};
     /* K: tails of the 8-wide sdot loop (4, 1-3 and both), one group, many */
     const int ks[] = {1, 3, 12, 16, 17, 22, 64, 1728};
     int cases = 0, failed = 0;
     long long values = 0, sat_lo = 0, sat_hi = 0;
-    for (int mi = 0; mi < 7; mi++)
+    for (int mi = 0; mi < 8; mi++)
         for (int ni = 0; ni < 7; ni++)
             for (int ki = 0; ki < 8; ki++)
                 for (int mode = 0; mode < MODES; mode++)
@@ -494,6 +495,8 @@ static int test_quantize(void)
  * tests/i8_cases.h; returns the number of failed cases. */
 static int neon_narrow_path(int32_t m_sm, int s_sm)
 {
+    if (m_sm <= 0 || s_sm > 50) /* the kernel hands these to the scalar one */
+        return 0;
     mvk_i8_att_neon_sm c;
     static int32_t lut[256];
     mvk_i8_att_neon_sm_init(&c, lut, m_sm, s_sm);

@@ -21,8 +21,10 @@
  * on ARMv7 one value at a time. Probabilities p = (e inv + 2^31) >> 32 by vmull_u32 and a
  * rounding narrow; p = 2^15 only when inv = 2^32 (the maximum's term is the whole sum, e in
  * {0, 2^15}): there the row is computed with p / 2 and doubled, which is exact.
- * Multipliers m_sm <= 0 or shifts s_sm > 50 (beyond anything the compiler emits) go to the
- * scalar kernel, whose scratch is smaller.
+ * Multipliers m_sm <= 0 and shifts s_sm > 50 (a softmax multiplier below 2^-36: a qkv scale
+ * below about 2^-22, which the compiler would accept but no calibrated model comes near) go
+ * to the scalar kernel, whose scratch is smaller. The scratch's byte count is
+ * MVK_I8_ATTENTION_SCRATCH_SIMD's; the layout inside it is the one above, not AVX2's.
  *
  * Scratch per task: MVK_I8_ATTENTION_SCRATCH_SIMD(n, hd) bytes (i8-attention-scratch.h).
  * Uses mvk_i8_attention__scalar, mvk_requant_i8_scalar, mvk_udiv_u64 and (sdot)

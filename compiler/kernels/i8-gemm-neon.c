@@ -12,7 +12,8 @@
  * the last valid row (computed, never stored); columns past nr are computed on the zero padding
  * of B and never stored; k values past K are 0 in A (built so, never read) and in B. No access
  * goes past a row of A or C. Rows go in blocks of MVK_I8_NEON_ROWS, every column panel per
- * block, and the SiLU table (when there is one) runs over each finished block of C.
+ * block (A's block is re-read from cache, not from memory, per panel), and the SiLU table
+ * (when there is one) runs over each finished block of C.
  * Requantisation: vmull_s32 (exact 64-bit product), + 2^(S-1) (|a*M| < 2^62: no overflow),
  * vshlq_s64 by -S (an arithmetic, i.e. floor, shift: the same value as the scalar 2^62-offset
  * form), vqmovn_s64 to int32 (saturating; the result only matters clamped to int8), + zy with
@@ -163,9 +164,9 @@ static MVK_INLINE void mvk_i8_neon_tile_acc(int k, const int8_t *const *arow, co
         MVK_I8_NEON_DOT(0, b0, b1, x0, 0)
         MVK_I8_NEON_DOT(1, b0, b1, x1, 0)
         MVK_I8_NEON_DOT(2, b0, b1, x2, 0)
-        MVK_I8_NEON_DOT(3, b0, b1, x3, 0) MVK_I8_NEON_DOT(0, b2, b3, x0, 1)
-            MVK_I8_NEON_DOT(1, b2, b3, x1, 1) MVK_I8_NEON_DOT(2, b2, b3, x2, 1)
-                MVK_I8_NEON_DOT(3, b2, b3, x3, 1)
+        MVK_I8_NEON_DOT(3, b0, b1, x3, 0)
+        MVK_I8_NEON_DOT(0, b2, b3, x0, 1) MVK_I8_NEON_DOT(1, b2, b3, x1, 1)
+            MVK_I8_NEON_DOT(2, b2, b3, x2, 1) MVK_I8_NEON_DOT(3, b2, b3, x3, 1)
     }
     for (; p < k; p += 4, b += 32) {
         const int8x16_t b0 = vld1q_s8(b), b1 = vld1q_s8(b + 16);
@@ -203,8 +204,9 @@ static MVK_INLINE void mvk_i8_neon_tile(int mr, int nr, int k, const int8_t *con
         mvk_i8_neon_store8(c + r * ldc, acc[2 * r], acc[2 * r + 1], q, zy, nr);
 }
 
-/* Rows per block of the GEMM: A's block (MVK_I8_NEON_ROWS x k bytes) stays in L1 across
- * the column panels, and the SiLU table runs over the block's output while it is in L1. */
+/* Rows per block of the GEMM: A's block (MVK_I8_NEON_ROWS x k bytes) stays in a 32 KiB L1
+ * across the column panels for k up to about 1000 (in L2 beyond), and the SiLU table runs
+ * over the block's output while it is in L1. */
 #define MVK_I8_NEON_ROWS 32
 
 /* Same contract as mvk_i8_gemm__scalar, except b: packed by mvit_pack_i8_b. bias, mult and
