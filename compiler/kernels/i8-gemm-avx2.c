@@ -11,11 +11,13 @@
  *     int16; vpmaddwd against the broadcast (a[k..k+3]) adds two products per int32 lane,
  *     the k halves of a column in neighbouring lanes, summed by vphaddd once per tile. Exact:
  *     |pair sum| <= 2*128*127 (the u8*s8 vpmaddubsw would saturate pairs at 32767).
- * Tile: 4 rows x 16 columns (two panels; the vpmaddwd loop runs it as two passes of 2 rows,
- * to keep its 8 half-sum accumulators and 4 B vectors in registers). Rows are prepared once
- * per row block into a stack buffer (u8 groups or int16 groups, 512 k at a time). Rows past
- * mr reuse the last valid row (computed, never stored); a missing second panel reuses the
- * first (never stored); k past K meets zero B rows. No access goes past a row of A or C. */
+ * Tile: 16 columns (two panels) x 4 rows (AVX-VNNI: all in registers) or 8 rows (vpmaddwd:
+ * B's 16 columns widened once into a stack buffer, then four passes of 2 rows, each keeping
+ * its 8 half-sum accumulators and 4 B vectors in registers). Rows are prepared once per row
+ * block into a stack buffer (u8 groups, 512 k at a time, or int16 groups, 256 k at a time).
+ * Rows past mr reuse the last valid row (computed, never stored; the vpmaddwd loop skips
+ * pairs of them); a missing second panel reuses the first (never stored); k past K meets
+ * zero B rows. No access goes past a row of A or C. */
 #include <immintrin.h>
 
 #include "mvk-prelude.h"
@@ -231,9 +233,24 @@ static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_lut_block(int8_t *c, int64_t ldc,
         mvk_i8_avx2_lut_span(c + r * ldc, nc, tab, lut);
 }
 
+#if defined(__AVXVNNI__)
 #define MVK_I8_AVX2_ROWS 4
 #define MVK_I8_AVX2_KG 128 /* groups of 4 k of A prepared at a time (4 rows: 4 KiB of stack) */
+#else
+/* 8 rows share each widening of B; 64 groups: 4 KiB of prepared A, 8 KiB of widened B */
+#define MVK_I8_AVX2_ROWS 8
+#define MVK_I8_AVX2_KG 64
+#endif
 #define MVK_I8_AVX2_NC 128 /* columns whose requantisation constants are set up at once */
+
+/* Stack buffers of one GEMM call: A's rows as prepared for the inner loop; for the vpmaddwd
+ * loop also the 16 columns of B being multiplied, widened to int16 once per row block. */
+typedef struct {
+    int64_t aw[MVK_I8_AVX2_ROWS * MVK_I8_AVX2_KG];
+#if !defined(__AVXVNNI__)
+    __m256i bw[4 * MVK_I8_AVX2_KG];
+#endif
+} mvk_i8_avx2_work;
 
 /* The prepared rows live in an int64_t buffer written as bytes or int16 and read as int32 or
  * int64: every scalar access goes through memcpy (vector ones may alias), so no compiler
@@ -287,9 +304,12 @@ static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_prep_row(const int8_t *a, int k, 
 
 /* One 4x16 tile over groups [0, ng): acc += a . b (u8 a: the caller's bias holds the
  * correction). 8 accumulators, 2 B, 1 A broadcast. */
-static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_tile(const int64_t *aw, int ng, const int8_t *b0p,
-                                                    const int8_t *b1p, __m256i *acc)
+static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_tile(mvk_i8_avx2_work *w, int ng, int mr,
+                                                    const int8_t *b0p, const int8_t *b1p,
+                                                    __m256i *acc)
 {
+    (void)mr; /* rows past mr repeat the last one: the 4 rows run in registers anyway */
+    const int64_t *aw = w->aw;
     __m256i c00 = acc[0], c01 = acc[1], c10 = acc[2], c11 = acc[3];
     __m256i c20 = acc[4], c21 = acc[5], c30 = acc[6], c31 = acc[7];
     /* rows ng int64 apart, like the vpmaddwd loop's (the u8 groups fill half of each) */
@@ -356,19 +376,30 @@ static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_prep_row(const int8_t *a, int k, 
     }
 }
 
-/* Rows ra, rb of a 4x16 tile over groups [0, ng): 2 rows x 4 quarter-panels of half sums
- * (lanes: column c's k 0-1 and k 2-3 side by side), then vphaddd + vpermq into acc. */
+/* Groups [0, ng) of the panels b0p, b1p widened to int16 into bw, 4 vectors per group: each
+ * 32 bytes (8 columns x 4 k) as two vectors of 4 columns x 4 k. */
+static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_widen_b(const int8_t *b0p, const int8_t *b1p, int ng,
+                                                       __m256i *bw)
+{
+    for (int g = 0; g < ng; g++, b0p += 32, b1p += 32, bw += 4) {
+        bw[0] = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b0p));
+        bw[1] = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b0p + 16)));
+        bw[2] = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b1p));
+        bw[3] = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b1p + 16)));
+    }
+}
+
+/* Rows ra, rb of a tile over groups [0, ng) against the widened B: 2 rows x 4 quarter-panels
+ * of half sums (lanes: column c's k 0-1 and k 2-3 side by side), then vphaddd + vpermq into
+ * acc. */
 static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_tile2(const int64_t *ra, const int64_t *rb, int ng,
-                                                     const int8_t *b0p, const int8_t *b1p,
-                                                     __m256i *acc_a, __m256i *acc_b)
+                                                     const __m256i *bw, __m256i *acc_a,
+                                                     __m256i *acc_b)
 {
     __m256i s00 = _mm256_setzero_si256(), s01 = s00, s02 = s00, s03 = s00;
     __m256i s10 = s00, s11 = s00, s12 = s00, s13 = s00;
-    for (int g = 0; g < ng; g++, b0p += 32, b1p += 32) {
-        const __m256i w0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b0p));
-        const __m256i w1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b0p + 16)));
-        const __m256i w2 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b1p));
-        const __m256i w3 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b1p + 16)));
+    for (int g = 0; g < ng; g++, bw += 4) {
+        const __m256i w0 = bw[0], w1 = bw[1], w2 = bw[2], w3 = bw[3];
         __m256i a = _mm256_set1_epi64x(mvk_i8_avx2_ld64(ra, g));
         s00 = _mm256_add_epi32(s00, _mm256_madd_epi16(a, w0));
         s01 = _mm256_add_epi32(s01, _mm256_madd_epi16(a, w1));
@@ -391,11 +422,17 @@ static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_tile2(const int64_t *ra, const in
         _mm256_add_epi32(acc_b[1], _mm256_permute4x64_epi64(_mm256_hadd_epi32(s12, s13), 0xd8));
 }
 
-static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_tile(const int64_t *aw, int ng, const int8_t *b0p,
-                                                    const int8_t *b1p, __m256i *acc)
+/* One 8x16 tile over groups [0, ng): B widened once (per use it cost as many instructions as
+ * the multiplies of two rows), then pairs of rows; pairs wholly past mr are skipped (their
+ * accumulators are never stored). */
+static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_tile(mvk_i8_avx2_work *w, int ng, int mr,
+                                                    const int8_t *b0p, const int8_t *b1p,
+                                                    __m256i *acc)
 {
-    mvk_i8_avx2_tile2(aw, aw + ng, ng, b0p, b1p, acc, acc + 2);
-    mvk_i8_avx2_tile2(aw + 2 * ng, aw + 3 * ng, ng, b0p, b1p, acc + 4, acc + 6);
+    mvk_i8_avx2_widen_b(b0p, b1p, ng, w->bw);
+    for (int r = 0; r < mr; r += 2)
+        mvk_i8_avx2_tile2(w->aw + r * ng, w->aw + (r + 1) * ng, ng, w->bw, acc + 2 * r,
+                          acc + 2 * r + 2);
 }
 #endif
 
@@ -403,8 +440,10 @@ static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_tile(const int64_t *aw, int ng, c
  * stored) into arow; A prepared once into aw when K fits one chunk (groups <= KG), for every
  * column panel. Returns mr. */
 static MVK_INLINE MVK_I8_AVX2 int mvk_i8_avx2_row_block(const int8_t *a, int64_t i, int64_t m,
-                                                        int k, const int8_t **arow, int64_t *aw)
+                                                        int k, const int8_t **arow,
+                                                        mvk_i8_avx2_work *w)
 {
+    int64_t *aw = w->aw;
     const int groups = (k + 3) / 4;
     const int mr = m - i < MVK_I8_AVX2_ROWS ? (int)(m - i) : MVK_I8_AVX2_ROWS;
     for (int r = 0; r < MVK_I8_AVX2_ROWS; r++)
@@ -417,20 +456,20 @@ static MVK_INLINE MVK_I8_AVX2 int mvk_i8_avx2_row_block(const int8_t *a, int64_t
 
 /* acc (holding the bias) += the row block times the 16 columns of panels b0p, b1p over all of
  * k: from aw as prepared by mvk_i8_avx2_row_block, or KG groups at a time when k is longer. */
-static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_accumulate(const int8_t *const *arow, int k,
-                                                          int64_t *aw, const int8_t *b0p,
+static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_accumulate(const int8_t *const *arow, int k, int mr,
+                                                          mvk_i8_avx2_work *w, const int8_t *b0p,
                                                           const int8_t *b1p, __m256i *acc)
 {
     const int groups = (k + 3) / 4;
     if (groups <= MVK_I8_AVX2_KG) {
-        mvk_i8_avx2_tile(aw, groups, b0p, b1p, acc);
+        mvk_i8_avx2_tile(w, groups, mr, b0p, b1p, acc);
         return;
     }
     for (int g0 = 0; g0 < groups; g0 += MVK_I8_AVX2_KG) {
         const int ng = groups - g0 < MVK_I8_AVX2_KG ? groups - g0 : MVK_I8_AVX2_KG;
         for (int r = 0; r < MVK_I8_AVX2_ROWS; r++)
-            mvk_i8_avx2_prep_row(arow[r], k, g0, ng, aw + r * ng);
-        mvk_i8_avx2_tile(aw, ng, b0p + (int64_t)g0 * 32, b1p + (int64_t)g0 * 32, acc);
+            mvk_i8_avx2_prep_row(arow[r], k, g0, ng, w->aw + r * ng);
+        mvk_i8_avx2_tile(w, ng, mr, b0p + (int64_t)g0 * 32, b1p + (int64_t)g0 * 32, acc);
     }
 }
 
@@ -458,7 +497,7 @@ mvk_i8_gemm__avx2(const int8_t *MVK_RESTRICT a, int8_t *MVK_RESTRICT c,
 {
     const int64_t panel = (int64_t)((k + 3) / 4) * 32;
     const __m256i zyv = _mm256_set1_epi32(zy);
-    int64_t aw[MVK_I8_AVX2_ROWS * MVK_I8_AVX2_KG];
+    mvk_i8_avx2_work w;
     mvk_i8_avx2_rq q[MVK_I8_AVX2_NC / 8];
     mvk_i8_avx2_lut tab;
     if (lut)
@@ -473,7 +512,7 @@ mvk_i8_gemm__avx2(const int8_t *MVK_RESTRICT a, int8_t *MVK_RESTRICT c,
         }
         for (int64_t i = 0; i < m; i += MVK_I8_AVX2_ROWS) {
             const int8_t *arow[MVK_I8_AVX2_ROWS];
-            const int mr = mvk_i8_avx2_row_block(a, i, m, k, arow, aw);
+            const int mr = mvk_i8_avx2_row_block(a, i, m, k, arow, &w);
             for (int jj = 0; jj < nc; jj += 16) {
                 const int j = j0 + jj, nr = n - j < 16 ? n - j : 16;
                 const int8_t *b0p = bp + (int64_t)(j / 8) * panel;
@@ -482,7 +521,7 @@ mvk_i8_gemm__avx2(const int8_t *MVK_RESTRICT a, int8_t *MVK_RESTRICT c,
                 __m256i acc[2 * MVK_I8_AVX2_ROWS];
                 for (int r = 0; r < MVK_I8_AVX2_ROWS; r++)
                     acc[2 * r] = q0->bias, acc[2 * r + 1] = q1->bias;
-                mvk_i8_avx2_accumulate(arow, k, aw, b0p, b1p, acc);
+                mvk_i8_avx2_accumulate(arow, k, mr, &w, b0p, b1p, acc);
                 for (int r = 0; r < mr; r += 2)
                     mvk_i8_avx2_store_rows(c + (i + r) * n + j, n, acc[2 * r], acc[2 * r + 1],
                                            acc[2 * r + 2], acc[2 * r + 3], q0, q1, zyv,
@@ -505,7 +544,7 @@ mvk_i8_gemm_f32out__avx2(const int8_t *MVK_RESTRICT a, float *MVK_RESTRICT c,
                          const float *MVK_RESTRICT scale, int64_t m, int k, int n)
 {
     const int64_t panel = (int64_t)((k + 3) / 4) * 32;
-    int64_t aw[MVK_I8_AVX2_ROWS * MVK_I8_AVX2_KG];
+    mvk_i8_avx2_work w;
     for (int j = 0; j < n; j += 16) {
         const int nr = n - j < 16 ? n - j : 16;
         const int8_t *b0p = bp + (int64_t)(j / 8) * panel;
@@ -521,11 +560,11 @@ mvk_i8_gemm_f32out__avx2(const int8_t *MVK_RESTRICT a, float *MVK_RESTRICT c,
             mvk_i8_avx2_start(_mm256_loadu_si256((const __m256i *)(bb + 8)), b1p, k);
         for (int64_t i = 0; i < m; i += MVK_I8_AVX2_ROWS) {
             const int8_t *arow[MVK_I8_AVX2_ROWS];
-            const int mr = mvk_i8_avx2_row_block(a, i, m, k, arow, aw);
+            const int mr = mvk_i8_avx2_row_block(a, i, m, k, arow, &w);
             __m256i acc[2 * MVK_I8_AVX2_ROWS];
             for (int r = 0; r < MVK_I8_AVX2_ROWS; r++)
                 acc[2 * r] = start0, acc[2 * r + 1] = start1;
-            mvk_i8_avx2_accumulate(arow, k, aw, b0p, b1p, acc);
+            mvk_i8_avx2_accumulate(arow, k, mr, &w, b0p, b1p, acc);
             const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
             const __m256i keep0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr), lane);
             const __m256i keep1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr - 8), lane);
