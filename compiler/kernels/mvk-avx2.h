@@ -20,36 +20,50 @@ static MVK_INLINE MVK_AVX2 __m256i mvk_avx2_mask(int n)
     return _mm256_loadu_si256((const __m256i *)(mvk_avx2_mask_table + 8 - n));
 }
 
-/* exp(x) = 2^t, t = x*log2(e) = n + f with n = round(t), |f| <= 1/2; 2^f by a degree-5
- * polynomial fitted for relative error (2.3e-7 in float arithmetic), 2^n in the exponent
- * bits. Rounding t to float adds a relative error of at most 6e-8*|x| (5e-6 at |x| = 87,
- * where results are below 1e-37 or above 1e37 and nothing MobileViT computes can tell);
- * a Cody-Waite reduction would remove it at the price of a longer dependency chain, which
- * measured ~25 % slower in SiLU. x is clamped to [-87.34, 88]: below, results stay at the
- * smallest normal (~1e-38) instead of 0; above, at ~1.7e38 instead of inf. */
-static MVK_INLINE MVK_AVX2 __m256 mvk_avx2_exp(__m256 x)
+/* 2^t = 2^n * 2^f for t in [-126, 127), n = t rounded to an integer, |f| <= 1/2, as the pair
+ * (p, s): p = 2^f by a degree-5 polynomial fitted for relative error (2.3e-7 in float
+ * arithmetic), s = 2^n built in the exponent bits. n comes from adding 1.5 * 2^23 + 127:
+ * the sum's low mantissa bits hold n + 127, which shifted by 23 are 2^n's bits (one add and
+ * one shift instead of round, convert, add, shift). */
+static MVK_INLINE MVK_AVX2 __m256 mvk_avx2_exp2_parts(__m256 t, __m256 *s)
 {
-    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.33654f)), _mm256_set1_ps(88.0f));
-    const __m256 t = _mm256_mul_ps(x, _mm256_set1_ps(1.44269504f));
-    const __m256 n = _mm256_round_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    const __m256 f = _mm256_sub_ps(t, n);
+    const __m256 magic = _mm256_set1_ps(12583039.0f); /* 1.5 * 2^23 + 127 */
+    const __m256 nb = _mm256_add_ps(t, magic);
+    const __m256 f = _mm256_sub_ps(t, _mm256_sub_ps(nb, magic));
     __m256 p = _mm256_set1_ps(0.00132764713f);
     p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(0.00967554096f));
     p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(0.0555071309f));
     p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(0.240221202f));
     p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(0.693146944f));
     p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.00000012f));
-    const __m256i e =
-        _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-    return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+    *s = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(nb), 23));
+    return p;
 }
 
-/* x * sigmoid(x) = x / (1 + e^-x), the division by a reciprocal estimate and one Newton step
+/* exp(x) = 2^(x*log2(e)). Rounding x * log2(e) to float adds a relative error of at most
+ * 6e-8*|x| (5e-6 at |x| = 87, where results are below 1e-37 or above 1e37 and nothing
+ * MobileViT computes can tell); a Cody-Waite reduction would remove it at the price of a
+ * longer dependency chain, which measured ~25 % slower in SiLU. x is clamped to
+ * [-87.34, 88]: below, results stay at the smallest normal (~1e-38) instead of 0; above, at
+ * ~1.7e38 instead of inf. */
+static MVK_INLINE MVK_AVX2 __m256 mvk_avx2_exp(__m256 x)
+{
+    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.33654f)), _mm256_set1_ps(88.0f));
+    __m256 s;
+    const __m256 p = mvk_avx2_exp2_parts(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504f)), &s);
+    return _mm256_mul_ps(p, s);
+}
+
+/* x * sigmoid(x) = x / (1 + e^-x): e^-x as mvk_avx2_exp (the sign folded into log2(e), the
+ * 1 + into the last product), the division by a reciprocal estimate and one Newton step
  * (relative error ~1e-7; the divide unit is the bottleneck otherwise). */
 static MVK_INLINE MVK_AVX2 __m256 mvk_avx2_silu(__m256 x)
 {
-    const __m256 d =
-        _mm256_add_ps(_mm256_set1_ps(1.0f), mvk_avx2_exp(_mm256_sub_ps(_mm256_setzero_ps(), x)));
+    const __m256 xc =
+        _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-88.0f)), _mm256_set1_ps(87.33654f));
+    __m256 s;
+    const __m256 p = mvk_avx2_exp2_parts(_mm256_mul_ps(xc, _mm256_set1_ps(-1.44269504f)), &s);
+    const __m256 d = _mm256_fmadd_ps(p, s, _mm256_set1_ps(1.0f));
     __m256 r = _mm256_rcp_ps(d);
     r = _mm256_mul_ps(r, _mm256_fnmadd_ps(d, r, _mm256_set1_ps(2.0f)));
     return _mm256_mul_ps(x, r);
