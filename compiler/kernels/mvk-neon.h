@@ -1,6 +1,6 @@
 /* ARM NEON helpers shared by the NEON kernels: tail loads/stores that never touch memory past
- * the valid lanes, a vector exp with the same range reduction and polynomial as
- * mvk_avx2_exp, SiLU, the GEMM epilogue store, and integer division and the A-row gather
+ * the valid lanes, a vector exp (its own reduction and polynomial: not bitwise
+ * mvk_avx2_exp), SiLU, the GEMM epilogue store, and integer division and the A-row gather
  * without the 32-bit ARM division call. One source for AArch64 (arm64-v8a) and 32-bit
  * ARMv7-A with NEON + VFPv4 (armeabi-v7a, built with -mfpu=neon-vfpv4): whatever v7 lacks
  * (vdivq, vmaxvq, vaddvq, hardware integer divide) sits behind __aarch64__. */
@@ -82,10 +82,10 @@ static MVK_INLINE float32x4_t mvk_neon_recip(float32x4_t d)
     return vmulq_f32(r, vrecpsq_f32(d, r));
 }
 
-/* exp(x), the algorithm and constants of mvk_avx2_exp: x = n*ln2 + r (Cody-Waite), e^r by a
- * degree-5 polynomial fitted for relative error, 2^n in the exponent bits, x clamped to
- * [-87.34, 88]. n = round-to-nearest-even(x*log2e) by adding and subtracting 1.5*2^23 (ARMv7
- * has no vrndn), which also leaves n + 0x4b400000 in the bits of the sum. On ARMv7, NEON
+/* exp(x) = 2^n e^r: x = n*ln2 + r (Cody-Waite, where mvk_avx2_exp splits x*log2e instead),
+ * e^r by a degree-5 polynomial fitted for relative error, 2^n in the exponent bits, x clamped
+ * to [-87.34, 88] as on AVX2. n = round-to-nearest-even(x*log2e) by adding and subtracting 1.5*2^23
+ * (ARMv7 has no vrndn), which also leaves n + 0x4b400000 in the bits of the sum. On ARMv7, NEON
  * flushes subnormals to zero, so results below ~1.2e-38 are 0 there. */
 static MVK_INLINE float32x4_t mvk_neon_exp(float32x4_t x)
 {
