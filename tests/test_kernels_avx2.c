@@ -344,6 +344,23 @@ START_TEST(exp_and_silu_match_scalar)
     for (int i = 0; i < 4096; i++)
         ck_assert_msg(fabsf(sil[i] - mvk_silu(xs[i])) <= 1e-6f * (1.0f + fabsf(xs[i])),
                       "silu(%g): %g vs %g", xs[i], sil[i], mvk_silu(xs[i]));
+    /* the ends of the exponent range and beyond: saturated as documented, never garbage
+     * (2^n's exponent bits from 1 to 254) */
+    float ends[8] = {-INFINITY, -1e30f, -87.5f, -87.33654f, 88.0f, 100.0f, 1e30f, INFINITY};
+    float e_end[8], s_end[8];
+    exp_silu_avx2(ends, e_end, s_end, 8);
+    for (int i = 0; i < 4; i++) {
+        ck_assert_msg(e_end[i] >= 1.1e-38f && e_end[i] <= 1.3e-38f, "exp(%g) = %g", ends[i],
+                      e_end[i]);
+        ck_assert_msg(e_end[4 + i] >= 1.6e38f && e_end[4 + i] <= 1.7e38f, "exp(%g) = %g",
+                      ends[4 + i], e_end[4 + i]);
+    }
+    for (int i = 1; i < 3; i++) /* e^-x saturates at ~1.7e38: x / (1 + e^-x) is ~0 */
+        ck_assert_msg(fabsf(s_end[i]) <= 1e-30f, "silu(%g) = %g", ends[i], s_end[i]);
+    for (int i = 5; i < 7; i++) /* e^-x ~1e-38: x itself, to the reciprocal's 1e-7 */
+        ck_assert_msg(fabsf(s_end[i] - ends[i]) <= 1e-6f * ends[i], "silu(%g) = %g", ends[i],
+                      s_end[i]);
+    ck_assert_msg(s_end[7] == INFINITY, "silu(inf) = %g", s_end[7]);
 }
 END_TEST
 

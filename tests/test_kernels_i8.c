@@ -286,14 +286,15 @@ START_TEST(gemm_avx2_matches_scalar)
     /* N = 145: a second chunk of requantisation constants (128 columns at a time); N = 64,
      * 160: chunks of whole 32-byte vectors, whose table runs after each row block */
     /* M: row blocks of 4 (AVX-VNNI) and 8 rows, full and cut short at odd and even rows */
-    const int ms[] = {1, 5, 6, 7, 8, 13, 17}, ns[] = {1, 7, 8, 15, 16, 17, 33, 64, 145, 160};
+    const int ms[] = {1, 2, 5, 6, 7, 8, 13, 17}, ns[] = {1, 7, 8, 15, 16, 17, 33, 64, 145, 160};
     /* K = 12, 27: A rows prepared 8 + 4 and 16 + 8 + 3 bytes at a time (a 3x3x3 stem);
-     * K = 260, 1728: A and B in chunks of 64 groups (vpmaddwd) or 128 (AVX-VNNI), with a tail */
-    const int ks[] = {1, 3, 12, 16, 17, 27, 64, 260, 1728};
+     * K = 256: exactly one chunk of 64 groups (vpmaddwd); K = 260: two, the second of one
+     * group; K = 1728: chunks of 64 (vpmaddwd) or 128 groups (AVX-VNNI) with a tail */
+    const int ks[] = {1, 3, 12, 16, 17, 27, 64, 256, 260, 1728};
     int cases = 0, sat_lo = 0, sat_hi = 0, fast_cols = 0;
-    for (int mi = 0; mi < 7; mi++)
+    for (int mi = 0; mi < 8; mi++)
         for (int ni = 0; ni < 10; ni++)
-            for (int ki = 0; ki < 9; ki++)
+            for (int ki = 0; ki < 10; ki++)
                 for (int mode = 0; mode < MODES; mode++)
                     for (int v = 0; v < 3; v++) {
                         i8_case c;
@@ -338,7 +339,7 @@ START_TEST(gemm_avx2_matches_scalar)
                         case_free(&c);
                         cases++;
                     }
-    ck_assert_int_eq(cases, 7 * 10 * 9 * MODES * 3);
+    ck_assert_int_eq(cases, 8 * 10 * 10 * MODES * 3);
     ck_assert(sat_lo > 0 && sat_hi > 0); /* the data does reach both saturation bounds */
     ck_assert(fast_cols > 0);
     printf("gemm_avx2_matches_scalar: %d cases, %d / %d values saturated low / high\n", cases,

@@ -422,9 +422,9 @@ static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_tile2(const int64_t *ra, const in
         _mm256_add_epi32(acc_b[1], _mm256_permute4x64_epi64(_mm256_hadd_epi32(s12, s13), 0xd8));
 }
 
-/* One 8x16 tile over groups [0, ng): B widened once (per use it cost as many instructions as
- * the multiplies of two rows), then pairs of rows; pairs wholly past mr are skipped (their
- * accumulators are never stored). */
+/* One 8x16 tile over groups [0, ng): B widened once (widened per pair of rows, its 4
+ * vpmovsxbw per group cost about as many micro-ops as the pair's 8 vpmaddwd), then pairs of
+ * rows; pairs wholly past mr are skipped (their accumulators are never stored). */
 static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_tile(mvk_i8_avx2_work *w, int ng, int mr,
                                                     const int8_t *b0p, const int8_t *b1p,
                                                     __m256i *acc)
