@@ -15,8 +15,8 @@
  * B's 16 columns widened once into a stack buffer, then four passes of 2 rows, each keeping
  * its 8 half-sum accumulators and 4 B vectors in registers). Rows are prepared once per row
  * block into a stack buffer (u8 groups, 512 k at a time, or int16 groups, 256 k at a time).
- * Rows past mr reuse the last valid row (computed, never stored; the vpmaddwd loop skips
- * pairs of them); a missing second panel reuses the first (never stored); k past K meets
+ * Rows past mr reuse the last valid row (computed, never stored; the vpmaddwd loop neither
+ * prepares nor multiplies pairs of them); a missing second panel reuses the first (never stored); k past K meets
  * zero B rows. No access goes past a row of A or C. */
 #include <immintrin.h>
 
@@ -236,10 +236,14 @@ static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_lut_block(int8_t *c, int64_t ldc,
 #if defined(__AVXVNNI__)
 #define MVK_I8_AVX2_ROWS 4
 #define MVK_I8_AVX2_KG 128 /* groups of 4 k of A prepared at a time (4 rows: 4 KiB of stack) */
+/* rows of a block the tile reads: all 4, in registers */
+#define MVK_I8_AVX2_ROWS_READ(mr) MVK_I8_AVX2_ROWS
 #else
 /* 8 rows share each widening of B; 64 groups: 4 KiB of prepared A, 8 KiB of widened B */
 #define MVK_I8_AVX2_ROWS 8
 #define MVK_I8_AVX2_KG 64
+/* rows of a block the tile reads: the pairs that hold a valid row */
+#define MVK_I8_AVX2_ROWS_READ(mr) (((mr) + 1) & ~1)
 #endif
 #define MVK_I8_AVX2_NC 128 /* columns whose requantisation constants are set up at once */
 
@@ -449,7 +453,7 @@ static MVK_INLINE MVK_I8_AVX2 int mvk_i8_avx2_row_block(const int8_t *a, int64_t
     for (int r = 0; r < MVK_I8_AVX2_ROWS; r++)
         arow[r] = a + (i + (r < mr ? r : mr - 1)) * k;
     if (groups <= MVK_I8_AVX2_KG)
-        for (int r = 0; r < MVK_I8_AVX2_ROWS; r++)
+        for (int r = 0; r < MVK_I8_AVX2_ROWS_READ(mr); r++)
             mvk_i8_avx2_prep_row(arow[r], k, 0, groups, aw + r * groups);
     return mr;
 }
@@ -467,7 +471,7 @@ static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_accumulate(const int8_t *const *a
     }
     for (int g0 = 0; g0 < groups; g0 += MVK_I8_AVX2_KG) {
         const int ng = groups - g0 < MVK_I8_AVX2_KG ? groups - g0 : MVK_I8_AVX2_KG;
-        for (int r = 0; r < MVK_I8_AVX2_ROWS; r++)
+        for (int r = 0; r < MVK_I8_AVX2_ROWS_READ(mr); r++)
             mvk_i8_avx2_prep_row(arow[r], k, g0, ng, w->aw + r * ng);
         mvk_i8_avx2_tile(w, ng, mr, b0p + (int64_t)g0 * 32, b1p + (int64_t)g0 * 32, acc);
     }
@@ -581,5 +585,6 @@ mvk_i8_gemm_f32out__avx2(const int8_t *MVK_RESTRICT a, float *MVK_RESTRICT c,
     }
 }
 #undef MVK_I8_AVX2_ROWS
+#undef MVK_I8_AVX2_ROWS_READ
 #undef MVK_I8_AVX2_KG
 #undef MVK_I8_AVX2_NC
