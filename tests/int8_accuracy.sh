@@ -4,19 +4,42 @@
 # example around it and evaluate the first LIMIT test images against the labels and against
 # PyTorch's fp32 predictions (models/fmnist_xxs.test_preds.u8). Passes when top-1 accuracy is
 # within 0.3 points of fp32 and the prediction is the same on >= 99 % of the images.
-# usage: [MVITC_FLAGS=...] int8_accuracy.sh MVITC SOURCE_DIR WORK_DIR METHOD LIMIT [CALIB] [TARGET]
+# SIZE (R or HxW): the model compiled at that input size instead of 64x64 (the description
+# copied with that height and width); the fp32 reference is then mvitc's own fp32 build at
+# that size (its arithmetic is checked against PyTorch at such sizes by multires.sh), run on
+# all LIMIT images first.
+# usage: [MVITC_FLAGS=...] int8_accuracy.sh MVITC SOURCE_DIR WORK_DIR METHOD LIMIT [CALIB]
+#        [TARGET] [SIZE]
 set -euo pipefail
-mvitc=$1 src=$2 work=$3 method=$4 limit=$5 calib=${6:-2000} target=${7:-generic}
+mvitc=$1 src=$2 work=$3 method=$4 limit=$5 calib=${6:-2000} target=${7:-generic} size=${8:-}
 data=/usr/share/datasets/fashion-mnist
 rm -rf "$work" && mkdir -p "$work" && cd "$work"
-"$mvitc" compile "$src/models/fmnist_xxs.yaml" --weights "$src/models/fmnist_xxs.safetensors" \
-    --precision int8 --calib "$data/train-images-idx3-ubyte.gz" --calib-images "$calib" \
-    --calib-method "$method" --target "$target" -o gen ${MVITC_FLAGS:-}
+model=$src/models/fmnist_xxs.yaml preds=$src/models/fmnist_xxs.test_preds.u8
+if [ -n "$size" ]; then
+    h=${size%x*} w=${size#*x}
+    sed -E "s/^(  height:) [0-9]+\$/\1 $h/; s/^(  width:) [0-9]+\$/\1 $w/" "$model" > model.yaml
+    grep -q "^  height: $h\$" model.yaml && grep -q "^  width: $w\$" model.yaml
+    model=$PWD/model.yaml
+fi
 flags=()
 [ "$target" = avx2 ] && flags=(-mavx2 -mfma)
-cc -std=c11 -O2 "${flags[@]}" ${E2E_SANITIZE:-} -Igen -I"$src/runtime" \
-    -DMVIT_TARGET_NAME="\"$target int8\"" "$src/examples/classify/classify.c" gen/fmnist_xxs.c \
-    "$src/runtime/"mvrt_{image,pool,topk,time}.c -lz -lpng -lm -lpthread -o classify_int8
+build() { # PRECISION: compiles the model and the classify example around it
+    local p=$1 extra=()
+    [ "$p" = int8 ] && extra=(--calib "$data/train-images-idx3-ubyte.gz" --calib-images "$calib"
+                             --calib-method "$method" ${MVITC_FLAGS:-})
+    "$mvitc" compile "$model" --weights "$src/models/fmnist_xxs.safetensors" --precision "$p" \
+        --target "$target" -o "gen_$p" "${extra[@]}"
+    cc -std=c11 -O2 "${flags[@]}" ${E2E_SANITIZE:-} -I"gen_$p" -I"$src/runtime" \
+        -DMVIT_TARGET_NAME="\"$target $p\"" "$src/examples/classify/classify.c" \
+        "gen_$p/fmnist_xxs.c" "$src/runtime/"mvrt_{image,pool,topk,time}.c -lz -lpng -lm \
+        -lpthread -o "classify_$p"
+}
+if [ -n "$size" ]; then
+    build fp32
+    ./classify_fp32 --eval "$data/t10k-images-idx3-ubyte.gz" "$data/t10k-labels-idx1-ubyte.gz" \
+        --save-preds fp32_preds.u8
+    preds=$PWD/fp32_preds.u8
+fi
+build int8
 ./classify_int8 --eval "$data/t10k-images-idx3-ubyte.gz" "$data/t10k-labels-idx1-ubyte.gz" \
-    --limit "$limit" --compare "$src/models/fmnist_xxs.test_preds.u8" --min-agreement 99 \
-    --max-delta 0.3
+    --limit "$limit" --compare "$preds" --min-agreement 99 --max-delta 0.3

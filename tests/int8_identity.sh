@@ -8,13 +8,14 @@
 # from two directories), freestanding (no undefined symbols), P_run_u8 equals P_run on the same
 # pixels, and the logits are printed against PyTorch's float ones.
 # usage: int8_identity.sh MVITC SOURCE_DIR WORK_DIR fmnist N
-#        int8_identity.sh MVITC SOURCE_DIR WORK_DIR MODEL.yaml N
+#        int8_identity.sh MVITC SOURCE_DIR WORK_DIR MODEL.yaml N [SIZE]
 #   fmnist: the shipped model, calibrated on 200 training images, run on N test images;
 #           top-1 must agree with PyTorch's on >= 97 % of them.
 #   MODEL.yaml: random timm-named weights (tools/make_golden.py), calibrated and run on N
-#           random normal images.
+#           random normal images; at SIZE (R or HxW) instead of the description's input size
+#           when given (the description copied with that input height and width).
 set -euo pipefail
-mvitc=$1 src=$2 work=$3 what=$4 n=$5
+mvitc=$1 src=$2 work=$3 what=$4 n=$5 size=${6:-}
 rm -rf "$work" && mkdir -p "$work" && cd "$work"
 data=/usr/share/datasets/fashion-mnist
 
@@ -34,6 +35,12 @@ raw[:, ys][:, :, xs].tofile("pixels.u8")
 PY
 else
     model=$src/$what
+    if [ -n "$size" ]; then
+        h=${size%x*} w=${size#*x}
+        sed -E "s/^(  height:) [0-9]+\$/\1 $h/; s/^(  width:) [0-9]+\$/\1 $w/" "$model" > model.yaml
+        grep -q "^  height: $h\$" model.yaml && grep -q "^  width: $w\$" model.yaml
+        model=$PWD/model.yaml
+    fi
     /usr/bin/python3 "$src/tools/make_golden.py" "$model" golden
     weights=$PWD/golden/weights.safetensors
     /usr/bin/python3 - "$model" "$n" <<'PY'

@@ -304,8 +304,8 @@ static const struct {
     {"invalid_quoted_int.yaml", 27, 27, "'num_classes' must be an integer, got string '1000'"},
     {"invalid_bool.yaml", 14, 61, "'stride' must be an integer, got boolean 'yes'"},
     {"invalid_null.yaml", 13, 10, "'kernel' must be an integer, got null"},
-    {"invalid_overflow.yaml", 5, 11, "'height' must be between 1 and 4096, got 99999999999999"},
-    {"invalid_too_large.yaml", 6, 10, "'width' must be between 1 and 4096, got 8192"},
+    {"invalid_overflow.yaml", 5, 11, "'height' must be between 32 and 4096, got 99999999999999"},
+    {"invalid_too_large.yaml", 6, 10, "'width' must be between 32 and 4096, got 8192"},
     {"invalid_zero_channels.yaml", 18, 49, "'out_channels' must be positive (1..65536), got 0"},
     {"invalid_duplicate_key.yaml", 7, 3, "duplicate key 'width' (first at line 6, column 3)"},
     {"invalid_format.yaml", 2, 9,
@@ -328,8 +328,7 @@ static const struct {
     {"invalid_patch_size.yaml", 20, 22, "'patch_size' must be [height, width], got 3 values"},
     {"invalid_stage_count.yaml", 13, 3, "'stages' must have exactly 5 entries"},
     {"invalid_empty_blocks.yaml", 15, 13, "'blocks' must hold 1 to 1024 blocks, got 0"},
-    {"invalid_geometry.yaml", 25, 9,
-     "feature map 7x7 at this block is not divisible by patch 2x2 (input 224x224"},
+    {"invalid_small_input.yaml", 5, 11, "'height' must be between 32 and 4096, got 16"},
     {"invalid_undefined_alias.yaml", 10, 8, "undefined alias '*unit'"},
     {"invalid_recursive_merge.yaml", 11, 7, "'<<' merges nested more than 8 deep"},
     {"invalid_two_documents.yaml", 28, 1, "expected a single YAML document"},
@@ -378,7 +377,7 @@ START_TEST(test_memory_errors)
     FAILS("plain text", 1, 1, "the top level must be a mapping, got string 'plain text'");
     FAILS("{format: mvitc/mobilevit-v1, format: x}", 1, 30, "duplicate key 'format'");
     FAILS("format: \"mvitc/mobilevit-v1\\0!\"", 1, 9, "got 'mvitc/mobilevit-v1\\x00!'");
-    FAILS(HEAD "input: {height: 0x1000_0}", 3, 17, "between 1 and 4096, got 0x1000_0");
+    FAILS(HEAD "input: {height: 0x1000_0}", 3, 17, "between 32 and 4096, got 0x1000_0");
     FAILS(HEAD "input: {height: .inf}", 3, 17, "must be an integer, got .inf");
     FAILS(HEAD "input: {height: !!float 64}", 3, 17, "must be an integer, got 64");
     FAILS(HEAD "input: {height: !!int 6.4}", 3, 17, "must be an integer, got 6.4");

@@ -15,11 +15,12 @@
 #include "kernels/f32-concat-scalar.c"
 #include "kernels/f32-conv2d-scalar.c"
 #include "kernels/f32-dwconv-scalar.c"
-#include "kernels/f32-fold-scalar.c"
 #include "kernels/f32-gemm-scalar.c"
 #include "kernels/f32-layernorm-scalar.c"
 #include "kernels/f32-silu-scalar.c"
-#include "kernels/f32-unfold-scalar.c"
+#include "kernels/f32-remap-scalar.c"
+#include "remap_cases.h"
+#include "ir/ir.h"
 
 static unsigned rng_state = 12345;
 static float frand(void)
@@ -246,7 +247,9 @@ START_TEST(unfold_fold_match_timm)
 {
     const int h = 6, w = 10, c = 3, ph = 2, pw = 2, nh = h / ph, nw = w / pw, n = nh * nw;
     float *x = rand_vec(h * w * c), tok[6 * 10 * 3], back[6 * 10 * 3];
-    mvk_f32_unfold__scalar(x, tok, h, w, c, ph, pw);
+    mvk_remap un = {MVK_REMAP_UNFOLD, ph, pw, h, w, h, w, 0, 0}, fold = un;
+    fold.kind = MVK_REMAP_FOLD;
+    mvk_f32_remap__scalar(x, tok, c, &un);
     for (int ch = 0; ch < c; ch++)
         for (int a = 0; a < nh; a++)
             for (int i = 0; i < ph; i++)
@@ -259,9 +262,119 @@ START_TEST(unfold_fold_match_timm)
                         ck_assert_msg(tok[(pidx * n + nidx) * c + ch] == want,
                                       "unfold: c%d p%d n%d", ch, pidx, nidx);
                     }
-    mvk_f32_fold__scalar(tok, back, h, w, c, ph, pw);
+    mvk_f32_remap__scalar(tok, back, c, &fold);
     ck_assert_msg(memcmp(back, x, sizeof back) == 0, "fold(unfold(x)) != x");
     free(x);
+}
+END_TEST
+
+/* Bilinear resize of an HWC map (taps per axis), in double: the reference's F.interpolate. */
+static void resize_map(const float *x, double *y, int sh, int sw, int dh, int dw, int c,
+                       const mvk_lerp *ty, const mvk_lerp *tx)
+{
+    for (int i = 0; i < dh; i++)
+        for (int j = 0; j < dw; j++)
+            for (int ch = 0; ch < c; ch++) {
+                const mvk_lerp *a = &ty[i], *b = &tx[j];
+                (void)sh;
+                y[((int64_t)i * dw + j) * c + ch] =
+                    a->l0 * (b->l0 * (double)x[((int64_t)a->i0 * sw + b->i0) * c + ch] +
+                             b->l1 * (double)x[((int64_t)a->i0 * sw + b->i1) * c + ch]) +
+                    a->l1 * (b->l0 * (double)x[((int64_t)a->i1 * sw + b->i0) * c + ch] +
+                             b->l1 * (double)x[((int64_t)a->i1 * sw + b->i1) * c + ch]);
+            }
+}
+
+/* A map that does not split into whole patches: unfold = resize to the grid, then timm's
+ * unfold; fold = timm's fold, then resize back (both as the references write them). */
+START_TEST(resized_unfold_fold_match_reference)
+{
+    for (int t = 0; t < NUM_REMAP_CASES; t++) {
+        const remap_case *rc = &remap_cases[t];
+        mvk_remap rm;
+        mvk_lerp ty[64], tx[64];
+        const int64_t rows_in = remap_case_make(rc, &rm, ty, tx), rows_out = mvk_remap_rows(&rm);
+        const int c = rc->k, gh = rm.gh, gw = rm.gw, nw = gw / rm.pw, n = (gh / rm.ph) * nw;
+        float *x = rand_vec((size_t)(rows_in * c)), *y = rand_vec((size_t)(rows_out * c));
+        double *grid = malloc(sizeof(double) * (size_t)gh * gw * c);
+        mvk_f32_remap__scalar(x, y, c, &rm);
+        if (rc->kind == MVK_REMAP_UNFOLD) {
+            if (rm.ty)
+                resize_map(x, grid, rm.mh, rm.mw, gh, gw, c, ty, tx);
+            else
+                for (int64_t i = 0; i < (int64_t)gh * gw * c; i++)
+                    grid[i] = x[i];
+            for (int gy = 0; gy < gh; gy++)
+                for (int gx = 0; gx < gw; gx++)
+                    for (int ch = 0; ch < c; ch++) {
+                        const int p = (gy % rm.ph) * rm.pw + gx % rm.pw,
+                                  tok = (gy / rm.ph) * nw + gx / rm.pw;
+                        const double want = grid[((int64_t)gy * gw + gx) * c + ch];
+                        const float got = y[((int64_t)p * n + tok) * c + ch];
+                        ck_assert_msg(fabs(got - want) <= 1e-6 * (1 + fabs(want)),
+                                      "case %d unfold (%d, %d) c%d: %g, want %g", t, gy, gx, ch,
+                                      (double)got, want);
+                    }
+        } else {
+            /* timm's fold of the tokens into the grid map, then the resize back */
+            float *gmap = malloc(sizeof(float) * (size_t)gh * gw * c);
+            for (int gy = 0; gy < gh; gy++)
+                for (int gx = 0; gx < gw; gx++)
+                    for (int ch = 0; ch < c; ch++) {
+                        const int p = (gy % rm.ph) * rm.pw + gx % rm.pw,
+                                  tok = (gy / rm.ph) * nw + gx / rm.pw;
+                        gmap[((int64_t)gy * gw + gx) * c + ch] = x[((int64_t)p * n + tok) * c + ch];
+                    }
+            if (rm.ty)
+                resize_map(gmap, grid, gh, gw, rm.mh, rm.mw, c, ty, tx);
+            else
+                for (int64_t i = 0; i < (int64_t)gh * gw * c; i++)
+                    grid[i] = gmap[i];
+            for (int64_t i = 0; i < rows_out * c; i++)
+                ck_assert_msg(fabs(y[i] - grid[i]) <= 1e-6 * (1 + fabs(grid[i])),
+                              "case %d fold [%lld]: %g, want %g", t, (long long)i, (double)y[i],
+                              grid[i]);
+            free(gmap);
+        }
+        free(x), free(y), free(grid);
+    }
+}
+END_TEST
+
+/* The compiler's taps (mvit_bilinear_taps) are PyTorch's: 7 -> 8 and 8 -> 7 by hand, and the
+ * corner cases 1 -> 2 (both taps the one source pixel) and n -> n (identity). */
+START_TEST(bilinear_taps_match_pytorch)
+{
+    mvk_lerp t[8];
+    mvit_bilinear_taps(7, 8, t); /* src = (i + 0.5) * 7/8 - 0.5 */
+    ck_assert(t[0].i0 == 0 && t[0].i1 == 1 && t[0].l1 == 0.0f && t[0].q1 == 0);
+    ck_assert(t[1].i0 == 0 && t[1].i1 == 1 && fabsf(t[1].l1 - 0.8125f) < 1e-6f);
+    ck_assert(t[1].q1 == 1664 && t[1].q0 == 384);
+    ck_assert(t[7].i0 == 6 && t[7].i1 == 6 && fabsf(t[7].l1 - 0.0625f) < 1e-6f);
+    mvit_bilinear_taps(8, 7, t); /* src = (i + 0.5) * 8/7 - 0.5 */
+    ck_assert(t[0].i0 == 0 && fabsf(t[0].l1 - (0.5f * 8 / 7 - 0.5f)) < 1e-6f);
+    ck_assert(t[6].i0 == 6 && t[6].i1 == 7 && fabsf(t[6].l1 - (6.5f * 8 / 7 - 6.5f)) < 1e-6f);
+    mvit_bilinear_taps(1, 2, t);
+    ck_assert(t[0].i0 == 0 && t[0].i1 == 0 && t[1].i0 == 0 && t[1].i1 == 0);
+    mvit_bilinear_taps(5, 5, t);
+    for (int i = 0; i < 5; i++)
+        ck_assert(t[i].i0 == i && t[i].l0 == 1.0f && t[i].l1 == 0.0f && t[i].q0 == 2048);
+    for (int src = 1; src < 9; src++) /* the test's own taps agree */
+        for (int dst = src; dst < src + 4; dst++) {
+            mvk_lerp a[16], b[16];
+            mvit_bilinear_taps(src, dst, a);
+            remap_case_taps(src, dst, b);
+            for (int i = 0; i < dst; i++)
+                ck_assert_msg(a[i].i0 == b[i].i0 && a[i].i1 == b[i].i1 && a[i].l1 == b[i].l1 &&
+                                  a[i].q1 == b[i].q1,
+                              "taps %d -> %d [%d]", src, dst, i);
+            mvit_bilinear_taps(dst, src, a);
+            remap_case_taps(dst, src, b);
+            for (int i = 0; i < src; i++)
+                ck_assert_msg(a[i].i0 == b[i].i0 && a[i].i1 == b[i].i1 && a[i].l1 == b[i].l1 &&
+                                  a[i].q1 == b[i].q1,
+                              "taps %d -> %d [%d]", dst, src, i);
+        }
 }
 END_TEST
 
@@ -338,6 +451,8 @@ int main(void)
     tcase_add_test(tc, layernorm_matches_naive);
     tcase_add_test(tc, attention_matches_naive);
     tcase_add_test(tc, unfold_fold_match_timm);
+    tcase_add_test(tc, resized_unfold_fold_match_reference);
+    tcase_add_test(tc, bilinear_taps_match_pytorch);
     tcase_add_test(tc, elementwise_and_pooling);
     tcase_add_test(tc, expf_and_rsqrt_accuracy);
     suite_add_tcase(s, tc);

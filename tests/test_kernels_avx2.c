@@ -15,6 +15,7 @@
 #include "kernels/f32-gemm-scalar.c"
 /* the AVX2 kernels in the order the emitter pastes them */
 #include "kernels/f32-gemm-6x16-avx2.c"
+#include "remap_cases.h"
 #include "kernels/f32-attention-avx2.c"
 #include "kernels/f32-conv2d-im2col-avx2.c"
 #include "kernels/f32-dwconv-avx2.c"
@@ -101,19 +102,30 @@ START_TEST(gemm_6x16_matches_scalar)
 }
 END_TEST
 
-/* A rows gathered through the unfold / fold index maps (fused MobileViT patch reshapes) */
-static void remap_case(int remap, int h, int w, int ph, int pw, int k, int n)
+/* A rows gathered through the unfold / fold index maps (fused MobileViT patch reshapes),
+ * resized maps blended into scratch rows */
+static void remap_case_run(const remap_case *c)
 {
-    const int64_t m = (int64_t)h * w;
-    float *a = rvec(m * k), *wt = rvec((int64_t)k * n), *b = rvec(n);
+    mvk_remap rm;
+    mvk_lerp ty[64], tx[64];
+    const int k = c->k, n = c->n;
+    const int64_t rows_a = remap_case_make(c, &rm, ty, tx), m = mvk_remap_rows(&rm);
+    float *a = rvec(rows_a * k), *wt = rvec((int64_t)k * n), *b = rvec(n), *s1 = rvec(k);
     float *want = rvec(m * n), *got = rvec(m * n), *wp = packed(wt, k, n), *bp = padded(b, n, 16);
-    mvk_f32_gemm_remap__scalar(a, want, wt, b, 0, m, k, n, MVK_ACT_SILU, remap, h, w, ph, pw);
-    mvk_f32_gemm_rows__avx2(0, m, k, n, a, k, wp, bp, got, n, 0, n, MVK_ACT_SILU, remap, h, w, ph,
-                            pw, 0.0f, 0);
-    char what[96];
-    snprintf(what, sizeof what, "gemm remap %d %dx%d patch %dx%d K%d N%d", remap, h, w, ph, pw, k,
-             n);
+    float *scratch = rvec((int64_t)6 * k);
+    mvk_f32_gemm_remap__scalar(a, want, wt, b, 0, m, k, n, MVK_ACT_SILU, &rm, s1);
+    mvk_f32_gemm_rows__avx2(0, m, k, n, a, k, wp, bp, got, n, 0, n, MVK_ACT_SILU, &rm, 0.0f,
+                            scratch);
+    char what[128];
+    snprintf(what, sizeof what, "gemm remap %d map %dx%d grid %dx%d patch %dx%d K%d N%d", c->kind,
+             rm.mh, rm.mw, rm.gh, rm.gw, c->ph, c->pw, k, n);
     expect_close(what, got, want, m * n);
+    /* the blocked driver builds a whole mc-row block of resized rows at once */
+    float *bscratch = rvec((int64_t)12 * k);
+    mvk_f32_gemm_blocked_rows__avx2(0, m, k, n, a, k, wp, bp, got, n, 0, n, MVK_ACT_SILU, &rm, 12,
+                                    k > 4 ? k / 2 : k, 0.0f, bscratch);
+    expect_close(what, got, want, m * n);
+    free(s1), free(scratch), free(bscratch);
     free(a), free(wt), free(b), free(want), free(got), free(wp), free(bp);
 }
 
@@ -125,17 +137,15 @@ static void blocked_case(int m, int k, int n, int mc, int kc)
     float *wp = packed(wt, k, n), *bp = padded(b, n, 16);
     mvk_f32_gemm__scalar(a, want, wt, b, res, m, k, n, MVK_ACT_SILU);
     mvk_f32_gemm_blocked_rows__avx2(0, m, k, n, a, k, wp, bp, got, n, res, n, MVK_ACT_SILU,
-                                    MVK_REMAP_NONE, 1, 1, 1, 1, mc, kc, 0.0f, 0);
+                                    0, mc, kc, 0.0f, 0);
     expect_close("gemm blocked", got, want, (int64_t)m * n);
     /* fused LayerNorm, blocked and unblocked, against the scalar norm kernel */
     float *ns = rvec((int64_t)(mc > 6 ? mc : 6) * k), *s1 = rvec(k);
-    mvk_f32_gemm_norm__scalar(a, want, wt, b, res, m, k, n, MVK_ACT_SILU, MVK_REMAP_NONE, 1, 1, 1,
-                              1, 1e-5f, s1);
+    mvk_f32_gemm_norm__scalar(a, want, wt, b, res, m, k, n, MVK_ACT_SILU, 0, 1e-5f, s1);
     mvk_f32_gemm_blocked_rows__avx2(0, m, k, n, a, k, wp, bp, got, n, res, n, MVK_ACT_SILU,
-                                    MVK_REMAP_NONE, 1, 1, 1, 1, mc, kc, 1e-5f, ns);
+                                    0, mc, kc, 1e-5f, ns);
     expect_close("gemm blocked + layernorm", got, want, (int64_t)m * n);
-    mvk_f32_gemm_rows__avx2(0, m, k, n, a, k, wp, bp, got, n, res, n, MVK_ACT_SILU,
-                            MVK_REMAP_NONE, 1, 1, 1, 1, 1e-5f, ns);
+    mvk_f32_gemm_rows__avx2(0, m, k, n, a, k, wp, bp, got, n, res, n, MVK_ACT_SILU, 0, 1e-5f, ns);
     free(ns), free(s1);
     char what[64];
     snprintf(what, sizeof what, "gemm blocked M%d K%d N%d mc%d kc%d", m, k, n, mc, kc);
@@ -154,10 +164,8 @@ END_TEST
 
 START_TEST(gemm_remap_matches_scalar)
 {
-    remap_case(MVK_REMAP_UNFOLD, 4, 6, 2, 2, 5, 17);
-    remap_case(MVK_REMAP_FOLD, 4, 6, 2, 2, 9, 8);
-    remap_case(MVK_REMAP_UNFOLD, 6, 3, 3, 1, 3, 16);
-    remap_case(MVK_REMAP_FOLD, 8, 8, 2, 4, 7, 33);
+    for (int i = 0; i < NUM_REMAP_CASES; i++)
+        remap_case_run(&remap_cases[i]);
 }
 END_TEST
 

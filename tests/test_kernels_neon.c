@@ -21,6 +21,7 @@
 #include "kernels/f32-gemm-scalar.c"
 /* the NEON kernels in the order the emitter pastes them: the GEMM first, the others use it */
 #include "kernels/f32-gemm-6x16-neon.c"
+#include "remap_cases.h"
 
 #include "kernels/f32-attention-neon.c"
 #include "kernels/f32-conv2d-im2col-neon.c"
@@ -232,29 +233,31 @@ static void test_gemm(void)
                 gemm_case(ms[i], ks[l], ns[j], (i + j) % 2, j % 2, l != 1);
 }
 
-/* A rows gathered through the unfold / fold index maps (fused MobileViT patch reshapes) */
-static void remap_case(int remap, int h, int w, int ph, int pw, int k, int n)
+/* A rows gathered through the unfold / fold index maps (fused MobileViT patch reshapes),
+ * resized maps blended into scratch rows */
+static void remap_case_run(const remap_case *c)
 {
-    const int64_t m = (int64_t)h * w;
-    float *a = rvec(m * k), *wt = rvec((int64_t)k * n), *b = rvec(n);
+    mvk_remap rm;
+    mvk_lerp ty[64], tx[64];
+    const int k = c->k, n = c->n;
+    const int64_t rows_a = remap_case_make(c, &rm, ty, tx), m = mvk_remap_rows(&rm);
+    float *a = rvec(rows_a * k), *wt = rvec((int64_t)k * n), *b = rvec(n), *s1 = rvec(k);
     float *want = rvec(m * n), *got = rvec(m * n), *wp = packed(wt, k, n), *bp = padded(b, n, 16);
-    mvk_f32_gemm_remap__scalar(a, want, wt, b, 0, m, k, n, MVK_ACT_SILU, remap, h, w, ph, pw);
-    mvk_f32_gemm_rows__neon(0, m, k, n, a, k, wp, bp, got, n, 0, n, MVK_ACT_SILU, remap, h, w, ph,
-                            pw, 0.0f, 0);
-    char what[96];
-    snprintf(what, sizeof what, "gemm remap %d %dx%d patch %dx%d K%d N%d", remap, h, w, ph, pw, k,
-             n);
+    float *scratch = rvec((int64_t)6 * k);
+    mvk_f32_gemm_remap__scalar(a, want, wt, b, 0, m, k, n, MVK_ACT_SILU, &rm, s1);
+    mvk_f32_gemm_rows__neon(0, m, k, n, a, k, wp, bp, got, n, 0, n, MVK_ACT_SILU, &rm, 0.0f,
+                            scratch);
+    char what[128];
+    snprintf(what, sizeof what, "gemm remap %d map %dx%d grid %dx%d patch %dx%d K%d N%d", c->kind,
+             rm.mh, rm.mw, rm.gh, rm.gw, c->ph, c->pw, k, n);
     expect_close(what, got, want, m * n);
+    /* the blocked driver builds a whole mc-row block of resized rows at once */
+    float *bscratch = rvec((int64_t)12 * k);
+    mvk_f32_gemm_blocked_rows__neon(0, m, k, n, a, k, wp, bp, got, n, 0, n, MVK_ACT_SILU, &rm, 12,
+                                    k > 4 ? k / 2 : k, 0.0f, bscratch);
+    expect_close(what, got, want, m * n);
+    
     release_all();
-}
-
-static void test_gemm_remap(void)
-{
-    remap_case(MVK_REMAP_UNFOLD, 4, 6, 2, 2, 5, 17);
-    remap_case(MVK_REMAP_FOLD, 4, 6, 2, 2, 9, 8);
-    remap_case(MVK_REMAP_UNFOLD, 6, 3, 3, 1, 3, 16);
-    remap_case(MVK_REMAP_FOLD, 8, 8, 2, 4, 7, 33);
-    remap_case(MVK_REMAP_UNFOLD, 10, 6, 2, 3, 4, 7);
 }
 
 /* cache-blocked GEMM: partial sums across K blocks, bias first, residual + SiLU last */
@@ -266,19 +269,17 @@ static void blocked_case(int m, int k, int n, int mc, int kc)
     char what[96];
     mvk_f32_gemm__scalar(a, want, wt, b, res, m, k, n, MVK_ACT_SILU);
     mvk_f32_gemm_blocked_rows__neon(0, m, k, n, a, k, wp, bp, got, n, res, n, MVK_ACT_SILU,
-                                    MVK_REMAP_NONE, 1, 1, 1, 1, mc, kc, 0.0f, 0);
+                                    0, mc, kc, 0.0f, 0);
     snprintf(what, sizeof what, "gemm blocked M%d K%d N%d mc%d kc%d", m, k, n, mc, kc);
     expect_close(what, got, want, (int64_t)m * n);
     /* fused LayerNorm, blocked (scratch mc * k) and unblocked (6 * k) */
     float *ns = rvec((int64_t)(mc > 6 ? mc : 6) * k), *s1 = rvec(k);
-    mvk_f32_gemm_norm__scalar(a, want, wt, b, res, m, k, n, MVK_ACT_SILU, MVK_REMAP_NONE, 1, 1, 1,
-                              1, 1e-5f, s1);
+    mvk_f32_gemm_norm__scalar(a, want, wt, b, res, m, k, n, MVK_ACT_SILU, 0, 1e-5f, s1);
     mvk_f32_gemm_blocked_rows__neon(0, m, k, n, a, k, wp, bp, got, n, res, n, MVK_ACT_SILU,
-                                    MVK_REMAP_NONE, 1, 1, 1, 1, mc, kc, 1e-5f, ns);
+                                    0, mc, kc, 1e-5f, ns);
     snprintf(what, sizeof what, "gemm blocked + layernorm M%d K%d N%d mc%d kc%d", m, k, n, mc, kc);
     expect_close(what, got, want, (int64_t)m * n);
-    mvk_f32_gemm_rows__neon(0, m, k, n, a, k, wp, bp, got, n, res, n, MVK_ACT_SILU, MVK_REMAP_NONE,
-                            1, 1, 1, 1, 1e-5f, ns);
+    mvk_f32_gemm_rows__neon(0, m, k, n, a, k, wp, bp, got, n, res, n, MVK_ACT_SILU, 0, 1e-5f, ns);
     snprintf(what, sizeof what, "gemm rows + layernorm M%d K%d N%d", m, k, n);
     expect_close(what, got, want, (int64_t)m * n);
     release_all();

@@ -401,7 +401,7 @@ def main():
     ap.add_argument("desc", nargs="?")
     ap.add_argument("out", nargs="?")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--resolution", type=int, default=0)
+    ap.add_argument("--resolution", default="", help="R or HxW (default: the description's)")
     ap.add_argument("--dtype", default="F32", help="F32, F16 or BF16, or a comma list")
     ap.add_argument("--variants", default="", help="comma-separated subset (default: all)")
     ap.add_argument("--malicious", metavar="DIR")

@@ -21,7 +21,7 @@ def main():
     ap.add_argument("desc")
     ap.add_argument("out")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--resolution", type=int, default=0)
+    ap.add_argument("--resolution", default="", help="R or HxW (default: the description's)")
     ap.add_argument("--dtype", default="F32", choices=["F32", "F16", "BF16"],
                     help="dtype of the written weights; the reference uses the rounded values")
     args = ap.parse_args()

@@ -114,7 +114,11 @@ class MobileVitBlock(nn.Module):
         ph, pw = self.patch
         B, C, H, W = x.shape
         nh, nw = math.ceil(H / ph), math.ceil(W / pw)
-        assert nh * ph == H and nw * pw == W, "feature map must be a multiple of the patch size"
+        # timm MobileVitBlock.forward / ml-cvnets unfolding(): a map that does not split into
+        # whole patches is resized up to them, and back after the fold
+        resized = nh * ph != H or nw * pw != W
+        if resized:
+            x = F.interpolate(x, size=(nh * ph, nw * pw), mode="bilinear", align_corners=False)
         n, p = nh * nw, ph * pw
         # [B, C, H, W] -> [B*P, N, C], token n = (h//ph)*nw + w//pw, patch position p = (h%ph)*pw + w%pw
         x = x.reshape(B * C * nh, ph, nw, pw).transpose(1, 2)
@@ -123,6 +127,8 @@ class MobileVitBlock(nn.Module):
         x = x.contiguous().view(B, p, n, -1)
         x = x.transpose(1, 3).reshape(B * C * nh, nw, ph, pw)
         x = x.transpose(1, 2).reshape(B, C, nh * ph, nw * pw)
+        if resized:
+            x = F.interpolate(x, size=(H, W), mode="bilinear", align_corners=False)
         x = self.conv_proj(x)
         return self.conv_fusion(torch.cat((shortcut, x), dim=1))
 
@@ -170,11 +176,19 @@ class MobileViT(nn.Module):
         return self.head(self.final_conv(self.stages(self.stem(x))))
 
 
+def parse_size(resolution):
+    """A --resolution entry: 224 or "224" (square) or "192x256" (height x width)."""
+    if isinstance(resolution, int):
+        return resolution, resolution
+    h, _, w = str(resolution).partition("x")
+    return int(h), int(w or h)
+
+
 def load_desc(path, resolution=None):
     with open(path) as f:
         desc = yaml.safe_load(f)
     if resolution:
-        desc["input"]["height"] = desc["input"]["width"] = resolution
+        desc["input"]["height"], desc["input"]["width"] = parse_size(resolution)
     return desc
 
 

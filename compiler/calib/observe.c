@@ -13,11 +13,10 @@
 #include "kernels/f32-concat-scalar.c"
 #include "kernels/f32-conv2d-scalar.c"
 #include "kernels/f32-dwconv-scalar.c"
-#include "kernels/f32-fold-scalar.c"
 #include "kernels/f32-gemm-scalar.c"
 #include "kernels/f32-layernorm-scalar.c"
 #include "kernels/f32-silu-scalar.c"
-#include "kernels/f32-unfold-scalar.c"
+#include "kernels/f32-remap-scalar.c"
 
 float **mvit_eval_alloc(const mvit_graph *g)
 {
@@ -71,17 +70,20 @@ static void eval_node(const mvit_graph *g, const mvit_node *n, float **b)
         /* fall through */
     case MVIT_OP_LINEAR: {
         const int64_t m = mvit_value_numel(o) / o->dims[2];
-        if (n->norm_rows) {
-            float *scratch = mvit_xmalloc((size_t)a->dims[2] * sizeof(float));
+        mvk_remap rm;
+        mvk_lerp *ty = mvit_xmalloc(MVIT_MAX_MAP * sizeof *ty);
+        mvk_lerp *tx = mvit_xmalloc(MVIT_MAX_MAP * sizeof *tx);
+        const mvk_remap *rmp = mvit_node_remap(n, &rm, ty, tx) ? &rm : NULL;
+        float *scratch = mvit_xmalloc((size_t)a->dims[2] * sizeof(float));
+        if (n->norm_rows)
             mvk_f32_gemm_norm__scalar(x, y, n->weight, n->bias, res, m, a->dims[2], o->dims[2],
-                                      n->act, n->remap, n->map_h, n->map_w, n->patch_h,
-                                      n->patch_w, (float)n->eps, scratch);
-            free(scratch);
-        } else {
+                                      n->act, rmp, (float)n->eps, scratch);
+        else
             mvk_f32_gemm_remap__scalar(x, y, n->weight, n->bias, res, m, a->dims[2], o->dims[2],
-                                       n->act, n->remap, n->map_h, n->map_w, n->patch_h,
-                                       n->patch_w);
-        }
+                                       n->act, rmp, scratch);
+        free(scratch);
+        free(ty);
+        free(tx);
         break;
     }
     case MVIT_OP_BATCHNORM: {
@@ -104,11 +106,16 @@ static void eval_node(const mvit_graph *g, const mvit_node *n, float **b)
         mvk_f32_add__scalar(x, b[n->inputs[1]], y, mvit_value_numel(o));
         break;
     case MVIT_OP_UNFOLD:
-        mvk_f32_unfold__scalar(x, y, a->dims[0], a->dims[1], a->dims[2], n->patch_h, n->patch_w);
+    case MVIT_OP_FOLD: {
+        mvk_remap rm;
+        mvk_lerp *ty = mvit_xmalloc(MVIT_MAX_MAP * sizeof *ty);
+        mvk_lerp *tx = mvit_xmalloc(MVIT_MAX_MAP * sizeof *tx);
+        mvit_node_remap(n, &rm, ty, tx);
+        mvk_f32_remap__scalar(x, y, o->dims[2], &rm);
+        free(ty);
+        free(tx);
         break;
-    case MVIT_OP_FOLD:
-        mvk_f32_fold__scalar(x, y, o->dims[0], o->dims[1], o->dims[2], n->patch_h, n->patch_w);
-        break;
+    }
     case MVIT_OP_LAYERNORM:
         mvk_f32_layernorm__scalar(x, y, n->ln_gamma, n->ln_beta, rows, a->dims[2], (float)n->eps);
         break;

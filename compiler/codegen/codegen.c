@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "codegen/kernels_embedded.h"
+#include "kernels/mvk-prelude.h"
 
 #define BLOB_ALIGN 16 /* floats: 64 bytes */
 
@@ -168,6 +169,50 @@ void cg_parallel(mvit_codegen *cg, int64_t units) { cg->units[cg->cur_node] = un
 void cg_weight_ref(const mvit_codegen *cg, char *buf, size_t n, int64_t offset)
 {
     snprintf(buf, n, "%s_weights.f + %lld", cg->prefix, (long long)offset);
+}
+
+static void emit_taps(mvit_codegen *cg, const char *name, const mvk_lerp *t, int count)
+{
+    emit(&cg->body, "static const mvk_lerp %s[%d] = {", name, count);
+    for (int i = 0; i < count; i += 4) {
+        char line[512] = "";
+        for (int j = i; j < count && j < i + 4; j++) {
+            char l0[32], l1[32], tap[128];
+            emit_float_literal(l0, sizeof l0, t[j].l0);
+            emit_float_literal(l1, sizeof l1, t[j].l1);
+            snprintf(tap, sizeof tap, "%s{%d, %d, %s, %s, %d, %d},", j > i ? " " : "", t[j].i0,
+                     t[j].i1, l0, l1, t[j].q0, t[j].q1);
+            strncat(line, tap, sizeof line - strlen(line) - 1);
+        }
+        emit(&cg->body, "    %s", line);
+    }
+    emit(&cg->body, "};");
+}
+
+void cg_remap(mvit_codegen *cg, const mvit_node *n, char *expr, size_t len)
+{
+    mvk_remap rm;
+    mvk_lerp *ty = mvit_xmalloc(MVIT_MAX_MAP * sizeof *ty), *tx = mvit_xmalloc(MVIT_MAX_MAP * sizeof *tx);
+    snprintf(expr, len, "0");
+    if (mvit_node_remap(n, &rm, ty, tx)) {
+        const int unfold = rm.kind == MVK_REMAP_UNFOLD;
+        if (rm.ty) {
+            emit(&cg->body, "/* the map %dx%d does not split into %dx%d patches: %s */", rm.mh,
+                 rm.mw, rm.ph, rm.pw,
+                 unfold ? "resized to the patch grid first (bilinear, align_corners=False)"
+                        : "the patch grid is resized back to it (bilinear, align_corners=False)");
+            emit_taps(cg, "ty", rm.ty, unfold ? rm.gh : rm.mh);
+            emit_taps(cg, "tx", rm.tx, unfold ? rm.gw : rm.mw);
+        }
+        emit(&cg->body,
+             "static const mvk_remap remap = {.kind = %s, .ph = %d, .pw = %d, .gh = %d, "
+             ".gw = %d, .mh = %d, .mw = %d, .ty = %s, .tx = %s};",
+             unfold ? "MVK_REMAP_UNFOLD" : "MVK_REMAP_FOLD", rm.ph, rm.pw, rm.gh, rm.gw, rm.mh,
+             rm.mw, rm.ty ? "ty" : "0", rm.ty ? "tx" : "0");
+        snprintf(expr, len, "&remap");
+    }
+    free(ty);
+    free(tx);
 }
 
 static const mvit_target *const targets[] = {&mvit_target_generic, &mvit_target_avx2,
@@ -486,12 +531,23 @@ static int64_t constant_bytes(const mvit_codegen *cg)
 }
 
 /* The variant suffix of graph i: "" for a single-resolution build, else "_<height>". */
+/* "R" for a square input, "HxW" otherwise. */
+static void size_name(char *buf, size_t n, const mvit_graph *g)
+{
+    const mvit_value *in = &g->values[g->input];
+    if (in->dims[0] == in->dims[1])
+        snprintf(buf, n, "%d", in->dims[0]);
+    else
+        snprintf(buf, n, "%dx%d", in->dims[0], in->dims[1]);
+}
+
 static void variant_name(char *buf, size_t n, const mvit_graph *g, int multi)
 {
-    if (multi)
-        snprintf(buf, n, "_%d", g->values[g->input].dims[0]);
-    else
-        buf[0] = 0;
+    buf[0] = 0;
+    if (multi) {
+        buf[0] = '_';
+        size_name(buf + 1, n - 1, g);
+    }
 }
 
 static void emit_banner(const mvit_codegen *cg, const mvit_graph *const *gs, int num,
@@ -545,16 +601,18 @@ static void emit_size_macros(const mvit_graph *const *gs, int num, const char *p
     const mvit_model_desc *m = gs[0]->desc;
     if (multi) {
         int64_t arena = 0, arena_u8 = 0;
-        char list[256];
+        char list[512];
         size_t len = 0;
         for (int i = 0; i < num; i++) {
+            const mvit_value *in = &gs[i]->values[gs[i]->input];
             arena = gs[i]->arena_bytes > arena ? gs[i]->arena_bytes : arena;
             arena_u8 = arena_bytes_u8(gs[i]) > arena_u8 ? arena_bytes_u8(gs[i]) : arena_u8;
-            len += (size_t)snprintf(list + len, sizeof list - len, "%s%d", i ? ", " : "",
-                                    gs[i]->values[gs[i]->input].dims[0]);
+            len += (size_t)snprintf(list + len, sizeof list - len, "%s{%d, %d}", i ? ", " : "",
+                                    in->dims[0], in->dims[1]);
         }
-        emit(e, "/* the resolutions this file runs at: entry points %s_run_<resolution> */", p);
-        emit(e, "#define %s_RESOLUTIONS {%s}", p, list);
+        emit(e, "/* the input sizes this file runs at, {height, width} each: entry points "
+                "%s_run_<R> for R x R, %s_run_<H>x<W> otherwise */", p, p);
+        emit(e, "#define %s_INPUT_SIZES {%s}", p, list);
         emit(e, "#define %s_NUM_RESOLUTIONS %d", p, num);
         for (int i = 0; i < num; i++) {
             const mvit_value *in = &gs[i]->values[gs[i]->input];

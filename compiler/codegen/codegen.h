@@ -119,8 +119,9 @@ int64_t mvit_int8_scratch(const struct mvit_target *t, const mvit_graph *g, cons
 /* Sets every live node's scratch_bytes as the target's kernels need (before planning). */
 void mvit_target_assign_scratch(const mvit_target *t, mvit_graph *g);
 
-/* "MVK_REMAP_NONE" / "_UNFOLD" / "_FOLD" for a node's remap. */
-const char *mvit_remap_name(int remap);
+/* Emits the node's mvk_remap (an unfold/fold, with its resize taps) as static constants of
+ * the current layer function and writes its C expression ("&remap"), or "0" for none. */
+void cg_remap(mvit_codegen *cg, const mvit_node *n, char *expr, size_t len);
 
 typedef struct mvit_codegen_info {
     const char *prefix;

@@ -4,6 +4,7 @@
 #include "codegen/compile.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,25 +201,49 @@ static int quantize(mvit_graph *g, const mvit_model_desc *desc, const mvit_compi
     return rc;
 }
 
-/* --resolution "64,128,...": square input sizes, each in 1..4096, no repeats. */
-static int parse_resolutions(const char *spec, int *res, int max, mvit_diag *d)
+/* One --resolution entry: "R" (R x R) or "HxW", each side an integer in MVIT_MIN_INPUT..4096.
+ * Returns the end of the entry, or NULL. */
+static const char *parse_size(const char *s, int *h, int *w)
+{
+    char *end;
+    if (*s < '0' || *s > '9')
+        return NULL;
+    long a = strtol(s, &end, 10), b = a;
+    if (*end == 'x') {
+        const char *t = end + 1;
+        if (*t < '0' || *t > '9')
+            return NULL;
+        b = strtol(t, &end, 10);
+    }
+    if (a < MVIT_MIN_INPUT || a > 4096 || b < MVIT_MIN_INPUT || b > 4096 ||
+        (*end && *end != ','))
+        return NULL;
+    *h = (int)a, *w = (int)b;
+    return end;
+}
+
+/* --resolution "224,256,192x256": input sizes, no repeats; fills h[], w[], returns the count. */
+static int parse_resolutions(const char *spec, int *h, int *w, int max, mvit_diag *d)
 {
     int n = 0;
     for (const char *s = spec;;) {
-        char *end;
-        long v = strtol(s, &end, 10);
-        if (end == s || v < 1 || v > 4096 || (*end && *end != ','))
-            return mvit_diag_at(d, MVIT_EINVAL, "mvitc", 0, 0,
-                                "--resolution wants comma-separated sizes in 1..4096 (e.g. "
-                                "64,128,256), got '%s'", spec);
-        for (int i = 0; i < n; i++)
-            if (res[i] == v)
-                return mvit_diag_at(d, MVIT_EINVAL, "mvitc", 0, 0,
-                                    "--resolution lists %ld twice", v);
+        const char *end = n < max ? parse_size(s, &h[n], &w[n]) : NULL;
         if (n == max)
             return mvit_diag_at(d, MVIT_EINVAL, "mvitc", 0, 0,
                                 "--resolution lists more than %d sizes", max);
-        res[n++] = (int)v;
+        if (!end) {
+            const char *comma = strchr(s, ',');
+            return mvit_diag_at(d, MVIT_EINVAL, "mvitc", 0, 0,
+                                "--resolution: '%.*s' is not a size R or HxW with sides in "
+                                "%d..4096 (e.g. 224,256,192x256)",
+                                (int)(comma ? comma - s : (ptrdiff_t)strlen(s)), s,
+                                MVIT_MIN_INPUT);
+        }
+        for (int i = 0; i < n; i++)
+            if (h[i] == h[n] && w[i] == w[n])
+                return mvit_diag_at(d, MVIT_EINVAL, "mvitc", 0, 0,
+                                    "--resolution lists %dx%d twice", h[n], w[n]);
+        n++;
         if (!*end)
             return n;
         s = end + 1;
@@ -242,7 +267,7 @@ int mvit_compile(const mvit_compile_options *opt, mvit_diag *d)
     mvit_model_desc descs[MAX_RESOLUTIONS];
     mvit_graph graphs[MAX_RESOLUTIONS];
     const mvit_graph *gptr[MAX_RESOLUTIONS];
-    int res[MAX_RESOLUTIONS] = {0};
+    int res_h[MAX_RESOLUTIONS] = {0}, res_w[MAX_RESOLUTIONS] = {0};
     int num = 1;
     mvit_weights w = {0};
     mvit_emitter c_out = {0}, h_out = {0};
@@ -277,17 +302,18 @@ int mvit_compile(const mvit_compile_options *opt, mvit_diag *d)
         goto fail;
     }
     if (opt->resolutions) {
-        if ((rc = num = parse_resolutions(opt->resolutions, res, MAX_RESOLUTIONS, d)) < 0)
+        if ((rc = num = parse_resolutions(opt->resolutions, res_h, res_w, MAX_RESOLUTIONS, d)) <
+            0)
             goto fail;
-        if (int8) { /* calibration data has one size; ranges would differ per resolution */
+        if (int8 && num > 1) { /* ranges are calibrated at one size */
             rc = mvit_diag_at(d, MVIT_EINVAL, "mvitc", 0, 0,
-                              "--resolution works with --precision fp32 only (int8 calibrates "
-                              "at the description's input size)");
+                              "--precision int8 takes one --resolution (it calibrates at that "
+                              "size), got %d", num);
             goto fail;
         }
     }
     for (int i = 0; i < num; i++)
-        if ((rc = mvit_desc_load_resized(opt->desc_path, res[i], &descs[i], d)) < 0)
+        if ((rc = mvit_desc_load_resized(opt->desc_path, res_h[i], res_w[i], &descs[i], d)) < 0)
             goto fail;
     const mvit_model_desc *desc = &descs[0];
     const char *name = opt->name ? opt->name : desc->name;
@@ -304,7 +330,7 @@ int mvit_compile(const mvit_compile_options *opt, mvit_diag *d)
         if ((rc = mvit_build_graph(&descs[i], &w, &graphs[i], d)) < 0 ||
             (rc = lower_graph(&graphs[i], &descs[i], opt, int8, method, &kept, d)) < 0)
             goto fail;
-        if (res[i] > res[largest])
+        if ((int64_t)res_h[i] * res_w[i] > (int64_t)res_h[largest] * res_w[largest])
             largest = i;
     }
     mvit_weights_free(&w);

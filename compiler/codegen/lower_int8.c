@@ -248,12 +248,14 @@ static void emit_concat(mvit_codegen *cg, const mvit_node *n)
          n->q->m[1], n->q->s[1], o->qzero);
 }
 
+/* unfold and fold: a copy of rows through the node's remap (with its integer resize) */
 static void emit_unfold(mvit_codegen *cg, const mvit_node *n)
 {
-    const mvit_value *hwc = val(cg, n->op == MVIT_OP_UNFOLD ? n->inputs[0] : n->output);
+    char rm[16];
     cg_use_kernel(cg, "i8-scalar.c");
-    emit(&cg->body, "mvk_i8_unfold__scalar(" X0 ", " Y ", %d, %d, %d, %d, %d, %d);", hwc->dims[0],
-         hwc->dims[1], hwc->dims[2], n->patch_h, n->patch_w, n->op == MVIT_OP_FOLD);
+    cg_remap(cg, n, rm, sizeof rm);
+    emit(&cg->body, "mvk_i8_remap__scalar(" X0 ", " Y ", %d, %s);", val(cg, n->output)->dims[2],
+         rm);
 }
 
 static void emit_avgpool(mvit_codegen *cg, const mvit_node *n)

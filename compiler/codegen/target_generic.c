@@ -9,13 +9,6 @@
 
 static const char *act_name(mvit_act a) { return a == MVIT_ACT_SILU ? "MVK_ACT_SILU" : "MVK_ACT_NONE"; }
 
-const char *mvit_remap_name(int remap)
-{
-    return remap == MVK_REMAP_UNFOLD ? "MVK_REMAP_UNFOLD"
-           : remap == MVK_REMAP_FOLD ? "MVK_REMAP_FOLD"
-                                     : "MVK_REMAP_NONE";
-}
-
 /* Registers weight and bias of a conv/linear; writes their C expressions. */
 static void weight_bias(mvit_codegen *cg, const mvit_node *n, char *w, char *b, size_t len)
 {
@@ -32,17 +25,17 @@ static void weight_bias(mvit_codegen *cg, const mvit_node *n, char *w, char *b, 
 static void emit_gemm(mvit_codegen *cg, const mvit_node *n, int64_t m, int k, int cols,
                       const char *w, const char *b, const char *res)
 {
+    char rm[16];
     cg_use_kernel(cg, "f32-gemm-scalar.c");
+    cg_remap(cg, n, rm, sizeof rm);
     emit(&cg->body, "mvk_f32_gemm_%s__scalar(in0, out, %s, %s, %s, %lld, %d, %d, %s,",
          n->norm_rows ? "norm" : "remap", w, b, res, (long long)m, k, cols, act_name(n->act));
     if (n->norm_rows) {
         char eps[32];
         emit_float_literal(eps, sizeof eps, (float)n->eps);
-        emit(&cg->body, "    %s, %d, %d, %d, %d, %s, scratch);", mvit_remap_name(n->remap),
-             n->map_h, n->map_w, n->patch_h, n->patch_w, eps);
+        emit(&cg->body, "    %s, %s, scratch);", rm, eps);
     } else {
-        emit(&cg->body, "    %s, %d, %d, %d, %d);", mvit_remap_name(n->remap), n->map_h, n->map_w,
-             n->patch_h, n->patch_w);
+        emit(&cg->body, "    %s, %s);", rm, mvit_node_resizes(n) ? "scratch" : "0");
     }
 }
 
@@ -119,20 +112,14 @@ static void emit_add(mvit_codegen *cg, const mvit_node *n)
          (long long)mvit_value_numel(&cg->g->values[n->output]));
 }
 
-static void emit_unfold(mvit_codegen *cg, const mvit_node *n)
+/* unfold and fold: a copy of rows through the node's remap */
+static void emit_remap(mvit_codegen *cg, const mvit_node *n)
 {
-    const mvit_value *a = &cg->g->values[n->inputs[0]];
-    cg_use_kernel(cg, "f32-unfold-scalar.c");
-    emit(&cg->body, "mvk_f32_unfold__scalar(in0, out, %d, %d, %d, %d, %d);", a->dims[0],
-         a->dims[1], a->dims[2], n->patch_h, n->patch_w);
-}
-
-static void emit_fold(mvit_codegen *cg, const mvit_node *n)
-{
-    const mvit_value *o = &cg->g->values[n->output];
-    cg_use_kernel(cg, "f32-fold-scalar.c");
-    emit(&cg->body, "mvk_f32_fold__scalar(in0, out, %d, %d, %d, %d, %d);", o->dims[0], o->dims[1],
-         o->dims[2], n->patch_h, n->patch_w);
+    char rm[16];
+    cg_use_kernel(cg, "f32-remap-scalar.c");
+    cg_remap(cg, n, rm, sizeof rm);
+    emit(&cg->body, "mvk_f32_remap__scalar(in0, out, %d, %s);", cg->g->values[n->output].dims[2],
+         rm);
 }
 
 static void emit_layernorm(mvit_codegen *cg, const mvit_node *n)
@@ -183,8 +170,10 @@ static int64_t attention_scratch(const mvit_target *t, const mvit_graph *g, cons
 static int64_t gemm_scratch(const mvit_target *t, const mvit_graph *g, const mvit_node *n)
 {
     (void)t;
-    /* one normalised row for a fused LayerNorm */
-    return n->norm_rows ? (int64_t)g->values[n->inputs[0]].dims[2] * (int64_t)sizeof(float) : 0;
+    /* one normalised row for a fused LayerNorm, or one blended row of a resizing remap */
+    return n->norm_rows || mvit_node_resizes(n)
+               ? (int64_t)g->values[n->inputs[0]].dims[2] * (int64_t)sizeof(float)
+               : 0;
 }
 
 const mvit_target mvit_target_generic = {
@@ -200,8 +189,8 @@ const mvit_target mvit_target_generic = {
             [MVIT_OP_BATCHNORM] = emit_batchnorm,
             [MVIT_OP_SILU] = emit_silu,
             [MVIT_OP_ADD] = emit_add,
-            [MVIT_OP_UNFOLD] = emit_unfold,
-            [MVIT_OP_FOLD] = emit_fold,
+            [MVIT_OP_UNFOLD] = emit_remap,
+            [MVIT_OP_FOLD] = emit_remap,
             [MVIT_OP_LAYERNORM] = emit_layernorm,
             [MVIT_OP_LINEAR] = emit_linear,
             [MVIT_OP_ATTENTION] = emit_attention,

@@ -100,6 +100,8 @@ static void emit_gemm_rows(mvit_codegen *cg, const mvit_node *node, int64_t m, i
                            const char *w, const char *b, const char *res)
 {
     gemm_tiles t = choose_tiles(cg->target->simd, m, k, n);
+    char remap_expr[16];
+    cg_remap(cg, node, remap_expr, sizeof remap_expr);
     emit_tiles_comment(cg, t, m, k, n);
     emit(&cg->body, "mvk_f32_gemm_%srows__%s(6 * r0, 6 * r1 < %lld ? 6 * r1 : %lld, %d, %d, in0, %d,",
          t.blocked ? "blocked_" : "", isa_suffix(cg), (long long)m, (long long)m, k, n, k);
@@ -108,9 +110,9 @@ static void emit_gemm_rows(mvit_codegen *cg, const mvit_node *node, int64_t m, i
         snprintf(tiles, sizeof tiles, ", %d, %d", t.mc, t.kc);
     if (node->norm_rows)
         emit_float_literal(eps, sizeof eps, (float)node->eps);
-    emit(&cg->body, "    %s, %s, out, %d, %s, %d, %s, %s, %d, %d, %d, %d%s, %s, %s);", w, b, n, res,
-         n, act_name(node->act), mvit_remap_name(node->remap), node->map_h, node->map_w,
-         node->patch_h, node->patch_w, tiles, eps, node->norm_rows ? "scratch" : "0");
+    emit(&cg->body, "    %s, %s, out, %d, %s, %d, %s, %s%s, %s, %s);", w, b, n, res, n,
+         act_name(node->act), remap_expr, tiles, eps,
+         node->norm_rows || mvit_node_resizes(node) ? "scratch" : "0");
 }
 
 static int is_depthwise(const mvit_graph *g, const mvit_node *n)
@@ -275,11 +277,12 @@ static void emit_attention(mvit_codegen *cg, const mvit_node *n)
 
 // ---- scratch
 
-/* A fused LayerNorm normalises the rows of one block: 6 rows, or mc when blocked. */
+/* A fused LayerNorm normalises the rows of one block, a resizing remap blends them: 6 rows,
+ * or mc when blocked. */
 static int64_t gemm_norm_scratch(const mvit_target *tg, const mvit_graph *g,
                                  const mvit_node *n)
 {
-    if (!n->norm_rows)
+    if (!n->norm_rows && !mvit_node_resizes(n))
         return 0;
     const mvit_value *o = &g->values[n->output];
     const int k = g->values[n->inputs[0]].dims[2];

@@ -8,6 +8,8 @@
 
 #define MVIT_MAX_INPUT_CHANNELS 16
 #define MVIT_MAX_NAME 64
+/* smallest input side: the ImageNet networks' last map is then 1x1 (input / 32) */
+#define MVIT_MIN_INPUT 32
 
 typedef struct mvit_src_loc {
     int line; /* 1-based, 0 = unknown */
@@ -58,9 +60,10 @@ typedef struct mvit_model_desc {
  * freed (safe to call mvit_desc_free on it anyway). */
 int mvit_desc_load(const char *path, mvit_model_desc *out, mvit_diag *d);
 
-/* As mvit_desc_load, with the input resized to resolution x resolution (> 0), validated as if
- * the description said so (every MobileViT block's feature map must split into patches). */
-int mvit_desc_load_resized(const char *path, int resolution, mvit_model_desc *out, mvit_diag *d);
+/* As mvit_desc_load, with the input resized to height x width (each in MVIT_MIN_INPUT..4096,
+ * checked by the caller; 0 keeps the description's size). */
+int mvit_desc_load_resized(const char *path, int height, int width, mvit_model_desc *out,
+                           mvit_diag *d);
 
 /* Same, from a memory buffer; path is only used in messages. */
 int mvit_desc_parse(const char *path, const unsigned char *text, size_t len,

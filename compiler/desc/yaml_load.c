@@ -62,7 +62,8 @@ typedef struct loader {
     yanchor *anchors;
     int nanchors, acap;
     int root; /* -1 for an empty stream */
-    int resize;  /* > 0: the input is resize x resize instead of the description's size */
+    int resize_h, resize_w; /* > 0: the input is resize_h x resize_w instead of the
+                               description's size (--resolution) */
 } loader;
 
 static void loader_free(loader *L)
@@ -858,8 +859,8 @@ static int parse_input(loader *L, int node, mvit_model_desc *m)
     if ((rc = view_open(L, &v, node, "'input'", keys)) || (rc = view_check_unknown(L, &v)))
         return rc;
     m->input_loc = loc_of(L, node);
-    if ((rc = req_int(L, &v, "height", 1, MAX_SIZE, &m->height)) ||
-        (rc = req_int(L, &v, "width", 1, MAX_SIZE, &m->width)) ||
+    if ((rc = req_int(L, &v, "height", MVIT_MIN_INPUT, MAX_SIZE, &m->height)) ||
+        (rc = req_int(L, &v, "width", MVIT_MIN_INPUT, MAX_SIZE, &m->width)) ||
         (rc = req_int(L, &v, "channels", 1, MVIT_MAX_INPUT_CHANNELS, &m->channels)))
         return rc;
     if ((rc = view_require(L, &v, "channel_order", &n)) ||
@@ -985,12 +986,9 @@ static int parse_mv(loader *L, const mview *v, mvit_block_desc *b, const walk *w
     if ((n = view_get(v, "kernel")) >= 0 && (rc = get_odd_kernel(L, n, &b->kernel)))
         return rc;
     b->stride = 1;
-    /* unfolding into patches needs whole patches; the reference asserts the same */
-    if (w->h % b->patch_h || w->w % b->patch_w)
-        return ERR(L, v->node,
-                   "feature map %dx%d at this block is not divisible by patch %dx%d "
-                   "(input %dx%d, block stages.%d.%d)",
-                   w->h, w->w, b->patch_h, b->patch_w, m->height, m->width, stage, index);
+    /* a map that does not split into whole patches is resized to the next multiple of the
+     * patch and back, as timm's MobileVitBlock and ml-cvnets' unfolding/folding do */
+    (void)w, (void)m, (void)stage, (void)index;
     return 0;
 }
 
@@ -1120,12 +1118,13 @@ static int parse_stem(loader *L, int node, mvit_model_desc *m)
     return opt_int(L, &v, "stride", 1, 2, 2, &m->stem_stride);
 }
 
-/* --resolution: the same network at another square input size. The walk below then checks
- * that every feature map still splits into whole patches at that size. */
+/* --resolution: the same network at another input size (validated by the caller). */
 static int resize_input(loader *L, mvit_model_desc *m)
 {
-    if (L->resize > 0)
-        m->height = m->width = L->resize;
+    if (L->resize_h > 0) {
+        m->height = L->resize_h;
+        m->width = L->resize_w;
+    }
     return 0;
 }
 
@@ -1172,8 +1171,8 @@ static int parse_model(loader *L, mvit_model_desc *m)
 
 // ---- public API
 
-static int desc_parse(const char *path, const unsigned char *text, size_t len, int resize,
-                      mvit_model_desc *out, mvit_diag *d)
+static int desc_parse(const char *path, const unsigned char *text, size_t len, int resize_h,
+                      int resize_w, mvit_model_desc *out, mvit_diag *d)
 {
     loader L;
     int rc;
@@ -1182,7 +1181,8 @@ static int desc_parse(const char *path, const unsigned char *text, size_t len, i
     L.path = path ? path : "<input>";
     L.d = d;
     L.root = -1;
-    L.resize = resize;
+    L.resize_h = resize_h;
+    L.resize_w = resize_w;
     if (len > MAX_FILE_BYTES) {
         rc = mvit_diag_at(d, MVIT_EINVAL, L.path, 0, 0, "file is %zu bytes, more than %u", len,
                           MAX_FILE_BYTES);
@@ -1202,10 +1202,11 @@ fail:
 int mvit_desc_parse(const char *path, const unsigned char *text, size_t len, mvit_model_desc *out,
                     mvit_diag *d)
 {
-    return desc_parse(path, text, len, 0, out, d);
+    return desc_parse(path, text, len, 0, 0, out, d);
 }
 
-int mvit_desc_load_resized(const char *path, int resolution, mvit_model_desc *out, mvit_diag *d)
+int mvit_desc_load_resized(const char *path, int height, int width, mvit_model_desc *out,
+                           mvit_diag *d)
 {
     unsigned char *buf;
     size_t len;
@@ -1213,14 +1214,14 @@ int mvit_desc_load_resized(const char *path, int resolution, mvit_model_desc *ou
     int rc = mvit_read_file(path, MAX_FILE_BYTES, &buf, &len, d);
     if (rc < 0)
         return rc;
-    rc = desc_parse(path, buf, len, resolution, out, d);
+    rc = desc_parse(path, buf, len, height, width, out, d);
     free(buf);
     return rc;
 }
 
 int mvit_desc_load(const char *path, mvit_model_desc *out, mvit_diag *d)
 {
-    return mvit_desc_load_resized(path, 0, out, d);
+    return mvit_desc_load_resized(path, 0, 0, out, d);
 }
 
 void mvit_desc_free(mvit_model_desc *m)

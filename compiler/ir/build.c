@@ -265,7 +265,11 @@ static int transformer_layer(builder *b, const mvit_block_desc *blk, const char 
 static int mobilevit_block(builder *b, const mvit_block_desc *blk, const char *pfx, int in)
 {
     const mvit_value *v = &b->g->values[in];
-    int cin = v->dims[2], map_h = v->dims[0], map_w = v->dims[1];
+    const int cin = v->dims[2], map_h = v->dims[0], map_w = v->dims[1];
+    /* the references resize a map that does not split into whole patches up to the next
+     * multiple of the patch and back after the fold (timm MobileVitBlock.forward) */
+    const int grid_h = (map_h + blk->patch_h - 1) / blk->patch_h * blk->patch_h;
+    const int grid_w = (map_w + blk->patch_w - 1) / blk->patch_w * blk->patch_w;
     char mod[96];
     int x;
     snprintf(mod, sizeof mod, "%s.conv_kxk", pfx);
@@ -276,6 +280,8 @@ static int mobilevit_block(builder *b, const mvit_block_desc *blk, const char *p
     mvit_node_attrs_init(&a);
     a.patch_h = blk->patch_h;
     a.patch_w = blk->patch_w;
+    a.map_h = map_h, a.map_w = map_w;
+    a.grid_h = grid_h, a.grid_w = grid_w;
     snprintf(mod, sizeof mod, "%s.unfold", pfx);
     TRY(add(b, MVIT_OP_UNFOLD, mod, blk->loc, x, -1, &a));
     for (int l = 0; l < blk->depth; l++) {
@@ -287,8 +293,8 @@ static int mobilevit_block(builder *b, const mvit_block_desc *blk, const char *p
     mvit_node_attrs_init(&a);
     a.patch_h = blk->patch_h;
     a.patch_w = blk->patch_w;
-    a.map_h = map_h;
-    a.map_w = map_w;
+    a.map_h = map_h, a.map_w = map_w;
+    a.grid_h = grid_h, a.grid_w = grid_w;
     snprintf(mod, sizeof mod, "%s.fold", pfx);
     TRY(add(b, MVIT_OP_FOLD, mod, blk->loc, x, -1, &a));
     snprintf(mod, sizeof mod, "%s.conv_proj", pfx);

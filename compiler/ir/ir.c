@@ -2,8 +2,12 @@
  * through a table that must list every op of ops.def. */
 #include "ir/ir.h"
 
+#include <math.h>
+
 #include <stdlib.h>
 #include <string.h>
+
+#include "kernels/mvk-prelude.h"
 
 const char *const mvit_op_names[MVIT_OP_COUNT] = {
 #define OP(e, name, nin) name,
@@ -168,15 +172,25 @@ static int infer_add(const mvit_graph *g, const mvit_node *n, mvit_value *out, m
     return infer_same(g, n, out, d);
 }
 
+/* The patch grid of an unfold/fold: whole patches, at least the map, less than a patch more. */
+static int grid_fits(const mvit_node *n)
+{
+    return n->patch_h >= 1 && n->patch_w >= 1 && n->map_h >= 1 && n->map_w >= 1 &&
+           n->grid_h % n->patch_h == 0 && n->grid_w % n->patch_w == 0 &&
+           n->grid_h >= n->map_h && n->grid_h - n->map_h < n->patch_h &&
+           n->grid_w >= n->map_w && n->grid_w - n->map_w < n->patch_w &&
+           n->grid_h <= MVIT_MAX_MAP && n->grid_w <= MVIT_MAX_MAP;
+}
+
 static int infer_unfold(const mvit_graph *g, const mvit_node *n, mvit_value *out, mvit_diag *d)
 {
     const mvit_value *a = in_value(g, n, 0);
-    if (a->layout != MVIT_LAYOUT_HWC || n->patch_h < 1 || n->patch_w < 1 ||
-        a->dims[0] % n->patch_h || a->dims[1] % n->patch_w)
-        return fail_shape(g, n, d, "feature map not divisible by the patch size");
+    if (a->layout != MVIT_LAYOUT_HWC || !grid_fits(n) || a->dims[0] != n->map_h ||
+        a->dims[1] != n->map_w)
+        return fail_shape(g, n, d, "feature map does not match the unfold's patch grid");
     out->layout = MVIT_LAYOUT_TOKENS;
     out->dims[0] = n->patch_h * n->patch_w;
-    out->dims[1] = (a->dims[0] / n->patch_h) * (a->dims[1] / n->patch_w);
+    out->dims[1] = (n->grid_h / n->patch_h) * (n->grid_w / n->patch_w);
     out->dims[2] = a->dims[2];
     return 0;
 }
@@ -184,10 +198,9 @@ static int infer_unfold(const mvit_graph *g, const mvit_node *n, mvit_value *out
 static int infer_fold(const mvit_graph *g, const mvit_node *n, mvit_value *out, mvit_diag *d)
 {
     const mvit_value *a = in_value(g, n, 0);
-    if (a->layout != MVIT_LAYOUT_TOKENS || n->patch_h < 1 || n->patch_w < 1 ||
-        n->map_h < 1 || n->map_w < 1 || a->dims[0] != n->patch_h * n->patch_w ||
-        n->map_h % n->patch_h || n->map_w % n->patch_w ||
-        (int64_t)(n->map_h / n->patch_h) * (n->map_w / n->patch_w) != a->dims[1])
+    if (a->layout != MVIT_LAYOUT_TOKENS || !grid_fits(n) ||
+        a->dims[0] != n->patch_h * n->patch_w ||
+        (int64_t)(n->grid_h / n->patch_h) * (n->grid_w / n->patch_w) != a->dims[1])
         return fail_shape(g, n, d, "tokens do not match the folded map size");
     out->layout = MVIT_LAYOUT_HWC;
     out->dims[0] = n->map_h;
@@ -332,4 +345,59 @@ void mvit_graph_dump(const mvit_graph *g, FILE *f)
             fprintf(f, " @%lld", (long long)o->offset);
         fprintf(f, "\n");
     }
+}
+
+void mvit_bilinear_taps(int src, int dst, mvk_lerp *taps)
+{
+    /* aten computes the ratio and the source index in the input's float type */
+    const float ratio = (float)src / (float)dst;
+    for (int i = 0; i < dst; i++) {
+        mvk_lerp *t = &taps[i];
+        if (src == dst) {
+            t->i0 = t->i1 = i;
+            t->l0 = 1.0f, t->l1 = 0.0f;
+        } else {
+            float real = ratio * ((float)i + 0.5f) - 0.5f;
+            if (real < 0.0f)
+                real = 0.0f;
+            t->i0 = (int32_t)real;
+            t->i1 = t->i0 + (t->i0 < src - 1 ? 1 : 0);
+            float l1 = real - (float)t->i0;
+            t->l1 = l1 < 0.0f ? 0.0f : l1 > 1.0f ? 1.0f : l1;
+            t->l0 = 1.0f - t->l1;
+        }
+        t->q1 = (int32_t)floor((double)t->l1 * 2048.0 + 0.5);
+        t->q0 = 2048 - t->q1;
+    }
+}
+
+int mvit_node_resizes(const mvit_node *n)
+{
+    return (n->op == MVIT_OP_UNFOLD || n->op == MVIT_OP_FOLD || n->remap) &&
+           (n->map_h != n->grid_h || n->map_w != n->grid_w);
+}
+
+int mvit_node_remap(const mvit_node *n, mvk_remap *rm, mvk_lerp *ty, mvk_lerp *tx)
+{
+    const int kind = n->op == MVIT_OP_UNFOLD ? MVK_REMAP_UNFOLD
+                     : n->op == MVIT_OP_FOLD ? MVK_REMAP_FOLD
+                                             : n->remap;
+    if (kind == MVK_REMAP_NONE)
+        return 0;
+    memset(rm, 0, sizeof *rm);
+    rm->kind = kind;
+    rm->ph = n->patch_h, rm->pw = n->patch_w;
+    rm->gh = n->grid_h, rm->gw = n->grid_w;
+    rm->mh = n->map_h, rm->mw = n->map_w;
+    if (!mvit_node_resizes(n))
+        return 1;
+    if (kind == MVK_REMAP_UNFOLD) { /* grid <- map */
+        mvit_bilinear_taps(n->map_h, n->grid_h, ty);
+        mvit_bilinear_taps(n->map_w, n->grid_w, tx);
+    } else { /* map <- grid */
+        mvit_bilinear_taps(n->grid_h, n->map_h, ty);
+        mvit_bilinear_taps(n->grid_w, n->map_w, tx);
+    }
+    rm->ty = ty, rm->tx = tx;
+    return 1;
 }

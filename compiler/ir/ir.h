@@ -105,12 +105,16 @@ typedef struct mvit_node {
     float *ln_gamma, *ln_beta;
     /* ATTENTION */
     int heads;
-    /* UNFOLD, FOLD */
+    /* UNFOLD, FOLD (mvk_remap of mvk-prelude.h): the block's map is map_h x map_w (UNFOLD's
+     * input, FOLD's output); its tokens are those of the patch grid, grid_h x grid_w, the map
+     * rounded up to whole patch_h x patch_w patches. Where the two differ, the unfold resizes
+     * the map up to the grid and the fold resizes back, bilinear with align_corners=False as
+     * timm's MobileVitBlock and ml-cvnets' unfolding/folding do. */
     int patch_h, patch_w;
-    /* FOLD: height and width of the folded map (N alone does not determine them) */
     int32_t map_h, map_w;
+    int32_t grid_h, grid_w;
     /* CONV2D 1x1: A rows read through an unfold/fold (MVK_REMAP_* of mvk-prelude.h, 0 = none),
-     * after pass_fuse_patch_remap; patch_h/w and map_h/w give the geometry */
+     * after pass_fuse_patch_remap; patch, map and grid as above give the geometry */
     int remap;
     /* LINEAR, CONV2D 1x1: each A row is LayerNorm-normalised (with eps) before the product;
      * set by pass_fuse_layernorm, which folded the LayerNorm's gamma/beta into weight/bias */
@@ -163,6 +167,21 @@ int mvit_value_uses(const mvit_graph *g, int value);
 int mvit_node_in_channels(const mvit_graph *g, const mvit_node *n);
 /* Multiply-accumulates of a node (for reports and the cost model). */
 int64_t mvit_node_macs(const mvit_graph *g, const mvit_node *n);
+
+/* The remap of a node (an UNFOLD or FOLD, or a conv reading through one): fills *rm and, when
+ * the map is resized, ty and tx (grid_h, grid_w entries for UNFOLD; map_h, map_w for FOLD; at
+ * most MVIT_MAX_MAP each) and points rm at them. Returns 0 when the node has no remap. */
+#define MVIT_MAX_MAP 4096
+struct mvk_remap;
+struct mvk_lerp;
+int mvit_node_remap(const mvit_node *n, struct mvk_remap *rm, struct mvk_lerp *ty,
+                    struct mvk_lerp *tx);
+/* Whether a node's unfold/fold resizes (the map does not split into whole patches). */
+int mvit_node_resizes(const mvit_node *n);
+/* PyTorch's bilinear resize along one axis, align_corners=False (aten's
+ * area_pixel_compute_source_index and compute_source_index_and_lambda, in float): the taps of
+ * each of dst coordinates over src, and their Q11 weights for int8 (docs/int8.md). */
+void mvit_bilinear_taps(int src, int dst, struct mvk_lerp *taps);
 
 /* Checks structural invariants (inputs defined before use, shapes consistent, no dead value
  * read). Returns 0 or MVIT_EINVAL with d naming the node. Passes are followed by it in tests

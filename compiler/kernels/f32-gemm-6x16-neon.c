@@ -231,28 +231,43 @@ static inline MVK_UNUSED void mvk_neon_normalize_row(const float *MVK_RESTRICT x
         y[i] = (x[i] - mean) * rstd;
 }
 
-/* Rows [m0, m1) of C, A rows read through mvk_a_row (remap = MVK_REMAP_NONE for plain
- * A); the parallel drivers split M between threads. nscratch != NULL: A rows are first
- * normalised (fused LayerNorm) into nscratch, 6 * k floats. */
+/* A row that is built rather than read in place, into dst (k floats): normalised when
+ * eps > 0 (fused LayerNorm), else blended through the remap's resize. */
+static inline MVK_UNUSED void mvk_f32_build_row__neon(const float *MVK_RESTRICT a, int64_t lda,
+                                                       int64_t row, const mvk_remap *rm, int k,
+                                                       float eps, float *MVK_RESTRICT dst)
+{
+    if (eps > 0.0f)
+        mvk_neon_normalize_row(mvk_a_row(a, lda, row, rm), dst, k, eps);
+    else
+        mvk_f32_blend_row(a, lda, row, rm, k, dst);
+}
+
+/* Rows [m0, m1) of C, A rows read through the remap rm (NULL for plain A); the parallel
+ * drivers split M between threads. Rows are built in scratch (6 * k floats) where they must
+ * be: normalised when eps > 0 (fused LayerNorm), blended when the remap resizes (the
+ * compiler never asks for both). */
 static MVK_UNUSED void
 mvk_f32_gemm_rows__neon(int64_t m0, int64_t m1, int k, int n, const float *MVK_RESTRICT a,
                         int64_t lda, const float *MVK_RESTRICT w_packed,
                         const float *MVK_RESTRICT bias, float *MVK_RESTRICT c, int64_t ldc,
-                        const float *MVK_RESTRICT res, int64_t ldr, int act, int remap, int h,
-                        int w, int ph, int pw, float eps, float *MVK_RESTRICT nscratch)
+                        const float *MVK_RESTRICT res, int64_t ldr, int act, const mvk_remap *rm,
+                        float eps, float *MVK_RESTRICT scratch)
 {
-    const int panels = (n + 15) / 16;
+    const int panels = (n + 15) / 16, build = eps > 0.0f || mvk_remap_resizes(rm);
     const float *rows[6];
     for (int64_t i = m0; i < m1; i += 6) {
         const int mr = m1 - i < 6 ? (int)(m1 - i) : 6;
-        for (int r = 0; r < 6; r++)
-            rows[r] = mvk_a_row(a, lda, i + (r < mr ? r : mr - 1), remap, h, w, ph, pw);
-        if (nscratch)
-            for (int r = 0; r < 6; r++) {
-                if (r < mr)
-                    mvk_neon_normalize_row(rows[r], nscratch + (int64_t)r * k, k, eps);
-                rows[r] = nscratch + (int64_t)(r < mr ? r : mr - 1) * k;
+        for (int r = 0; r < 6; r++) {
+            const int64_t row = i + (r < mr ? r : mr - 1);
+            if (!build) {
+                rows[r] = mvk_a_row(a, lda, row, rm);
+                continue;
             }
+            if (r < mr)
+                mvk_f32_build_row__neon(a, lda, row, rm, k, eps, scratch + (int64_t)r * k);
+            rows[r] = scratch + (int64_t)(r < mr ? r : mr - 1) * k;
+        }
         for (int p = 0; p < panels; p++) {
             const int nr = n - 16 * p < 16 ? n - 16 * p : 16;
             mvk_f32_gemm_ukernel_6x16_rows__neon(
@@ -266,21 +281,20 @@ mvk_f32_gemm_rows__neon(int64_t m0, int64_t m1, int k, int n, const float *MVK_R
  * multiple of 6, and kc): within an (m, k) block the loop runs panel by panel, so a [kc][16]
  * slice of B stays in L1 while the mc x kc block of A stays in L2. Partial sums live in C
  * between k blocks: the bias enters with the first block, the residual and activation with
- * the last. nscratch (fused LayerNorm): mc * k floats. */
+ * the last. scratch (built rows): mc * k floats. */
 static MVK_UNUSED void mvk_f32_gemm_blocked_rows__neon(
     int64_t m0, int64_t m1, int k, int n, const float *MVK_RESTRICT a, int64_t lda,
     const float *MVK_RESTRICT w_packed, const float *MVK_RESTRICT bias, float *MVK_RESTRICT c,
-    int64_t ldc, const float *MVK_RESTRICT res, int64_t ldr, int act, int remap, int h, int w,
-    int ph, int pw, int mc, int kc, float eps, float *MVK_RESTRICT nscratch)
+    int64_t ldc, const float *MVK_RESTRICT res, int64_t ldr, int act, const mvk_remap *rm,
+    int mc, int kc, float eps, float *MVK_RESTRICT scratch)
 {
-    const int panels = (n + 15) / 16;
+    const int panels = (n + 15) / 16, build = eps > 0.0f || mvk_remap_resizes(rm);
     const float *rows[6];
     for (int64_t mb = m0; mb < m1; mb += mc) {
         const int64_t me = m1 - mb < mc ? m1 : mb + mc;
-        if (nscratch) /* fused LayerNorm: the whole mc x k block, normalised once */
+        if (build) /* the whole mc x k block, built once */
             for (int64_t i = mb; i < me; i++)
-                mvk_neon_normalize_row(mvk_a_row(a, lda, i, remap, h, w, ph, pw),
-                                       nscratch + (i - mb) * k, k, eps);
+                mvk_f32_build_row__neon(a, lda, i, rm, k, eps, scratch + (i - mb) * k);
         for (int kb = 0; kb < k; kb += kc) {
             const int kn = k - kb < kc ? k - kb : kc;
             const int first = kb == 0, last = kb + kn == k;
@@ -291,9 +305,7 @@ static MVK_UNUSED void mvk_f32_gemm_blocked_rows__neon(
                     const int mr = me - i < 6 ? (int)(me - i) : 6;
                     for (int r = 0; r < 6; r++) {
                         const int64_t row = i + (r < mr ? r : mr - 1);
-                        rows[r] = (nscratch ? nscratch + (row - mb) * k
-                                            : mvk_a_row(a, lda, row, remap, h, w, ph, pw)) +
-                                  kb;
+                        rows[r] = (build ? scratch + (row - mb) * k : mvk_a_row(a, lda, row, rm)) + kb;
                     }
                     mvk_f32_gemm_ukernel_6x16_rows__neon(
                         mr, nr, kn, rows, bp, first && bias ? bias + 16 * p : 0,
@@ -310,8 +322,7 @@ static MVK_UNUSED void mvk_f32_gemm__neon(int64_t m, int k, int n, const float *
                                           const float *MVK_RESTRICT bias, float *MVK_RESTRICT c,
                                           const float *MVK_RESTRICT res, int act)
 {
-    mvk_f32_gemm_rows__neon(0, m, k, n, a, k, w_packed, bias, c, n, res, n, act, MVK_REMAP_NONE, 1,
-                            1, 1, 1, 0.0f, 0);
+    mvk_f32_gemm_rows__neon(0, m, k, n, a, k, w_packed, bias, c, n, res, n, act, 0, 0.0f, 0);
 }
 
 /* Column panels [p0, p1) of C for all m rows: the parallel split of a GEMM with too few rows

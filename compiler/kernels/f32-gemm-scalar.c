@@ -1,7 +1,8 @@
 /* out[M][N] = in[M][K] . w[K][N] + bias[N], then residual + activation: the pointwise (1x1)
  * convolutions and the linear layers. Row-at-a-time with the inner loop over N, which is
- * contiguous in both w and out. The _remap variant reads A rows through mvk_a_row (fused
- * MobileViT unfold/fold); out and residual rows are always dense. */
+ * contiguous in both w and out. The _remap variant reads A rows through an mvk_remap (fused
+ * MobileViT unfold/fold; a resized row is blended into scratch, K floats); out and residual
+ * rows are always dense. */
 #include "mvk-prelude.h"
 
 /* One output row: o[N] = a[K] . w[K][N] + bias, then residual + activation. */
@@ -25,22 +26,24 @@ static MVK_UNUSED MVK_NOLIBCALL void
 mvk_f32_gemm_remap__scalar(const float *MVK_RESTRICT in, float *MVK_RESTRICT out,
                            const float *MVK_RESTRICT w_io, const float *MVK_RESTRICT bias,
                            const float *MVK_RESTRICT residual, int64_t m, int k, int n, int act,
-                           int remap, int h, int w, int ph, int pw)
+                           const mvk_remap *rm, float *MVK_RESTRICT scratch)
 {
     for (int64_t r = 0; r < m; r++)
-        mvk_f32_gemm_row__scalar(mvk_a_row(in, k, r, remap, h, w, ph, pw), out + r * n, w_io, bias,
+        mvk_f32_gemm_row__scalar(mvk_f32_a_row(in, k, r, rm, k, scratch), out + r * n, w_io, bias,
                                  residual ? residual + r * n : 0, k, n, act);
 }
 
 /* LayerNorm fused into the following GEMM: each A row is normalised into scratch (K floats)
- * first; the LayerNorm's gamma and beta were folded into w and bias by the compiler. */
+ * first; the LayerNorm's gamma and beta were folded into w and bias by the compiler. The
+ * compiler fuses it only where the remap (if any) does not resize: a resized row would be a
+ * blend of normalised rows, not the normalised blend. */
 static MVK_UNUSED MVK_NOLIBCALL void mvk_f32_gemm_norm__scalar(
     const float *MVK_RESTRICT in, float *MVK_RESTRICT out, const float *MVK_RESTRICT w_io,
     const float *MVK_RESTRICT bias, const float *MVK_RESTRICT residual, int64_t m, int k, int n,
-    int act, int remap, int h, int w, int ph, int pw, float eps, float *MVK_RESTRICT scratch)
+    int act, const mvk_remap *rm, float eps, float *MVK_RESTRICT scratch)
 {
     for (int64_t r = 0; r < m; r++) {
-        mvk_f32_normalize_row(mvk_a_row(in, k, r, remap, h, w, ph, pw), scratch, k, eps);
+        mvk_f32_normalize_row(mvk_a_row(in, k, r, rm), scratch, k, eps);
         mvk_f32_gemm_row__scalar(scratch, out + r * n, w_io, bias, residual ? residual + r * n : 0,
                                  k, n, act);
     }
@@ -51,6 +54,5 @@ mvk_f32_gemm__scalar(const float *MVK_RESTRICT in, float *MVK_RESTRICT out,
                      const float *MVK_RESTRICT w_io, const float *MVK_RESTRICT bias,
                      const float *MVK_RESTRICT residual, int64_t m, int k, int n, int act)
 {
-    mvk_f32_gemm_remap__scalar(in, out, w_io, bias, residual, m, k, n, act, MVK_REMAP_NONE, 1, 1, 1,
-                               1);
+    mvk_f32_gemm_remap__scalar(in, out, w_io, bias, residual, m, k, n, act, 0, 0);
 }

@@ -357,26 +357,35 @@ mvk_i8_concat__scalar(const int8_t *MVK_RESTRICT a, const int8_t *MVK_RESTRICT b
     }
 }
 
-/* MobileViT unfold / fold on bytes: the same index maps as the float kernels. */
-static MVK_UNUSED MVK_NOLIBCALL void mvk_i8_unfold__scalar(const int8_t *MVK_RESTRICT in,
-                                                           int8_t *MVK_RESTRICT out, int h, int w,
-                                                           int c, int ph, int pw, int inverse)
+/* MobileViT unfold / fold on bytes through the same remap as the float kernels. A resized
+ * row blends its 4 source bytes with the Q11 weights of both axes (a Q22 weight per source,
+ * the 4 summing to exactly 2^22) and rounds half up: y = (sum(wy * wx * q) + 2^21) >> 22
+ * (docs/int8.md). The weights sum to one exactly, so the zero point passes through and y
+ * stays within its sources' range: scale and zero point are the input's. The shift runs on
+ * acc + 128 * 2^22 >= 0, so no negative value is shifted. */
+static MVK_UNUSED MVK_NOLIBCALL void mvk_i8_remap__scalar(const int8_t *MVK_RESTRICT in,
+                                                          int8_t *MVK_RESTRICT out, int c,
+                                                          const mvk_remap *rm)
 {
-    const int nw = mvk_idiv(w, pw);
-    const int64_t n = (int64_t)mvk_idiv(h, ph) * nw;
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++) {
-            const int by = mvk_idiv(y, ph), bx = mvk_idiv(x, pw);
-            const int64_t p = (int64_t)(y - by * ph) * pw + (x - bx * pw);
-            const int64_t t = (int64_t)by * nw + bx;
-            const int64_t hwc = ((int64_t)y * w + x) * c, tok = (p * n + t) * c;
-            for (int ch = 0; ch < c; ch++) {
-                if (inverse)
-                    out[hwc + ch] = in[tok + ch];
-                else
-                    out[tok + ch] = in[hwc + ch];
-            }
+    const int64_t rows = mvk_remap_rows(rm);
+    for (int64_t r = 0; r < rows; r++) {
+        int64_t src[4];
+        const mvk_lerp *ly = 0, *lx = 0;
+        int8_t *dst = out + r * c;
+        if (mvk_remap_src(rm, r, src, &ly, &lx) == 1) {
+            for (int ch = 0; ch < c; ch++)
+                dst[ch] = in[src[0] * c + ch];
+            continue;
         }
+        const int32_t w0 = ly->q0 * lx->q0, w1 = ly->q0 * lx->q1, w2 = ly->q1 * lx->q0,
+                      w3 = ly->q1 * lx->q1;
+        const int8_t *s0 = in + src[0] * c, *s1 = in + src[1] * c, *s2 = in + src[2] * c,
+                     *s3 = in + src[3] * c;
+        for (int ch = 0; ch < c; ch++) {
+            const int32_t acc = w0 * s0[ch] + w1 * s1[ch] + w2 * s2[ch] + w3 * s3[ch];
+            dst[ch] = (int8_t)(((acc + (128 << 22) + (1 << 21)) >> 22) - 128);
+        }
+    }
 }
 
 /* Global average pool: y = clamp(zy + R(sum - pixels * zx, M, S)), m = sx / (pixels * sy). */

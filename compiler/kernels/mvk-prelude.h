@@ -68,29 +68,130 @@ static inline MVK_UNUSED int mvk_idiv(int a, int b)
 }
 
 /* How a GEMM reads its A rows (the MobileViT unfold/fold folded into the neighbouring 1x1
- * convs, which commute with any reordering of pixels):
- * NONE:   row r is a + r * lda.
- * UNFOLD: rows are tokens (p, n), r = p*N + n, read from an HWC map [h][w][lda]:
- *         pixel y = (n / nw)*ph + p / pw, x = (n % nw)*pw + p % pw, nw = w/pw, N = (h/ph)*nw.
- * FOLD:   rows are pixels r = y*w + x, read from tokens [P][N][lda]: the inverse map. */
+ * convs, which commute with any reordering of pixels), and how the unfold/fold kernels copy:
+ * UNFOLD: rows are tokens (p, n), r = p*N + n, of the patch grid, a gh x gw map of whole
+ *         ph x pw patches: grid pixel y = (n / nw)*ph + p / pw, x = (n % nw)*pw + p % pw,
+ *         nw = gw/pw, N = (gh/ph)*nw. The source is an HWC map [mh][mw][lda].
+ * FOLD:   rows are the pixels r = y*mw + x of an mh x mw map, read from the grid's tokens
+ *         [P][N][lda]: the inverse map.
+ * A block's map (mh x mw) that does not split into whole patches is resized to the grid
+ * (gh = ceil(mh/ph)*ph, ...) before the unfold and back after the fold, as timm and ml-cvnets
+ * do with F.interpolate(mode="bilinear", align_corners=False). ty/tx then hold that resize's
+ * taps per destination row/column (UNFOLD: grid <- map; FOLD: map <- grid): each row is a
+ * blend of 4 source rows with weights fixed at compile time. NULL taps: map = grid. */
 enum { MVK_REMAP_NONE = 0, MVK_REMAP_UNFOLD = 1, MVK_REMAP_FOLD = 2 };
 
-static inline MVK_UNUSED const float *mvk_a_row(const float *a, int64_t lda, int64_t r, int remap,
-                                                int h, int w, int ph, int pw)
+/* One destination coordinate of a bilinear resize along one axis: source i0 with weight l0
+ * and i1 with l1 (PyTorch's weights, l0 = 1 - l1; i1 = i0 at the far border); q0, q1 are
+ * the int8 kernels' weights, l0 and l1 in Q11 (q0 + q1 = 2048, docs/int8.md). */
+typedef struct mvk_lerp {
+    int32_t i0, i1;
+    float l0, l1;
+    int32_t q0, q1;
+} mvk_lerp;
+
+typedef struct mvk_remap {
+    int kind;                /* MVK_REMAP_UNFOLD or MVK_REMAP_FOLD */
+    int ph, pw;              /* patch */
+    int gh, gw;              /* the patch grid's map: multiples of ph, pw */
+    int mh, mw;              /* the block's map: UNFOLD reads it, FOLD writes it */
+    const mvk_lerp *ty, *tx; /* resize taps (gh, gw entries for UNFOLD; mh, mw for FOLD), or
+                                NULL when mh = gh and mw = gw */
+} mvk_remap;
+
+/* Rows a remap yields: tokens of the grid (UNFOLD) or pixels of the map (FOLD). */
+static inline MVK_UNUSED int64_t mvk_remap_rows(const mvk_remap *rm)
 {
-    if (remap == MVK_REMAP_NONE)
-        return a + r * lda;
-    const int nw = mvk_idiv(w, pw), ntok = mvk_idiv(h, ph) * nw;
-    if (remap == MVK_REMAP_UNFOLD) {
+    return rm->kind == MVK_REMAP_UNFOLD ? (int64_t)rm->gh * rm->gw : (int64_t)rm->mh * rm->mw;
+}
+
+/* Token row of grid pixel (y, x). */
+static inline MVK_UNUSED int64_t mvk_grid_token(const mvk_remap *rm, int y, int x)
+{
+    const int nw = mvk_idiv(rm->gw, rm->pw), ntok = mvk_idiv(rm->gh, rm->ph) * nw;
+    const int by = mvk_idiv(y, rm->ph), bx = mvk_idiv(x, rm->pw);
+    const int64_t p = (int64_t)(y - by * rm->ph) * rm->pw + (x - bx * rm->pw);
+    return p * ntok + (int64_t)by * nw + bx;
+}
+
+/* The source rows of row r and the taps that blend them: src[0] alone (weight 1) when the
+ * remap has no resize, else src[0..3] = (y0, x0), (y0, x1), (y1, x0), (y1, x1) blended as
+ * ly0 * (lx0 * s0 + lx1 * s1) + ly1 * (lx0 * s2 + lx1 * s3), PyTorch's order. Returns the
+ * number of source rows (1 or 4). */
+static inline MVK_UNUSED int mvk_remap_src(const mvk_remap *rm, int64_t r, int64_t src[4],
+                                           const mvk_lerp **ly, const mvk_lerp **lx)
+{
+    if (rm->kind == MVK_REMAP_UNFOLD) {
+        const int nw = mvk_idiv(rm->gw, rm->pw), ntok = mvk_idiv(rm->gh, rm->ph) * nw;
         const int p = mvk_idiv((int)r, ntok), n = (int)r - p * ntok;
-        const int py = mvk_idiv(p, pw), ny = mvk_idiv(n, nw);
-        const int64_t y = (int64_t)ny * ph + py, x = (int64_t)(n - ny * nw) * pw + (p - py * pw);
-        return a + (y * w + x) * lda;
+        const int py = mvk_idiv(p, rm->pw), ny = mvk_idiv(n, nw);
+        const int y = ny * rm->ph + py, x = (n - ny * nw) * rm->pw + (p - py * rm->pw);
+        if (!rm->ty) {
+            src[0] = (int64_t)y * rm->mw + x;
+            return 1;
+        }
+        *ly = &rm->ty[y];
+        *lx = &rm->tx[x];
+        src[0] = (int64_t)(*ly)->i0 * rm->mw + (*lx)->i0;
+        src[1] = (int64_t)(*ly)->i0 * rm->mw + (*lx)->i1;
+        src[2] = (int64_t)(*ly)->i1 * rm->mw + (*lx)->i0;
+        src[3] = (int64_t)(*ly)->i1 * rm->mw + (*lx)->i1;
+        return 4;
     }
-    const int y = mvk_idiv((int)r, w), x = (int)r - y * w;
-    const int by = mvk_idiv(y, ph), bx = mvk_idiv(x, pw);
-    const int64_t p = (int64_t)(y - by * ph) * pw + (x - bx * pw), n = (int64_t)by * nw + bx;
-    return a + (p * ntok + n) * lda;
+    const int y = mvk_idiv((int)r, rm->mw), x = (int)r - y * rm->mw;
+    if (!rm->ty) {
+        src[0] = mvk_grid_token(rm, y, x);
+        return 1;
+    }
+    *ly = &rm->ty[y];
+    *lx = &rm->tx[x];
+    src[0] = mvk_grid_token(rm, (*ly)->i0, (*lx)->i0);
+    src[1] = mvk_grid_token(rm, (*ly)->i0, (*lx)->i1);
+    src[2] = mvk_grid_token(rm, (*ly)->i1, (*lx)->i0);
+    src[3] = mvk_grid_token(rm, (*ly)->i1, (*lx)->i1);
+    return 4;
+}
+
+/* Row r of A read in place: plain (rm NULL) or through a remap without a resize. */
+static inline MVK_UNUSED const float *mvk_a_row(const float *a, int64_t lda, int64_t r,
+                                                const mvk_remap *rm)
+{
+    if (!rm)
+        return a + r * lda;
+    int64_t src[4];
+    const mvk_lerp *ly = 0, *lx = 0;
+    mvk_remap_src(rm, r, src, &ly, &lx);
+    return a + src[0] * lda;
+}
+
+/* Whether a remap's rows are blends that must be built (rm may be NULL). */
+static inline MVK_UNUSED int mvk_remap_resizes(const mvk_remap *rm) { return rm && rm->ty; }
+
+/* Row r of A through a resizing remap, blended into dst (k floats). */
+static inline MVK_UNUSED MVK_NOLIBCALL void mvk_f32_blend_row(const float *MVK_RESTRICT a,
+                                                              int64_t lda, int64_t r,
+                                                              const mvk_remap *rm, int k,
+                                                              float *MVK_RESTRICT dst)
+{
+    int64_t src[4];
+    const mvk_lerp *ly = 0, *lx = 0;
+    mvk_remap_src(rm, r, src, &ly, &lx);
+    const float *s0 = a + src[0] * lda, *s1 = a + src[1] * lda, *s2 = a + src[2] * lda,
+                *s3 = a + src[3] * lda;
+    const float y0 = ly->l0, y1 = ly->l1, x0 = lx->l0, x1 = lx->l1;
+    for (int i = 0; i < k; i++)
+        dst[i] = y0 * (x0 * s0[i] + x1 * s1[i]) + y1 * (x0 * s2[i] + x1 * s3[i]);
+}
+
+/* Row r of A as a GEMM reads it: in place, or blended into dst (k floats) when the remap
+ * resizes. */
+static inline MVK_UNUSED const float *mvk_f32_a_row(const float *a, int64_t lda, int64_t r,
+                                                    const mvk_remap *rm, int k, float *dst)
+{
+    if (!mvk_remap_resizes(rm))
+        return mvk_a_row(a, lda, r, rm);
+    mvk_f32_blend_row(a, lda, r, rm, k, dst);
+    return dst;
 }
 
 typedef union {

@@ -1,7 +1,10 @@
 /* Removes the MobileViT unfold and fold copies: a pointwise conv commutes with any
  * reordering of pixels, so conv_1x1 followed by unfold becomes a conv that reads its input
  * rows in token order (remap UNFOLD), and fold followed by conv_proj becomes a conv that reads
- * token rows in pixel order (remap FOLD). The kernels gather A rows; nothing is copied. */
+ * token rows in pixel order (remap FOLD). The kernels gather A rows; nothing is copied. A
+ * block whose map does not split into whole patches resizes inside the same remap: each A
+ * row is then a bilinear blend of 4 source rows (a pointwise conv commutes with it too: the
+ * weights sum to one). */
 #include "kernels/mvk-prelude.h"
 #include "passes/passes.h"
 
@@ -9,6 +12,13 @@ static int plain_pointwise(const mvit_node *n)
 {
     return n->op == MVIT_OP_CONV2D && n->kernel == 1 && n->stride == 1 && n->pad == 0 &&
            n->groups == 1 && n->remap == MVK_REMAP_NONE && n->residual < 0;
+}
+
+static void copy_geometry(mvit_node *conv, const mvit_node *patches)
+{
+    conv->patch_h = patches->patch_h, conv->patch_w = patches->patch_w;
+    conv->map_h = patches->map_h, conv->map_w = patches->map_w;
+    conv->grid_h = patches->grid_h, conv->grid_w = patches->grid_w;
 }
 
 /* conv_1x1 -> unfold  =>  conv reading its HWC input in token order, writing tokens */
@@ -19,12 +29,8 @@ static void fuse_unfold(mvit_graph *g, int u)
     if (p < 0 || !plain_pointwise(&g->nodes[p]))
         return;
     mvit_node *conv = &g->nodes[p];
-    const mvit_value *map = &g->values[conv->inputs[0]];
     conv->remap = MVK_REMAP_UNFOLD;
-    conv->patch_h = un->patch_h;
-    conv->patch_w = un->patch_w;
-    conv->map_h = map->dims[0];
-    conv->map_w = map->dims[1];
+    copy_geometry(conv, un);
     mvit_absorb_consumer(g, p, u);
 }
 
@@ -51,10 +57,7 @@ static void fuse_fold(mvit_graph *g, int f)
     mvit_node *conv = &g->nodes[c];
     conv->inputs[0] = fold->inputs[0];
     conv->remap = MVK_REMAP_FOLD;
-    conv->patch_h = fold->patch_h;
-    conv->patch_w = fold->patch_w;
-    conv->map_h = fold->map_h;
-    conv->map_w = fold->map_w;
+    copy_geometry(conv, fold);
     fold->dead = 1;
 }
 

@@ -202,6 +202,7 @@ static int classify_one(const char *png, void *arena)
 
 typedef struct eval_options {
     const char *images, *labels, *compare;
+    const char *save_preds; /* writes each image's top-1 class as one byte */
     long limit;
     double min_agreement;   /* percent, < 0 = no check */
     double max_acc_delta;   /* points vs the reference predictions' accuracy, < 0 = no check */
@@ -238,6 +239,7 @@ static int evaluate(const eval_options *o, void *arena)
     }
     size_t n = o->limit > 0 && (size_t)o->limit < n_img ? (size_t)o->limit : n_img;
     double *ms = malloc(n * sizeof *ms);
+    uint8_t *preds = malloc(n);
     static float input[IN_H * IN_W];
     size_t correct = 0, agree = 0, ref_correct = 0;
     for (size_t i = 0; i < n; i++) {
@@ -247,6 +249,7 @@ static int evaluate(const eval_options *o, void *arena)
             fprintf(stderr, "classify: error: %s: label %u of image %zu is not a class 0..9\n",
                     o->labels, labels[i], i);
             free(ms);
+            free(preds);
             goto done;
         }
         preprocess(images + i * SRC * SRC, input);
@@ -254,6 +257,7 @@ static int evaluate(const eval_options *o, void *arena)
         fmnist_xxs_run(input, logits, arena);
         ms[i] = (double)(mvrt_time_ns() - t0) / 1e6;
         mvrt_topk(logits, CLASSES, 1, &top, NULL);
+        preds[i] = (uint8_t)top;
         correct += top == labels[i];
         if (n_ref) {
             agree += top == ref[i];
@@ -269,10 +273,18 @@ static int evaluate(const eval_options *o, void *arena)
            ms[n / 2], MVIT_TARGET_NAME);
     free(ms);
     rc = 0;
+    if (o->save_preds) {
+        FILE *f = fopen(o->save_preds, "wb");
+        if (!f || fwrite(preds, 1, n, f) != n || fclose(f) != 0) {
+            fail(o->save_preds, "cannot write: %s", strerror(errno));
+            rc = 1;
+        }
+    }
+    free(preds);
     if (n_ref) {
         double ag = 100.0 * agree / n, ref_acc = 100.0 * ref_correct / n;
-        printf("reference (PyTorch) top-1 on the same images: %.2f%%, delta %+.2f points\n",
-               ref_acc, acc - ref_acc);
+        printf("reference (%s) top-1 on the same images: %.2f%%, delta %+.2f points\n",
+               o->compare, ref_acc, acc - ref_acc);
         printf("same top-1 as the reference: %.2f%% (%zu/%zu)\n", ag, agree, n);
         if (o->min_agreement >= 0 && ag < o->min_agreement) {
             fprintf(stderr, "classify: FAIL: agreement %.2f%% < %.2f%%\n", ag, o->min_agreement);
@@ -297,6 +309,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: classify [--arena stack|heap] IMAGE.png...\n"
                "       classify [--arena stack|heap] --eval IMAGES LABELS [--limit N]\n"
                "                [--compare PREDS.u8 [--min-agreement PCT] [--max-delta POINTS]]\n"
+               "                [--save-preds PREDS.u8]\n"
                "IMAGES/LABELS: IDX files (optionally .gz), e.g.\n"
                "  /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz\n");
 }
@@ -340,6 +353,8 @@ int main(int argc, char **argv)
             c.eo.labels = argv[++i];
         } else if (!strcmp(a, "--compare") && more) {
             c.eo.compare = argv[++i];
+        } else if (!strcmp(a, "--save-preds") && more) {
+            c.eo.save_preds = argv[++i];
         } else if (!strcmp(a, "--limit") && more) {
             c.eo.limit = atol(argv[++i]);
         } else if (!strcmp(a, "--min-agreement") && more) {
