@@ -21,8 +21,8 @@ static void usage(FILE *f)
             "                     [--weights-layout auto|timm|cvnets] [--resolution R,...]\n"
             "                     [--max-threads N] [--no-fusion] [--dump-ir]\n"
             "       mvitc report MODEL.yaml --weights FILE -o DIR [--targets generic,avx2,neon]\n"
-            "                    [--precision fp32,int8] [--resolution R,...] [--calib DATA]\n"
-            "                    [--calib-images N] [--cores CORE,...] [--runs N]\n"
+            "                    [--precision fp32,int8] [--resolution R|HxW,...]\n"
+            "                    [--calib DATA] [--calib-images N] [--cores CORE,...] [--runs N]\n"
             "       mvitc --version\n"
             "\n"
             "Compiles a MobileViT description (docs/model-format.md) and its weights\n"
@@ -38,11 +38,13 @@ static void usage(FILE *f)
             "--resolution 64,128,... emits NAME_run_64, NAME_run_128, ... in one file, for\n"
             "square inputs of those sizes, sharing one copy of the weights (fp32).\n"
             "\n"
-            "report builds the model for each target x precision x resolution and writes\n"
-            "DIR/report.md, report.json and report.html: MACs, constant, code and arena\n"
-            "bytes, host latency (median, per layer), output hash and difference from the\n"
-            "generic fp32 build (ARM under qemu-user), and llvm-mca estimates per core\n"
-            "(default haswell,znver3,cortex-a55,cortex-a76,apple-a14). Builds: DIR/builds.\n");
+            "report builds the model for each target x precision x resolution (R for R x R,\n"
+            "or HxW, height x width; each side 32..4096; int8 only at the description's\n"
+            "size) and writes DIR/report.md, report.json and report.html: MACs, constant,\n"
+            "code and arena bytes, host latency (median, per layer), output hash and\n"
+            "difference from the generic fp32 build (ARM under qemu-user), and llvm-mca\n"
+            "estimates per core (default haswell,znver3,cortex-a55,cortex-a76,apple-a14).\n"
+            "Builds: DIR/builds.\n");
 }
 
 /* The command as recorded in generated files: program base name + arguments. */

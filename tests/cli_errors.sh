@@ -135,6 +135,8 @@ expect_report_error report-bad-precision "unknown precision 'fp8'" "$m" --weight
 expect_report_error report-int8-no-calib "int8 needs --calib" "$m" --weights "$w" --precision fp32,int8
 expect_report_error report-bad-core      "unknown core 'pentium'" "$m" --weights "$w" --cores haswell,pentium
 expect_report_error report-bad-runs      "--runs must be a positive integer" "$m" --weights "$w" --runs 0
+expect_report_error report-bad-resolution "--resolution: '192x16' is not a size" "$m" --weights "$w" --resolution 128,192x16
+expect_report_error report-repeated-resolution "'128x128' lists 128x128 a second time" "$m" --weights "$w" --resolution 128,128x128
 expect_report_error report-bad-yaml      "stride\.yaml:[0-9]+:[0-9]+: error" stride.yaml --weights "$w" --targets generic
 expect_report_error report-missing-tensor "missing\.safetensors: error: missing tensor" "$m" --weights missing.safetensors --targets generic
 

@@ -4,7 +4,9 @@
 # empty cell in the Markdown table); the output hashes agree where they must (int8 builds
 # are byte-identical across targets) and the fp32 builds stay within 1e-4 * max|logit| of the
 # generic one; the per-layer times and arena blocks are there; then the HTML is opened in
-# headless Chromium (tests/report_browser.sh).
+# headless Chromium (tests/report_browser.sh). --resolution 64x64 is the description's own
+# size written as HxW: it adds no build, and the builds must be the plain ones (net_run,
+# builds/<target>-<precision>-64, int8 included).
 # usage: report.sh MVITC SOURCE_DIR WORK_DIR
 set -euo pipefail
 mvitc=$1 src=$2 work=$3
@@ -17,7 +19,7 @@ else echo "(no AVX2+FMA here: the avx2 builds are sized and estimated, not run)"
 start=$(date +%s)
 "$mvitc" report "$src/models/fmnist_xxs.yaml" --weights "$src/models/fmnist_xxs.safetensors" \
     --targets "$targets" --precision fp32,int8 --calib "$data/train-images-idx3-ubyte.gz" \
-    --calib-images 200 --runs 20 -o out
+    --calib-images 200 --runs 20 --resolution 64x64 -o out
 echo "mvitc report took $(($(date +%s) - start)) s"
 for f in report.md report.json report.html; do
     [ -s "out/$f" ] || { echo "FAIL: out/$f missing or empty"; exit 1; }
@@ -36,6 +38,9 @@ assert got == want, f"builds {sorted(got)} != {sorted(want)}"
 fails = []
 for c in cells:
     name = f'{c["target"]}-{c["precision"]}'
+    if (c.get("height"), c.get("width")) != (64, 64) or "resolution" in c:
+        fails.append(f'{name}: input {c.get("height")}x{c.get("width")}, not the 64x64 of '
+                     'the description (as "height" and "width")')
     for k in ("macs", "constant_bytes", "code_bytes", "arena_bytes", "arena_lower_bound"):
         if not c.get(k) or c[k] <= 0:
             fails.append(f"{name}: {k} = {c.get(k)}")

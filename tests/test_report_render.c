@@ -1,9 +1,10 @@
 /* Check suite for the report renderers (compiler/report/render.c). Synthetic reports (a timed
  * host build, a cross build that was not timed, a core with no estimates, names that need
- * escaping, invalid UTF-8, NaN) go through all three writers: the JSON must parse with a strict
- * parser here and round-trip the strings, the HTML must be well-escaped, script-free and hold one
- * SVG per chart, the Markdown table must have no empty cell. `test_report_render OUT.html`
- * also writes a realistic-size sample page for tests/report_browser.sh. */
+ * escaping, invalid UTF-8, NaN, a non-square input) go through all three writers: the JSON must
+ * parse with a strict parser here and round-trip the strings, the HTML must be well-escaped,
+ * script-free and hold one SVG per chart, the Markdown table must have no empty cell. Also
+ * report.c's --resolution parser and size names. `test_report_render OUT.html` also writes a
+ * realistic-size sample page for tests/report_browser.sh. */
 #include <check.h>
 #include <math.h>
 #include <stdint.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "report/report.h"
+#include "report/report_run.h"
 
 #define DASH "\xe2\x80\x94"
 #define TIMES "\xc3\x97"
@@ -54,7 +56,7 @@ static void make_report(mvit_report *r, int cells, int layers, int blocks)
         const int arm = i % 3 == 2;
         snprintf(c->target, sizeof c->target, "%s", targets[i % 3]);
         snprintf(c->precision, sizeof c->precision, "%s", (i / 3) % 2 ? "int8" : "fp32");
-        c->resolution = 64 << (i / 6);
+        c->height = c->width = 64 << (i / 6);
         c->constant_bytes = 1300000 + i;
         c->code_bytes = 90000 + 1000 * i;
         snprintf(c->code_triple, sizeof c->code_triple, "%s",
@@ -764,6 +766,121 @@ START_TEST(test_write_errors)
 }
 END_TEST
 
+// ---- non-square inputs
+
+/* A 192x256 build (height 192, width 256) between two square ones: every writer says 192x256,
+ * never 256x192, and the JSON has height and width, no "resolution". */
+START_TEST(test_nonsquare)
+{
+    mvit_report r;
+    jv root;
+    size_t len;
+    int cols;
+    make_report(&r, 3, 6, 9);
+    r.cells[1].height = 192;
+    r.cells[1].width = 256;
+
+    char *s = render(mvit_report_write_json, &r, &len);
+    j_parse(s, len, &root);
+    const jv *cells = j_get(&root, "cells");
+    ck_assert_int_eq((int)j_get(j_at(cells, 0), "height")->num, 64);
+    ck_assert_int_eq((int)j_get(j_at(cells, 0), "width")->num, 64);
+    ck_assert_str_eq(j_get(j_at(cells, 1), "target")->str, "avx2");
+    ck_assert_int_eq((int)j_get(j_at(cells, 1), "height")->num, 192);
+    ck_assert_int_eq((int)j_get(j_at(cells, 1), "width")->num, 256);
+    ck_assert_ptr_null(strstr(s, "\"resolution\""));
+    j_free(&root);
+    free(s);
+
+    s = render(mvit_report_write_md, &r, NULL);
+    ck_assert_int_eq(md_table(s, "## Builds", &cols), 2 + 3);
+    ck_assert_ptr_nonnull(strstr(s, "| Target | Precision | Resolution (H" TIMES "W) |"));
+    ck_assert_ptr_nonnull(strstr(s, "| generic | fp32 | 64" TIMES "64 |"));
+    ck_assert_ptr_nonnull(strstr(s, "| avx2 | fp32 | 192" TIMES "256 |"));
+    ck_assert_int_eq(md_table(s, "### avx2 fp32 192" TIMES "256\n", &cols), 2 + 6);
+    ck_assert_ptr_null(strstr(s, "256" TIMES "192"));
+    free(s);
+
+    s = render(mvit_report_write_html, &r, NULL);
+    check_html(&r, s);
+    ck_assert_ptr_nonnull(strstr(s, "<td>192" TIMES "256</td>"));
+    ck_assert_ptr_nonnull(strstr(s, "<section id=\"cell-1\">\n<h2>avx2 fp32 192" TIMES "256</h2>"));
+    ck_assert_ptr_nonnull(strstr(s, "Arena memory timeline of avx2 fp32 192" TIMES "256:"));
+    ck_assert_ptr_null(strstr(s, "256" TIMES "192"));
+    free(s);
+    mvit_report_free(&r);
+}
+END_TEST
+
+// ---- report.c: --resolution and size names
+
+/* The message of a rejected --resolution spec, which must name `bad`. */
+static void expect_bad_sizes(const char *spec, const char *bad)
+{
+    mvit_report_size z[MVIT_REPORT_MAX_SIZES];
+    mvit_diag d = {{0}};
+    ck_assert_int_eq(mvit_report_parse_sizes(spec, z, MVIT_REPORT_MAX_SIZES, &d), MVIT_EINVAL);
+    ck_assert_msg(strstr(d.msg, bad) && strstr(d.msg, "--resolution"),
+                  "'%s': message '%s' does not name '%s'", spec, d.msg, bad);
+}
+
+START_TEST(test_parse_sizes)
+{
+    mvit_report_size z[MVIT_REPORT_MAX_SIZES];
+    mvit_diag d = {{0}};
+    ck_assert_int_eq(mvit_report_parse_sizes("224,256,192x256", z, MVIT_REPORT_MAX_SIZES, &d), 3);
+    ck_assert_int_eq(z[0].height, 224);
+    ck_assert_int_eq(z[0].width, 224);
+    ck_assert_int_eq(z[1].height, 256);
+    ck_assert_int_eq(z[1].width, 256);
+    ck_assert_int_eq(z[2].height, 192); /* H x W: height first */
+    ck_assert_int_eq(z[2].width, 256);
+    ck_assert_int_eq(mvit_report_parse_sizes("32x4096", z, MVIT_REPORT_MAX_SIZES, &d), 1);
+    ck_assert_int_eq(z[0].height, 32);
+    ck_assert_int_eq(z[0].width, 4096);
+    ck_assert_int_eq(mvit_report_parse_sizes("256x192,192x256", z, 2, &d), 2);
+    ck_assert_int_eq(z[0].height, 256);
+    ck_assert_int_eq(z[1].height, 192);
+    ck_assert_int_eq(mvit_report_parse_sizes("64,64x128", z, 2, &d), 2);
+
+    expect_bad_sizes("64,31", "'31'");
+    expect_bad_sizes("4097", "'4097'");
+    expect_bad_sizes("192x16", "'192x16'");
+    expect_bad_sizes("64,192x", "'192x'");
+    expect_bad_sizes("x256", "'x256'");
+    expect_bad_sizes("64x64x64", "'64x64x64'");
+    expect_bad_sizes("192X256", "'192X256'");
+    expect_bad_sizes("192*256", "'192*256'");
+    expect_bad_sizes("+64", "'+64'");
+    expect_bad_sizes(" 64", "' 64'");
+    expect_bad_sizes("64.0", "'64.0'");
+    expect_bad_sizes("99999999999999999999", "'99999999999999999999'");
+    expect_bad_sizes("64,,128", "empty entry in '64,,128'");
+    expect_bad_sizes("64,", "empty entry");
+    expect_bad_sizes("", "empty entry");
+    expect_bad_sizes("64,128,64", "'64' lists 64x64 a second time");
+    expect_bad_sizes("64,64x64", "'64x64' lists 64x64 a second time");
+    expect_bad_sizes("192x256,192x256", "'192x256' lists 192x256 a second time");
+    ck_assert_int_eq(mvit_report_parse_sizes("32,64,96", z, 2, &d), MVIT_EINVAL);
+    ck_assert_ptr_nonnull(strstr(d.msg, "more than 2 sizes"));
+}
+END_TEST
+
+/* The suffix of mvitc compile's multi-resolution names: _224, _192x256. */
+START_TEST(test_size_name)
+{
+    char b[32];
+    mvit_report_size_name(224, 224, b, sizeof b);
+    ck_assert_str_eq(b, "224");
+    mvit_report_size_name(192, 256, b, sizeof b);
+    ck_assert_str_eq(b, "192x256");
+    mvit_report_size_name(256, 192, b, sizeof b);
+    ck_assert_str_eq(b, "256x192");
+    mvit_report_size_name(4096, 4096, b, 4); /* cut, but terminated */
+    ck_assert_str_eq(b, "409");
+}
+END_TEST
+
 static const char *sample_path; /* set once by main, before the tests */
 
 /* A model-sized report (12 cells, 100 layers, 300 blocks) stays small enough to open. */
@@ -804,7 +921,12 @@ static Suite *report_render_suite(void)
     tcase_add_test(tc, test_bare_cells);
     tcase_add_test(tc, test_write_errors);
     tcase_add_test(tc, test_realistic_size);
+    tcase_add_test(tc, test_nonsquare);
     suite_add_tcase(s, tc);
+    TCase *opt = tcase_create("options");
+    tcase_add_test(opt, test_parse_sizes);
+    tcase_add_test(opt, test_size_name);
+    suite_add_tcase(s, opt);
     return s;
 }
 

@@ -237,11 +237,11 @@ static void fmt_macs(char *b, size_t n, int64_t v)
         snprintf(b, n, m >= 10 ? "%.1f M" : "%.3f M", m);
 }
 
-/* "generic fp32 256x256" */
+/* "generic fp32 256x256", "avx2 fp32 192x256" (height x width) */
 static void cell_label(const mvit_report_cell *c, char *b, size_t n)
 {
-    snprintf(b, n, "%.*s %.*s %d" TIMES "%d", FIELD(c->target), FIELD(c->precision), c->resolution,
-             c->resolution);
+    snprintf(b, n, "%.*s %.*s %d" TIMES "%d", FIELD(c->target), FIELD(c->precision), c->height,
+             c->width);
 }
 
 /* "cortex-a76 est." with the clock when there is one */
@@ -273,8 +273,8 @@ typedef struct main_row {
 static void main_header(const mvit_report *r, main_row *h)
 {
     static const char *const head[MAIN_COL_CORES] = {
-        "Target",        "Precision", "Resolution",          "MACs",         "Constants",
-        "Code (triple)", "Arena",     "Arena / lower bound", "Host latency",
+        "Target",        "Precision", "Resolution (H" TIMES "W)", "MACs",         "Constants",
+        "Code (triple)", "Arena",     "Arena / lower bound",      "Host latency",
     };
     h->n = 0;
     for (int i = 0; i < MAIN_COL_CORES; i++)
@@ -295,8 +295,8 @@ static void main_cells(const mvit_report *r, const mvit_report_cell *c, main_row
     w->n = 0;
     snprintf(w->col[w->n++], n, "%.*s", FIELD(c->target));
     snprintf(w->col[w->n++], n, "%.*s", FIELD(c->precision));
-    if (c->resolution > 0)
-        snprintf(w->col[w->n++], n, "%d" TIMES "%d", c->resolution, c->resolution);
+    if (c->height > 0 && c->width > 0)
+        snprintf(w->col[w->n++], n, "%d" TIMES "%d", c->height, c->width);
     else
         snprintf(w->col[w->n++], n, DASH " (unknown)");
     for (int i = 0; i < 2; i++)
@@ -620,7 +620,8 @@ static void json_cell(FILE *f, const mvit_report *r, const mvit_report_cell *c)
     JSON_FIELD(f, c->target);
     fputs(",\n      \"precision\": ", f);
     JSON_FIELD(f, c->precision);
-    fprintf(f, ",\n      \"resolution\": %d,\n      \"macs\": ", c->resolution);
+    fprintf(f, ",\n      \"height\": %d,\n      \"width\": %d,\n      \"macs\": ", c->height,
+            c->width);
     json_size(f, c->macs);
     fputs(",\n      \"constant_bytes\": ", f);
     json_size(f, c->constant_bytes);

@@ -396,17 +396,19 @@ static int make_dir(const char *path)
 }
 
 static int run_cell(const mvit_report_options *o, mvit_report *r, mvit_report_cell *c,
-                    const target_info *t, int native, const char *root,
+                    const target_info *t, mvit_report_size native, const char *root,
                     mvit_calib_cache *calib, mvit_diag *d)
 {
-    char dir[1024], path[1100], line[8192], res_list[16], fn_prefix[64], run_name[64];
-    snprintf(dir, sizeof dir, "%s/%s-%s-%d", root, c->target, c->precision, c->resolution);
+    char dir[1024], path[1100], line[8192], size[32], fn_prefix[64], run_name[64];
+    mvit_report_size_name(c->height, c->width, size, sizeof size);
+    snprintf(dir, sizeof dir, "%s/%s-%s-%s", root, c->target, c->precision, size);
     if (make_dir(dir) < 0)
         return mvit_diag_at(d, MVIT_EIO, dir, 0, 0, "cannot create: %s", strerror(errno));
-    const int resized = c->resolution != native;
-    snprintf(res_list, sizeof res_list, "%d", c->resolution);
-    snprintf(fn_prefix, sizeof fn_prefix, resized ? "net_layer_%d_" : "net_layer_", c->resolution);
-    snprintf(run_name, sizeof run_name, resized ? "net_run_%d" : "net_run", c->resolution);
+    /* another size than the description's: a one-entry --resolution list, whose entry point
+     * and layer functions carry the size's suffix (net_run_192x256, net_layer_192x256_NNN) */
+    const int resized = c->height != native.height || c->width != native.width;
+    snprintf(fn_prefix, sizeof fn_prefix, resized ? "net_layer_%s_" : "net_layer_", size);
+    snprintf(run_name, sizeof run_name, resized ? "net_run_%s" : "net_run", size);
 
     graph_facts gf = {c, NULL};
     mvit_compile_options co = {
@@ -422,12 +424,12 @@ static int run_cell(const mvit_report_options *o, mvit_report *r, mvit_report_ce
         .calib_path = o->calib_path,
         .calib_images = o->calib_images,
         .calib_cache = calib, /* one calibration serves every int8 target */
-        .resolutions = resized ? res_list : NULL,
+        .resolutions = resized ? size : NULL,
         .inspect = inspect_graph,
         .inspect_user = &gf,
     };
-    fprintf(stderr, "mvitc report: %s %s %dx%d: compiling\n", c->target, c->precision,
-            c->resolution, c->resolution);
+    fprintf(stderr, "mvitc report: %s %s %dx%d: compiling\n", c->target, c->precision, c->height,
+            c->width);
     int rc = mvit_compile(&co, d);
     if (rc < 0)
         goto done;
@@ -457,7 +459,7 @@ static int run_cell(const mvit_report_options *o, mvit_report *r, mvit_report_ce
     snprintf(timings, sizeof timings, "%s/timings.txt", dir);
     const char *defs_fmt = "-DNET_RUN=%s -DNET_H=%d -DNET_W=%d";
     char defs[256];
-    snprintf(defs, sizeof defs, defs_fmt, run_name, c->resolution, c->resolution);
+    snprintf(defs, sizeof defs, defs_fmt, run_name, c->height, c->width);
     c->latency_ms = -1;
     if (!t->arm && (strcmp(c->target, "avx2") || host_has_avx2())) {
         snprintf(line, sizeof line,
@@ -500,8 +502,8 @@ static int run_cell(const mvit_report_options *o, mvit_report *r, mvit_report_ce
         }
         hash_logits(logits, classes, c->output_hash);
     }
-    fprintf(stderr, "mvitc report: %s %s %dx%d: estimating\n", c->target, c->precision,
-            c->resolution, c->resolution);
+    fprintf(stderr, "mvitc report: %s %s %dx%d: estimating\n", c->target, c->precision, c->height,
+            c->width);
     rc = estimate_cell(o, r, c, t, &gf, dir, fn_prefix, d);
 done:
     free(gf.out_elems);
@@ -516,10 +518,10 @@ static void compare_outputs(const mvit_report_options *o, mvit_report *r, const 
         c->max_diff = -1;
         if (!c->output_hash[0])
             continue;
-        char a[1200], b[1200];
-        snprintf(a, sizeof a, "%s/%s-%s-%d/logits.f32", root, c->target, c->precision,
-                 c->resolution);
-        snprintf(b, sizeof b, "%s/generic-fp32-%d/logits.f32", root, c->resolution);
+        char a[1200], b[1200], size[32];
+        mvit_report_size_name(c->height, c->width, size, sizeof size);
+        snprintf(a, sizeof a, "%s/%s-%s-%s/logits.f32", root, c->target, c->precision, size);
+        snprintf(b, sizeof b, "%s/generic-fp32-%s/logits.f32", root, size);
         float x[4096], y[4096];
         const int n = o->num_classes;
         if (n <= 0 || n > 4096 || read_logits(a, x, n) < 0 || read_logits(b, y, n) < 0)
@@ -547,6 +549,73 @@ static int split_list(const char *spec, char items[][32], int max)
             s++;
     }
     return n;
+}
+
+/* One side of a --resolution entry: digits only (no sign, space or exponent), 32..4096. */
+static int parse_side(const char *s, size_t len, int *v)
+{
+    long n = 0;
+    if (len == 0)
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        n = n * 10 + (s[i] - '0');
+        if (n > 4096)
+            return -1;
+    }
+    if (n < 32)
+        return -1;
+    *v = (int)n;
+    return 0;
+}
+
+int mvit_report_parse_sizes(const char *spec, mvit_report_size *out, int max, mvit_diag *d)
+{
+    int n = 0;
+    for (const char *s = spec;; s++) {
+        const size_t len = strcspn(s, ",");
+        const int shown = len < 64 ? (int)len : 64; /* of the entry, in messages */
+        if (len == 0)
+            return mvit_diag_at(d, MVIT_EINVAL, "mvitc report", 0, 0,
+                                "--resolution: empty entry in '%.200s'", spec);
+        const char *x = memchr(s, 'x', len);
+        mvit_report_size z = {0, 0};
+        int ok;
+        if (x) {
+            const size_t h_len = (size_t)(x - s);
+            ok = parse_side(s, h_len, &z.height) == 0 &&
+                 parse_side(x + 1, len - h_len - 1, &z.width) == 0;
+        } else {
+            ok = parse_side(s, len, &z.height) == 0;
+            z.width = z.height;
+        }
+        if (!ok)
+            return mvit_diag_at(d, MVIT_EINVAL, "mvitc report", 0, 0,
+                                "--resolution: '%.*s' is not a size (R for R x R, or HxW; each "
+                                "side an integer in 32..4096)",
+                                shown, s);
+        for (int i = 0; i < n; i++)
+            if (out[i].height == z.height && out[i].width == z.width)
+                return mvit_diag_at(d, MVIT_EINVAL, "mvitc report", 0, 0,
+                                    "--resolution: '%.*s' lists %dx%d a second time", shown, s,
+                                    z.height, z.width);
+        if (n == max)
+            return mvit_diag_at(d, MVIT_EINVAL, "mvitc report", 0, 0,
+                                "--resolution lists more than %d sizes", max);
+        out[n++] = z;
+        s += len;
+        if (!*s)
+            return n;
+    }
+}
+
+void mvit_report_size_name(int height, int width, char *buf, size_t n)
+{
+    if (height == width)
+        snprintf(buf, n, "%d", height);
+    else
+        snprintf(buf, n, "%dx%d", height, width);
 }
 
 static int choose_cores(const mvit_report_options *o, mvit_report *r, mvit_diag *d)
@@ -612,7 +681,7 @@ int mvit_report_build(const mvit_report_options *o, mvit_report *r, mvit_diag *d
     int rc = mvit_desc_load(o->desc_path, &desc, d);
     if (rc < 0)
         return rc;
-    const int native = desc.height;
+    const mvit_report_size native = {desc.height, desc.width};
     opt.num_classes = desc.num_classes;
     snprintf(r->model, sizeof r->model, "%s", desc.name);
     mvit_desc_free(&desc);
@@ -626,22 +695,17 @@ int mvit_report_build(const mvit_report_options *o, mvit_report *r, mvit_diag *d
         return mvit_diag_at(d, MVIT_EIO, "mvitc report", 0, 0,
                             "needs clang and llvm-mca in PATH (Debian: clang llvm)");
 
-    char tnames[8][32], pnames[4][32], rnames[16][32];
+    char tnames[8][32], pnames[4][32];
     int nt = split_list(o->targets ? o->targets : "generic,avx2,neon", tnames, 8);
     int np = split_list(o->precisions ? o->precisions : "fp32", pnames, 4);
-    int nr = o->resolutions ? split_list(o->resolutions, rnames, 16) : 0;
-    if (nt <= 0 || np <= 0 || nr < 0)
+    if (nt <= 0 || np <= 0)
         return mvit_diag_at(d, MVIT_EINVAL, "mvitc report", 0, 0,
-                            "--targets, --precision and --resolution want comma-separated lists");
-    int res[16], num_res = 0;
-    for (int i = 0; i < nr; i++) {
-        char *end;
-        long v = strtol(rnames[i], &end, 10);
-        if (*end || v < 1 || v > 4096)
-            return mvit_diag_at(d, MVIT_EINVAL, "mvitc report", 0, 0,
-                                "--resolution: '%s' is not a size in 1..4096", rnames[i]);
-        res[num_res++] = (int)v;
-    }
+                            "--targets and --precision want comma-separated lists");
+    mvit_report_size res[MVIT_REPORT_MAX_SIZES];
+    int num_res = 0;
+    if (o->resolutions &&
+        (num_res = mvit_report_parse_sizes(o->resolutions, res, MVIT_REPORT_MAX_SIZES, d)) < 0)
+        return num_res;
     if (num_res == 0)
         res[num_res++] = native;
     for (int i = 0; i < nt; i++)
@@ -671,12 +735,14 @@ int mvit_report_build(const mvit_report_options *o, mvit_report *r, mvit_diag *d
                     const int is_ref = !strcmp(tnames[ti], "generic") && !strcmp(pnames[pi], "fp32");
                     if ((pass == 0) != is_ref)
                         continue;
-                    if (!strcmp(pnames[pi], "int8") && res[ri] != native)
+                    if (!strcmp(pnames[pi], "int8") &&
+                        (res[ri].height != native.height || res[ri].width != native.width))
                         continue;
                     mvit_report_cell *c = &r->cells[r->num_cells++];
                     snprintf(c->target, sizeof c->target, "%.15s", tnames[ti]);
                     snprintf(c->precision, sizeof c->precision, "%.7s", pnames[pi]);
-                    c->resolution = res[ri];
+                    c->height = res[ri].height;
+                    c->width = res[ri].width;
                 }
     if (make_dir(o->work_dir) < 0)
         return mvit_diag_at(d, MVIT_EIO, o->work_dir, 0, 0, "cannot create: %s", strerror(errno));

@@ -34,7 +34,7 @@ typedef struct mvit_report_block {
 typedef struct mvit_report_cell {
     char target[16];           /* "generic", "avx2", "neon" */
     char precision[8];         /* "fp32", "int8" */
-    int resolution;            /* input height = width */
+    int height, width;         /* input pixels (rows, columns); may differ */
     int64_t macs;              /* whole network */
     int64_t constant_bytes;    /* weights, biases, tables: the banner's "constants" */
     int64_t code_bytes;        /* executable sections of the object built for code_triple */
@@ -48,7 +48,7 @@ typedef struct mvit_report_cell {
     double est_ms[MVIT_REPORT_MAX_CORES]; /* sum of the layer estimates; < 0: none */
 
     char output_hash[17];      /* FNV-1a 64 of the logits bytes, hex; "" if it did not run */
-    double max_diff;           /* max |logit - generic fp32 logit| at the same resolution */
+    double max_diff;           /* max |logit - generic fp32 logit| at the same height x width */
     char run_note[96];         /* where the output came from: "host", "qemu-aarch64" */
 
     int num_layers;

@@ -9,7 +9,8 @@ typedef struct mvit_report_options {
     int weights_layout;        /* mvit_weights_layout */
     const char *targets;       /* "generic,avx2,neon" (NULL = all); generic is always built */
     const char *precisions;    /* "fp32,int8" (NULL = fp32); fp32 is always built */
-    const char *resolutions;   /* "64,128" (NULL = the description's size) */
+    const char *resolutions;   /* "64,192x256": R (R x R) or HxW entries (NULL = the
+                                  description's size) */
     const char *calib_path;    /* int8: as mvitc compile --calib */
     long calib_images;
     const char *cores;         /* llvm-mca cores, NULL = haswell,znver3,cortex-a55,cortex-a76,
@@ -19,6 +20,23 @@ typedef struct mvit_report_options {
     const char *command_line;  /* recorded in the report */
     int num_classes;           /* set by mvit_report_build */
 } mvit_report_options;
+
+#define MVIT_REPORT_MAX_SIZES 16
+
+/* One input size of --resolution, in pixels. */
+typedef struct mvit_report_size {
+    int height, width;
+} mvit_report_size;
+
+/* Parses --resolution: a comma-separated list of "R" (R x R) and "HxW" entries, each side an
+ * integer in 32..4096, no size twice ("64" and "64x64" are one size), at most max entries.
+ * Returns the number of sizes, or MVIT_EINVAL with d naming the bad entry. */
+int mvit_report_parse_sizes(const char *spec, mvit_report_size *out, int max, mvit_diag *d);
+
+/* The suffix mvitc compile gives a size in a multi-resolution file (without its '_'), also
+ * used for build directories: "224" for 224x224, "192x256" for height 192, width 256
+ * (net_run_192x256, net_layer_192x256_NNN, builds/avx2-fp32-192x256). */
+void mvit_report_size_name(int height, int width, char *buf, size_t n);
 
 /* Builds, runs and estimates every cell into r (free with mvit_report_free). Progress lines
  * go to stderr. Returns 0, or < 0 with d filled. */

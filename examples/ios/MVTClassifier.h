@@ -32,8 +32,9 @@ extern NSErrorDomain const MVTClassifierErrorDomain;
                                      count:(NSInteger)count
                                      error:(NSError **)error;
 
-/** hwc8: count == inputCount 8-bit pixels at the model's size and channel order; normalised
- *  with the model's mean/std. In Swift: try classifier.classifyPixels(bytes, count: bytes.count) */
+/** hwc8: count == inputCount 8-bit pixels at the model's size (inputHeight rows of inputWidth
+ *  pixels; the two may differ) and channel order; normalised with the model's mean/std.
+ *  In Swift: try classifier.classifyPixels(bytes, count: bytes.count) */
 - (nullable NSArray<NSNumber *> *)classifyPixels:(const uint8_t *)hwc8
                                            count:(NSInteger)count
                                            error:(NSError **)error;

@@ -1,7 +1,8 @@
 /* MobileVitClassifier: the Java face of libmobilevit.so (jni/mobilevit_jni.c), which holds one
  * mvitc-generated model, its arena (allocated once, here in the constructor) and an optional
- * thread pool. Inputs are one image at the model's size, HWC, in the channel order the model
- * was trained with; resizing (e.g. Bitmap.createScaledBitmap) is the app's job.
+ * thread pool. Inputs are one image at the model's size, HWC (inputHeight rows of inputWidth
+ * pixels; the two may differ), in the channel order the model was trained with; resizing (e.g.
+ * Bitmap.createScaledBitmap(b, inputWidth, inputHeight, true): width first) is the app's job.
  * Pure JDK: nothing here depends on android.*, so it also runs on a desktop JVM.
  * Moving it to another package? Pass -DMVIT_JNI_PACKAGE=your.package to CMake. */
 package com.example.mvitc;
