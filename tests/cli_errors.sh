@@ -67,7 +67,7 @@ edit typo 's/^  width: 128/  widht: 128/'
 edit nonint 's/out_channels: 320/out_channels: many/'
 edit heads 's/heads: 4/heads: 3/'
 edit format 's|^format: .*|format: something-else|'
-edit geometry 's/^  height: 128/  height: 100/'
+edit small 's/^  height: 128/  height: 31/'
 edit blocktype 's/type: mobilevit$/type: mobilevit2/'
 edit negative 's/num_classes: 1000/num_classes: -5/'
 edit meanlen 's/mean: \[0.0, 0.0, 0.0\]/mean: [0.0, 0.0]/'
@@ -81,7 +81,7 @@ expect_error yaml-unknown-key      'typo\.yaml:[0-9]+:[0-9]+: error: .*widht' ty
 expect_error yaml-not-integer      'nonint\.yaml:[0-9]+:[0-9]+: error: .*out_channels' nonint.yaml --weights "$w"
 expect_error yaml-heads            'heads\.yaml:[0-9]+:[0-9]+: error: .*(heads|divisible)' heads.yaml --weights "$w"
 expect_error yaml-format           'format\.yaml:3:[0-9]+: error' format.yaml --weights "$w"
-expect_error yaml-geometry         'geometry\.yaml:[0-9]+:[0-9]+: error: .*(divisible|patch)' geometry.yaml --weights "$w"
+expect_error yaml-small-input      "small\\.yaml:[0-9]+:[0-9]+: error: 'height' must be between 32 and 4096, got 31" small.yaml --weights "$w"
 expect_error yaml-block-type       'blocktype\.yaml:[0-9]+:[0-9]+: error: .*mobilevit2' blocktype.yaml --weights "$w"
 expect_error yaml-negative         'negative\.yaml:[0-9]+:[0-9]+: error: .*num_classes' negative.yaml --weights "$w"
 expect_error yaml-mean-length      'meanlen\.yaml:[0-9]+:[0-9]+: error: .*mean' meanlen.yaml --weights "$w"
@@ -119,12 +119,15 @@ expect_error int8-calib-missing     "nothere\.f32" "$m" --weights "$w" --precisi
 expect_error int8-bad-method        "unknown --calib-method 'best'" "$m" --weights "$w" --precision int8 --calib short.f32 --calib-method best
 expect_error int8-keep-unknown      "no layer named 'stages\.9\.conv'" "$m" --weights "$w" --precision int8 --calib zero.f32 --keep-fp32 stem,stages.9.conv
 expect_error bad-precision          "unknown precision 'fp8'" "$m" --weights "$w" --precision fp8
-# --resolution: sizes the network cannot run at, malformed lists, int8
-expect_error res-not-patchable      "yaml:[0-9]+:[0-9]+: error: feature map .* not divisible by patch.*input 80x80" "$m" --weights "$w" --resolution 64,80
-expect_error res-malformed          "--resolution wants comma-separated sizes" "$m" --weights "$w" --resolution 64,,128
-expect_error res-zero               "--resolution wants comma-separated sizes" "$m" --weights "$w" --resolution 0
-expect_error res-repeated           "--resolution lists 64 twice" "$m" --weights "$w" --resolution 64,128,64
-expect_error res-int8               "--resolution works with --precision fp32 only" "$m" --weights "$w" --resolution 64 --precision int8 --calib zero.f32
+# --resolution: sizes below 32, non-integer or malformed entries, repeats, int8 with several
+expect_error res-too-small          "--resolution: '16' is not a size" "$m" --weights "$w" --resolution 64,16
+expect_error res-too-small-side     "--resolution: '64x31' is not a size" "$m" --weights "$w" --resolution 64x31
+expect_error res-non-integer        "--resolution: '96.5x128' is not a size" "$m" --weights "$w" --resolution 96.5x128
+expect_error res-no-width           "--resolution: '96x' is not a size" "$m" --weights "$w" --resolution 96x
+expect_error res-malformed          "--resolution: empty entry" "$m" --weights "$w" --resolution 64,,128
+expect_error res-zero               "--resolution: '0' is not a size" "$m" --weights "$w" --resolution 0
+expect_error res-repeated           "'64x64' lists 64x64 a second time" "$m" --weights "$w" --resolution 64,128,64x64
+expect_error res-int8               "--precision int8 takes one --resolution" "$m" --weights "$w" --resolution 64,96 --precision int8 --calib zero.f32
 
 # mvitc report: bad options and bad input fail before any build, and write no report
 expect_report_error() {

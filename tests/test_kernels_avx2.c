@@ -112,7 +112,7 @@ static void remap_case_run(const remap_case *c)
     const int64_t rows_a = remap_case_make(c, &rm, ty, tx), m = mvk_remap_rows(&rm);
     float *a = rvec(rows_a * k), *wt = rvec((int64_t)k * n), *b = rvec(n), *s1 = rvec(k);
     float *want = rvec(m * n), *got = rvec(m * n), *wp = packed(wt, k, n), *bp = padded(b, n, 16);
-    float *scratch = rvec((int64_t)6 * k);
+    float *scratch = rvec((int64_t)10 * k);
     mvk_f32_gemm_remap__scalar(a, want, wt, b, 0, m, k, n, MVK_ACT_SILU, &rm, s1);
     mvk_f32_gemm_rows__avx2(0, m, k, n, a, k, wp, bp, got, n, 0, n, MVK_ACT_SILU, &rm, 0.0f,
                             scratch);
@@ -121,11 +121,19 @@ static void remap_case_run(const remap_case *c)
              rm.mh, rm.mw, rm.gh, rm.gw, c->ph, c->pw, k, n);
     expect_close(what, got, want, m * n);
     /* the blocked driver builds a whole mc-row block of resized rows at once */
-    float *bscratch = rvec((int64_t)12 * k);
+    float *bscratch = rvec((int64_t)16 * k), *s5 = rvec((int64_t)5 * k);
     mvk_f32_gemm_blocked_rows__avx2(0, m, k, n, a, k, wp, bp, got, n, 0, n, MVK_ACT_SILU, &rm, 12,
                                     k > 4 ? k / 2 : k, 0.0f, bscratch);
     expect_close(what, got, want, m * n);
-    free(s1), free(scratch), free(bscratch);
+    /* a fused LayerNorm through the remap: each (source) row normalised, then blended */
+    mvk_f32_gemm_norm__scalar(a, want, wt, b, 0, m, k, n, MVK_ACT_SILU, &rm, 1e-5f, s5);
+    mvk_f32_gemm_rows__avx2(0, m, k, n, a, k, wp, bp, got, n, 0, n, MVK_ACT_SILU, &rm, 1e-5f,
+                            scratch);
+    expect_close(what, got, want, m * n);
+    mvk_f32_gemm_blocked_rows__avx2(0, m, k, n, a, k, wp, bp, got, n, 0, n, MVK_ACT_SILU, &rm, 12,
+                                    k > 4 ? k / 2 : k, 1e-5f, bscratch);
+    expect_close(what, got, want, m * n);
+    free(s1), free(s5), free(scratch), free(bscratch);
     free(a), free(wt), free(b), free(want), free(got), free(wp), free(bp);
 }
 

@@ -42,6 +42,8 @@ static int rint_in(int lo, int hi)
 }
 
 #include "i8_cases.h"
+#include "kernels/f32-remap-scalar.c"
+#include "remap_cases.h"
 
 /* floor((a*M + 2^(S-1)) / 2^S) by signed division with an explicit floor, saturated */
 static int32_t r_ref(int32_t a, int32_t m, int s)
@@ -349,6 +351,38 @@ END_TEST
 
 /* ---- integer helpers and the transformer kernels, against float (docs/int8.md states the
  * bounds asserted here) */
+
+/* The integer unfold/fold against the float one on the same values: the Q11 weights and the
+ * final rounding keep every byte within 0.5 + 2 * 2^-12 * 255 of the exact blend (docs/int8.md),
+ * and an unresized remap copies exactly. */
+START_TEST(remap_vs_float)
+{
+    unsigned seed = 99;
+    for (int t = 0; t < NUM_REMAP_CASES; t++) {
+        const remap_case *rc = &remap_cases[t];
+        mvk_remap rm;
+        mvk_lerp ty[64], tx[64];
+        const int c = rc->k;
+        const int64_t rows_in = remap_case_make(rc, &rm, ty, tx), rows_out = mvk_remap_rows(&rm);
+        int8_t *x = malloc((size_t)(rows_in * c)), *y = malloc((size_t)(rows_out * c));
+        float *xf = malloc(sizeof(float) * (size_t)(rows_in * c));
+        float *yf = malloc(sizeof(float) * (size_t)(rows_out * c));
+        for (int64_t i = 0; i < rows_in * c; i++) {
+            seed = seed * 1103515245u + 12345u;
+            x[i] = (int8_t)((seed >> 16) & 0xff);
+            xf[i] = x[i];
+        }
+        mvk_i8_remap__scalar(x, y, c, &rm);
+        mvk_f32_remap__scalar(xf, yf, c, &rm);
+        const double tol = rm.ty ? 0.5 + 2.0 * 255.0 / 4096.0 : 0.0;
+        for (int64_t i = 0; i < rows_out * c; i++)
+            ck_assert_msg(fabs(y[i] - (double)yf[i]) <= tol,
+                          "remap case %d [%lld]: int8 %d, float %.4f (map %dx%d grid %dx%d)", t,
+                          (long long)i, y[i], (double)yf[i], rm.mh, rm.mw, rm.gh, rm.gw);
+        free(x), free(y), free(xf), free(yf);
+    }
+}
+END_TEST
 
 START_TEST(isqrt_and_udiv_exact)
 {
@@ -776,6 +810,7 @@ int main(void)
     tcase_add_test(tc, add_scalar);
     tcase_add_test(tc, gemm_scalar_direct);
     tcase_add_test(tc, gemm_avx2_matches_scalar);
+    tcase_add_test(tc, remap_vs_float);
     tcase_add_test(tc, isqrt_and_udiv_exact);
     tcase_add_test(tc, quantize_thresholds);
     tcase_add_test(tc, layernorm_vs_float);

@@ -243,7 +243,7 @@ static void remap_case_run(const remap_case *c)
     const int64_t rows_a = remap_case_make(c, &rm, ty, tx), m = mvk_remap_rows(&rm);
     float *a = rvec(rows_a * k), *wt = rvec((int64_t)k * n), *b = rvec(n), *s1 = rvec(k);
     float *want = rvec(m * n), *got = rvec(m * n), *wp = packed(wt, k, n), *bp = padded(b, n, 16);
-    float *scratch = rvec((int64_t)6 * k);
+    float *scratch = rvec((int64_t)10 * k);
     mvk_f32_gemm_remap__scalar(a, want, wt, b, 0, m, k, n, MVK_ACT_SILU, &rm, s1);
     mvk_f32_gemm_rows__neon(0, m, k, n, a, k, wp, bp, got, n, 0, n, MVK_ACT_SILU, &rm, 0.0f,
                             scratch);
@@ -252,12 +252,26 @@ static void remap_case_run(const remap_case *c)
              rm.mh, rm.mw, rm.gh, rm.gw, c->ph, c->pw, k, n);
     expect_close(what, got, want, m * n);
     /* the blocked driver builds a whole mc-row block of resized rows at once */
-    float *bscratch = rvec((int64_t)12 * k);
+    float *bscratch = rvec((int64_t)16 * k), *s5 = rvec((int64_t)5 * k);
     mvk_f32_gemm_blocked_rows__neon(0, m, k, n, a, k, wp, bp, got, n, 0, n, MVK_ACT_SILU, &rm, 12,
                                     k > 4 ? k / 2 : k, 0.0f, bscratch);
     expect_close(what, got, want, m * n);
+    /* a fused LayerNorm through the remap: each (source) row normalised, then blended */
+    mvk_f32_gemm_norm__scalar(a, want, wt, b, 0, m, k, n, MVK_ACT_SILU, &rm, 1e-5f, s5);
+    mvk_f32_gemm_rows__neon(0, m, k, n, a, k, wp, bp, got, n, 0, n, MVK_ACT_SILU, &rm, 1e-5f,
+                            scratch);
+    expect_close(what, got, want, m * n);
+    mvk_f32_gemm_blocked_rows__neon(0, m, k, n, a, k, wp, bp, got, n, 0, n, MVK_ACT_SILU, &rm, 12,
+                                    k > 4 ? k / 2 : k, 1e-5f, bscratch);
+    expect_close(what, got, want, m * n);
     
     release_all();
+}
+
+static void test_gemm_remap(void)
+{
+    for (int i = 0; i < NUM_REMAP_CASES; i++)
+        remap_case_run(&remap_cases[i]);
 }
 
 /* cache-blocked GEMM: partial sums across K blocks, bias first, residual + SiLU last */

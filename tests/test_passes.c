@@ -254,10 +254,15 @@ START_TEST(fuse_patch_remap_removes_unfold_and_fold)
     for (int i = 0; i < n; i++)
         ck_assert_msg(resized ? fabsf(a[i] - b[i]) <= 1e-5f * (1.0f + fabsf(a[i])) : a[i] == b[i],
                       "%dx%d output %d: before %.9g after %.9g", h, w, i, a[i], b[i]);
-    /* a resized fold's rows are blends of normalised tokens: the LayerNorm stays a node */
+    /* the LayerNorm fuses into the fold's conv, resized or not (same graph at every size) */
     ck_assert_int_eq(pass_fuse_layernorm(&g, &d), 0);
-    ck_assert_int_eq(live_count(&g, MVIT_OP_LAYERNORM), resized);
-    ck_assert_int_eq(g.nodes[last_conv].norm_rows, !resized);
+    ck_assert_int_eq(live_count(&g, MVIT_OP_LAYERNORM), 0);
+    ck_assert_int_eq(g.nodes[last_conv].norm_rows, 1);
+    ir_exec(&g, in, b);
+    for (int i = 0; i < n; i++)
+        ck_assert_msg(fabsf(a[i] - b[i]) <= 1e-5f * (1.0f + fabsf(a[i])),
+                      "%dx%d output %d with the LayerNorm fused: before %.9g after %.9g", h, w, i,
+                      a[i], b[i]);
     free(in), free(a), free(b);
     mvit_graph_free(&ref);
     mvit_graph_free(&g);

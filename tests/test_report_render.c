@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "desc/desc.h"
 #include "report/report.h"
 #include "report/report_run.h"
 
@@ -817,31 +818,33 @@ END_TEST
 /* The message of a rejected --resolution spec, which must name `bad`. */
 static void expect_bad_sizes(const char *spec, const char *bad)
 {
-    mvit_report_size z[MVIT_REPORT_MAX_SIZES];
+    mvit_size z[MVIT_REPORT_MAX_SIZES];
     mvit_diag d = {{0}};
-    ck_assert_int_eq(mvit_report_parse_sizes(spec, z, MVIT_REPORT_MAX_SIZES, &d), MVIT_EINVAL);
+    ck_assert_int_eq(mvit_parse_sizes(spec, "mvitc report", z, MVIT_REPORT_MAX_SIZES, &d),
+                     MVIT_EINVAL);
     ck_assert_msg(strstr(d.msg, bad) && strstr(d.msg, "--resolution"),
                   "'%s': message '%s' does not name '%s'", spec, d.msg, bad);
 }
 
 START_TEST(test_parse_sizes)
 {
-    mvit_report_size z[MVIT_REPORT_MAX_SIZES];
+    mvit_size z[MVIT_REPORT_MAX_SIZES];
     mvit_diag d = {{0}};
-    ck_assert_int_eq(mvit_report_parse_sizes("224,256,192x256", z, MVIT_REPORT_MAX_SIZES, &d), 3);
+    ck_assert_int_eq(
+        mvit_parse_sizes("224,256,192x256", "mvitc report", z, MVIT_REPORT_MAX_SIZES, &d), 3);
     ck_assert_int_eq(z[0].height, 224);
     ck_assert_int_eq(z[0].width, 224);
     ck_assert_int_eq(z[1].height, 256);
     ck_assert_int_eq(z[1].width, 256);
     ck_assert_int_eq(z[2].height, 192); /* H x W: height first */
     ck_assert_int_eq(z[2].width, 256);
-    ck_assert_int_eq(mvit_report_parse_sizes("32x4096", z, MVIT_REPORT_MAX_SIZES, &d), 1);
+    ck_assert_int_eq(mvit_parse_sizes("32x4096", "mvitc report", z, MVIT_REPORT_MAX_SIZES, &d), 1);
     ck_assert_int_eq(z[0].height, 32);
     ck_assert_int_eq(z[0].width, 4096);
-    ck_assert_int_eq(mvit_report_parse_sizes("256x192,192x256", z, 2, &d), 2);
+    ck_assert_int_eq(mvit_parse_sizes("256x192,192x256", "mvitc report", z, 2, &d), 2);
     ck_assert_int_eq(z[0].height, 256);
     ck_assert_int_eq(z[1].height, 192);
-    ck_assert_int_eq(mvit_report_parse_sizes("64,64x128", z, 2, &d), 2);
+    ck_assert_int_eq(mvit_parse_sizes("64,64x128", "mvitc report", z, 2, &d), 2);
 
     expect_bad_sizes("64,31", "'31'");
     expect_bad_sizes("4097", "'4097'");
@@ -861,7 +864,7 @@ START_TEST(test_parse_sizes)
     expect_bad_sizes("64,128,64", "'64' lists 64x64 a second time");
     expect_bad_sizes("64,64x64", "'64x64' lists 64x64 a second time");
     expect_bad_sizes("192x256,192x256", "'192x256' lists 192x256 a second time");
-    ck_assert_int_eq(mvit_report_parse_sizes("32,64,96", z, 2, &d), MVIT_EINVAL);
+    ck_assert_int_eq(mvit_parse_sizes("32,64,96", "mvitc report", z, 2, &d), MVIT_EINVAL);
     ck_assert_ptr_nonnull(strstr(d.msg, "more than 2 sizes"));
 }
 END_TEST
@@ -870,13 +873,13 @@ END_TEST
 START_TEST(test_size_name)
 {
     char b[32];
-    mvit_report_size_name(224, 224, b, sizeof b);
+    mvit_size_name(224, 224, b, sizeof b);
     ck_assert_str_eq(b, "224");
-    mvit_report_size_name(192, 256, b, sizeof b);
+    mvit_size_name(192, 256, b, sizeof b);
     ck_assert_str_eq(b, "192x256");
-    mvit_report_size_name(256, 192, b, sizeof b);
+    mvit_size_name(256, 192, b, sizeof b);
     ck_assert_str_eq(b, "256x192");
-    mvit_report_size_name(4096, 4096, b, 4); /* cut, but terminated */
+    mvit_size_name(4096, 4096, b, 4); /* cut, but terminated */
     ck_assert_str_eq(b, "409");
 }
 END_TEST

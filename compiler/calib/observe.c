@@ -74,7 +74,7 @@ static void eval_node(const mvit_graph *g, const mvit_node *n, float **b)
         mvk_lerp *ty = mvit_xmalloc(MVIT_MAX_MAP * sizeof *ty);
         mvk_lerp *tx = mvit_xmalloc(MVIT_MAX_MAP * sizeof *tx);
         const mvk_remap *rmp = mvit_node_remap(n, &rm, ty, tx) ? &rm : NULL;
-        float *scratch = mvit_xmalloc((size_t)a->dims[2] * sizeof(float));
+        float *scratch = mvit_xmalloc((size_t)5 * a->dims[2] * sizeof(float));
         if (n->norm_rows)
             mvk_f32_gemm_norm__scalar(x, y, n->weight, n->bias, res, m, a->dims[2], o->dims[2],
                                       n->act, rmp, (float)n->eps, scratch);

@@ -535,10 +535,7 @@ static int64_t constant_bytes(const mvit_codegen *cg)
 static void size_name(char *buf, size_t n, const mvit_graph *g)
 {
     const mvit_value *in = &g->values[g->input];
-    if (in->dims[0] == in->dims[1])
-        snprintf(buf, n, "%d", in->dims[0]);
-    else
-        snprintf(buf, n, "%dx%d", in->dims[0], in->dims[1]);
+    mvit_size_name(in->dims[0], in->dims[1], buf, n);
 }
 
 static void variant_name(char *buf, size_t n, const mvit_graph *g, int multi)
@@ -547,6 +544,25 @@ static void variant_name(char *buf, size_t n, const mvit_graph *g, int multi)
     if (multi) {
         buf[0] = '_';
         size_name(buf + 1, n - 1, g);
+    }
+}
+
+/* Banner lines naming the MobileViT blocks whose map is resized to whole patches and back
+ * (the layer that unfolds: a conv_1x1 reading through the remap, or the unfold itself). */
+static void emit_resize_list(const mvit_graph *g, int multi, mvit_emitter *e)
+{
+    const mvit_value *in = &g->values[g->input];
+    for (int i = 0; i < g->num_nodes; i++) {
+        const mvit_node *n = &g->nodes[i];
+        const int unfolds = n->op == MVIT_OP_UNFOLD || n->remap == MVK_REMAP_UNFOLD;
+        if (n->dead || !unfolds || !mvit_node_resizes(n))
+            continue;
+        char at[32] = "";
+        if (multi)
+            snprintf(at, sizeof at, " (input %dx%d)", in->dims[0], in->dims[1]);
+        emit(e, " * resized:   %s%s: map %dx%d -> patch grid %dx%d before the unfold, back after "
+                "the fold (bilinear, align_corners=False)",
+             n->name, at, n->map_h, n->map_w, n->grid_h, n->grid_w);
     }
 }
 
@@ -573,6 +589,8 @@ static void emit_banner(const mvit_codegen *cg, const mvit_graph *const *gs, int
                  (long long)total_macs(gs[i]), (long long)gs[i]->arena_bytes);
         }
     }
+    for (int i = 0; i < num; i++)
+        emit_resize_list(gs[i], num > 1, e);
     emit(e, " * constants: %lld bytes (weights, biases, requantisation parameters, tables) */",
          (long long)constant_bytes(cg));
 }

@@ -4,7 +4,6 @@
 #include "codegen/compile.h"
 
 #include <errno.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,55 +200,6 @@ static int quantize(mvit_graph *g, const mvit_model_desc *desc, const mvit_compi
     return rc;
 }
 
-/* One --resolution entry: "R" (R x R) or "HxW", each side an integer in MVIT_MIN_INPUT..4096.
- * Returns the end of the entry, or NULL. */
-static const char *parse_size(const char *s, int *h, int *w)
-{
-    char *end;
-    if (*s < '0' || *s > '9')
-        return NULL;
-    long a = strtol(s, &end, 10), b = a;
-    if (*end == 'x') {
-        const char *t = end + 1;
-        if (*t < '0' || *t > '9')
-            return NULL;
-        b = strtol(t, &end, 10);
-    }
-    if (a < MVIT_MIN_INPUT || a > 4096 || b < MVIT_MIN_INPUT || b > 4096 ||
-        (*end && *end != ','))
-        return NULL;
-    *h = (int)a, *w = (int)b;
-    return end;
-}
-
-/* --resolution "224,256,192x256": input sizes, no repeats; fills h[], w[], returns the count. */
-static int parse_resolutions(const char *spec, int *h, int *w, int max, mvit_diag *d)
-{
-    int n = 0;
-    for (const char *s = spec;;) {
-        const char *end = n < max ? parse_size(s, &h[n], &w[n]) : NULL;
-        if (n == max)
-            return mvit_diag_at(d, MVIT_EINVAL, "mvitc", 0, 0,
-                                "--resolution lists more than %d sizes", max);
-        if (!end) {
-            const char *comma = strchr(s, ',');
-            return mvit_diag_at(d, MVIT_EINVAL, "mvitc", 0, 0,
-                                "--resolution: '%.*s' is not a size R or HxW with sides in "
-                                "%d..4096 (e.g. 224,256,192x256)",
-                                (int)(comma ? comma - s : (ptrdiff_t)strlen(s)), s,
-                                MVIT_MIN_INPUT);
-        }
-        for (int i = 0; i < n; i++)
-            if (h[i] == h[n] && w[i] == w[n])
-                return mvit_diag_at(d, MVIT_EINVAL, "mvitc", 0, 0,
-                                    "--resolution lists %dx%d twice", h[n], w[n]);
-        n++;
-        if (!*end)
-            return n;
-        s = end + 1;
-    }
-}
-
 /* One graph through the passes: fp32 fusion, or the int8 lowering. */
 static int lower_graph(mvit_graph *g, const mvit_model_desc *desc, const mvit_compile_options *opt,
                        int int8, mvit_calib_method method, char **kept, mvit_diag *d)
@@ -267,7 +217,7 @@ int mvit_compile(const mvit_compile_options *opt, mvit_diag *d)
     mvit_model_desc descs[MAX_RESOLUTIONS];
     mvit_graph graphs[MAX_RESOLUTIONS];
     const mvit_graph *gptr[MAX_RESOLUTIONS];
-    int res_h[MAX_RESOLUTIONS] = {0}, res_w[MAX_RESOLUTIONS] = {0};
+    mvit_size res[MAX_RESOLUTIONS] = {{0, 0}};
     int num = 1;
     mvit_weights w = {0};
     mvit_emitter c_out = {0}, h_out = {0};
@@ -302,8 +252,7 @@ int mvit_compile(const mvit_compile_options *opt, mvit_diag *d)
         goto fail;
     }
     if (opt->resolutions) {
-        if ((rc = num = parse_resolutions(opt->resolutions, res_h, res_w, MAX_RESOLUTIONS, d)) <
-            0)
+        if ((rc = num = mvit_parse_sizes(opt->resolutions, "mvitc", res, MAX_RESOLUTIONS, d)) < 0)
             goto fail;
         if (int8 && num > 1) { /* ranges are calibrated at one size */
             rc = mvit_diag_at(d, MVIT_EINVAL, "mvitc", 0, 0,
@@ -313,7 +262,7 @@ int mvit_compile(const mvit_compile_options *opt, mvit_diag *d)
         }
     }
     for (int i = 0; i < num; i++)
-        if ((rc = mvit_desc_load_resized(opt->desc_path, res_h[i], res_w[i], &descs[i], d)) < 0)
+        if ((rc = mvit_desc_load_resized(opt->desc_path, res[i].height, res[i].width, &descs[i], d)) < 0)
             goto fail;
     const mvit_model_desc *desc = &descs[0];
     const char *name = opt->name ? opt->name : desc->name;
@@ -330,7 +279,8 @@ int mvit_compile(const mvit_compile_options *opt, mvit_diag *d)
         if ((rc = mvit_build_graph(&descs[i], &w, &graphs[i], d)) < 0 ||
             (rc = lower_graph(&graphs[i], &descs[i], opt, int8, method, &kept, d)) < 0)
             goto fail;
-        if ((int64_t)res_h[i] * res_w[i] > (int64_t)res_h[largest] * res_w[largest])
+        if ((int64_t)res[i].height * res[i].width >
+            (int64_t)res[largest].height * res[largest].width)
             largest = i;
     }
     mvit_weights_free(&w);

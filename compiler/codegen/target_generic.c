@@ -170,10 +170,11 @@ static int64_t attention_scratch(const mvit_target *t, const mvit_graph *g, cons
 static int64_t gemm_scratch(const mvit_target *t, const mvit_graph *g, const mvit_node *n)
 {
     (void)t;
-    /* one normalised row for a fused LayerNorm, or one blended row of a resizing remap */
-    return n->norm_rows || mvit_node_resizes(n)
-               ? (int64_t)g->values[n->inputs[0]].dims[2] * (int64_t)sizeof(float)
-               : 0;
+    /* one normalised row for a fused LayerNorm, or one blended row of a resizing remap; both:
+     * also the 4 normalised source rows of the blend */
+    const int64_t row = (int64_t)g->values[n->inputs[0]].dims[2] * (int64_t)sizeof(float);
+    const int resizes = mvit_node_resizes(n);
+    return n->norm_rows && resizes ? 5 * row : n->norm_rows || resizes ? row : 0;
 }
 
 const mvit_target mvit_target_generic = {

@@ -278,16 +278,18 @@ static void emit_attention(mvit_codegen *cg, const mvit_node *n)
 // ---- scratch
 
 /* A fused LayerNorm normalises the rows of one block, a resizing remap blends them: 6 rows,
- * or mc when blocked. */
+ * or mc when blocked; both: 4 rows more for the normalised sources of a blend. */
 static int64_t gemm_norm_scratch(const mvit_target *tg, const mvit_graph *g,
                                  const mvit_node *n)
 {
-    if (!n->norm_rows && !mvit_node_resizes(n))
+    const int resizes = mvit_node_resizes(n);
+    if (!n->norm_rows && !resizes)
         return 0;
     const mvit_value *o = &g->values[n->output];
     const int k = g->values[n->inputs[0]].dims[2];
     gemm_tiles t = choose_tiles(tg->simd, (int64_t)o->dims[0] * o->dims[1], k, n->out_channels);
-    return g->max_tasks * (int64_t)(t.blocked ? t.mc : 6) * k * (int64_t)sizeof(float);
+    const int64_t rows = (t.blocked ? t.mc : 6) + (n->norm_rows && resizes ? 4 : 0);
+    return g->max_tasks * rows * k * (int64_t)sizeof(float);
 }
 
 static int64_t conv_scratch(const mvit_target *tg, const mvit_graph *g, const mvit_node *n)

@@ -71,6 +71,21 @@ int mvit_desc_parse(const char *path, const unsigned char *text, size_t len,
 
 void mvit_desc_free(mvit_model_desc *m);
 
+/* An input size in pixels (--resolution). */
+typedef struct mvit_size {
+    int height, width;
+} mvit_size;
+
+/* Parses a --resolution list: comma-separated "R" (R x R) and "HxW" entries, each side an
+ * integer in MVIT_MIN_INPUT..4096 (digits only), no size twice ("64" and "64x64" are one),
+ * at most max entries. Returns the number of sizes, or MVIT_EINVAL with d naming the bad
+ * entry (messages start with who, e.g. "mvitc"). */
+int mvit_parse_sizes(const char *spec, const char *who, mvit_size *out, int max, mvit_diag *d);
+
+/* A size's name in generated identifiers and directories: "224" for 224x224, "192x256" for
+ * height 192, width 256 (NAME_run_192x256). */
+void mvit_size_name(int height, int width, char *buf, size_t n);
+
 /* timm's make_divisible(v, 8): the expanded width of an inverted residual block. */
 int mvit_make_divisible(double v, int divisor);
 

@@ -232,21 +232,25 @@ static inline MVK_UNUSED void mvk_neon_normalize_row(const float *MVK_RESTRICT x
 }
 
 /* A row that is built rather than read in place, into dst (k floats): normalised when
- * eps > 0 (fused LayerNorm), else blended through the remap's resize. */
+ * eps > 0 (fused LayerNorm), blended through the remap's resize, or both (tmp: 4 * k floats,
+ * the normalised source rows). */
 static inline MVK_UNUSED void mvk_f32_build_row__neon(const float *MVK_RESTRICT a, int64_t lda,
-                                                       int64_t row, const mvk_remap *rm, int k,
-                                                       float eps, float *MVK_RESTRICT dst)
+                                                      int64_t row, const mvk_remap *rm, int k,
+                                                      float eps, float *MVK_RESTRICT dst,
+                                                      float *MVK_RESTRICT tmp)
 {
-    if (eps > 0.0f)
-        mvk_neon_normalize_row(mvk_a_row(a, lda, row, rm), dst, k, eps);
-    else
+    if (!(eps > 0.0f))
         mvk_f32_blend_row(a, lda, row, rm, k, dst);
+    else if (mvk_remap_resizes(rm))
+        MVK_F32_NORM_BLEND_ROW(mvk_neon_normalize_row, a, lda, row, rm, k, eps, dst, tmp);
+    else
+        mvk_neon_normalize_row(mvk_a_row(a, lda, row, rm), dst, k, eps);
 }
 
 /* Rows [m0, m1) of C, A rows read through the remap rm (NULL for plain A); the parallel
- * drivers split M between threads. Rows are built in scratch (6 * k floats) where they must
- * be: normalised when eps > 0 (fused LayerNorm), blended when the remap resizes (the
- * compiler never asks for both). */
+ * drivers split M between threads. Rows are built in scratch (6 * k floats, and 4 * k more
+ * when both) where they must be: normalised when eps > 0 (fused LayerNorm), blended when the
+ * remap resizes. */
 static MVK_UNUSED void
 mvk_f32_gemm_rows__neon(int64_t m0, int64_t m1, int k, int n, const float *MVK_RESTRICT a,
                         int64_t lda, const float *MVK_RESTRICT w_packed,
@@ -265,7 +269,8 @@ mvk_f32_gemm_rows__neon(int64_t m0, int64_t m1, int k, int n, const float *MVK_R
                 continue;
             }
             if (r < mr)
-                mvk_f32_build_row__neon(a, lda, row, rm, k, eps, scratch + (int64_t)r * k);
+                mvk_f32_build_row__neon(a, lda, row, rm, k, eps, scratch + (int64_t)r * k,
+                                        scratch + (int64_t)6 * k);
             rows[r] = scratch + (int64_t)(r < mr ? r : mr - 1) * k;
         }
         for (int p = 0; p < panels; p++) {
@@ -281,12 +286,12 @@ mvk_f32_gemm_rows__neon(int64_t m0, int64_t m1, int k, int n, const float *MVK_R
  * multiple of 6, and kc): within an (m, k) block the loop runs panel by panel, so a [kc][16]
  * slice of B stays in L1 while the mc x kc block of A stays in L2. Partial sums live in C
  * between k blocks: the bias enters with the first block, the residual and activation with
- * the last. scratch (built rows): mc * k floats. */
+ * the last. scratch (built rows): mc * k floats, (mc + 4) * k when normalised and blended. */
 static MVK_UNUSED void mvk_f32_gemm_blocked_rows__neon(
     int64_t m0, int64_t m1, int k, int n, const float *MVK_RESTRICT a, int64_t lda,
     const float *MVK_RESTRICT w_packed, const float *MVK_RESTRICT bias, float *MVK_RESTRICT c,
-    int64_t ldc, const float *MVK_RESTRICT res, int64_t ldr, int act, const mvk_remap *rm,
-    int mc, int kc, float eps, float *MVK_RESTRICT scratch)
+    int64_t ldc, const float *MVK_RESTRICT res, int64_t ldr, int act, const mvk_remap *rm, int mc,
+    int kc, float eps, float *MVK_RESTRICT scratch)
 {
     const int panels = (n + 15) / 16, build = eps > 0.0f || mvk_remap_resizes(rm);
     const float *rows[6];
@@ -294,7 +299,8 @@ static MVK_UNUSED void mvk_f32_gemm_blocked_rows__neon(
         const int64_t me = m1 - mb < mc ? m1 : mb + mc;
         if (build) /* the whole mc x k block, built once */
             for (int64_t i = mb; i < me; i++)
-                mvk_f32_build_row__neon(a, lda, i, rm, k, eps, scratch + (i - mb) * k);
+                mvk_f32_build_row__neon(a, lda, i, rm, k, eps, scratch + (i - mb) * k,
+                                        scratch + (int64_t)mc * k);
         for (int kb = 0; kb < k; kb += kc) {
             const int kn = k - kb < kc ? k - kb : kc;
             const int first = kb == 0, last = kb + kn == k;
@@ -305,7 +311,8 @@ static MVK_UNUSED void mvk_f32_gemm_blocked_rows__neon(
                     const int mr = me - i < 6 ? (int)(me - i) : 6;
                     for (int r = 0; r < 6; r++) {
                         const int64_t row = i + (r < mr ? r : mr - 1);
-                        rows[r] = (build ? scratch + (row - mb) * k : mvk_a_row(a, lda, row, rm)) + kb;
+                        rows[r] =
+                            (build ? scratch + (row - mb) * k : mvk_a_row(a, lda, row, rm)) + kb;
                     }
                     mvk_f32_gemm_ukernel_6x16_rows__neon(
                         mr, nr, kn, rows, bp, first && bias ? bias + 16 * p : 0,

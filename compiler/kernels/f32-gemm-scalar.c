@@ -34,16 +34,20 @@ mvk_f32_gemm_remap__scalar(const float *MVK_RESTRICT in, float *MVK_RESTRICT out
 }
 
 /* LayerNorm fused into the following GEMM: each A row is normalised into scratch (K floats)
- * first; the LayerNorm's gamma and beta were folded into w and bias by the compiler. The
- * compiler fuses it only where the remap (if any) does not resize: a resized row would be a
- * blend of normalised rows, not the normalised blend. */
-static MVK_UNUSED MVK_NOLIBCALL void mvk_f32_gemm_norm__scalar(
-    const float *MVK_RESTRICT in, float *MVK_RESTRICT out, const float *MVK_RESTRICT w_io,
-    const float *MVK_RESTRICT bias, const float *MVK_RESTRICT residual, int64_t m, int k, int n,
-    int act, const mvk_remap *rm, float eps, float *MVK_RESTRICT scratch)
+ * first; the LayerNorm's gamma and beta were folded into w and bias by the compiler. Through
+ * a resizing fold, a row blends 4 normalised rows (scratch: 5 * K floats). */
+static MVK_UNUSED MVK_NOLIBCALL void
+mvk_f32_gemm_norm__scalar(const float *MVK_RESTRICT in, float *MVK_RESTRICT out,
+                          const float *MVK_RESTRICT w_io, const float *MVK_RESTRICT bias,
+                          const float *MVK_RESTRICT residual, int64_t m, int k, int n, int act,
+                          const mvk_remap *rm, float eps, float *MVK_RESTRICT scratch)
 {
     for (int64_t r = 0; r < m; r++) {
-        mvk_f32_normalize_row(mvk_a_row(in, k, r, rm), scratch, k, eps);
+        if (mvk_remap_resizes(rm))
+            MVK_F32_NORM_BLEND_ROW(mvk_f32_normalize_row, in, k, r, rm, k, eps, scratch,
+                                   scratch + k);
+        else
+            mvk_f32_normalize_row(mvk_a_row(in, k, r, rm), scratch, k, eps);
         mvk_f32_gemm_row__scalar(scratch, out + r * n, w_io, bias, residual ? residual + r * n : 0,
                                  k, n, act);
     }

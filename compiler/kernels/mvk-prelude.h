@@ -165,7 +165,21 @@ static inline MVK_UNUSED const float *mvk_a_row(const float *a, int64_t lda, int
 }
 
 /* Whether a remap's rows are blends that must be built (rm may be NULL). */
-static inline MVK_UNUSED int mvk_remap_resizes(const mvk_remap *rm) { return rm && rm->ty; }
+static inline MVK_UNUSED int mvk_remap_resizes(const mvk_remap *rm)
+{
+    return rm && rm->ty;
+}
+
+/* dst = ly0 * (lx0 * s0 + lx1 * s1) + ly1 * (lx0 * s2 + lx1 * s3) over k floats. */
+static inline MVK_UNUSED MVK_NOLIBCALL void mvk_f32_blend4(const float *s0, const float *s1,
+                                                           const float *s2, const float *s3,
+                                                           const mvk_lerp *ly, const mvk_lerp *lx,
+                                                           int k, float *MVK_RESTRICT dst)
+{
+    const float y0 = ly->l0, y1 = ly->l1, x0 = lx->l0, x1 = lx->l1;
+    for (int i = 0; i < k; i++)
+        dst[i] = y0 * (x0 * s0[i] + x1 * s1[i]) + y1 * (x0 * s2[i] + x1 * s3[i]);
+}
 
 /* Row r of A through a resizing remap, blended into dst (k floats). */
 static inline MVK_UNUSED MVK_NOLIBCALL void mvk_f32_blend_row(const float *MVK_RESTRICT a,
@@ -176,11 +190,8 @@ static inline MVK_UNUSED MVK_NOLIBCALL void mvk_f32_blend_row(const float *MVK_R
     int64_t src[4];
     const mvk_lerp *ly = 0, *lx = 0;
     mvk_remap_src(rm, r, src, &ly, &lx);
-    const float *s0 = a + src[0] * lda, *s1 = a + src[1] * lda, *s2 = a + src[2] * lda,
-                *s3 = a + src[3] * lda;
-    const float y0 = ly->l0, y1 = ly->l1, x0 = lx->l0, x1 = lx->l1;
-    for (int i = 0; i < k; i++)
-        dst[i] = y0 * (x0 * s0[i] + x1 * s1[i]) + y1 * (x0 * s2[i] + x1 * s3[i]);
+    mvk_f32_blend4(a + src[0] * lda, a + src[1] * lda, a + src[2] * lda, a + src[3] * lda, ly, lx,
+                   k, dst);
 }
 
 /* Row r of A as a GEMM reads it: in place, or blended into dst (k floats) when the remap
@@ -271,6 +282,20 @@ mvk_f32_normalize_row(const float *MVK_RESTRICT x, float *MVK_RESTRICT y, int k,
     for (int i = 0; i < k; i++)
         y[i] = (x[i] - fmean) * rstd;
 }
+
+/* A fused LayerNorm before a resizing fold: the references normalise the tokens, then
+ * resize, so each of the 4 source rows is normalised (into tmp, 4 * k floats) and the results
+ * are blended into dst. normalize is the ISA's row normalisation (a constant, inlined). */
+#define MVK_F32_NORM_BLEND_ROW(normalize, a, lda, r, rm, k, eps, dst, tmp)                         \
+    do {                                                                                           \
+        int64_t src_[4];                                                                           \
+        const mvk_lerp *ly_ = 0, *lx_ = 0;                                                         \
+        mvk_remap_src((rm), (r), src_, &ly_, &lx_);                                                \
+        for (int t_ = 0; t_ < 4; t_++)                                                             \
+            normalize((a) + src_[t_] * (lda), (tmp) + (int64_t)t_ * (k), (k), (eps));              \
+        mvk_f32_blend4((tmp), (tmp) + (k), (tmp) + 2 * (int64_t)(k), (tmp) + 3 * (int64_t)(k),     \
+                       ly_, lx_, (k), (dst));                                                      \
+    } while (0)
 
 /* Epilogue shared by conv and linear kernels, in this order: out += residual (if any), then
  * the activation. Bias is added by the kernel before accumulation. */

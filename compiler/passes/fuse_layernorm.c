@@ -1,9 +1,10 @@
 /* Fuses a LayerNorm into the linear (or 1x1 conv) that is its only reader. With
  * x^ = (x - mean) / sqrt(var + eps):  LN(x) W + b = x^ (diag(gamma) W) + (beta W + b),
  * so gamma and beta fold into the weights and bias (in double) and the GEMM only normalises
- * each row of A as it loads it: the normalised tensor is never written to memory. Not into a
- * GEMM whose rows are resized blends (a MobileViT fold to a map that does not split into
- * whole patches): the blend of normalised rows is not the normalised blend. */
+ * each row of A as it loads it: the normalised tensor is never written to memory. Into a
+ * GEMM whose rows are resized blends (a MobileViT fold back to a map that does not split
+ * into whole patches) too: the affine commutes with the blend (its weights sum to one), and
+ * the kernel normalises each blended source row. */
 #include <stdlib.h>
 
 #include "passes/passes.h"
@@ -44,8 +45,7 @@ int pass_fuse_layernorm(mvit_graph *g, mvit_diag *d)
             mvit_node *c = &g->nodes[j];
             if (c->dead || c->num_inputs < 1 || c->inputs[0] != ln->output)
                 continue;
-            if (mvit_is_gemm(c) && !c->norm_rows && c->residual != ln->output &&
-                !mvit_node_resizes(c)) {
+            if (mvit_is_gemm(c) && !c->norm_rows && c->residual != ln->output) {
                 mvit_fold_ln_affine(c, ln, g->values[ln->inputs[0]].dims[2]);
                 c->norm_rows = 1;
                 c->eps = ln->eps;

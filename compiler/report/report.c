@@ -396,11 +396,11 @@ static int make_dir(const char *path)
 }
 
 static int run_cell(const mvit_report_options *o, mvit_report *r, mvit_report_cell *c,
-                    const target_info *t, mvit_report_size native, const char *root,
+                    const target_info *t, mvit_size native, const char *root,
                     mvit_calib_cache *calib, mvit_diag *d)
 {
     char dir[1024], path[1100], line[8192], size[32], fn_prefix[64], run_name[64];
-    mvit_report_size_name(c->height, c->width, size, sizeof size);
+    mvit_size_name(c->height, c->width, size, sizeof size);
     snprintf(dir, sizeof dir, "%s/%s-%s-%s", root, c->target, c->precision, size);
     if (make_dir(dir) < 0)
         return mvit_diag_at(d, MVIT_EIO, dir, 0, 0, "cannot create: %s", strerror(errno));
@@ -519,7 +519,7 @@ static void compare_outputs(const mvit_report_options *o, mvit_report *r, const 
         if (!c->output_hash[0])
             continue;
         char a[1200], b[1200], size[32];
-        mvit_report_size_name(c->height, c->width, size, sizeof size);
+        mvit_size_name(c->height, c->width, size, sizeof size);
         snprintf(a, sizeof a, "%s/%s-%s-%s/logits.f32", root, c->target, c->precision, size);
         snprintf(b, sizeof b, "%s/generic-fp32-%s/logits.f32", root, size);
         float x[4096], y[4096];
@@ -549,73 +549,6 @@ static int split_list(const char *spec, char items[][32], int max)
             s++;
     }
     return n;
-}
-
-/* One side of a --resolution entry: digits only (no sign, space or exponent), 32..4096. */
-static int parse_side(const char *s, size_t len, int *v)
-{
-    long n = 0;
-    if (len == 0)
-        return -1;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        n = n * 10 + (s[i] - '0');
-        if (n > 4096)
-            return -1;
-    }
-    if (n < 32)
-        return -1;
-    *v = (int)n;
-    return 0;
-}
-
-int mvit_report_parse_sizes(const char *spec, mvit_report_size *out, int max, mvit_diag *d)
-{
-    int n = 0;
-    for (const char *s = spec;; s++) {
-        const size_t len = strcspn(s, ",");
-        const int shown = len < 64 ? (int)len : 64; /* of the entry, in messages */
-        if (len == 0)
-            return mvit_diag_at(d, MVIT_EINVAL, "mvitc report", 0, 0,
-                                "--resolution: empty entry in '%.200s'", spec);
-        const char *x = memchr(s, 'x', len);
-        mvit_report_size z = {0, 0};
-        int ok;
-        if (x) {
-            const size_t h_len = (size_t)(x - s);
-            ok = parse_side(s, h_len, &z.height) == 0 &&
-                 parse_side(x + 1, len - h_len - 1, &z.width) == 0;
-        } else {
-            ok = parse_side(s, len, &z.height) == 0;
-            z.width = z.height;
-        }
-        if (!ok)
-            return mvit_diag_at(d, MVIT_EINVAL, "mvitc report", 0, 0,
-                                "--resolution: '%.*s' is not a size (R for R x R, or HxW; each "
-                                "side an integer in 32..4096)",
-                                shown, s);
-        for (int i = 0; i < n; i++)
-            if (out[i].height == z.height && out[i].width == z.width)
-                return mvit_diag_at(d, MVIT_EINVAL, "mvitc report", 0, 0,
-                                    "--resolution: '%.*s' lists %dx%d a second time", shown, s,
-                                    z.height, z.width);
-        if (n == max)
-            return mvit_diag_at(d, MVIT_EINVAL, "mvitc report", 0, 0,
-                                "--resolution lists more than %d sizes", max);
-        out[n++] = z;
-        s += len;
-        if (!*s)
-            return n;
-    }
-}
-
-void mvit_report_size_name(int height, int width, char *buf, size_t n)
-{
-    if (height == width)
-        snprintf(buf, n, "%d", height);
-    else
-        snprintf(buf, n, "%dx%d", height, width);
 }
 
 static int choose_cores(const mvit_report_options *o, mvit_report *r, mvit_diag *d)
@@ -681,7 +614,7 @@ int mvit_report_build(const mvit_report_options *o, mvit_report *r, mvit_diag *d
     int rc = mvit_desc_load(o->desc_path, &desc, d);
     if (rc < 0)
         return rc;
-    const mvit_report_size native = {desc.height, desc.width};
+    const mvit_size native = {desc.height, desc.width};
     opt.num_classes = desc.num_classes;
     snprintf(r->model, sizeof r->model, "%s", desc.name);
     mvit_desc_free(&desc);
@@ -701,10 +634,10 @@ int mvit_report_build(const mvit_report_options *o, mvit_report *r, mvit_diag *d
     if (nt <= 0 || np <= 0)
         return mvit_diag_at(d, MVIT_EINVAL, "mvitc report", 0, 0,
                             "--targets and --precision want comma-separated lists");
-    mvit_report_size res[MVIT_REPORT_MAX_SIZES];
+    mvit_size res[MVIT_REPORT_MAX_SIZES];
     int num_res = 0;
     if (o->resolutions &&
-        (num_res = mvit_report_parse_sizes(o->resolutions, res, MVIT_REPORT_MAX_SIZES, d)) < 0)
+        (num_res = mvit_parse_sizes(o->resolutions, "mvitc report", res, MVIT_REPORT_MAX_SIZES, d)) < 0)
         return num_res;
     if (num_res == 0)
         res[num_res++] = native;

@@ -2,6 +2,7 @@
 #ifndef MVIT_REPORT_RUN_H
 #define MVIT_REPORT_RUN_H
 
+#include "desc/desc.h"
 #include "report/report.h"
 
 typedef struct mvit_report_options {
@@ -22,21 +23,6 @@ typedef struct mvit_report_options {
 } mvit_report_options;
 
 #define MVIT_REPORT_MAX_SIZES 16
-
-/* One input size of --resolution, in pixels. */
-typedef struct mvit_report_size {
-    int height, width;
-} mvit_report_size;
-
-/* Parses --resolution: a comma-separated list of "R" (R x R) and "HxW" entries, each side an
- * integer in 32..4096, no size twice ("64" and "64x64" are one size), at most max entries.
- * Returns the number of sizes, or MVIT_EINVAL with d naming the bad entry. */
-int mvit_report_parse_sizes(const char *spec, mvit_report_size *out, int max, mvit_diag *d);
-
-/* The suffix mvitc compile gives a size in a multi-resolution file (without its '_'), also
- * used for build directories: "224" for 224x224, "192x256" for height 192, width 256
- * (net_run_192x256, net_layer_192x256_NNN, builds/avx2-fp32-192x256). */
-void mvit_report_size_name(int height, int width, char *buf, size_t n);
 
 /* Builds, runs and estimates every cell into r (free with mvit_report_free). Progress lines
  * go to stderr. Returns 0, or < 0 with d filled. */
