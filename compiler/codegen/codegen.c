@@ -171,6 +171,7 @@ void cg_weight_ref(const mvit_codegen *cg, char *buf, size_t n, int64_t offset)
     snprintf(buf, n, "%s_weights.f + %lld", cg->prefix, (long long)offset);
 }
 
+/* A resize's taps along one axis as a static table of the current layer function. */
 static void emit_taps(mvit_codegen *cg, const char *name, const mvk_lerp *t, int count)
 {
     emit(&cg->body, "static const mvk_lerp %s[%d] = {", name, count);
@@ -192,7 +193,8 @@ static void emit_taps(mvit_codegen *cg, const char *name, const mvk_lerp *t, int
 void cg_remap(mvit_codegen *cg, const mvit_node *n, char *expr, size_t len)
 {
     mvk_remap rm;
-    mvk_lerp *ty = mvit_xmalloc(MVIT_MAX_MAP * sizeof *ty), *tx = mvit_xmalloc(MVIT_MAX_MAP * sizeof *tx);
+    mvk_lerp *ty = mvit_xmalloc(MVIT_MAX_MAP * sizeof *ty);
+    mvk_lerp *tx = mvit_xmalloc(MVIT_MAX_MAP * sizeof *tx);
     snprintf(expr, len, "0");
     if (mvit_node_remap(n, &rm, ty, tx)) {
         const int unfold = rm.kind == MVK_REMAP_UNFOLD;
@@ -530,7 +532,6 @@ static int64_t constant_bytes(const mvit_codegen *cg)
     return n;
 }
 
-/* The variant suffix of graph i: "" for a single-resolution build, else "_<height>". */
 /* "R" for a square input, "HxW" otherwise. */
 static void size_name(char *buf, size_t n, const mvit_graph *g)
 {
@@ -538,6 +539,7 @@ static void size_name(char *buf, size_t n, const mvit_graph *g)
     mvit_size_name(in->dims[0], in->dims[1], buf, n);
 }
 
+/* The variant suffix of a graph: "" for a single-resolution build, else "_<size name>". */
 static void variant_name(char *buf, size_t n, const mvit_graph *g, int multi)
 {
     buf[0] = 0;

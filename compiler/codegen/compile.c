@@ -262,7 +262,8 @@ int mvit_compile(const mvit_compile_options *opt, mvit_diag *d)
         }
     }
     for (int i = 0; i < num; i++)
-        if ((rc = mvit_desc_load_resized(opt->desc_path, res[i].height, res[i].width, &descs[i], d)) < 0)
+        if ((rc = mvit_desc_load_resized(opt->desc_path, res[i].height, res[i].width, &descs[i],
+                                         d)) < 0)
             goto fail;
     const mvit_model_desc *desc = &descs[0];
     const char *name = opt->name ? opt->name : desc->name;

@@ -957,8 +957,10 @@ static int parse_ir(loader *L, const mview *v, mvit_block_desc *b, walk *w)
     return 0;
 }
 
-static int parse_mv(loader *L, const mview *v, mvit_block_desc *b, const walk *w,
-                    const mvit_model_desc *m, int stage, int index)
+/* Any feature map works: one that does not split into whole patches is resized to the next
+ * multiple of the patch and back, as timm's MobileVitBlock and ml-cvnets' unfolding/folding do
+ * (ir/build.c). */
+static int parse_mv(loader *L, const mview *v, mvit_block_desc *b)
 {
     int rc, n = -1;
     const ynode *ps = NULL;
@@ -986,14 +988,10 @@ static int parse_mv(loader *L, const mview *v, mvit_block_desc *b, const walk *w
     if ((n = view_get(v, "kernel")) >= 0 && (rc = get_odd_kernel(L, n, &b->kernel)))
         return rc;
     b->stride = 1;
-    /* a map that does not split into whole patches is resized to the next multiple of the
-     * patch and back, as timm's MobileVitBlock and ml-cvnets' unfolding/folding do */
-    (void)w, (void)m, (void)stage, (void)index;
     return 0;
 }
 
-static int parse_block(loader *L, int node, mvit_block_desc *b, walk *w, const mvit_model_desc *m,
-                       int stage, int index)
+static int parse_block(loader *L, int node, mvit_block_desc *b, walk *w)
 {
     const char *const *allowed;
     mview v;
@@ -1029,7 +1027,7 @@ static int parse_block(loader *L, int node, mvit_block_desc *b, walk *w, const m
     if (b->kind == MVIT_BLOCK_INVERTED_RESIDUAL)
         rc = parse_ir(L, &v, b, w);
     else
-        rc = parse_mv(L, &v, b, w, m, stage, index);
+        rc = parse_mv(L, &v, b);
     w->cin = b->out_channels;
     return rc;
 }
@@ -1060,7 +1058,7 @@ static int parse_stages(loader *L, int node, mvit_model_desc *m, walk *w)
         st->blocks = mvit_xcalloc((size_t)blocks->nkids, sizeof *st->blocks);
         st->num_blocks = blocks->nkids;
         for (int i = 0; i < blocks->nkids; i++)
-            if ((rc = parse_block(L, blocks->kids[i], &st->blocks[i], w, m, s, i)))
+            if ((rc = parse_block(L, blocks->kids[i], &st->blocks[i], w)))
                 return rc;
     }
     return 0;

@@ -3,7 +3,6 @@
 #include "ir/ir.h"
 
 #include <math.h>
-
 #include <stdlib.h>
 #include <string.h>
 

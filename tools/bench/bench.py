@@ -40,9 +40,11 @@ CONFIGS = {
     "s": ("models/mobilevit_s.yaml", 0),
     "xxs128": ("models/mobilevit_xxs_128.yaml", 0),
     "xxs64": ("models/mobilevit_xxs.yaml", 64),
+    # 224 / 32 = 7: the last MobileViT block resizes its 7x7 map to 8x8 and back
+    "xxs224": ("models/mobilevit_xxs.yaml", 224),
 }
 LABELS = {"xxs": "MobileViT-XXS", "xs": "MobileViT-XS", "s": "MobileViT-S",
-          "xxs128": "MobileViT-XXS", "xxs64": "MobileViT-XXS"}
+          "xxs128": "MobileViT-XXS", "xxs64": "MobileViT-XXS", "xxs224": "MobileViT-XXS"}
 
 # fp32 AVX2 FMA peak: 2 FMA pipes x 8 floats (256 bits) = 16 MACs (32 flops) per cycle per core
 MAC_PER_CYCLE = 16
@@ -381,6 +383,21 @@ def fmt_ms(x):
     return f"{x:.3f}" if x < 10 else f"{x:.2f}" if x < 100 else f"{x:.1f}"
 
 
+def resize_cost_lines(results):
+    """XXS at 224x224 (whose last MobileViT block resizes 7x7 to 8x8 and back) against XXS at
+    256x256 scaled by the pixel count: what the resizes cost (the goal: at most 1.1)."""
+    by = {r["cfg"]: r for r in results}
+    if "xxs" not in by or "xxs224" not in by:
+        return []
+    t256, t224 = (statistics.median(by[c]["times"]["mvitc-1"]) for c in ("xxs", "xxs224"))
+    scale, macs = (224 / 256) ** 2, by["xxs224"]["macs"] / by["xxs"]["macs"]
+    return ["", f"Any input size: MobileViT-XXS at 224x224 (the last MobileViT block resizes its "
+            f"7x7 map to 8x8 and back) takes {t224 / (scale * t256):.3f} x (224/256)² x the "
+            f"256x256 time (mvitc 1T medians {fmt_ms(t224)} and {fmt_ms(t256)} ms; its MACs are "
+            f"{macs / scale:.3f} x (224/256)² x those at 256, since the last block's transformer "
+            "runs on the 8x8 grid either way)."]
+
+
 def write_doc(path, results, meta, args):
     peak1 = meta["peak_gmacs"]  # GMAC/s, one core
     L = []
@@ -496,6 +513,7 @@ def write_doc(path, results, meta, args):
                if o1 else "—",
                f"{r['arena']:,}",
                f"{r['arena_layer_bound']:,} / {r['arena_live_bound']:,}"]) + " |")
+    L += resize_cost_lines(results)
     L += ["", "Spread (10th–90th percentile, ms), output agreement (one inference, before "
           "timing) and load from other processes while timing:", "",
           "| model | input | " + " | ".join(names[s][:-3] for s in sides)

@@ -24,11 +24,21 @@ import mobilevit_ref as ref  # noqa: E402
 
 def count_macs(model, x):
     """Multiply-accumulates of one forward pass: convs, linears and both attention matmuls
-    (q k^T and attn v), the same things mvitc's header banner counts."""
+    (q k^T and attn v), the same things mvitc's header banner counts. A MobileViT block whose
+    map does not split into whole patches resizes conv_1x1's output up to the patch grid;
+    mvitc resizes its input instead (a bias-free 1x1 conv commutes with the bilinear blend)
+    and so runs conv_1x1 on the grid's pixels: counted here the same way."""
     total = [0]
+    grid_convs = {id(m.conv_1x1): m.patch for m in model.modules()
+                  if isinstance(m, ref.MobileVitBlock)}
 
     def conv(m, i, o):
-        total[0] += o.numel() * (m.in_channels // m.groups) * m.kernel_size[0] * m.kernel_size[1]
+        pixels = o.shape[2] * o.shape[3]
+        if id(m) in grid_convs:
+            ph, pw = grid_convs[id(m)]
+            pixels = -(-o.shape[2] // ph) * ph * (-(-o.shape[3] // pw) * pw)
+        total[0] += (o.shape[0] * o.shape[1] * pixels * (m.in_channels // m.groups)
+                     * m.kernel_size[0] * m.kernel_size[1])
 
     def linear(m, i, o):
         total[0] += o.numel() * m.in_features
