@@ -13,16 +13,20 @@
 
 static void usage(FILE *f)
 {
+    char bar[128], comma[128];
+    mvit_target_names("|", bar, sizeof bar);
+    mvit_target_names(",", comma, sizeof comma);
     fprintf(f,
-            "usage: mvitc compile MODEL.yaml --weights FILE [--target generic|avx2|neon]\n"
+            "usage: mvitc compile MODEL.yaml --weights FILE [--target %s]\n"
             "                     [--precision fp32|int8] [--name NAME] -o DIR\n"
             "                     [--calib DATA] [--calib-method minmax|percentile|mse]\n"
             "                     [--calib-images N] [--keep-fp32 LAYER,...]\n"
             "                     [--weights-layout auto|timm|cvnets] [--resolution R|HxW,...]\n"
             "                     [--max-threads N] [--no-fusion] [--dump-ir]\n"
-            "       mvitc report MODEL.yaml --weights FILE -o DIR [--targets generic,avx2,neon]\n"
+            "       mvitc report MODEL.yaml --weights FILE -o DIR [--targets %s]\n"
             "                    [--precision fp32,int8] [--resolution R|HxW,...]\n"
             "                    [--calib DATA] [--calib-images N] [--cores CORE,...] [--runs N]\n"
+            "       mvitc targets [--tsv]\n"
             "       mvitc --version\n"
             "\n"
             "Compiles a MobileViT description (docs/model-format.md) and its weights\n"
@@ -46,7 +50,35 @@ static void usage(FILE *f)
             "code and arena bytes, host latency (median, per layer), output hash and\n"
             "difference from the generic fp32 build (ARM under qemu-user), and llvm-mca\n"
             "estimates per core (default haswell,znver3,cortex-a55,cortex-a76,apple-a14).\n"
-            "Builds: DIR/builds.\n");
+            "Builds: DIR/builds.\n"
+            "\n"
+            "targets lists the targets (name, CPUs, the triple and flags the report uses,\n"
+            "where it runs here, description); --tsv prints them tab-separated, for scripts.\n",
+            bar, comma);
+}
+
+/* `mvitc targets`: the target registry, for people (a table) and scripts (--tsv). */
+static int cmd_targets(int argc, char **argv)
+{
+    const int tsv = argc == 3 && !strcmp(argv[2], "--tsv");
+    if (argc > 3 || (argc == 3 && !tsv)) {
+        usage(stderr);
+        return 2;
+    }
+    if (!tsv)
+        printf("%-8s %-7s %-18s %-13s %-13s %s\n", "target", "cpus", "triple", "flags", "runs here",
+               "description");
+    for (int i = 0; mvit_targets[i]; i++) {
+        const mvit_target *t = mvit_targets[i];
+        const char *runs = t->emulator ? t->emulator : "host";
+        if (tsv)
+            printf("%s\t%s\t%s\t%s\t%s\t%s\n", t->name, t->arch, t->triple, t->cflags, runs,
+                   t->help);
+        else
+            printf("%-8s %-7s %-18s %-13s %-13s %s\n", t->name, t->arch, t->triple,
+                   t->cflags[0] ? t->cflags : "-", runs, t->help);
+    }
+    return 0;
 }
 
 /* The command as recorded in generated files: program base name + arguments. */
@@ -271,6 +303,8 @@ int main(int argc, char **argv)
         return cmd_compile(argc, argv);
     if (argc >= 2 && !strcmp(argv[1], "report"))
         return cmd_report(argc, argv);
+    if (argc >= 2 && !strcmp(argv[1], "targets"))
+        return cmd_targets(argc, argv);
     if (argc >= 2 && !strcmp(argv[1], "--version")) {
         printf("mvitc %s\n", MVIT_VERSION);
         return 0;

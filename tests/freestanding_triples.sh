@@ -8,7 +8,9 @@
 # examples/common): with test stubs for jni.h/libc/pthreads/Foundation, since neither the NDK nor
 # the iOS SDK is installed, and for x86_64-linux-gnu with the real glibc and JDK headers.
 # usage: freestanding_triples.sh REPO_ROOT WORKDIR [GENERATED_DIR (default REPO_ROOT/generated)]
-# env:   CLANG, LLVM_NM, LLVM_OBJDUMP, JAVA_HOME, JAVAC override the tools found on PATH.
+# env:   CLANG, LLVM_NM, LLVM_OBJDUMP, JAVA_HOME, JAVAC override the tools found on PATH;
+#        MVITC (default REPO_ROOT/build/mvitc) gives the target registry: which CPUs each
+#        target's files build for (`mvitc targets --tsv`, second column).
 set -uo pipefail
 if [ $# -lt 2 ]; then
     echo "usage: $0 REPO_ROOT WORKDIR [GENERATED_DIR]" >&2
@@ -89,10 +91,14 @@ referencing_functions() { # OBJ SYM
 }
 
 # ---- 1. every generated model file, every triple
+MVITC=${MVITC:-$root/build/mvitc}
+registry=$("$MVITC" targets --tsv) || { echo "freestanding_triples: error: no $MVITC" >&2; exit 2; }
 skip_reason() { # TARGET TRIPLE -> why this target cannot build for this triple, or nothing
-    case ${1%-int8} in  # generated/<target>-int8: the int8 build of the same target
-    avx2) is_x86 "$2" || echo "avx2 is x86-64 only (<immintrin.h>, AVX2+FMA)" ;;
-    neon) is_x86 "$2" && echo "neon is ARM only (<arm_neon.h>)" ;;
+    local t=${1%-int8} arch  # generated/<target>-int8: the int8 build of the same target
+    arch=$(awk -F'\t' -v t="$t" '$1 == t { print $2 }' <<<"$registry")
+    case $arch in
+    x86-64) is_x86 "$2" || echo "$t is for x86-64 CPUs only (mvitc targets)" ;;
+    arm) is_x86 "$2" && echo "$t is for ARM CPUs only (mvitc targets)" ;;
     esac
 }
 mapfile -t gen_files < <(find "$gen" -mindepth 2 -maxdepth 2 -name '*.c' | sort)

@@ -12,8 +12,14 @@
 #define nsq_NUM_CLASSES 4
 #define nsq_ARENA_BYTES 4096
 #define nsq_MAX_TASKS 2
-#define nsq_INPUT_MEAN {0.25f, 0.5f, 0.75f}
-#define nsq_INPUT_STD {0.5f, 0.25f, 2.0f}
+#define nsq_INPUT_MEAN                                                                             \
+    {                                                                                              \
+        0.25f, 0.5f, 0.75f                                                                         \
+    }
+#define nsq_INPUT_STD                                                                              \
+    {                                                                                              \
+        0.5f, 0.25f, 2.0f                                                                          \
+    }
 #define nsq_CHANNEL_ORDER "rgb"
 
 typedef struct nsq_parallel {

@@ -12,7 +12,7 @@ set -euo pipefail
 mvitc=$1 src=$2 work=$3
 rm -rf "$work" && mkdir -p "$work" && cd "$work"
 data=/usr/share/datasets/fashion-mnist
-targets=generic,avx2,neon
+targets=$("$mvitc" targets --tsv | cut -f1 | paste -sd,)  # every target of the registry
 host_avx2=0
 if grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo; then host_avx2=1
 else echo "(no AVX2+FMA here: the avx2 builds are sized and estimated, not run)"; fi

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ir/ir.h"
 #include "kernels/f32-add-scalar.c"
 #include "kernels/f32-attention-scalar.c"
 #include "kernels/f32-avgpool-scalar.c"
@@ -17,10 +18,9 @@
 #include "kernels/f32-dwconv-scalar.c"
 #include "kernels/f32-gemm-scalar.c"
 #include "kernels/f32-layernorm-scalar.c"
-#include "kernels/f32-silu-scalar.c"
 #include "kernels/f32-remap-scalar.c"
+#include "kernels/f32-silu-scalar.c"
 #include "remap_cases.h"
-#include "ir/ir.h"
 
 static unsigned rng_state = 12345;
 static float frand(void)

@@ -15,11 +15,13 @@
 #include "kernels/f32-gemm-scalar.c"
 /* the AVX2 kernels in the order the emitter pastes them */
 #include "kernels/f32-gemm-6x16-avx2.c"
-#include "remap_cases.h"
+// clang-format off
 #include "kernels/f32-attention-avx2.c"
 #include "kernels/f32-conv2d-im2col-avx2.c"
 #include "kernels/f32-dwconv-avx2.c"
 #include "kernels/f32-conv3x3-winograd-avx2.c"
+// clang-format on
+#include "remap_cases.h"
 
 static unsigned rng = 99;
 static float frand(void)
@@ -144,14 +146,14 @@ static void blocked_case(int m, int k, int n, int mc, int kc)
     float *res = rvec((int64_t)m * n), *want = rvec((int64_t)m * n), *got = rvec((int64_t)m * n);
     float *wp = packed(wt, k, n), *bp = padded(b, n, 16);
     mvk_f32_gemm__scalar(a, want, wt, b, res, m, k, n, MVK_ACT_SILU);
-    mvk_f32_gemm_blocked_rows__avx2(0, m, k, n, a, k, wp, bp, got, n, res, n, MVK_ACT_SILU,
-                                    0, mc, kc, 0.0f, 0);
+    mvk_f32_gemm_blocked_rows__avx2(0, m, k, n, a, k, wp, bp, got, n, res, n, MVK_ACT_SILU, 0, mc,
+                                    kc, 0.0f, 0);
     expect_close("gemm blocked", got, want, (int64_t)m * n);
     /* fused LayerNorm, blocked and unblocked, against the scalar norm kernel */
     float *ns = rvec((int64_t)(mc > 6 ? mc : 6) * k), *s1 = rvec(k);
     mvk_f32_gemm_norm__scalar(a, want, wt, b, res, m, k, n, MVK_ACT_SILU, 0, 1e-5f, s1);
-    mvk_f32_gemm_blocked_rows__avx2(0, m, k, n, a, k, wp, bp, got, n, res, n, MVK_ACT_SILU,
-                                    0, mc, kc, 1e-5f, ns);
+    mvk_f32_gemm_blocked_rows__avx2(0, m, k, n, a, k, wp, bp, got, n, res, n, MVK_ACT_SILU, 0, mc,
+                                    kc, 1e-5f, ns);
     expect_close("gemm blocked + layernorm", got, want, (int64_t)m * n);
     mvk_f32_gemm_rows__avx2(0, m, k, n, a, k, wp, bp, got, n, res, n, MVK_ACT_SILU, 0, 1e-5f, ns);
     free(ns), free(s1);

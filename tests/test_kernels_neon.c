@@ -264,7 +264,7 @@ static void remap_case_run(const remap_case *c)
     mvk_f32_gemm_blocked_rows__neon(0, m, k, n, a, k, wp, bp, got, n, 0, n, MVK_ACT_SILU, &rm, 12,
                                     k > 4 ? k / 2 : k, 1e-5f, bscratch);
     expect_close(what, got, want, m * n);
-    
+
     release_all();
 }
 
@@ -282,15 +282,15 @@ static void blocked_case(int m, int k, int n, int mc, int kc)
     float *wp = packed(wt, k, n), *bp = padded(b, n, 16);
     char what[96];
     mvk_f32_gemm__scalar(a, want, wt, b, res, m, k, n, MVK_ACT_SILU);
-    mvk_f32_gemm_blocked_rows__neon(0, m, k, n, a, k, wp, bp, got, n, res, n, MVK_ACT_SILU,
-                                    0, mc, kc, 0.0f, 0);
+    mvk_f32_gemm_blocked_rows__neon(0, m, k, n, a, k, wp, bp, got, n, res, n, MVK_ACT_SILU, 0, mc,
+                                    kc, 0.0f, 0);
     snprintf(what, sizeof what, "gemm blocked M%d K%d N%d mc%d kc%d", m, k, n, mc, kc);
     expect_close(what, got, want, (int64_t)m * n);
     /* fused LayerNorm, blocked (scratch mc * k) and unblocked (6 * k) */
     float *ns = rvec((int64_t)(mc > 6 ? mc : 6) * k), *s1 = rvec(k);
     mvk_f32_gemm_norm__scalar(a, want, wt, b, res, m, k, n, MVK_ACT_SILU, 0, 1e-5f, s1);
-    mvk_f32_gemm_blocked_rows__neon(0, m, k, n, a, k, wp, bp, got, n, res, n, MVK_ACT_SILU,
-                                    0, mc, kc, 1e-5f, ns);
+    mvk_f32_gemm_blocked_rows__neon(0, m, k, n, a, k, wp, bp, got, n, res, n, MVK_ACT_SILU, 0, mc,
+                                    kc, 1e-5f, ns);
     snprintf(what, sizeof what, "gemm blocked + layernorm M%d K%d N%d mc%d kc%d", m, k, n, mc, kc);
     expect_close(what, got, want, (int64_t)m * n);
     mvk_f32_gemm_rows__neon(0, m, k, n, a, k, wp, bp, got, n, res, n, MVK_ACT_SILU, 0, 1e-5f, ns);

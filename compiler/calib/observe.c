@@ -15,8 +15,8 @@
 #include "kernels/f32-dwconv-scalar.c"
 #include "kernels/f32-gemm-scalar.c"
 #include "kernels/f32-layernorm-scalar.c"
-#include "kernels/f32-silu-scalar.c"
 #include "kernels/f32-remap-scalar.c"
+#include "kernels/f32-silu-scalar.c"
 
 float **mvit_eval_alloc(const mvit_graph *g)
 {

@@ -217,18 +217,24 @@ void cg_remap(mvit_codegen *cg, const mvit_node *n, char *expr, size_t len)
     free(tx);
 }
 
-static const mvit_target *const targets[] = {&mvit_target_generic, &mvit_target_avx2,
-                                             &mvit_target_neon};
+const mvit_target *const mvit_targets[] = {&mvit_target_generic, &mvit_target_avx2,
+                                           &mvit_target_neon, NULL};
 
 const mvit_target *mvit_find_target(const char *name)
 {
-    for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++)
-        if (!strcmp(targets[i]->name, name))
-            return targets[i];
+    for (int i = 0; mvit_targets[i]; i++)
+        if (!strcmp(mvit_targets[i]->name, name))
+            return mvit_targets[i];
     return NULL;
 }
 
-const char *mvit_target_names(void) { return "generic, avx2, neon"; }
+void mvit_target_names(const char *sep, char *buf, size_t n)
+{
+    size_t len = 0;
+    buf[0] = 0;
+    for (int i = 0; mvit_targets[i] && len < n; i++)
+        len += (size_t)snprintf(buf + len, n - len, "%s%s", i ? sep : "", mvit_targets[i]->name);
+}
 
 void mvit_target_assign_scratch(const mvit_target *t, mvit_graph *g)
 {
@@ -562,8 +568,9 @@ static void emit_resize_list(const mvit_graph *g, int multi, mvit_emitter *e)
         char at[32] = "";
         if (multi)
             snprintf(at, sizeof at, " (input %dx%d)", in->dims[0], in->dims[1]);
-        emit(e, " * resized:   %s%s: map %dx%d -> patch grid %dx%d before the unfold, back after "
-                "the fold (bilinear, align_corners=False)",
+        emit(e,
+             " * resized:   %s%s: map %dx%d -> patch grid %dx%d before the unfold, back after "
+             "the fold (bilinear, align_corners=False)",
              n->name, at, n->map_h, n->map_w, n->grid_h, n->grid_w);
     }
 }
@@ -630,8 +637,10 @@ static void emit_size_macros(const mvit_graph *const *gs, int num, const char *p
             len += (size_t)snprintf(list + len, sizeof list - len, "%s{%d, %d}", i ? ", " : "",
                                     in->dims[0], in->dims[1]);
         }
-        emit(e, "/* the input sizes this file runs at, {height, width} each: entry points "
-                "%s_run_<R> for R x R, %s_run_<H>x<W> otherwise */", p, p);
+        emit(e,
+             "/* the input sizes this file runs at, {height, width} each: entry points "
+             "%s_run_<R> for R x R, %s_run_<H>x<W> otherwise */",
+             p, p);
         emit(e, "#define %s_INPUT_SIZES {%s}", p, list);
         emit(e, "#define %s_NUM_RESOLUTIONS %d", p, num);
         for (int i = 0; i < num; i++) {

@@ -98,6 +98,15 @@ typedef struct mvit_simd_isa {
 
 typedef struct mvit_target {
     const char *name;
+    const char *help;                           /* one line for `mvitc targets` */
+    const char *arch;                           /* CPUs the file builds for: "any" (portable C),
+                                                   "x86-64" or "arm" */
+    const char *triple;                         /* clang triple mvitc report sizes and
+                                                   estimates the code for */
+    const char *cflags;                         /* clang flags for that triple, or "" */
+    const char *emulator;                       /* qemu-user that runs it on an x86-64 host, or
+                                                   NULL: it runs on the host (if the CPU has
+                                                   the cflags' ISA) */
     const char *includes;                       /* extra preprocessor lines, or "" */
     const char *fn_attr;                        /* prefix of layer functions, e.g. "MVK_AVX2 " */
     const mvit_simd_isa *simd;                  /* NULL for the portable target */
@@ -108,9 +117,12 @@ typedef struct mvit_target {
 extern const mvit_target mvit_target_generic;
 extern const mvit_target mvit_target_avx2;
 extern const mvit_target mvit_target_neon;
+/* The target registry: every target, NULL-terminated. The CLI, `mvitc report`, CMake's
+ * regenerate list and the tests read the list from here (`mvitc targets`). */
+extern const mvit_target *const mvit_targets[];
 const mvit_target *mvit_find_target(const char *name);
-/* Comma-separated names of all targets, for messages. */
-const char *mvit_target_names(void);
+/* The names of all targets joined by sep ("generic, avx2, neon"), into buf. */
+void mvit_target_names(const char *sep, char *buf, size_t n);
 
 /* The int8 lowering every target shares (lower_int8.c): nodes with q set. */
 void mvit_int8_emit_node(mvit_codegen *cg, const mvit_node *n);

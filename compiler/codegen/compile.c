@@ -228,8 +228,10 @@ int mvit_compile(const mvit_compile_options *opt, mvit_diag *d)
 
     const mvit_target *target = mvit_find_target(opt->target ? opt->target : "generic");
     if (!target) {
+        char names[256];
+        mvit_target_names(", ", names, sizeof names);
         rc = mvit_diag_at(d, MVIT_EINVAL, "mvitc", 0, 0, "unknown target '%s' (available: %s)",
-                          opt->target, mvit_target_names());
+                          opt->target, names);
         goto fail;
     }
     const int int8 = opt->precision && !strcmp(opt->precision, "int8");
@@ -257,7 +259,8 @@ int mvit_compile(const mvit_compile_options *opt, mvit_diag *d)
         if (int8 && num > 1) { /* ranges are calibrated at one size */
             rc = mvit_diag_at(d, MVIT_EINVAL, "mvitc", 0, 0,
                               "--precision int8 takes one --resolution (it calibrates at that "
-                              "size), got %d", num);
+                              "size), got %d",
+                              num);
             goto fail;
         }
     }

@@ -179,6 +179,10 @@ static int64_t gemm_scratch(const mvit_target *t, const mvit_graph *g, const mvi
 
 const mvit_target mvit_target_generic = {
     .name = "generic",
+    .help = "portable C99, includes only <stdint.h>/<stddef.h>; any CPU",
+    .arch = "any",
+    .triple = "x86_64-linux-gnu",
+    .cflags = "",
     .includes = "",
     .fn_attr = "",
     .scratch = {[MVIT_OP_ATTENTION] = attention_scratch,

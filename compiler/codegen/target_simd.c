@@ -342,6 +342,11 @@ static const mvit_simd_isa isa_neon = {.suffix = "neon", .l1_bytes = 32 * 1024,
 
 const mvit_target mvit_target_avx2 = {
     .name = "avx2",
+    .help = "x86-64 AVX2+FMA intrinsics; builds without -mavx2 (target attributes), runs on "
+            "AVX2 CPUs",
+    .arch = "x86-64",
+    .triple = "x86_64-linux-gnu",
+    .cflags = "-mavx2 -mfma",
     .includes = "#include <immintrin.h>",
     .fn_attr = "MVK_AVX2 ",
     .simd = &isa_avx2,
@@ -352,6 +357,12 @@ const mvit_target mvit_target_avx2 = {
  * #if defined(__aarch64__). */
 const mvit_target mvit_target_neon = {
     .name = "neon",
+    .help = "ARM NEON intrinsics: AArch64 (arm64-v8a, Apple arm64) and ARMv7-A with "
+            "-mfpu=neon-vfpv4",
+    .arch = "arm",
+    .triple = "aarch64-linux-gnu",
+    .cflags = "",
+    .emulator = "qemu-aarch64",
     .includes = "#if !defined(__ARM_NEON)\n"
                 "#error \"this file is for ARM NEON: AArch64, or ARMv7-A with -mfpu=neon-vfpv4\"\n"
                 "#endif\n"

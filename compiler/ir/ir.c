@@ -175,10 +175,10 @@ static int infer_add(const mvit_graph *g, const mvit_node *n, mvit_value *out, m
 static int grid_fits(const mvit_node *n)
 {
     return n->patch_h >= 1 && n->patch_w >= 1 && n->map_h >= 1 && n->map_w >= 1 &&
-           n->grid_h % n->patch_h == 0 && n->grid_w % n->patch_w == 0 &&
-           n->grid_h >= n->map_h && n->grid_h - n->map_h < n->patch_h &&
-           n->grid_w >= n->map_w && n->grid_w - n->map_w < n->patch_w &&
-           n->grid_h <= MVIT_MAX_MAP && n->grid_w <= MVIT_MAX_MAP;
+           n->grid_h % n->patch_h == 0 && n->grid_w % n->patch_w == 0 && n->grid_h >= n->map_h &&
+           n->grid_h - n->map_h < n->patch_h && n->grid_w >= n->map_w &&
+           n->grid_w - n->map_w < n->patch_w && n->grid_h <= MVIT_MAX_MAP &&
+           n->grid_w <= MVIT_MAX_MAP;
 }
 
 static int infer_unfold(const mvit_graph *g, const mvit_node *n, mvit_value *out, mvit_diag *d)
@@ -197,8 +197,7 @@ static int infer_unfold(const mvit_graph *g, const mvit_node *n, mvit_value *out
 static int infer_fold(const mvit_graph *g, const mvit_node *n, mvit_value *out, mvit_diag *d)
 {
     const mvit_value *a = in_value(g, n, 0);
-    if (a->layout != MVIT_LAYOUT_TOKENS || !grid_fits(n) ||
-        a->dims[0] != n->patch_h * n->patch_w ||
+    if (a->layout != MVIT_LAYOUT_TOKENS || !grid_fits(n) || a->dims[0] != n->patch_h * n->patch_w ||
         (int64_t)(n->grid_h / n->patch_h) * (n->grid_w / n->patch_w) != a->dims[1])
         return fail_shape(g, n, d, "tokens do not match the folded map size");
     out->layout = MVIT_LAYOUT_HWC;

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "codegen/codegen.h"
 #include "codegen/compile.h"
 #include "desc/desc.h"
 #include "ir/ir.h"
@@ -291,25 +292,10 @@ static void read_timings(const char *path, mvit_report_cell *c, int runs)
 
 /* ---- one cell */
 
-typedef struct target_info {
-    const char *name;
-    const char *triple;       /* for the code size and the estimates */
-    const char *cflags;       /* clang flags for that triple */
-    int arm;                  /* runs under qemu-aarch64 here */
-} target_info;
-
-static const target_info targets[] = {
-    {"generic", "x86_64-linux-gnu", "", 0},
-    {"avx2", "x86_64-linux-gnu", "-mavx2 -mfma", 0},
-    {"neon", "aarch64-linux-gnu", "", 1},
-};
-
-static const target_info *find_target(const char *name)
+/* A target runs here natively, or under its qemu-user (its registry entry says which). */
+static int runs_emulated(const mvit_target *t)
 {
-    for (size_t i = 0; i < sizeof targets / sizeof *targets; i++)
-        if (!strcmp(targets[i].name, name))
-            return &targets[i];
-    return NULL;
+    return t->emulator != NULL;
 }
 
 /* Cores llvm-mca knows, with the clock the estimates assume and the arch they run. */
@@ -353,7 +339,7 @@ static void host_cpu_name(char *buf, size_t n)
 
 /* Estimates of every layer of one cell on every core of the target's arch. */
 static int estimate_cell(const mvit_report_options *o, const mvit_report *r, mvit_report_cell *c,
-                         const target_info *t, const graph_facts *gf, const char *dir,
+                         const mvit_target *t, const graph_facts *gf, const char *dir,
                          const char *fn_prefix, mvit_diag *d)
 {
     int *ids = mvit_xcalloc((size_t)c->num_layers + 1, sizeof *ids);
@@ -365,8 +351,9 @@ static int estimate_cell(const mvit_report_options *o, const mvit_report *r, mvi
     int rc = 0;
     for (int k = 0; k < r->num_cores && rc == 0; k++) {
         c->est_ms[k] = -1;
-        const int arm = strstr(r->core_triples[k], "aarch64") != NULL;
-        if (arm != t->arm)
+        /* a core of the architecture the target's triple names */
+        const size_t arch_len = strcspn(t->triple, "-");
+        if (strncmp(r->core_triples[k], t->triple, arch_len) || r->core_triples[k][arch_len] != '-')
             continue;
         rc = mvit_mca_layer_loops(c_path, dir, fn_prefix, t->triple, r->cores[k], t->cflags,
                                   c->num_layers, ids, loops, dir, d);
@@ -396,7 +383,7 @@ static int make_dir(const char *path)
 }
 
 static int run_cell(const mvit_report_options *o, mvit_report *r, mvit_report_cell *c,
-                    const target_info *t, mvit_size native, const char *root,
+                    const mvit_target *t, mvit_size native, const char *root,
                     mvit_calib_cache *calib, mvit_diag *d)
 {
     char dir[1024], path[1100], line[8192], size[32], fn_prefix[64], run_name[64];
@@ -461,10 +448,10 @@ static int run_cell(const mvit_report_options *o, mvit_report *r, mvit_report_ce
     char defs[256];
     snprintf(defs, sizeof defs, defs_fmt, run_name, c->height, c->width);
     c->latency_ms = -1;
-    if (!t->arm && (strcmp(c->target, "avx2") || host_has_avx2())) {
+    if (!runs_emulated(t) && (!t->cflags[0] || host_has_avx2())) {
         snprintf(line, sizeof line,
-                 "cc -std=c11 -O2 %s -DMVIT_PROFILE %s -I%s %s/harness.c %s/net.c -o %s",
-                 strcmp(c->target, "avx2") ? "" : "-mavx2 -mfma", defs, dir, dir, dir, exe);
+                 "cc -std=c11 -O2 %s -DMVIT_PROFILE %s -I%s %s/harness.c %s/net.c -o %s", t->cflags,
+                 defs, dir, dir, dir, exe);
         snprintf(err, sizeof err, "%s/cc.err", dir);
         if ((rc = run_line(line, NULL, err, "cc (harness)", d)) < 0)
             goto done;
@@ -475,22 +462,23 @@ static int run_cell(const mvit_report_options *o, mvit_report *r, mvit_report_ce
         snprintf(c->latency_note, sizeof c->latency_note,
                  "median of %d runs on this host, 1 thread, per-layer hooks off", o->runs);
         snprintf(c->run_note, sizeof c->run_note, "host");
-    } else if (t->arm && have_tool("aarch64-linux-gnu-gcc") && have_tool("qemu-aarch64")) {
+    } else if (runs_emulated(t) && have_tool("aarch64-linux-gnu-gcc") && have_tool(t->emulator)) {
         snprintf(line, sizeof line,
                  "aarch64-linux-gnu-gcc -std=c11 -O1 -static %s -I%s %s/harness.c %s/net.c -o %s",
                  defs, dir, dir, dir, exe);
         snprintf(err, sizeof err, "%s/cc.err", dir);
         if ((rc = run_line(line, NULL, err, "aarch64-linux-gnu-gcc (harness)", d)) < 0)
             goto done;
-        snprintf(line, sizeof line, "qemu-aarch64 %s 0 %s", exe, logits_path);
-        if ((rc = run_line(line, NULL, err, "qemu-aarch64 (harness)", d)) < 0)
+        snprintf(line, sizeof line, "%s %s 0 %s", t->emulator, exe, logits_path);
+        if ((rc = run_line(line, NULL, err, "the emulated harness", d)) < 0)
             goto done;
         snprintf(c->latency_note, sizeof c->latency_note,
-                 "not timed: ran under qemu-aarch64 (see the estimates)");
-        snprintf(c->run_note, sizeof c->run_note, "qemu-aarch64");
+                 "not timed: ran under %s (see the estimates)", t->emulator);
+        snprintf(c->run_note, sizeof c->run_note, "%s", t->emulator);
     } else {
         snprintf(c->latency_note, sizeof c->latency_note, "not run: %s",
-                 t->arm ? "no aarch64-linux-gnu-gcc or qemu-aarch64" : "this CPU has no AVX2+FMA");
+                 runs_emulated(t) ? "no aarch64-linux-gnu-gcc or qemu-user"
+                                  : "this CPU lacks the target's ISA");
         snprintf(c->run_note, sizeof c->run_note, "not run");
     }
     if (c->run_note[0] != 'n') {
@@ -628,21 +616,22 @@ int mvit_report_build(const mvit_report_options *o, mvit_report *r, mvit_diag *d
         return mvit_diag_at(d, MVIT_EIO, "mvitc report", 0, 0,
                             "needs clang and llvm-mca in PATH (Debian: clang llvm)");
 
-    char tnames[8][32], pnames[4][32];
-    int nt = split_list(o->targets ? o->targets : "generic,avx2,neon", tnames, 8);
+    char tnames[8][32], pnames[4][32], all_targets[256];
+    mvit_target_names(",", all_targets, sizeof all_targets);
+    int nt = split_list(o->targets ? o->targets : all_targets, tnames, 8);
     int np = split_list(o->precisions ? o->precisions : "fp32", pnames, 4);
     if (nt <= 0 || np <= 0)
         return mvit_diag_at(d, MVIT_EINVAL, "mvitc report", 0, 0,
                             "--targets and --precision want comma-separated lists");
     mvit_size res[MVIT_REPORT_MAX_SIZES];
     int num_res = 0;
-    if (o->resolutions &&
-        (num_res = mvit_parse_sizes(o->resolutions, "mvitc report", res, MVIT_REPORT_MAX_SIZES, d)) < 0)
+    if (o->resolutions && (num_res = mvit_parse_sizes(o->resolutions, "mvitc report", res,
+                                                      MVIT_REPORT_MAX_SIZES, d)) < 0)
         return num_res;
     if (num_res == 0)
         res[num_res++] = native;
     for (int i = 0; i < nt; i++)
-        if (!find_target(tnames[i]))
+        if (!mvit_find_target(tnames[i]))
             return mvit_diag_at(d, MVIT_EINVAL, "mvitc report", 0, 0,
                                 "unknown target '%s' (generic, avx2, neon)", tnames[i]);
     int want_int8 = 0;
@@ -681,8 +670,8 @@ int mvit_report_build(const mvit_report_options *o, mvit_report *r, mvit_diag *d
         return mvit_diag_at(d, MVIT_EIO, o->work_dir, 0, 0, "cannot create: %s", strerror(errno));
     mvit_calib_cache calib = {0};
     for (int i = 0; i < r->num_cells && rc == 0; i++)
-        rc = run_cell(&opt, r, &r->cells[i], find_target(r->cells[i].target), native, o->work_dir,
-                      &calib, d);
+        rc = run_cell(&opt, r, &r->cells[i], mvit_find_target(r->cells[i].target), native,
+                      o->work_dir, &calib, d);
     mvit_calib_cache_free(&calib);
     if (rc == 0)
         compare_outputs(&opt, r, o->work_dir);
