@@ -341,6 +341,18 @@ START_TEST(resized_unfold_fold_match_reference)
 }
 END_TEST
 
+/* mvit_bilinear_taps against the test's own taps (remap_cases.h) for a resize src -> dst. */
+static void expect_same_taps(int src, int dst)
+{
+    mvk_lerp a[16], b[16];
+    mvit_bilinear_taps(src, dst, a);
+    remap_case_taps(src, dst, b);
+    for (int i = 0; i < dst; i++)
+        ck_assert_msg(a[i].i0 == b[i].i0 && a[i].i1 == b[i].i1 && a[i].l1 == b[i].l1 &&
+                          a[i].q1 == b[i].q1,
+                      "taps %d -> %d [%d]", src, dst, i);
+}
+
 /* The compiler's taps (mvit_bilinear_taps) are PyTorch's: 7 -> 8 and 8 -> 7 by hand, and the
  * corner cases 1 -> 2 (both taps the one source pixel) and n -> n (identity). */
 START_TEST(bilinear_taps_match_pytorch)
@@ -359,21 +371,10 @@ START_TEST(bilinear_taps_match_pytorch)
     mvit_bilinear_taps(5, 5, t);
     for (int i = 0; i < 5; i++)
         ck_assert(t[i].i0 == i && t[i].l0 == 1.0f && t[i].l1 == 0.0f && t[i].q0 == 2048);
-    for (int src = 1; src < 9; src++) /* the test's own taps agree */
+    for (int src = 1; src < 9; src++) /* the test's own taps agree, up and down */
         for (int dst = src; dst < src + 4; dst++) {
-            mvk_lerp a[16], b[16];
-            mvit_bilinear_taps(src, dst, a);
-            remap_case_taps(src, dst, b);
-            for (int i = 0; i < dst; i++)
-                ck_assert_msg(a[i].i0 == b[i].i0 && a[i].i1 == b[i].i1 && a[i].l1 == b[i].l1 &&
-                                  a[i].q1 == b[i].q1,
-                              "taps %d -> %d [%d]", src, dst, i);
-            mvit_bilinear_taps(dst, src, a);
-            remap_case_taps(dst, src, b);
-            for (int i = 0; i < src; i++)
-                ck_assert_msg(a[i].i0 == b[i].i0 && a[i].i1 == b[i].i1 && a[i].l1 == b[i].l1 &&
-                                  a[i].q1 == b[i].q1,
-                              "taps %d -> %d [%d]", dst, src, i);
+            expect_same_taps(src, dst);
+            expect_same_taps(dst, src);
         }
 }
 END_TEST

@@ -70,20 +70,16 @@ static void eval_node(const mvit_graph *g, const mvit_node *n, float **b)
         /* fall through */
     case MVIT_OP_LINEAR: {
         const int64_t m = mvit_value_numel(o) / o->dims[2];
-        mvk_remap rm;
-        mvk_lerp *ty = mvit_xmalloc(MVIT_MAX_MAP * sizeof *ty);
-        mvk_lerp *tx = mvit_xmalloc(MVIT_MAX_MAP * sizeof *tx);
-        const mvk_remap *rmp = mvit_node_remap(n, &rm, ty, tx) ? &rm : NULL;
+        mvk_remap *rm = mvit_node_remap(n);
         float *scratch = mvit_xmalloc((size_t)5 * a->dims[2] * sizeof(float));
         if (n->norm_rows)
             mvk_f32_gemm_norm__scalar(x, y, n->weight, n->bias, res, m, a->dims[2], o->dims[2],
-                                      n->act, rmp, (float)n->eps, scratch);
+                                      n->act, rm, (float)n->eps, scratch);
         else
             mvk_f32_gemm_remap__scalar(x, y, n->weight, n->bias, res, m, a->dims[2], o->dims[2],
-                                       n->act, rmp, scratch);
+                                       n->act, rm, scratch);
         free(scratch);
-        free(ty);
-        free(tx);
+        free(rm);
         break;
     }
     case MVIT_OP_BATCHNORM: {
@@ -107,13 +103,9 @@ static void eval_node(const mvit_graph *g, const mvit_node *n, float **b)
         break;
     case MVIT_OP_UNFOLD:
     case MVIT_OP_FOLD: {
-        mvk_remap rm;
-        mvk_lerp *ty = mvit_xmalloc(MVIT_MAX_MAP * sizeof *ty);
-        mvk_lerp *tx = mvit_xmalloc(MVIT_MAX_MAP * sizeof *tx);
-        mvit_node_remap(n, &rm, ty, tx);
-        mvk_f32_remap__scalar(x, y, o->dims[2], &rm);
-        free(ty);
-        free(tx);
+        mvk_remap *rm = mvit_node_remap(n);
+        mvk_f32_remap__scalar(x, y, o->dims[2], rm);
+        free(rm);
         break;
     }
     case MVIT_OP_LAYERNORM:

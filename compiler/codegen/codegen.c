@@ -192,29 +192,26 @@ static void emit_taps(mvit_codegen *cg, const char *name, const mvk_lerp *t, int
 
 void cg_remap(mvit_codegen *cg, const mvit_node *n, char *expr, size_t len)
 {
-    mvk_remap rm;
-    mvk_lerp *ty = mvit_xmalloc(MVIT_MAX_MAP * sizeof *ty);
-    mvk_lerp *tx = mvit_xmalloc(MVIT_MAX_MAP * sizeof *tx);
+    mvk_remap *rm = mvit_node_remap(n);
     snprintf(expr, len, "0");
-    if (mvit_node_remap(n, &rm, ty, tx)) {
-        const int unfold = rm.kind == MVK_REMAP_UNFOLD;
-        if (rm.ty) {
-            emit(&cg->body, "/* the map %dx%d does not split into %dx%d patches: %s */", rm.mh,
-                 rm.mw, rm.ph, rm.pw,
-                 unfold ? "resized to the patch grid first (bilinear, align_corners=False)"
-                        : "the patch grid is resized back to it (bilinear, align_corners=False)");
-            emit_taps(cg, "ty", rm.ty, unfold ? rm.gh : rm.mh);
-            emit_taps(cg, "tx", rm.tx, unfold ? rm.gw : rm.mw);
-        }
-        emit(&cg->body,
-             "static const mvk_remap remap = {.kind = %s, .ph = %d, .pw = %d, .gh = %d, "
-             ".gw = %d, .mh = %d, .mw = %d, .ty = %s, .tx = %s};",
-             unfold ? "MVK_REMAP_UNFOLD" : "MVK_REMAP_FOLD", rm.ph, rm.pw, rm.gh, rm.gw, rm.mh,
-             rm.mw, rm.ty ? "ty" : "0", rm.ty ? "tx" : "0");
-        snprintf(expr, len, "&remap");
+    if (!rm)
+        return;
+    const int unfold = rm->kind == MVK_REMAP_UNFOLD;
+    if (rm->ty) {
+        emit(&cg->body, "/* the map %dx%d does not split into %dx%d patches: %s */", rm->mh, rm->mw,
+             rm->ph, rm->pw,
+             unfold ? "resized to the patch grid first (bilinear, align_corners=False)"
+                    : "the patch grid is resized back to it (bilinear, align_corners=False)");
+        emit_taps(cg, "ty", rm->ty, unfold ? rm->gh : rm->mh);
+        emit_taps(cg, "tx", rm->tx, unfold ? rm->gw : rm->mw);
     }
-    free(ty);
-    free(tx);
+    emit(&cg->body,
+         "static const mvk_remap remap = {.kind = %s, .ph = %d, .pw = %d, .gh = %d, "
+         ".gw = %d, .mh = %d, .mw = %d, .ty = %s, .tx = %s};",
+         unfold ? "MVK_REMAP_UNFOLD" : "MVK_REMAP_FOLD", rm->ph, rm->pw, rm->gh, rm->gw, rm->mh,
+         rm->mw, rm->ty ? "ty" : "0", rm->ty ? "tx" : "0");
+    snprintf(expr, len, "&remap");
+    free(rm);
 }
 
 const mvit_target *const mvit_targets[] = {&mvit_target_generic, &mvit_target_avx2,

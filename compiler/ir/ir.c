@@ -375,27 +375,27 @@ int mvit_node_resizes(const mvit_node *n)
            (n->map_h != n->grid_h || n->map_w != n->grid_w);
 }
 
-int mvit_node_remap(const mvit_node *n, mvk_remap *rm, mvk_lerp *ty, mvk_lerp *tx)
+mvk_remap *mvit_node_remap(const mvit_node *n)
 {
     const int kind = n->op == MVIT_OP_UNFOLD ? MVK_REMAP_UNFOLD
                      : n->op == MVIT_OP_FOLD ? MVK_REMAP_FOLD
                                              : n->remap;
     if (kind == MVK_REMAP_NONE)
-        return 0;
-    memset(rm, 0, sizeof *rm);
+        return NULL;
+    const int unfold = kind == MVK_REMAP_UNFOLD, resizes = mvit_node_resizes(n);
+    /* the taps index destination rows/columns: the grid's for UNFOLD, the map's for FOLD */
+    const int ny = unfold ? n->grid_h : n->map_h, nx = unfold ? n->grid_w : n->map_w;
+    mvk_remap *rm =
+        mvit_xcalloc(1, sizeof *rm + (resizes ? (size_t)(ny + nx) * sizeof(mvk_lerp) : 0));
     rm->kind = kind;
     rm->ph = n->patch_h, rm->pw = n->patch_w;
     rm->gh = n->grid_h, rm->gw = n->grid_w;
     rm->mh = n->map_h, rm->mw = n->map_w;
-    if (!mvit_node_resizes(n))
-        return 1;
-    if (kind == MVK_REMAP_UNFOLD) { /* grid <- map */
-        mvit_bilinear_taps(n->map_h, n->grid_h, ty);
-        mvit_bilinear_taps(n->map_w, n->grid_w, tx);
-    } else { /* map <- grid */
-        mvit_bilinear_taps(n->grid_h, n->map_h, ty);
-        mvit_bilinear_taps(n->grid_w, n->map_w, tx);
-    }
+    if (!resizes)
+        return rm;
+    mvk_lerp *ty = (mvk_lerp *)(rm + 1), *tx = ty + ny;
+    mvit_bilinear_taps(unfold ? n->map_h : n->grid_h, ny, ty);
+    mvit_bilinear_taps(unfold ? n->map_w : n->grid_w, nx, tx);
     rm->ty = ty, rm->tx = tx;
-    return 1;
+    return rm;
 }

@@ -168,14 +168,13 @@ int mvit_node_in_channels(const mvit_graph *g, const mvit_node *n);
 /* Multiply-accumulates of a node (for reports and the cost model). */
 int64_t mvit_node_macs(const mvit_graph *g, const mvit_node *n);
 
-/* The remap of a node (an UNFOLD or FOLD, or a conv reading through one): fills *rm and, when
- * the map is resized, ty and tx (grid_h, grid_w entries for UNFOLD; map_h, map_w for FOLD; at
- * most MVIT_MAX_MAP each) and points rm at them. Returns 0 when the node has no remap. */
-#define MVIT_MAX_MAP 4096
+/* The remap of a node (an UNFOLD or FOLD, or a conv reading through one), with its resize
+ * taps (if the map is resized) in the same allocation: free() it. NULL when the node has no
+ * remap. */
+#define MVIT_MAX_MAP 4096 /* largest patch grid side */
 struct mvk_remap;
 struct mvk_lerp;
-int mvit_node_remap(const mvit_node *n, struct mvk_remap *rm, struct mvk_lerp *ty,
-                    struct mvk_lerp *tx);
+struct mvk_remap *mvit_node_remap(const mvit_node *n);
 /* Whether a node's unfold/fold resizes (the map does not split into whole patches). */
 int mvit_node_resizes(const mvit_node *n);
 /* PyTorch's bilinear resize along one axis, align_corners=False (aten's
