@@ -1,22 +1,13 @@
-/* The float evaluator behind calibration: the same portable kernels the generic target
- * pastes into generated files, called directly, so calibration sees exactly the float model. */
+/* The float evaluator behind calibration: each op's eval (compiler/ops/) calls the same
+ * portable kernels the generic target pastes into generated files, so calibration sees
+ * exactly the float model. */
 #include "calib/observe.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernels/f32-add-scalar.c"
-#include "kernels/f32-attention-scalar.c"
-#include "kernels/f32-avgpool-scalar.c"
-#include "kernels/f32-batchnorm-scalar.c"
-#include "kernels/f32-concat-scalar.c"
-#include "kernels/f32-conv2d-scalar.c"
-#include "kernels/f32-dwconv-scalar.c"
-#include "kernels/f32-gemm-scalar.c"
-#include "kernels/f32-layernorm-scalar.c"
-#include "kernels/f32-remap-scalar.c"
-#include "kernels/f32-silu-scalar.c"
+#include "ops/ops.h"
 
 float **mvit_eval_alloc(const mvit_graph *g)
 {
@@ -35,103 +26,6 @@ void mvit_eval_free(const mvit_graph *g, float **bufs)
     free(bufs);
 }
 
-static void eval_conv(const mvit_graph *g, const mvit_node *n, float **b, const float *res)
-{
-    const mvit_value *a = &g->values[n->inputs[0]], *o = &g->values[n->output];
-    float *out = b[n->output];
-    if (n->groups == a->dims[2] && n->groups == o->dims[2] && n->num_inputs == 1)
-        mvk_f32_dwconv__scalar(b[n->inputs[0]], out, n->weight, n->bias, res, a->dims[0],
-                               a->dims[1], a->dims[2], o->dims[0], o->dims[1], n->kernel,
-                               n->stride, n->pad, n->act);
-    else if (n->num_inputs == 2)
-        mvk_f32_conv2d_cat__scalar(b[n->inputs[0]], b[n->inputs[1]], out, n->weight, n->bias, res,
-                                   a->dims[0], a->dims[1], a->dims[2],
-                                   g->values[n->inputs[1]].dims[2], o->dims[0], o->dims[1],
-                                   o->dims[2], n->kernel, n->stride, n->pad, n->act);
-    else
-        mvk_f32_conv2d__scalar(b[n->inputs[0]], out, n->weight, n->bias, res, a->dims[0],
-                               a->dims[1], a->dims[2], o->dims[0], o->dims[1], o->dims[2],
-                               n->kernel, n->stride, n->pad, n->groups, n->act);
-}
-
-static void eval_node(const mvit_graph *g, const mvit_node *n, float **b)
-{
-    const mvit_value *a = &g->values[n->inputs[0]], *o = &g->values[n->output];
-    const float *x = b[n->inputs[0]], *res = n->residual >= 0 ? b[n->residual] : NULL;
-    float *y = b[n->output];
-    const int64_t rows = (int64_t)a->dims[0] * a->dims[1];
-    switch (n->op) {
-    case MVIT_OP_CONV2D:
-        if (!n->norm_rows && !n->remap) {
-            eval_conv(g, n, b, res);
-            break;
-        }
-        /* a 1x1 conv reading through a remap or a fused LayerNorm is a product over rows */
-        /* fall through */
-    case MVIT_OP_LINEAR: {
-        const int64_t m = mvit_value_numel(o) / o->dims[2];
-        mvk_remap *rm = mvit_node_remap(n);
-        float *scratch = mvit_xmalloc((size_t)5 * a->dims[2] * sizeof(float));
-        if (n->norm_rows)
-            mvk_f32_gemm_norm__scalar(x, y, n->weight, n->bias, res, m, a->dims[2], o->dims[2],
-                                      n->act, rm, (float)n->eps, scratch);
-        else
-            mvk_f32_gemm_remap__scalar(x, y, n->weight, n->bias, res, m, a->dims[2], o->dims[2],
-                                       n->act, rm, scratch);
-        free(scratch);
-        free(rm);
-        break;
-    }
-    case MVIT_OP_BATCHNORM: {
-        const int c = a->dims[2];
-        float *sc = mvit_xmalloc((size_t)c * sizeof *sc), *sh = mvit_xmalloc((size_t)c * sizeof *sh);
-        for (int i = 0; i < c; i++) {
-            double s = n->bn_gamma[i] / sqrt((double)n->bn_var[i] + n->eps);
-            sc[i] = (float)s;
-            sh[i] = (float)(n->bn_beta[i] - n->bn_mean[i] * s);
-        }
-        mvk_f32_batchnorm__scalar(x, y, sc, sh, rows, c);
-        free(sc);
-        free(sh);
-        break;
-    }
-    case MVIT_OP_SILU:
-        mvk_f32_silu__scalar(x, y, mvit_value_numel(o));
-        break;
-    case MVIT_OP_ADD:
-        mvk_f32_add__scalar(x, b[n->inputs[1]], y, mvit_value_numel(o));
-        break;
-    case MVIT_OP_UNFOLD:
-    case MVIT_OP_FOLD: {
-        mvk_remap *rm = mvit_node_remap(n);
-        mvk_f32_remap__scalar(x, y, o->dims[2], rm);
-        free(rm);
-        break;
-    }
-    case MVIT_OP_LAYERNORM:
-        mvk_f32_layernorm__scalar(x, y, n->ln_gamma, n->ln_beta, rows, a->dims[2], (float)n->eps);
-        break;
-    case MVIT_OP_ATTENTION: {
-        float *scores = mvit_xmalloc((size_t)o->dims[1] * sizeof(float));
-        mvk_f32_attention__scalar(x, y, scores, o->dims[0], o->dims[1], o->dims[2], n->heads,
-                                  (float)(1.0 / sqrt((double)(o->dims[2] / n->heads))));
-        free(scores);
-        break;
-    }
-    case MVIT_OP_CONCAT:
-        mvk_f32_concat__scalar(x, b[n->inputs[1]], y, rows, a->dims[2],
-                               g->values[n->inputs[1]].dims[2]);
-        break;
-    case MVIT_OP_GLOBAL_AVGPOOL:
-        mvk_f32_avgpool__scalar(x, y, rows, a->dims[2]);
-        break;
-    case MVIT_OP_QUANTIZE:
-    case MVIT_OP_DEQUANTIZE:
-    case MVIT_OP_COUNT:
-        abort(); /* the evaluator runs float graphs only */
-    }
-}
-
 void mvit_eval_f32_hook(const mvit_graph *g, const float *input, float **bufs,
                         mvit_eval_hook after, void *ctx)
 {
@@ -143,7 +37,7 @@ void mvit_eval_f32_hook(const mvit_graph *g, const float *input, float **bufs,
         const mvit_node *n = &g->nodes[i];
         if (n->dead)
             continue;
-        eval_node(g, n, bufs);
+        mvit_op_defs[n->op]->eval(g, n, bufs); /* float graphs: every op has one */
         if (after)
             after(ctx, n->output, bufs[n->output], mvit_value_numel(&g->values[n->output]));
     }

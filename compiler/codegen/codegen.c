@@ -10,6 +10,7 @@
 
 #include "codegen/kernels_embedded.h"
 #include "kernels/mvk-prelude.h"
+#include "ops/ops.h"
 
 #define BLOB_ALIGN 16 /* floats: 64 bytes */
 
@@ -150,6 +151,14 @@ static void emit_int_blobs(mvit_codegen *cg, mvit_emitter *e)
     }
 }
 
+int cg_kernel_exists(const char *file)
+{
+    for (int i = 0; i < mvit_kernel_source_count; i++)
+        if (!strcmp(mvit_kernel_sources[i].name, file))
+            return 1;
+    return 0;
+}
+
 void cg_use_kernel(mvit_codegen *cg, const char *file)
 {
     for (int i = 0; i < mvit_kernel_source_count; i++)
@@ -237,10 +246,10 @@ void mvit_target_assign_scratch(const mvit_target *t, mvit_graph *g)
 {
     for (int i = 0; i < g->num_nodes; i++) {
         mvit_node *n = &g->nodes[i];
-        mvit_scratch_fn fn = t->scratch[n->op] ? t->scratch[n->op]
-                                               : mvit_target_generic.scratch[n->op];
-        if (n->q)
-            fn = mvit_int8_scratch;
+        const mvit_op_def *op = mvit_op_defs[n->op];
+        mvit_scratch_fn fn = n->q               ? op->scratch_i8
+                             : t->scratch[n->op] ? t->scratch[n->op]
+                                                 : op->scratch_f32;
         n->scratch_bytes = (!n->dead && fn) ? fn(t, g, n) : 0;
     }
 }
@@ -345,12 +354,12 @@ static void emit_layer(mvit_codegen *cg, int idx, const mvit_node *n)
     emit(e, "float *out = a->out;");
     emit(e, "(void)in0, (void)in1, (void)res, (void)r0, (void)r1, (void)scratch;");
     cg->cur_node = idx;
-    mvit_emit_node_fn fn = cg->target->emit_node[n->op];
-    if (!fn)
-        fn = mvit_target_generic.emit_node[n->op];
     if (n->q)
-        fn = mvit_int8_emit_node;
-    fn(cg, n);
+        mvit_int8_emit_node(cg, n);
+    else if (cg->target->emit_node[n->op])
+        cg->target->emit_node[n->op](cg, n);
+    else
+        mvit_op_defs[n->op]->lower_f32(cg, n); /* float graphs: every op has one */
     emit_close(e, "}");
     emit(e, "%s", "");
 }
@@ -403,9 +412,8 @@ static void emit_dispatch(mvit_codegen *cg, mvit_emitter *e)
     emit(e, "%s", "");
 }
 
-static void emit_run(mvit_codegen *cg, mvit_emitter *e, int max_tasks)
+static void emit_profile_hook(mvit_codegen *cg, mvit_emitter *e)
 {
-    const mvit_graph *g = cg->g;
     const char *p = cg->prefix, *v = cg->v;
     emit(e, "/* Per-layer timing: build with -DMVIT_PROFILE and define mvit_profile_layer(); the");
     emit(e, " * hook is called before (end = 0) and after (end = 1) every layer. Off by default. */");
@@ -417,37 +425,75 @@ static void emit_run(mvit_codegen *cg, mvit_emitter *e, int max_tasks)
     emit(e, "#define %s_PROFILE%s(i, name, end) ((void)0)", p, v);
     emit(e, "#endif");
     emit(e, "%s", "");
-    const int int8 = g->num_nodes > 0 && g->nodes[0].op == MVIT_OP_QUANTIZE;
+}
+
+/* The forward pass's call of layer i through the dispatcher. */
+static void emit_layer_call(mvit_codegen *cg, mvit_emitter *e, int i, int max_tasks)
+{
+    const mvit_node *n = &cg->g->nodes[i];
+    const char *p = cg->prefix, *v = cg->v;
+    char in0[64] = "0", in1[64] = "0", res[64] = "0", out[64], scr[64] = "0";
+    if (n->num_inputs > 0)
+        value_expr(cg, in0, sizeof in0, n->inputs[0], 1);
+    if (n->num_inputs > 1)
+        value_expr(cg, in1, sizeof in1, n->inputs[1], 1);
+    if (n->residual >= 0)
+        value_expr(cg, res, sizeof res, n->residual, 1);
+    value_expr(cg, out, sizeof out, n->output, 0);
+    if (n->scratch_bytes > 0)
+        snprintf(scr, sizeof scr, "(float *)(a + %lld)", (long long)n->scratch_offset);
+    /* scratch_bytes covers max_tasks slots when the node is parallel */
+    int64_t slot = cg->units[i] > 0 ? n->scratch_bytes / 4 / max_tasks : 0;
+    const int skippable = n->op == MVIT_OP_QUANTIZE; /* P_run_u8 wrote its output */
+    if (skippable)
+        emit_open(e, "if (!pixels_done) {");
+    emit(e, "%s_PROFILE%s(%d, \"%s\", 0);", p, v, i, n->name);
+    emit(e, "%s_exec(par, %s_layer%s_%03d, %s, %s, %s,", p, p, v, i, in0, in1, res);
+    emit(e, "    %s, %s, %lld, %lld);", out, scr, (long long)cg->units[i], (long long)slot);
+    emit(e, "%s_PROFILE%s(%d, \"%s\", 1);", p, v, i, n->name);
+    if (skippable)
+        emit_close(e, "}");
+}
+
+/* P_run_u8: the 8-bit image through the pixel tables, then the forward pass. */
+static void emit_run_u8(mvit_codegen *cg, mvit_emitter *e)
+{
+    const mvit_graph *g = cg->g;
+    const char *p = cg->prefix, *v = cg->v;
+    const mvit_value *in = &g->values[g->input];
+    emit(e, "MVK_NO_SSP int %s_run_u8%s(const uint8_t *image_hwc, float *logits, void *arena)", p, v);
+    emit_open(e, "{");
+    emit(e, "char *a = (char *)arena;");
+    emit(e, "if (!image_hwc || !logits || !arena || ((uintptr_t)arena & 63u) != 0)");
+    emit(e, "    return -1;");
+    if (g->num_nodes > 0 && g->nodes[0].op == MVIT_OP_QUANTIZE) { /* int8 */
+        const mvit_value *q = &g->values[g->nodes[0].output];
+        emit(e, "mvk_i8_pixels__scalar(image_hwc, (int8_t *)(a + %lld), %s, %lld, %d);",
+             (long long)q->offset, cg->u8_table, (long long)in->dims[0] * in->dims[1],
+             in->dims[2]);
+        emit(e, "%s_forward%s(0, logits, a, 0, 1);", p, v);
+        emit(e, "return 0;");
+    } else {
+        emit(e, "float *x = (float *)(a + %lld);", (long long)cg->g->arena_bytes);
+        emit(e, "mvk_f32_pixels__scalar(image_hwc, x, %s, %lld, %d);", cg->u8_table,
+             (long long)in->dims[0] * in->dims[1], in->dims[2]);
+        emit(e, "return %s_run_parallel%s(x, logits, arena, 0);", p, v);
+    }
+    emit_close(e, "}");
+}
+
+static void emit_run(mvit_codegen *cg, mvit_emitter *e, int max_tasks)
+{
+    const mvit_graph *g = cg->g;
+    const char *p = cg->prefix, *v = cg->v;
+    emit_profile_hook(cg, e);
     emit(e, "static MVK_NO_SSP void %s_forward%s(const float *input, float *logits, char *a,", p, v);
     emit(e, "    const %s_parallel *par, int pixels_done)", p);
     emit_open(e, "{");
     emit(e, "(void)pixels_done;");
-    for (int i = 0; i < g->num_nodes; i++) {
-        const mvit_node *n = &g->nodes[i];
-        if (n->dead)
-            continue;
-        char in0[64] = "0", in1[64] = "0", res[64] = "0", out[64], scr[64] = "0";
-        if (n->num_inputs > 0)
-            value_expr(cg, in0, sizeof in0, n->inputs[0], 1);
-        if (n->num_inputs > 1)
-            value_expr(cg, in1, sizeof in1, n->inputs[1], 1);
-        if (n->residual >= 0)
-            value_expr(cg, res, sizeof res, n->residual, 1);
-        value_expr(cg, out, sizeof out, n->output, 0);
-        if (n->scratch_bytes > 0)
-            snprintf(scr, sizeof scr, "(float *)(a + %lld)", (long long)n->scratch_offset);
-        /* scratch_bytes covers max_tasks slots when the node is parallel */
-        int64_t slot = cg->units[i] > 0 ? n->scratch_bytes / 4 / max_tasks : 0;
-        const int skippable = n->op == MVIT_OP_QUANTIZE; /* P_run_u8 wrote its output */
-        if (skippable)
-            emit_open(e, "if (!pixels_done) {");
-        emit(e, "%s_PROFILE%s(%d, \"%s\", 0);", p, v, i, n->name);
-        emit(e, "%s_exec(par, %s_layer%s_%03d, %s, %s, %s,", p, p, v, i, in0, in1, res);
-        emit(e, "    %s, %s, %lld, %lld);", out, scr, (long long)cg->units[i], (long long)slot);
-        emit(e, "%s_PROFILE%s(%d, \"%s\", 1);", p, v, i, n->name);
-        if (skippable)
-            emit_close(e, "}");
-    }
+    for (int i = 0; i < g->num_nodes; i++)
+        if (!g->nodes[i].dead)
+            emit_layer_call(cg, e, i, max_tasks);
     emit_close(e, "}");
     emit(e, "%s", "");
     emit(e, "MVK_NO_SSP int %s_run_parallel%s(const float *input, float *logits, void *arena,", p, v);
@@ -464,26 +510,7 @@ static void emit_run(mvit_codegen *cg, mvit_emitter *e, int max_tasks)
     emit(e, "return %s_run_parallel%s(input, logits, arena, 0);", p, v);
     emit_close(e, "}");
     emit(e, "%s", "");
-    const mvit_value *in = &g->values[g->input];
-    emit(e, "MVK_NO_SSP int %s_run_u8%s(const uint8_t *image_hwc, float *logits, void *arena)", p, v);
-    emit_open(e, "{");
-    emit(e, "char *a = (char *)arena;");
-    emit(e, "if (!image_hwc || !logits || !arena || ((uintptr_t)arena & 63u) != 0)");
-    emit(e, "    return -1;");
-    if (int8) {
-        const mvit_value *q = &g->values[g->nodes[0].output];
-        emit(e, "mvk_i8_pixels__scalar(image_hwc, (int8_t *)(a + %lld), %s, %lld, %d);",
-             (long long)q->offset, cg->u8_table, (long long)in->dims[0] * in->dims[1],
-             in->dims[2]);
-        emit(e, "%s_forward%s(0, logits, a, 0, 1);", p, v);
-        emit(e, "return 0;");
-    } else {
-        emit(e, "float *x = (float *)(a + %lld);", (long long)cg->g->arena_bytes);
-        emit(e, "mvk_f32_pixels__scalar(image_hwc, x, %s, %lld, %d);", cg->u8_table,
-             (long long)in->dims[0] * in->dims[1], in->dims[2]);
-        emit(e, "return %s_run_parallel%s(x, logits, arena, 0);", p, v);
-    }
-    emit_close(e, "}");
+    emit_run_u8(cg, e);
 }
 
 /* Arena bytes P_run_u8 needs: float builds stage the normalised image after the arena. */

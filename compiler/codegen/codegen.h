@@ -54,6 +54,8 @@ int64_t cg_param_int(mvit_codegen *cg, cg_int_kind kind, const void *data, int64
                      const char *fmt, ...) MVIT_PRINTF(5, 6);
 /* C expression for an integer array at an element offset: "P_i32 + 12". */
 void cg_int_ref(const mvit_codegen *cg, cg_int_kind kind, char *buf, size_t n, int64_t offset);
+/* Whether compiler/kernels/NAME exists (a target's kernel set is the files with its suffix). */
+int cg_kernel_exists(const char *file);
 /* Marks a kernel file (compiler/kernels/NAME) for inclusion in the generated file. */
 void cg_use_kernel(mvit_codegen *cg, const char *file);
 /* C expression for the weights blob at a float offset: "P_weights.f + 1234". */
@@ -75,24 +77,14 @@ typedef int64_t (*mvit_scratch_fn)(const struct mvit_target *t, const mvit_graph
                                    const mvit_node *n);
 
 /* A SIMD kernel family (target_simd.c): kernels named mvk_..._<suffix> in files
- * f32-...-<suffix>.c and mvk-<suffix>.h, all with the same signatures and packed layouts, so
- * the SIMD targets share one lowering and differ only in this record. */
-enum {
-    MVIT_I8_ADD = 1 << 0,
-    MVIT_I8_CONCAT = 1 << 1,
-    MVIT_I8_DWCONV = 1 << 2,
-    MVIT_I8_LAYERNORM = 1 << 3,
-    MVIT_I8_ATTENTION = 1 << 4,
-    MVIT_I8_CLASSIFIER = 1 << 5, /* mvk_i8_gemm_f32out__<suffix> on the GEMM's packed B */
-    MVIT_I8_QUANTIZE = 1 << 6,   /* the float input's quantisation */
-};
-
+ * [fi]{32,8}-...-<suffix>.c and mvk-<suffix>.h, all with the same signatures and packed
+ * layouts, so the SIMD targets share one lowering and differ only in this record and their
+ * kernel set: an optional kernel (Winograd, an int8 op's) is used where its file exists. */
 typedef struct mvit_simd_isa {
     const char *suffix;          /* "avx2", "neon" */
+    int mr, nr;                  /* the fp32 GEMM microkernel's tile, f32-gemm-<mr>x<nr>-<suffix>.c:
+                                    rows of A per call, columns of B per packed panel */
     int l1_bytes, l2_bytes;      /* data caches of the tiling cost model, per core */
-    int winograd;                /* has f32-conv3x3-winograd-<suffix>.c */
-    unsigned i8_ops;             /* MVIT_I8_*: the int8 ops besides the GEMM with a kernel of
-                                    the ISA (i8-<op>-<suffix>.c), same bytes as the portable one */
     int i8_dw_packed;            /* int8 depthwise weights by mvit_pack_i8_dw, else [k*k][c] */
 } mvit_simd_isa;
 
@@ -110,8 +102,10 @@ typedef struct mvit_target {
     const char *includes;                       /* extra preprocessor lines, or "" */
     const char *fn_attr;                        /* prefix of layer functions, e.g. "MVK_AVX2 " */
     const mvit_simd_isa *simd;                  /* NULL for the portable target */
-    mvit_emit_node_fn emit_node[MVIT_OP_COUNT]; /* NULL = use the generic target's */
-    mvit_scratch_fn scratch[MVIT_OP_COUNT];     /* NULL = use the generic target's */
+    /* the target's own fp32 lowerings of the ops it accelerates, with their scratch; NULL:
+       the op's portable lowering (mvit_op_def.lower_f32 / scratch_f32, compiler/ops/) */
+    mvit_emit_node_fn emit_node[MVIT_OP_COUNT];
+    mvit_scratch_fn scratch[MVIT_OP_COUNT];
 } mvit_target;
 
 extern const mvit_target mvit_target_generic;
@@ -124,9 +118,9 @@ const mvit_target *mvit_find_target(const char *name);
 /* The names of all targets joined by sep ("generic, avx2, neon"), into buf. */
 void mvit_target_names(const char *sep, char *buf, size_t n);
 
-/* The int8 lowering every target shares (lower_int8.c): nodes with q set. */
+/* The int8 lowering every target shares (lower_int8.c): nodes with q set, by their op's
+ * lower_i8 (compiler/ops/). */
 void mvit_int8_emit_node(mvit_codegen *cg, const mvit_node *n);
-int64_t mvit_int8_scratch(const struct mvit_target *t, const mvit_graph *g, const mvit_node *n);
 
 /* Sets every live node's scratch_bytes as the target's kernels need (before planning). */
 void mvit_target_assign_scratch(const mvit_target *t, mvit_graph *g);

@@ -212,127 +212,162 @@ static int lower_graph(mvit_graph *g, const mvit_model_desc *desc, const mvit_co
 
 #define MAX_RESOLUTIONS 16
 
-int mvit_compile(const mvit_compile_options *opt, mvit_diag *d)
-{
+/* What one `mvitc compile` holds between its stages. */
+typedef struct compile_job {
+    const mvit_compile_options *opt;
+    const mvit_target *target;
+    int int8;
+    mvit_calib_method method;
+    int num;                                  /* graphs: one per --resolution entry */
+    mvit_size res[MAX_RESOLUTIONS];
     mvit_model_desc descs[MAX_RESOLUTIONS];
     mvit_graph graphs[MAX_RESOLUTIONS];
-    const mvit_graph *gptr[MAX_RESOLUTIONS];
-    mvit_size res[MAX_RESOLUTIONS] = {{0, 0}};
-    int num = 1;
-    mvit_weights w = {0};
-    mvit_emitter c_out = {0}, h_out = {0};
-    char *kept = NULL;
-    int rc;
-    memset(descs, 0, sizeof descs);
-    memset(graphs, 0, sizeof graphs);
+    const char *name;
+    char *kept;                               /* int8: the layers that stayed float */
+} compile_job;
 
-    const mvit_target *target = mvit_find_target(opt->target ? opt->target : "generic");
-    if (!target) {
-        char names[256];
+static int fail_option(mvit_diag *d, const char *fmt, const char *what)
+{
+    return mvit_diag_at(d, MVIT_EINVAL, "mvitc", 0, 0, fmt, what);
+}
+
+/* Target, precision, calibration method and resolutions from the options. */
+static int check_options(compile_job *j, mvit_diag *d)
+{
+    const mvit_compile_options *opt = j->opt;
+    j->target = mvit_find_target(opt->target ? opt->target : "generic");
+    if (!j->target) {
+        char names[256], msg[400];
         mvit_target_names(", ", names, sizeof names);
-        rc = mvit_diag_at(d, MVIT_EINVAL, "mvitc", 0, 0, "unknown target '%s' (available: %s)",
-                          opt->target, names);
-        goto fail;
+        snprintf(msg, sizeof msg, "unknown target '%%s' (available: %s)", names);
+        return fail_option(d, msg, opt->target);
     }
-    const int int8 = opt->precision && !strcmp(opt->precision, "int8");
-    if (opt->precision && strcmp(opt->precision, "fp32") && !int8) {
-        rc = mvit_diag_at(d, MVIT_EINVAL, "mvitc", 0, 0,
-                          "unknown precision '%s' (available: fp32, int8)", opt->precision);
-        goto fail;
-    }
-    mvit_calib_method method = MVIT_CALIB_DEFAULT;
-    if (int8 && !opt->calib_path) {
-        rc = mvit_diag_at(d, MVIT_EINVAL, "mvitc", 0, 0,
-                          "--precision int8 needs --calib DATA (a PNG directory, an IDX file or "
-                          "a .f32 file of images)");
-        goto fail;
-    }
-    if (opt->calib_method && mvit_calib_method_parse(opt->calib_method, &method) < 0) {
-        rc = mvit_diag_at(d, MVIT_EINVAL, "mvitc", 0, 0,
-                          "unknown --calib-method '%s' (available: minmax, percentile, mse)",
-                          opt->calib_method);
-        goto fail;
-    }
+    j->int8 = opt->precision && !strcmp(opt->precision, "int8");
+    if (opt->precision && strcmp(opt->precision, "fp32") && !j->int8)
+        return fail_option(d, "unknown precision '%s' (available: fp32, int8)", opt->precision);
+    j->method = MVIT_CALIB_DEFAULT;
+    if (j->int8 && !opt->calib_path)
+        return fail_option(d, "%s needs --calib DATA (a PNG directory, an IDX file or a .f32 "
+                              "file of images)", "--precision int8");
+    if (opt->calib_method && mvit_calib_method_parse(opt->calib_method, &j->method) < 0)
+        return fail_option(d, "unknown --calib-method '%s' (available: minmax, percentile, mse)",
+                           opt->calib_method);
+    j->num = 1;
     if (opt->resolutions) {
-        if ((rc = num = mvit_parse_sizes(opt->resolutions, "mvitc", res, MAX_RESOLUTIONS, d)) < 0)
-            goto fail;
-        if (int8 && num > 1) { /* ranges are calibrated at one size */
-            rc = mvit_diag_at(d, MVIT_EINVAL, "mvitc", 0, 0,
-                              "--precision int8 takes one --resolution (it calibrates at that "
-                              "size), got %d",
-                              num);
-            goto fail;
-        }
+        int rc = j->num = mvit_parse_sizes(opt->resolutions, "mvitc", j->res, MAX_RESOLUTIONS, d);
+        if (rc < 0)
+            return rc;
+        if (j->int8 && j->num > 1) /* ranges are calibrated at one size */
+            return mvit_diag_at(d, MVIT_EINVAL, "mvitc", 0, 0,
+                                "--precision int8 takes one --resolution (it calibrates at that "
+                                "size), got %d",
+                                j->num);
     }
-    for (int i = 0; i < num; i++)
-        if ((rc = mvit_desc_load_resized(opt->desc_path, res[i].height, res[i].width, &descs[i],
-                                         d)) < 0)
-            goto fail;
-    const mvit_model_desc *desc = &descs[0];
-    const char *name = opt->name ? opt->name : desc->name;
-    if (!is_identifier(name) || strlen(name) > 48) {
-        rc = mvit_diag_at(d, MVIT_EINVAL, "mvitc", 0, 0,
-                          "--name '%s' is not a C identifier of at most 48 characters", name);
-        goto fail;
-    }
+    return 0;
+}
+
+/* The description at every size, the weights, and one lowered graph per size. */
+static int build_graphs(compile_job *j, mvit_diag *d)
+{
+    const mvit_compile_options *opt = j->opt;
+    int rc;
+    for (int i = 0; i < j->num; i++)
+        if ((rc = mvit_desc_load_resized(opt->desc_path, j->res[i].height, j->res[i].width,
+                                         &j->descs[i], d)) < 0)
+            return rc;
+    j->name = opt->name ? opt->name : j->descs[0].name;
+    if (!is_identifier(j->name) || strlen(j->name) > 48)
+        return fail_option(d, "--name '%s' is not a C identifier of at most 48 characters",
+                           j->name);
+    mvit_weights w = {0};
     if ((rc = mvit_weights_load(opt->weights_path, (mvit_weights_layout)opt->weights_layout, &w,
                                 d)) < 0)
-        goto fail;
-    int largest = 0;
-    for (int i = 0; i < num; i++) {
-        if ((rc = mvit_build_graph(&descs[i], &w, &graphs[i], d)) < 0 ||
-            (rc = lower_graph(&graphs[i], &descs[i], opt, int8, method, &kept, d)) < 0)
-            goto fail;
-        if ((int64_t)res[i].height * res[i].width >
-            (int64_t)res[largest].height * res[largest].width)
-            largest = i;
-    }
+        return rc;
+    for (int i = 0; i < j->num && rc >= 0; i++)
+        if ((rc = mvit_build_graph(&j->descs[i], &w, &j->graphs[i], d)) >= 0)
+            rc = lower_graph(&j->graphs[i], &j->descs[i], opt, j->int8, j->method, &j->kept, d);
     mvit_weights_free(&w);
-    for (int i = 0; i < num; i++) {
-        mvit_graph *g = &graphs[i];
-        if (num > 1 && i != largest)
-            g->layout_ref = &graphs[largest];
-        g->max_tasks = opt->max_threads > 0 ? opt->max_threads : 1;
-        mvit_target_assign_scratch(target, g);
-        if ((rc = pass_plan_memory(g, d)) < 0)
-            goto fail;
-        if (opt->dump_ir)
-            mvit_graph_dump(g, stderr);
-        if (opt->inspect)
-            opt->inspect(opt->inspect_user, g);
-        gptr[i] = g;
-    }
+    return rc < 0 ? rc : 0;
+}
 
+/* Scratch and memory plan of every graph; the largest size decides the weight layouts. */
+static int plan_graphs(compile_job *j, mvit_diag *d)
+{
+    int largest = 0;
+    for (int i = 0; i < j->num; i++)
+        if ((int64_t)j->res[i].height * j->res[i].width >
+            (int64_t)j->res[largest].height * j->res[largest].width)
+            largest = i;
+    for (int i = 0; i < j->num; i++) {
+        mvit_graph *g = &j->graphs[i];
+        if (j->num > 1 && i != largest)
+            g->layout_ref = &j->graphs[largest];
+        g->max_tasks = j->opt->max_threads > 0 ? j->opt->max_threads : 1;
+        mvit_target_assign_scratch(j->target, g);
+        int rc = pass_plan_memory(g, d);
+        if (rc < 0)
+            return rc;
+        if (j->opt->dump_ir)
+            mvit_graph_dump(g, stderr);
+        if (j->opt->inspect)
+            j->opt->inspect(j->opt->inspect_user, g);
+    }
+    return 0;
+}
+
+/* The .c and .h text, written only when all of it was generated. */
+static int emit_files(compile_job *j, mvit_diag *d)
+{
+    const mvit_compile_options *opt = j->opt;
     uint64_t hash = 0xcbf29ce484222325ull;
+    int rc;
     if ((rc = hash_file(opt->desc_path, &hash, d)) < 0 ||
         (rc = hash_file(opt->weights_path, &hash, d)) < 0)
-        goto fail;
+        return rc;
     char precision[512] = "fp32";
-    if (int8) /* the banner says which layers stayed float */
+    const char *kept = j->kept;
+    if (j->int8) /* the banner says which layers stayed float */
         snprintf(precision, sizeof precision, "int8%s%.400s%s",
                  kept && *kept ? " (kept in fp32: " : "", kept ? kept : "",
                  kept && *kept ? "; not bit-identical across targets)" : "");
     mvit_codegen_info info = {
-        .prefix = name,
+        .prefix = j->name,
         .command_line = opt->command_line ? opt->command_line : "",
         .desc_path = opt->desc_path,
         .weights_path = opt->weights_path,
         .model_hash = hash,
         .precision = precision,
-        .max_tasks = graphs[0].max_tasks,
+        .max_tasks = j->graphs[0].max_tasks,
         .multi_resolution = opt->resolutions != NULL,
     };
-    if ((rc = mvit_codegen_emit(gptr, num, target, &info, &c_out, &h_out, d)) < 0)
-        goto fail;
-    rc = write_outputs(opt->out_dir, name, &c_out, &h_out, d);
-fail:
-    free(kept);
+    const mvit_graph *gptr[MAX_RESOLUTIONS];
+    for (int i = 0; i < j->num; i++)
+        gptr[i] = &j->graphs[i];
+    mvit_emitter c_out = {0}, h_out = {0};
+    rc = mvit_codegen_emit(gptr, j->num, j->target, &info, &c_out, &h_out, d);
+    if (rc >= 0)
+        rc = write_outputs(opt->out_dir, j->name, &c_out, &h_out, d);
     emit_free(&c_out);
     emit_free(&h_out);
+    return rc;
+}
+
+int mvit_compile(const mvit_compile_options *opt, mvit_diag *d)
+{
+    compile_job *j = mvit_xcalloc(1, sizeof *j);
+    j->opt = opt;
+    int rc = check_options(j, d);
+    if (rc >= 0)
+        rc = build_graphs(j, d);
+    if (rc >= 0)
+        rc = plan_graphs(j, d);
+    if (rc >= 0)
+        rc = emit_files(j, d);
+    free(j->kept);
     for (int i = 0; i < MAX_RESOLUTIONS; i++) {
-        mvit_graph_free(&graphs[i]);
-        mvit_desc_free(&descs[i]);
+        mvit_graph_free(&j->graphs[i]);
+        mvit_desc_free(&j->descs[i]);
     }
-    mvit_weights_free(&w);
+    free(j);
     return rc;
 }

@@ -9,6 +9,7 @@
 #include "codegen/codegen.h"
 #include "codegen/pack.h"
 #include "kernels/mvk-prelude.h"
+#include "ops/ops.h"
 
 /* MVK_WINO_TB of the Winograd kernels: tiles per block, two 6-row groups of the microkernel. */
 #define WINO_TILES_PER_BLOCK 12
@@ -34,67 +35,72 @@ typedef struct gemm_tiles {
 
 static gemm_tiles choose_tiles(const mvit_simd_isa *isa, int64_t m, int k, int n)
 {
-    gemm_tiles t = {6, k, 0, (int64_t)k * ((n + 15) / 16 * 16) * 4};
+    const int mr = isa->mr, nr = isa->nr;
+    gemm_tiles t = {mr, k, 0, (int64_t)k * ((n + nr - 1) / nr * nr) * 4};
     if (t.b_bytes <= isa->l2_bytes / 2)
         return t;
     t.blocked = 1;
-    t.kc = isa->l1_bytes / 2 / (16 * 4);
+    t.kc = isa->l1_bytes / 2 / (nr * 4);
     if (t.kc > k)
         t.kc = k;
-    int64_t mc = isa->l2_bytes / 2 / ((int64_t)t.kc * 4) / 6 * 6;
-    int64_t m6 = (m + 5) / 6 * 6;
-    t.mc = (int)(mc < 6 ? 6 : mc > m6 ? m6 : mc);
+    int64_t mc = isa->l2_bytes / 2 / ((int64_t)t.kc * 4) / mr * mr;
+    int64_t mall = (m + mr - 1) / mr * mr;
+    t.mc = (int)(mc < mr ? mr : mc > mall ? mall : mc);
     return t;
 }
 
 static void emit_tiles_comment(mvit_codegen *cg, gemm_tiles t, int64_t m, int k, int n)
 {
+    const int mr = cg->target->simd->mr, nr = cg->target->simd->nr;
     if (!t.blocked)
-        emit(&cg->body, "/* tiling: 6x16 microkernel, M %lld x K %d x N %d; B %lld KiB <= L2/2: "
-                        "6-row A block in L1, B from L2 */",
-             (long long)m, k, n, (long long)(t.b_bytes / 1024));
+        emit(&cg->body, "/* tiling: %dx%d microkernel, M %lld x K %d x N %d; B %lld KiB <= L2/2: "
+                        "%d-row A block in L1, B from L2 */",
+             mr, nr, (long long)m, k, n, (long long)(t.b_bytes / 1024), mr);
     else
-        emit(&cg->body, "/* tiling: 6x16 microkernel, M %lld x K %d x N %d; B %lld KiB > L2/2: "
+        emit(&cg->body, "/* tiling: %dx%d microkernel, M %lld x K %d x N %d; B %lld KiB > L2/2: "
                         "kc %d (B slice %d KiB in L1), mc %d (A block %lld KiB in L2) */",
-             (long long)m, k, n, (long long)(t.b_bytes / 1024), t.kc, t.kc * 64 / 1024, t.mc,
-             (long long)t.mc * t.kc * 4 / 1024);
+             mr, nr, (long long)m, k, n, (long long)(t.b_bytes / 1024), t.kc,
+             t.kc * nr * 4 / 1024, t.mc, (long long)t.mc * t.kc * 4 / 1024);
 }
-
-static const char *act_name(mvit_act a) { return a == MVIT_ACT_SILU ? "MVK_ACT_SILU" : "MVK_ACT_NONE"; }
 
 static void use_gemm(mvit_codegen *cg)
 {
     use_isa_kernel(cg, "mvk-%s.h");
-    use_isa_kernel(cg, "f32-gemm-6x16-%s.c");
+    char file[64];
+    snprintf(file, sizeof file, "f32-gemm-%dx%d-%s.c", cg->target->simd->mr,
+             cg->target->simd->nr, isa_suffix(cg));
+    cg_use_kernel(cg, file);
 }
 
-/* The bias padded to a multiple of 16 (a panel), or "0". */
+/* The bias padded to a multiple of nr (a panel), or "0". */
 static void padded_bias(mvit_codegen *cg, const mvit_node *n, int cols, char *b, size_t len)
 {
     if (!n->bias) {
         snprintf(b, len, "0");
         return;
     }
-    float *pb = mvit_xmalloc((size_t)(cols + 16) * sizeof *pb);
-    int64_t blen = mvit_pack_pad(n->bias, cols, 16, pb);
-    cg_weight_ref(cg, b, len, cg_param(cg, pb, blen, "%s bias (padded to 16)", n->name));
+    const int nr = cg->target->simd->nr;
+    float *pb = mvit_xmalloc((size_t)(cols + nr) * sizeof *pb);
+    int64_t blen = mvit_pack_pad(n->bias, cols, nr, pb);
+    cg_weight_ref(cg, b, len, cg_param(cg, pb, blen, "%s bias (padded to %d)", n->name, nr));
     free(pb);
 }
 
-/* Packs B [k][n] into 16-column panels and the bias to a multiple of 16. */
+/* Packs B [k][n] into nr-column panels and the bias to a multiple of nr. */
 static void packed_gemm_params(mvit_codegen *cg, const mvit_node *n, int k, int cols, char *w,
                                char *b, size_t len)
 {
-    int64_t plen = mvit_pack_b_panels(n->weight, k, cols, 16, NULL);
+    const int nr = cg->target->simd->nr;
+    int64_t plen = mvit_pack_b_panels(n->weight, k, cols, nr, NULL);
     float *packed = mvit_xmalloc((size_t)plen * sizeof *packed);
-    mvit_pack_b_panels(n->weight, k, cols, 16, packed);
-    cg_weight_ref(cg, w, len, cg_param(cg, packed, plen, "%s weight [%d/16][%d][16]", n->name,
-                                       cols, k));
+    mvit_pack_b_panels(n->weight, k, cols, nr, packed);
+    cg_weight_ref(cg, w, len, cg_param(cg, packed, plen, "%s weight [%d/%d][%d][%d]", n->name,
+                                       cols, nr, k, nr));
     free(packed);
     padded_bias(cg, n, cols, b, len);
 }
 
-/* Rows [6 r0, min(6 r1, m)) of a GEMM whose A is in0 (rows through the node's remap) and C
+/* Rows [mr r0, min(mr r1, m)) of a GEMM whose A is in0 (rows through the node's remap) and C
  * is out. */
 static void emit_gemm_rows(mvit_codegen *cg, const mvit_node *node, int64_t m, int k, int n,
                            const char *w, const char *b, const char *res)
@@ -103,27 +109,18 @@ static void emit_gemm_rows(mvit_codegen *cg, const mvit_node *node, int64_t m, i
     char remap_expr[16];
     cg_remap(cg, node, remap_expr, sizeof remap_expr);
     emit_tiles_comment(cg, t, m, k, n);
-    emit(&cg->body, "mvk_f32_gemm_%srows__%s(6 * r0, 6 * r1 < %lld ? 6 * r1 : %lld, %d, %d, in0, %d,",
-         t.blocked ? "blocked_" : "", isa_suffix(cg), (long long)m, (long long)m, k, n, k);
+    const int mr = cg->target->simd->mr;
+    emit(&cg->body, "mvk_f32_gemm_%srows__%s(%d * r0, %d * r1 < %lld ? %d * r1 : %lld, %d, %d, in0, %d,",
+         t.blocked ? "blocked_" : "", isa_suffix(cg), mr, mr, (long long)m, mr, (long long)m, k,
+         n, k);
     char tiles[32] = "", eps[32] = "0.0f";
     if (t.blocked)
         snprintf(tiles, sizeof tiles, ", %d, %d", t.mc, t.kc);
     if (node->norm_rows)
         emit_float_literal(eps, sizeof eps, (float)node->eps);
     emit(&cg->body, "    %s, %s, out, %d, %s, %d, %s, %s%s, %s, %s);", w, b, n, res, n,
-         act_name(node->act), remap_expr, tiles, eps,
+         mvit_act_name(node->act), remap_expr, tiles, eps,
          node->norm_rows || mvit_node_resizes(node) ? "scratch" : "0");
-}
-
-static int is_depthwise(const mvit_graph *g, const mvit_node *n)
-{
-    return n->groups > 1 && n->groups == g->values[n->inputs[0]].dims[2] &&
-           n->groups == n->out_channels;
-}
-
-static int is_pointwise(const mvit_node *n)
-{
-    return n->kernel == 1 && n->stride == 1 && n->pad == 0 && n->groups == 1;
 }
 
 static void emit_dwconv(mvit_codegen *cg, const mvit_node *n)
@@ -151,25 +148,7 @@ static void emit_dwconv(mvit_codegen *cg, const mvit_node *n)
     emit(&cg->body,
          "mvk_f32_dwconv_rows__%s(r0, r1, in0, out, %s, %s, %s, %d, %d, %d, %d, %d, %d, %d, %s);",
          isa_suffix(cg), w, b, n->residual >= 0 ? "res" : "0", a->dims[0], a->dims[1], c, o->dims[1], n->kernel,
-         n->stride, n->pad, act_name(n->act));
-}
-
-/* 3x3, stride 1, pad 1 dense convs take Winograd F(4x4, 3x3) where the family has it: 4x
- * fewer multiplies, for transforms that cost O(channels) per tile instead of O(channels^2).
- * The price is 4x the weights (36 instead of 9 per channel pair), streamed once per block of
- * tiles; below 16 tiles (a 16x16 output map) that traffic eats the saving and the bigger
- * binary buys nothing, and below 8 input channels the transforms are not paid back. */
-static int use_winograd(const mvit_target *t, const mvit_graph *g, const mvit_node *n, int ci)
-{
-    if (g->layout_ref) { /* decided once for every resolution: one copy of the weights */
-        const mvit_graph *ref = g->layout_ref;
-        n = &ref->nodes[n - g->nodes];
-        g = ref;
-    }
-    const mvit_value *o = &g->values[n->output];
-    const int64_t tiles = (int64_t)((o->dims[0] + 3) / 4) * ((o->dims[1] + 3) / 4);
-    return t->simd->winograd && n->groups == 1 && n->kernel == 3 && n->stride == 1 &&
-           n->pad == 1 && ci >= 8 && tiles >= 16;
+         n->stride, n->pad, mvit_act_name(n->act));
 }
 
 static void emit_winograd(mvit_codegen *cg, const mvit_node *n, int cin, int cin_b)
@@ -178,14 +157,15 @@ static void emit_winograd(mvit_codegen *cg, const mvit_node *n, int cin, int cin
     const int ci = cin + cin_b, cout = n->out_channels;
     float *u = mvit_xmalloc((size_t)36 * ci * cout * sizeof *u);
     mvit_winograd_f43_weights(n->weight, ci, cout, u);
-    const int64_t plen = mvit_pack_b_panels(u, ci, cout, 16, NULL);
+    const int nr = cg->target->simd->nr;
+    const int64_t plen = mvit_pack_b_panels(u, ci, cout, nr, NULL);
     float *packed = mvit_xmalloc((size_t)(36 * plen) * sizeof *packed);
     for (int xi = 0; xi < 36; xi++)
-        mvit_pack_b_panels(u + (int64_t)xi * ci * cout, ci, cout, 16, packed + xi * plen);
+        mvit_pack_b_panels(u + (int64_t)xi * ci * cout, ci, cout, nr, packed + xi * plen);
     char w[96], b[96];
     cg_weight_ref(cg, w, sizeof w,
-                  cg_param(cg, packed, 36 * plen, "%s Winograd weights [36][%d/16][%d][16]",
-                           n->name, cout, ci));
+                  cg_param(cg, packed, 36 * plen, "%s Winograd weights [36][%d/%d][%d][%d]",
+                           n->name, cout, nr, ci, nr));
     free(u);
     free(packed);
     padded_bias(cg, n, cout, b, sizeof b);
@@ -196,26 +176,27 @@ static void emit_winograd(mvit_codegen *cg, const mvit_node *n, int cin, int cin
     emit(&cg->body, "/* Winograd F(4x4, 3x3): %lld tiles of 4x4 outputs in blocks of %d; per block "
                     "V %lld KiB, one B panel %d KiB */",
          (long long)tiles, WINO_TILES_PER_BLOCK, (long long)36 * WINO_TILES_PER_BLOCK * ci * 4 / 1024,
-         ci * 16 * 4 / 1024);
+         ci * nr * 4 / 1024);
     emit(&cg->body, "mvk_f32_conv3x3_winograd_rows__%s(r0, r1, in0, %s, out, %s, %s, %s, %d, %d, "
                     "%d, %d, %d, %s, scratch);",
          isa_suffix(cg), cin_b ? "in1" : "0", w, b, n->residual >= 0 ? "res" : "0", o->dims[0],
-         o->dims[1], cin, cin_b, cout, act_name(n->act));
+         o->dims[1], cin, cin_b, cout, mvit_act_name(n->act));
 }
 
 static void emit_conv2d(mvit_codegen *cg, const mvit_node *n)
 {
     const mvit_value *a = &cg->g->values[n->inputs[0]], *o = &cg->g->values[n->output];
-    if (is_depthwise(cg->g, n)) {
+    const mvit_conv_kind kind = mvit_conv_classify(cg->g, n, cg->target);
+    if (kind == MVIT_CONV_DEPTHWISE) {
         emit_dwconv(cg, n);
         return;
     }
-    if (n->groups != 1) {
-        mvit_target_generic.emit_node[MVIT_OP_CONV2D](cg, n);
+    if (kind == MVIT_CONV_GROUPED) {
+        mvit_op_conv2d.lower_f32(cg, n);
         return;
     }
     const int cin_b = n->num_inputs == 2 ? cg->g->values[n->inputs[1]].dims[2] : 0;
-    if (use_winograd(cg->target, cg->g, n, a->dims[2] + cin_b)) {
+    if (kind == MVIT_CONV_WINOGRAD) {
         emit_winograd(cg, n, a->dims[2], cin_b);
         return;
     }
@@ -225,8 +206,9 @@ static void emit_conv2d(mvit_codegen *cg, const mvit_node *n)
     use_gemm(cg);
     const char *res = n->residual >= 0 ? "res" : "0";
     const int64_t m = (int64_t)o->dims[0] * o->dims[1];
-    cg_parallel(cg, (m + 5) / 6); /* blocks of 6 output pixels, the microkernel's rows */
-    if (is_pointwise(n)) {
+    const int mr = cg->target->simd->mr;
+    cg_parallel(cg, (m + mr - 1) / mr); /* blocks of mr output pixels, the microkernel's rows */
+    if (kind == MVIT_CONV_POINTWISE) {
         emit_gemm_rows(cg, n, m, k, n->out_channels, w, b, res);
         return;
     }
@@ -234,11 +216,11 @@ static void emit_conv2d(mvit_codegen *cg, const mvit_node *n)
     gemm_tiles t = choose_tiles(cg->target->simd, m, k, n->out_channels);
     emit_tiles_comment(cg, t, m, k, n->out_channels);
     emit(&cg->body,
-         "mvk_f32_conv2d_im2col_rows__%s(6 * r0, 6 * r1 < %lld ? 6 * r1 : %lld, in0, %s, out, %s,",
-         isa_suffix(cg), (long long)m, (long long)m, cin_b ? "in1" : "0", w);
+         "mvk_f32_conv2d_im2col_rows__%s(%d * r0, %d * r1 < %lld ? %d * r1 : %lld, in0, %s, out, %s,",
+         isa_suffix(cg), mr, mr, (long long)m, mr, (long long)m, cin_b ? "in1" : "0", w);
     emit(&cg->body, "    %s, %s, %d, %d, %d, %d, %d, %d, %d, %d, %d, %s, scratch, %d, %d);", b, res,
          a->dims[0], a->dims[1], a->dims[2], cin_b, o->dims[1], o->dims[2], n->kernel, n->stride,
-         n->pad, act_name(n->act), t.mc, t.kc);
+         n->pad, mvit_act_name(n->act), t.mc, t.kc);
 }
 
 static void emit_linear(mvit_codegen *cg, const mvit_node *n)
@@ -248,17 +230,18 @@ static void emit_linear(mvit_codegen *cg, const mvit_node *n)
     char w[96], b[96];
     packed_gemm_params(cg, n, a->dims[2], n->out_channels, w, b, sizeof w);
     use_gemm(cg);
-    if (m <= 6 && !n->norm_rows && n->remap == 0) {
+    const int mr = cg->target->simd->mr, nr = cg->target->simd->nr;
+    if (m <= mr && !n->norm_rows && n->remap == 0) {
         /* one row block: share the weight panels between tasks instead */
-        cg_parallel(cg, (n->out_channels + 15) / 16);
-        emit(&cg->body, "/* tiling: 6x16 microkernel, M %lld x K %d x N %d; tasks split N */",
-             (long long)m, a->dims[2], n->out_channels);
+        cg_parallel(cg, (n->out_channels + nr - 1) / nr);
+        emit(&cg->body, "/* tiling: %dx%d microkernel, M %lld x K %d x N %d; tasks split N */",
+             mr, nr, (long long)m, a->dims[2], n->out_channels);
         emit(&cg->body, "mvk_f32_gemm_cols__%s(r0, r1, %lld, %d, %d, in0, %s, %s, out, %s, %s);",
              isa_suffix(cg), (long long)m, a->dims[2], n->out_channels, w, b, n->residual >= 0 ? "res" : "0",
-             act_name(n->act));
+             mvit_act_name(n->act));
         return;
     }
-    cg_parallel(cg, (m + 5) / 6);
+    cg_parallel(cg, (m + mr - 1) / mr);
     emit_gemm_rows(cg, n, m, a->dims[2], n->out_channels, w, b, n->residual >= 0 ? "res" : "0");
 }
 
@@ -277,7 +260,7 @@ static void emit_attention(mvit_codegen *cg, const mvit_node *n)
 
 // ---- scratch
 
-/* A fused LayerNorm normalises the rows of one block, a resizing remap blends them: 6 rows,
+/* A fused LayerNorm normalises the rows of one block, a resizing remap blends them: mr rows,
  * or mc when blocked; both: 4 rows more for the normalised sources of a blend. */
 static int64_t gemm_norm_scratch(const mvit_target *tg, const mvit_graph *g,
                                  const mvit_node *n)
@@ -288,20 +271,21 @@ static int64_t gemm_norm_scratch(const mvit_target *tg, const mvit_graph *g,
     const mvit_value *o = &g->values[n->output];
     const int k = g->values[n->inputs[0]].dims[2];
     gemm_tiles t = choose_tiles(tg->simd, (int64_t)o->dims[0] * o->dims[1], k, n->out_channels);
-    const int64_t rows = (t.blocked ? t.mc : 6) + (n->norm_rows && resizes ? 4 : 0);
+    const int64_t rows = (t.blocked ? t.mc : tg->simd->mr) + (n->norm_rows && resizes ? 4 : 0);
     return g->max_tasks * rows * k * (int64_t)sizeof(float);
 }
 
 static int64_t conv_scratch(const mvit_target *tg, const mvit_graph *g, const mvit_node *n)
 {
-    if (is_pointwise(n))
+    const mvit_conv_kind kind = mvit_conv_classify(g, n, tg);
+    if (kind == MVIT_CONV_POINTWISE)
         return gemm_norm_scratch(tg, g, n);
-    if (n->groups != 1)
+    if (kind == MVIT_CONV_DEPTHWISE || kind == MVIT_CONV_GROUPED)
         return 0;
     const mvit_value *o = &g->values[n->output];
     const int ci = mvit_node_in_channels(g, n);
-    if (use_winograd(tg, g, n, ci))
-        return g->max_tasks * (36 * (int64_t)WINO_TILES_PER_BLOCK * (ci + 16)) *
+    if (kind == MVIT_CONV_WINOGRAD)
+        return g->max_tasks * (36 * (int64_t)WINO_TILES_PER_BLOCK * (ci + tg->simd->nr)) *
                (int64_t)sizeof(float);
     const int k = n->kernel * n->kernel * ci;
     gemm_tiles t = choose_tiles(tg->simd, (int64_t)o->dims[0] * o->dims[1], k, n->out_channels);
@@ -312,25 +296,20 @@ static int64_t attention_scratch(const mvit_target *tg, const mvit_graph *g, con
 {
     (void)tg;
     const mvit_value *o = &g->values[n->output];
-    const int64_t npad = (o->dims[1] + 15) / 16 * 16, hd = o->dims[2] / n->heads;
-    const int64_t hdpad = (hd + 15) / 16 * 16;
-    return g->max_tasks * (npad * hd + hdpad * o->dims[1] + 6 * npad) * (int64_t)sizeof(float);
+    const int mr = tg->simd->mr, nr = tg->simd->nr;
+    const int64_t npad = (o->dims[1] + nr - 1) / nr * nr, hd = o->dims[2] / n->heads;
+    const int64_t hdpad = (hd + nr - 1) / nr * nr;
+    return g->max_tasks * (npad * hd + hdpad * o->dims[1] + mr * npad) * (int64_t)sizeof(float);
 }
 
 /* Cache sizes of the tiling cost model, per core. x86: the benchmark machine's Zen 3 (most
  * AVX2 cores have 32 KiB L1d and 256 KiB - 1 MiB L2). ARM: the little cores a phone app may
  * land on (Cortex-A55: 32 KiB L1d, 128-256 KiB L2); the big cores have more of both. */
-static const mvit_simd_isa isa_avx2 = {.suffix = "avx2", .l1_bytes = 32 * 1024,
-                                       .l2_bytes = 512 * 1024, .winograd = 1,
-                                       .i8_ops = MVIT_I8_ADD | MVIT_I8_CONCAT | MVIT_I8_DWCONV |
-                                                 MVIT_I8_LAYERNORM | MVIT_I8_ATTENTION |
-                                                 MVIT_I8_CLASSIFIER | MVIT_I8_QUANTIZE,
+static const mvit_simd_isa isa_avx2 = {.suffix = "avx2", .mr = 6, .nr = 16,
+                                       .l1_bytes = 32 * 1024, .l2_bytes = 512 * 1024,
                                        .i8_dw_packed = 1};
-static const mvit_simd_isa isa_neon = {.suffix = "neon", .l1_bytes = 32 * 1024,
-                                       .l2_bytes = 256 * 1024, .winograd = 1,
-                                       .i8_ops = MVIT_I8_ADD | MVIT_I8_CONCAT | MVIT_I8_DWCONV |
-                                                 MVIT_I8_LAYERNORM | MVIT_I8_ATTENTION |
-                                                 MVIT_I8_CLASSIFIER | MVIT_I8_QUANTIZE};
+static const mvit_simd_isa isa_neon = {.suffix = "neon", .mr = 6, .nr = 16,
+                                       .l1_bytes = 32 * 1024, .l2_bytes = 256 * 1024};
 
 #define SIMD_LOWERING                                                                          \
     .emit_node = {[MVIT_OP_CONV2D] = emit_conv2d,                                              \

@@ -1,5 +1,4 @@
-/* Graph construction helpers and shape inference: one infer function per op, dispatched
- * through a table that must list every op of ops.def. */
+/* Graph construction helpers; an op's own rules (shapes, MACs) are in compiler/ops/. */
 #include "ir/ir.h"
 
 #include <math.h>
@@ -7,9 +6,10 @@
 #include <string.h>
 
 #include "kernels/mvk-prelude.h"
+#include "ops/ops.h"
 
 const char *const mvit_op_names[MVIT_OP_COUNT] = {
-#define OP(e, name, nin) name,
+#define OP(e, name, nin) #name,
 #include "ops.def"
 #undef OP
 };
@@ -117,158 +117,6 @@ int mvit_value_uses(const mvit_graph *g, int value)
     return uses + (g->output == value);
 }
 
-// ---- shape inference: fills out dims from the inputs and the node's attributes
-
-typedef int (*infer_fn)(const mvit_graph *g, const mvit_node *n, mvit_value *out, mvit_diag *d);
-
-static const mvit_value *in_value(const mvit_graph *g, const mvit_node *n, int k)
-{
-    return &g->values[n->inputs[k]];
-}
-
-static int fail_shape(const mvit_graph *g, const mvit_node *n, mvit_diag *d, const char *what)
-{
-    const mvit_value *a = in_value(g, n, 0);
-    return mvit_diag_at(d, MVIT_EINVAL, g->desc ? g->desc->path : "graph", n->loc.line,
-                        n->loc.col, "%s '%s': %s (input %dx%dx%d)", mvit_op_names[n->op], n->name,
-                        what, a->dims[0], a->dims[1], a->dims[2]);
-}
-
-static int infer_conv2d(const mvit_graph *g, const mvit_node *n, mvit_value *out, mvit_diag *d)
-{
-    const mvit_value *a = in_value(g, n, 0);
-    if (a->layout != MVIT_LAYOUT_HWC)
-        return fail_shape(g, n, d, "expects an HWC feature map");
-    if (n->kernel < 1 || n->stride < 1 || n->groups < 1 || n->pad < 0 || n->out_channels < 1)
-        return fail_shape(g, n, d, "invalid kernel, stride, padding, groups or channels");
-    if (a->dims[2] % n->groups || n->out_channels % n->groups)
-        return fail_shape(g, n, d, "channels not divisible by groups");
-    int32_t oh = (a->dims[0] + 2 * n->pad - n->kernel) / n->stride + 1;
-    int32_t ow = (a->dims[1] + 2 * n->pad - n->kernel) / n->stride + 1;
-    if (oh < 1 || ow < 1)
-        return fail_shape(g, n, d, "kernel larger than the padded input");
-    out->layout = MVIT_LAYOUT_HWC;
-    out->dims[0] = oh;
-    out->dims[1] = ow;
-    out->dims[2] = n->out_channels;
-    return 0;
-}
-
-static int infer_same(const mvit_graph *g, const mvit_node *n, mvit_value *out, mvit_diag *d)
-{
-    (void)d;
-    const mvit_value *a = in_value(g, n, 0);
-    out->layout = a->layout;
-    memcpy(out->dims, a->dims, sizeof out->dims);
-    return 0;
-}
-
-static int infer_add(const mvit_graph *g, const mvit_node *n, mvit_value *out, mvit_diag *d)
-{
-    const mvit_value *a = in_value(g, n, 0), *b = in_value(g, n, 1);
-    if (a->layout != b->layout || memcmp(a->dims, b->dims, sizeof a->dims))
-        return fail_shape(g, n, d, "operands differ in shape");
-    return infer_same(g, n, out, d);
-}
-
-/* The patch grid of an unfold/fold: whole patches, at least the map, less than a patch more. */
-static int grid_fits(const mvit_node *n)
-{
-    return n->patch_h >= 1 && n->patch_w >= 1 && n->map_h >= 1 && n->map_w >= 1 &&
-           n->grid_h % n->patch_h == 0 && n->grid_w % n->patch_w == 0 && n->grid_h >= n->map_h &&
-           n->grid_h - n->map_h < n->patch_h && n->grid_w >= n->map_w &&
-           n->grid_w - n->map_w < n->patch_w && n->grid_h <= MVIT_MAX_MAP &&
-           n->grid_w <= MVIT_MAX_MAP;
-}
-
-static int infer_unfold(const mvit_graph *g, const mvit_node *n, mvit_value *out, mvit_diag *d)
-{
-    const mvit_value *a = in_value(g, n, 0);
-    if (a->layout != MVIT_LAYOUT_HWC || !grid_fits(n) || a->dims[0] != n->map_h ||
-        a->dims[1] != n->map_w)
-        return fail_shape(g, n, d, "feature map does not match the unfold's patch grid");
-    out->layout = MVIT_LAYOUT_TOKENS;
-    out->dims[0] = n->patch_h * n->patch_w;
-    out->dims[1] = (n->grid_h / n->patch_h) * (n->grid_w / n->patch_w);
-    out->dims[2] = a->dims[2];
-    return 0;
-}
-
-static int infer_fold(const mvit_graph *g, const mvit_node *n, mvit_value *out, mvit_diag *d)
-{
-    const mvit_value *a = in_value(g, n, 0);
-    if (a->layout != MVIT_LAYOUT_TOKENS || !grid_fits(n) || a->dims[0] != n->patch_h * n->patch_w ||
-        (int64_t)(n->grid_h / n->patch_h) * (n->grid_w / n->patch_w) != a->dims[1])
-        return fail_shape(g, n, d, "tokens do not match the folded map size");
-    out->layout = MVIT_LAYOUT_HWC;
-    out->dims[0] = n->map_h;
-    out->dims[1] = n->map_w;
-    out->dims[2] = a->dims[2];
-    return 0;
-}
-
-static int infer_linear(const mvit_graph *g, const mvit_node *n, mvit_value *out, mvit_diag *d)
-{
-    const mvit_value *a = in_value(g, n, 0);
-    if (n->out_channels < 1)
-        return fail_shape(g, n, d, "invalid output width");
-    out->layout = a->layout;
-    out->dims[0] = a->dims[0];
-    out->dims[1] = a->dims[1];
-    out->dims[2] = n->out_channels;
-    return 0;
-}
-
-static int infer_attention(const mvit_graph *g, const mvit_node *n, mvit_value *out,
-                           mvit_diag *d)
-{
-    const mvit_value *a = in_value(g, n, 0);
-    if (a->layout != MVIT_LAYOUT_TOKENS || a->dims[2] % 3 || n->heads < 1 ||
-        (a->dims[2] / 3) % n->heads)
-        return fail_shape(g, n, d, "expects qkv tokens of width 3 * heads * head_dim");
-    out->layout = MVIT_LAYOUT_TOKENS;
-    out->dims[0] = a->dims[0];
-    out->dims[1] = a->dims[1];
-    out->dims[2] = a->dims[2] / 3;
-    return 0;
-}
-
-static int infer_concat(const mvit_graph *g, const mvit_node *n, mvit_value *out, mvit_diag *d)
-{
-    const mvit_value *a = in_value(g, n, 0), *b = in_value(g, n, 1);
-    if (a->layout != MVIT_LAYOUT_HWC || b->layout != MVIT_LAYOUT_HWC ||
-        a->dims[0] != b->dims[0] || a->dims[1] != b->dims[1])
-        return fail_shape(g, n, d, "concat operands differ in height or width");
-    out->layout = MVIT_LAYOUT_HWC;
-    out->dims[0] = a->dims[0];
-    out->dims[1] = a->dims[1];
-    out->dims[2] = a->dims[2] + b->dims[2];
-    return 0;
-}
-
-static int infer_pool(const mvit_graph *g, const mvit_node *n, mvit_value *out, mvit_diag *d)
-{
-    const mvit_value *a = in_value(g, n, 0);
-    if (a->layout != MVIT_LAYOUT_HWC)
-        return fail_shape(g, n, d, "expects an HWC feature map");
-    out->layout = MVIT_LAYOUT_HWC;
-    out->dims[0] = out->dims[1] = 1;
-    out->dims[2] = a->dims[2];
-    return 0;
-}
-
-static const infer_fn infer_table[] = {
-    [MVIT_OP_CONV2D] = infer_conv2d,      [MVIT_OP_BATCHNORM] = infer_same,
-    [MVIT_OP_SILU] = infer_same,          [MVIT_OP_ADD] = infer_add,
-    [MVIT_OP_UNFOLD] = infer_unfold,      [MVIT_OP_FOLD] = infer_fold,
-    [MVIT_OP_LAYERNORM] = infer_same,     [MVIT_OP_LINEAR] = infer_linear,
-    [MVIT_OP_ATTENTION] = infer_attention, [MVIT_OP_CONCAT] = infer_concat,
-    [MVIT_OP_GLOBAL_AVGPOOL] = infer_pool, [MVIT_OP_QUANTIZE] = infer_same,
-    [MVIT_OP_DEQUANTIZE] = infer_same,
-};
-_Static_assert(sizeof infer_table / sizeof infer_table[0] == MVIT_OP_COUNT,
-               "every op needs a shape inference function");
-
 int mvit_graph_add_node(mvit_graph *g, mvit_op op, const char *name, mvit_src_loc loc,
                         const int *inputs, mvit_node *attrs, mvit_diag *d)
 {
@@ -290,7 +138,7 @@ int mvit_graph_add_node(mvit_graph *g, mvit_op op, const char *name, mvit_src_lo
     for (int k = 0; k < n->num_inputs; k++)
         n->inputs[k] = inputs[k];
     mvit_value out = {0};
-    int rc = infer_table[op](g, n, &out, d);
+    int rc = mvit_op_defs[op]->infer(g, n, &out, d);
     if (rc < 0) {
         node_free(n);
         return rc;
@@ -310,18 +158,7 @@ int mvit_node_in_channels(const mvit_graph *g, const mvit_node *n)
 
 int64_t mvit_node_macs(const mvit_graph *g, const mvit_node *n)
 {
-    const mvit_value *o = &g->values[n->output];
-    const mvit_value *a = &g->values[n->inputs[0]];
-    switch (n->op) {
-    case MVIT_OP_CONV2D:
-        return mvit_value_numel(o) * n->kernel * n->kernel * (mvit_node_in_channels(g, n) / n->groups);
-    case MVIT_OP_LINEAR:
-        return mvit_value_numel(o) * a->dims[2];
-    case MVIT_OP_ATTENTION: /* QK^T and AV: 2 * P * N * N * D */
-        return 2 * (int64_t)o->dims[0] * o->dims[1] * o->dims[1] * o->dims[2];
-    default:
-        return 0;
-    }
+    return mvit_op_defs[n->op]->macs(g, n);
 }
 
 void mvit_graph_dump(const mvit_graph *g, FILE *f)

@@ -7,14 +7,14 @@
  * the kernel normalises each blended source row. */
 #include <stdlib.h>
 
+#include "ops/ops.h"
 #include "passes/passes.h"
 
 int mvit_is_gemm(const mvit_node *n)
 {
     if (n->op == MVIT_OP_LINEAR)
         return 1;
-    return n->op == MVIT_OP_CONV2D && n->kernel == 1 && n->stride == 1 && n->pad == 0 &&
-           n->groups == 1 && n->num_inputs == 1;
+    return n->op == MVIT_OP_CONV2D && mvit_conv_is_pointwise(n);
 }
 
 void mvit_fold_ln_affine(mvit_node *gemm, const mvit_node *ln, int k)

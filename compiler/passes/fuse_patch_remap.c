@@ -6,12 +6,13 @@
  * row is then a bilinear blend of 4 source rows (a pointwise conv commutes with it too: the
  * weights sum to one). */
 #include "kernels/mvk-prelude.h"
+#include "ops/ops.h"
 #include "passes/passes.h"
 
 static int plain_pointwise(const mvit_node *n)
 {
-    return n->op == MVIT_OP_CONV2D && n->kernel == 1 && n->stride == 1 && n->pad == 0 &&
-           n->groups == 1 && n->remap == MVK_REMAP_NONE && n->residual < 0;
+    return n->op == MVIT_OP_CONV2D && mvit_conv_is_pointwise(n) && n->remap == MVK_REMAP_NONE &&
+           n->residual < 0;
 }
 
 static void copy_geometry(mvit_node *conv, const mvit_node *patches)

@@ -1,0 +1,280 @@
+/* CONV2D: HWC -> HWC, square kernel, stride, symmetric zero padding, groups; weight HWIO
+ * [k][k][C_in/groups][C_out], bias, epilogue (residual, SiLU). After pass_fuse_concat it may
+ * read two inputs, their channel concatenation; after pass_fuse_patch_remap a pointwise conv
+ * may read its rows through an unfold/fold, and after pass_fuse_layernorm normalise them. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codegen/pack.h"
+#include "kernels/f32-conv2d-scalar.c"
+#include "kernels/f32-dwconv-scalar.c"
+#include "ops/ops.h"
+
+static int infer(const mvit_graph *g, const mvit_node *n, mvit_value *out, mvit_diag *d)
+{
+    const mvit_value *a = &g->values[n->inputs[0]];
+    if (a->layout != MVIT_LAYOUT_HWC)
+        return mvit_op_fail_shape(g, n, d, "expects an HWC feature map");
+    if (n->kernel < 1 || n->stride < 1 || n->groups < 1 || n->pad < 0 || n->out_channels < 1)
+        return mvit_op_fail_shape(g, n, d, "invalid kernel, stride, padding, groups or channels");
+    if (a->dims[2] % n->groups || n->out_channels % n->groups)
+        return mvit_op_fail_shape(g, n, d, "channels not divisible by groups");
+    int32_t oh = (a->dims[0] + 2 * n->pad - n->kernel) / n->stride + 1;
+    int32_t ow = (a->dims[1] + 2 * n->pad - n->kernel) / n->stride + 1;
+    if (oh < 1 || ow < 1)
+        return mvit_op_fail_shape(g, n, d, "kernel larger than the padded input");
+    out->layout = MVIT_LAYOUT_HWC;
+    out->dims[0] = oh;
+    out->dims[1] = ow;
+    out->dims[2] = n->out_channels;
+    return 0;
+}
+
+static int64_t macs(const mvit_graph *g, const mvit_node *n)
+{
+    return mvit_value_numel(&g->values[n->output]) * n->kernel * n->kernel *
+           (mvit_node_in_channels(g, n) / n->groups);
+}
+
+int mvit_conv_is_pointwise(const mvit_node *n)
+{
+    return n->kernel == 1 && n->stride == 1 && n->pad == 0 && n->groups == 1 &&
+           n->num_inputs == 1;
+}
+
+/* 3x3, stride 1, pad 1 dense convs take Winograd F(4x4, 3x3) where the target has it: 4x
+ * fewer multiplies, for transforms that cost O(channels) per tile instead of O(channels^2).
+ * The price is 4x the weights (36 instead of 9 per channel pair), streamed once per block of
+ * tiles; below 16 tiles (a 16x16 output map) that traffic eats the saving and the bigger
+ * binary buys nothing, and below 8 input channels the transforms are not paid back. */
+static int pays_for_winograd(const mvit_graph *g, const mvit_node *n)
+{
+    if (g->layout_ref) { /* decided once for every resolution: one copy of the weights */
+        const mvit_graph *ref = g->layout_ref;
+        n = &ref->nodes[n - g->nodes];
+        g = ref;
+    }
+    const mvit_value *o = &g->values[n->output];
+    const int64_t tiles = (int64_t)((o->dims[0] + 3) / 4) * ((o->dims[1] + 3) / 4);
+    return n->kernel == 3 && n->stride == 1 && n->pad == 1 && mvit_node_in_channels(g, n) >= 8 &&
+           tiles >= 16;
+}
+
+mvit_conv_kind mvit_conv_classify(const mvit_graph *g, const mvit_node *n, const mvit_target *t)
+{
+    if (mvit_conv_is_pointwise(n))
+        return MVIT_CONV_POINTWISE;
+    if (n->groups > 1 && n->num_inputs == 1 && n->groups == g->values[n->inputs[0]].dims[2] &&
+        n->groups == n->out_channels)
+        return MVIT_CONV_DEPTHWISE;
+    if (n->groups > 1)
+        return MVIT_CONV_GROUPED;
+    if (t && t->simd && pays_for_winograd(g, n)) {
+        char file[64];
+        snprintf(file, sizeof file, "f32-conv3x3-winograd-%s.c", t->simd->suffix);
+        if (cg_kernel_exists(file))
+            return MVIT_CONV_WINOGRAD;
+    }
+    return MVIT_CONV_DENSE;
+}
+
+static void eval(const mvit_graph *g, const mvit_node *n, float **b)
+{
+    if (n->norm_rows || n->remap) { /* a product over rows */
+        mvit_eval_gemm_rows(g, n, b);
+        return;
+    }
+    const mvit_value *a = &g->values[n->inputs[0]], *o = &g->values[n->output];
+    const float *res = n->residual >= 0 ? b[n->residual] : NULL;
+    float *out = b[n->output];
+    if (mvit_conv_classify(g, n, NULL) == MVIT_CONV_DEPTHWISE)
+        mvk_f32_dwconv__scalar(b[n->inputs[0]], out, n->weight, n->bias, res, a->dims[0],
+                               a->dims[1], a->dims[2], o->dims[0], o->dims[1], n->kernel,
+                               n->stride, n->pad, n->act);
+    else if (n->num_inputs == 2)
+        mvk_f32_conv2d_cat__scalar(b[n->inputs[0]], b[n->inputs[1]], out, n->weight, n->bias, res,
+                                   a->dims[0], a->dims[1], a->dims[2],
+                                   g->values[n->inputs[1]].dims[2], o->dims[0], o->dims[1],
+                                   o->dims[2], n->kernel, n->stride, n->pad, n->act);
+    else
+        mvk_f32_conv2d__scalar(b[n->inputs[0]], out, n->weight, n->bias, res, a->dims[0],
+                               a->dims[1], a->dims[2], o->dims[0], o->dims[1], o->dims[2],
+                               n->kernel, n->stride, n->pad, n->groups, n->act);
+}
+
+static int quantize(mvit_qctx *c, int idx)
+{
+    const mvit_node *n = &c->g->nodes[idx];
+    if (n->num_inputs != 1)
+        return mvit_q_fail(c, n, "a conv over a fused concat", 0);
+    return mvit_quantize_product(c, idx);
+}
+
+// ---- portable fp32 lowering
+
+static void lower_f32_depthwise(mvit_codegen *cg, const mvit_node *n, const char *w,
+                                const char *b)
+{
+    const mvit_value *a = &cg->g->values[n->inputs[0]], *o = &cg->g->values[n->output];
+    cg_use_kernel(cg, "f32-dwconv-scalar.c");
+    emit(&cg->body,
+         "mvk_f32_dwconv__scalar(in0, out, %s, %s, %s, %d, %d, %d, %d, %d, %d, %d, %d, %s);", w,
+         b, n->residual >= 0 ? "res" : "0", a->dims[0], a->dims[1], a->dims[2], o->dims[0],
+         o->dims[1], n->kernel, n->stride, n->pad, mvit_act_name(n->act));
+}
+
+static void lower_f32_direct(mvit_codegen *cg, const mvit_node *n, const char *w, const char *b)
+{
+    const mvit_value *a = &cg->g->values[n->inputs[0]], *o = &cg->g->values[n->output];
+    const char *res = n->residual >= 0 ? "res" : "0";
+    cg_use_kernel(cg, "f32-conv2d-scalar.c");
+    if (n->num_inputs == 2) {
+        emit(&cg->body, "mvk_f32_conv2d_cat__scalar(in0, in1, out, %s, %s, %s, %d, %d, %d, %d,",
+             w, b, res, a->dims[0], a->dims[1], a->dims[2], cg->g->values[n->inputs[1]].dims[2]);
+        emit(&cg->body, "    %d, %d, %d, %d, %d, %d, %s);", o->dims[0], o->dims[1], o->dims[2],
+             n->kernel, n->stride, n->pad, mvit_act_name(n->act));
+        return;
+    }
+    emit(&cg->body,
+         "mvk_f32_conv2d__scalar(in0, out, %s, %s, %s, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, "
+         "%s);",
+         w, b, res, a->dims[0], a->dims[1], a->dims[2], o->dims[0], o->dims[1], o->dims[2],
+         n->kernel, n->stride, n->pad, n->groups, mvit_act_name(n->act));
+}
+
+static void lower_f32(mvit_codegen *cg, const mvit_node *n)
+{
+    const mvit_conv_kind kind = mvit_conv_classify(cg->g, n, NULL);
+    if (kind == MVIT_CONV_POINTWISE) {
+        mvit_lower_f32_gemm_rows(cg, n);
+        return;
+    }
+    char w[96], b[96];
+    mvit_f32_weight_bias(cg, n, w, b, sizeof w);
+    if (kind == MVIT_CONV_DEPTHWISE)
+        lower_f32_depthwise(cg, n, w, b);
+    else
+        lower_f32_direct(cg, n, w, b);
+}
+
+static int64_t scratch_f32(const mvit_target *t, const mvit_graph *g, const mvit_node *n)
+{
+    return mvit_conv_is_pointwise(n) ? mvit_scratch_f32_gemm_rows(t, g, n) : 0;
+}
+
+// ---- int8 lowering
+
+/* A dense convolution: one output row at a time, im2col into scratch, then the GEMM. */
+static void lower_i8_im2col(mvit_codegen *cg, const mvit_node *n)
+{
+    const mvit_value *a = &cg->g->values[n->inputs[0]], *o = &cg->g->values[n->output];
+    const int k = n->kernel * n->kernel * a->dims[2];
+    char w[64];
+    const char *kernel = mvit_i8_gemm_weights(cg, n, k, o->dims[2], w, sizeof w);
+    mvit_requant_refs r;
+    mvit_i8_requant_refs(cg, n, &r);
+    cg_parallel(cg, o->dims[0]);
+    emit_open(&cg->body, "for (int64_t oy = r0; oy < r1; oy++) {");
+    emit(&cg->body,
+         "mvk_i8_im2col_row__scalar(" MVIT_X0
+         ", (int8_t *)scratch, %d, %d, %d, %d, %d, %d, %d, oy, %d);",
+         a->dims[0], a->dims[1], a->dims[2], o->dims[1], n->kernel, n->stride, n->pad, a->qzero);
+    emit(&cg->body, "mvk_i8_gemm__%s((const int8_t *)scratch, " MVIT_Y " + oy * %lld, %s,",
+         kernel, (long long)o->dims[1] * o->dims[2], w);
+    emit(&cg->body, "    %s, %s, %s, %d, %s, %d, %d, %d);", r.bias, r.mult, r.shift, n->q->zy,
+         r.lut, o->dims[1], k, o->dims[2]);
+    emit_close(&cg->body, "}");
+}
+
+/* The weights of a grouped conv: 16-channel blocks with taps in pairs for a depthwise kernel
+ * of an ISA that wants them (pack.h), else as they are. */
+static void i8_grouped_weights(mvit_codegen *cg, const mvit_node *n, int dw, int packed,
+                               char *w, size_t len)
+{
+    if (packed) {
+        const int taps = n->kernel * n->kernel, c = n->out_channels;
+        const int64_t count = mvit_pack_i8_dw(NULL, taps, c, NULL);
+        int8_t *p = mvit_xmalloc((size_t)count);
+        mvit_pack_i8_dw(n->q->w, taps, c, p);
+        mvit_i8_ints(cg, CG_I8, p, count, w, len, "weight (int8, tap pairs in 16-channel blocks)",
+                     n);
+        free(p);
+    } else {
+        mvit_i8_ints(cg, CG_I8, n->q->w, n->weight_numel, w, len,
+                     dw ? "weight (int8, HWC)" : "weight (int8, HWIO)", n);
+    }
+}
+
+/* Depthwise and other grouped convs: output rows [r0, r1). */
+static void lower_i8_grouped(mvit_codegen *cg, const mvit_node *n, int dw)
+{
+    const mvit_value *a = &cg->g->values[n->inputs[0]], *o = &cg->g->values[n->output];
+    const char *kernel = dw ? mvit_i8_op_kernel(cg->target, "dwconv") : "scalar";
+    const int simd = strcmp(kernel, "scalar") != 0;
+    char w[64];
+    i8_grouped_weights(cg, n, dw, simd && cg->target->simd->i8_dw_packed, w, sizeof w);
+    mvit_requant_refs r;
+    mvit_i8_requant_refs(cg, n, &r);
+    if (simd) {
+        char file[64];
+        snprintf(file, sizeof file, "i8-gemm-%s.c", kernel); /* its requantisation */
+        cg_use_kernel(cg, file);
+        mvit_i8_use_op_kernel(cg, "dwconv");
+    } else {
+        cg_use_kernel(cg, "i8-scalar.c");
+    }
+    cg_parallel(cg, o->dims[0]);
+    emit(&cg->body, "mvk_i8_%sconv%s__%s(" MVIT_X0 ", " MVIT_Y ", %s, %s, %s, %s, %d, %d, %s,",
+         dw ? "dw" : "", dw ? "" : "2d", kernel, w, r.bias, r.mult, r.shift, a->qzero, n->q->zy,
+         r.lut);
+    if (dw)
+        emit(&cg->body, "    %d, %d, %d, %d, %d, %d, %d, %d, r0, r1);", a->dims[0], a->dims[1],
+             a->dims[2], o->dims[0], o->dims[1], n->kernel, n->stride, n->pad);
+    else
+        emit(&cg->body, "    %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, r0, r1);", a->dims[0],
+             a->dims[1], a->dims[2], o->dims[0], o->dims[1], o->dims[2], n->kernel, n->stride,
+             n->pad, n->groups);
+}
+
+static void lower_i8(mvit_codegen *cg, const mvit_node *n)
+{
+    const mvit_value *a = &cg->g->values[n->inputs[0]], *o = &cg->g->values[n->output];
+    const mvit_conv_kind kind = mvit_conv_classify(cg->g, n, NULL);
+    switch (kind) {
+    case MVIT_CONV_POINTWISE:
+        mvit_lower_i8_gemm_rows(cg, n, (int64_t)o->dims[0] * o->dims[1], a->dims[2], o->dims[2]);
+        return;
+    case MVIT_CONV_WINOGRAD:
+    case MVIT_CONV_DENSE:
+        lower_i8_im2col(cg, n);
+        return;
+    case MVIT_CONV_DEPTHWISE:
+    case MVIT_CONV_GROUPED:
+        lower_i8_grouped(cg, n, kind == MVIT_CONV_DEPTHWISE);
+        return;
+    }
+}
+
+/* Dense convs: one output row of im2col per task. */
+static int64_t scratch_i8(const mvit_target *t, const mvit_graph *g, const mvit_node *n)
+{
+    (void)t;
+    const mvit_conv_kind kind = mvit_conv_classify(g, n, NULL);
+    if (kind != MVIT_CONV_DENSE)
+        return 0;
+    const mvit_value *a = &g->values[n->inputs[0]], *o = &g->values[n->output];
+    const int64_t row = (int64_t)o->dims[1] * n->kernel * n->kernel * a->dims[2];
+    return (row + 63) / 64 * 64 * g->max_tasks;
+}
+
+const mvit_op_def mvit_op_conv2d = {
+    .infer = infer,
+    .macs = macs,
+    .eval = eval,
+    .quantize = quantize,
+    .lower_f32 = lower_f32,
+    .scratch_f32 = scratch_f32,
+    .lower_i8 = lower_i8,
+    .scratch_i8 = scratch_i8,
+};

@@ -1,0 +1,77 @@
+/* LAYERNORM: normalises each row of C values, then a per-channel affine. fuse_layernorm
+ * folds most into the GEMM that reads them (the GEMM normalises its A rows); in int8 an
+ * integer kernel with the affine in Q16 of the output scale (docs/int8.md). */
+#include <math.h>
+
+#include "kernels/f32-layernorm-scalar.c"
+#include "ops/ops.h"
+
+static void eval(const mvit_graph *g, const mvit_node *n, float **b)
+{
+    const mvit_value *a = &g->values[n->inputs[0]];
+    mvk_f32_layernorm__scalar(b[n->inputs[0]], b[n->output], n->ln_gamma, n->ln_beta,
+                              (int64_t)a->dims[0] * a->dims[1], a->dims[2], (float)n->eps);
+}
+
+static int quantize(mvit_qctx *c, int idx)
+{
+    mvit_node *n = &c->g->nodes[idx];
+    const mvit_value *x = &c->g->values[n->inputs[0]], *y = &c->g->values[n->output];
+    const int ch = x->dims[2];
+    mvit_qnode *q = n->q;
+    q->ln_g = mvit_xmalloc((size_t)ch * sizeof *q->ln_g);
+    q->ln_b = mvit_xmalloc((size_t)ch * sizeof *q->ln_b);
+    q->ln_channels = 1;
+    for (int i = 0; i < ch; i++)
+        if (n->ln_gamma[i] != n->ln_gamma[0] || n->ln_beta[i] != n->ln_beta[0])
+            q->ln_channels = ch;
+    for (int i = 0; i < q->ln_channels; i++) {
+        const double gq = nearbyint(n->ln_gamma[i] / y->qscale * 65536.0);
+        const double bq = nearbyint(n->ln_beta[i] / y->qscale * 65536.0);
+        if (fabs(gq) >= ldexp(1, 31) || fabs(bq) >= ldexp(1, 31))
+            return mvit_q_fail(c, n, "LayerNorm affine too large for the output scale",
+                               fmax(fabs(n->ln_gamma[i]), fabs(n->ln_beta[i])) / y->qscale);
+        q->ln_g[i] = (int32_t)gq;
+        q->ln_b[i] = (int32_t)bq;
+    }
+    const double e = nearbyint((double)ch * ch * n->eps / (x->qscale * x->qscale));
+    q->ln_eps = e > ldexp(1, 60) ? (int64_t)1 << 60 : (int64_t)e;
+    return 0;
+}
+
+static void lower_f32(mvit_codegen *cg, const mvit_node *n)
+{
+    const mvit_value *a = &cg->g->values[n->inputs[0]];
+    char gm[96], bt[96], eps[32];
+    cg_weight_ref(cg, gm, sizeof gm, cg_param(cg, n->ln_gamma, a->dims[2], "%s weight", n->name));
+    cg_weight_ref(cg, bt, sizeof bt, cg_param(cg, n->ln_beta, a->dims[2], "%s bias", n->name));
+    emit_float_literal(eps, sizeof eps, (float)n->eps);
+    cg_use_kernel(cg, "f32-layernorm-scalar.c");
+    emit(&cg->body, "mvk_f32_layernorm__scalar(in0, out, %s, %s, %lld, %d, %s);", gm, bt,
+         (long long)a->dims[0] * a->dims[1], a->dims[2], eps);
+}
+
+static void lower_i8(mvit_codegen *cg, const mvit_node *n)
+{
+    const mvit_value *a = &cg->g->values[n->inputs[0]], *o = &cg->g->values[n->output];
+    char gm[64], bt[64];
+    mvit_i8_ints(cg, CG_I32, n->q->ln_g, n->q->ln_channels, gm, sizeof gm,
+                 "gamma (Q16 of the output scale)", n);
+    mvit_i8_ints(cg, CG_I32, n->q->ln_b, n->q->ln_channels, bt, sizeof bt,
+                 "beta (Q16 of the output scale)", n);
+    const char *kernel = mvit_i8_use_op_kernel(cg, "layernorm");
+    cg_parallel(cg, (int64_t)a->dims[0] * a->dims[1]);
+    emit(&cg->body,
+         "mvk_i8_layernorm__%s(" MVIT_X0 ", " MVIT_Y ", %s, %s, %d, INT64_C(%lld), %d, %d, r0, "
+         "r1);",
+         kernel, gm, bt, n->q->ln_channels > 1, (long long)n->q->ln_eps, o->qzero, a->dims[2]);
+}
+
+const mvit_op_def mvit_op_layernorm = {
+    .infer = mvit_infer_same,
+    .macs = mvit_no_macs,
+    .eval = eval,
+    .quantize = quantize,
+    .lower_f32 = lower_f32,
+    .lower_i8 = lower_i8,
+};
