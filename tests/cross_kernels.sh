@@ -4,7 +4,7 @@
 # Compiled at test time, so the test always checks the current kernels, also in builds that
 # skip the ALL target.
 # usage: cross_kernels.sh TEST CC QEMU SOURCE_DIR WORK_DIR [CFLAGS...]
-#   TEST: test_kernels_neon (f32 NEON kernels) or test_kernels_i8_neon (INT8, byte for byte)
+#   TEST: kernel_check (tests/kernel_check.c: the SIMD kernels against their scalar twins)
 set -euo pipefail
 test=$1 cc=$2 qemu=$3 src=$4 work=$5
 shift 5
