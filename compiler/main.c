@@ -26,7 +26,7 @@ static void usage(FILE *f)
             "       mvitc report MODEL.yaml --weights FILE -o DIR [--targets %s]\n"
             "                    [--precision fp32,int8] [--resolution R|HxW,...]\n"
             "                    [--calib DATA] [--calib-images N] [--cores CORE,...] [--runs N]\n"
-            "       mvitc targets [--tsv]\n"
+            "       mvitc targets [--tsv | --builds]\n"
             "       mvitc --version\n"
             "\n"
             "Compiles a MobileViT description (docs/model-format.md) and its weights\n"
@@ -53,17 +53,39 @@ static void usage(FILE *f)
             "Builds: DIR/builds.\n"
             "\n"
             "targets lists the targets (name, CPUs, the triple and flags the report uses,\n"
-            "where it runs here, description); --tsv prints them tab-separated, for scripts.\n",
+            "where it runs here, description); --tsv prints them tab-separated, for scripts;\n"
+            "--builds: how the tests build and run each (target, build, compiler, flags, host\n"
+            "CPU flags needed, qemu-user).\n",
             bar, comma);
+}
+
+static const char *or_dash(const char *s) { return s[0] ? s : "-"; }
+
+/* `mvitc targets --builds`: how the tests build and run each target's file, tab-separated
+ * (an empty field is "-", so that shells' read keeps the columns): target, build, compiler,
+ * flags, host CPU flags needed, qemu-user ("-" = the host). */
+static void print_builds(void)
+{
+    for (int i = 0; mvit_targets[i]; i++)
+        for (int k = 0; k < MVIT_MAX_TARGET_BUILDS && mvit_targets[i]->builds[k].name; k++) {
+            const mvit_target_build *b = &mvit_targets[i]->builds[k];
+            printf("%s\t%s\t%s\t%s\t%s\t%s\n", mvit_targets[i]->name, b->name, b->cc,
+                   or_dash(b->cflags), or_dash(b->cpu), or_dash(b->emulator));
+        }
 }
 
 /* `mvitc targets`: the target registry, for people (a table) and scripts (--tsv). */
 static int cmd_targets(int argc, char **argv)
 {
     const int tsv = argc == 3 && !strcmp(argv[2], "--tsv");
-    if (argc > 3 || (argc == 3 && !tsv)) {
+    const int builds = argc == 3 && !strcmp(argv[2], "--builds");
+    if (argc > 3 || (argc == 3 && !tsv && !builds)) {
         usage(stderr);
         return 2;
+    }
+    if (builds) {
+        print_builds();
+        return 0;
     }
     if (!tsv)
         printf("%-8s %-7s %-18s %-13s %-13s %s\n", "target", "cpus", "triple", "flags", "runs here",

@@ -5,7 +5,8 @@
 # max|logit| of PyTorch's logits.
 # usage: e2e.sh MVITC SOURCE_DIR MODEL.yaml WORK_DIR [REL_TOL] [extra make_golden args...]
 # E2E_ARCHES="aarch64 armv7" (with MVITC_FLAGS="--target neon"): instead of the host, build
-# static binaries with Debian's cross compilers and run them under qemu-user.
+# static binaries as those builds of the target registry say (mvitc targets --builds: Debian's
+# cross compilers) and run them under qemu-user.
 set -euo pipefail
 mvitc=$1 src=$2 model=$3 work=$4 tol=${5:-1e-4}
 shift 5 || shift $#
@@ -24,14 +25,15 @@ if ! cmp gen/net.c again/gen/net.c || ! cmp gen/net.h again/gen/net.h; then
 fi
 echo "deterministic: yes (byte-identical .c and .h)"
 
-# cross_arch ARCH: sets xcc, xflags, qemu for a cross architecture
+# cross_arch BUILD: sets xcc, xflags, qemu from the target registry's build of that name
+# (mvitc targets --builds: aarch64, armv7, ...)
 cross_arch() {
-    case $1 in
-        aarch64) xcc=aarch64-linux-gnu-gcc xflags="" qemu=qemu-aarch64 ;;
-        armv7) xcc=arm-linux-gnueabihf-gcc qemu=qemu-arm
-               xflags="-march=armv7-a -mfpu=neon-vfpv4 -mfloat-abi=hard" ;;
-        *) echo "e2e.sh: unknown arch $1"; exit 2 ;;
-    esac
+    local row
+    row=$("$mvitc" targets --builds | awk -F'\t' -v b="$1" '$2 == b')
+    [ -n "$row" ] || { echo "e2e.sh: no build '$1' in mvitc targets --builds"; exit 2; }
+    IFS=$'\t' read -r _ _ xcc xflags _ qemu <<< "$row"
+    if [ "$xflags" = - ]; then xflags=""; fi
+    if [ "$qemu" = - ]; then qemu=""; fi
 }
 
 # expect_freestanding OBJ WHAT: the object must have no undefined symbols

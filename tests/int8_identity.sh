@@ -1,10 +1,10 @@
 #!/bin/bash
 # INT8 builds are bit-identical on every target (docs/int8.md): one model is compiled with
-# --precision int8 for generic, avx2 and neon from the same calibration data; each build runs
-# on the same inputs (generic and avx2 on the host, avx2 also with -mavxvnni where the CPU has
-# AVX-VNNI, neon for AArch64 (with and without the
-# ARMv8.2 dot product) and ARMv7 under qemu-user when the cross tools exist) and the logits
-# files must be identical bytes. Also checked: the int8 file is deterministic (two compilations
+# --precision int8 for every target of the registry from the same calibration data; each
+# build of `mvitc targets --builds` that runs here (today: generic and avx2 on the host, avx2
+# also with -mavxvnni where the CPU has AVX-VNNI, neon for AArch64 with and without the ARMv8.2
+# dot product and ARMv7 under qemu-user when the cross tools exist) runs on the same inputs,
+# and the logits files must be identical bytes. Also checked: the int8 file is deterministic (two compilations
 # from two directories), freestanding (no undefined symbols), P_run_u8 equals P_run on the same
 # pixels, and the logits are printed against PyTorch's float ones.
 # usage: int8_identity.sh MVITC SOURCE_DIR WORK_DIR fmnist N
@@ -89,35 +89,28 @@ build() { # CC OUT GEN [flags...]: e2e_main with the generated file
     $cc "$@" "${san[@]}" -std=c11 -O1 -Wall -Wextra -Werror -I"$gen" -I"$src/runtime" \
         "$src/tests/e2e_main.c" "$src/runtime/mvrt_pool.c" "$obj" -lm -lpthread -o "$out"
 }
+# every way the registry builds each target (mvitc targets --builds) that runs here
 runs=()
-build gcc run_generic gen_generic
-runs+=(generic)
-if grep -q avx2 /proc/cpuinfo && grep -q fma /proc/cpuinfo; then
-    build clang run_avx2 gen_avx2 -mavx2 -mfma
-    runs+=(avx2)
-    # AVX-VNNI: the GEMM's vpdpbusd loop (same file, built with -mavxvnni) where the CPU has it
-    if grep -qw avx_vnni /proc/cpuinfo; then
-        build clang run_avx2_vnni gen_avx2 -mavx2 -mfma -mavxvnni
-        runs+=(avx2_vnni)
-    else
-        echo "skipped: avx2_vnni (this CPU has no AVX-VNNI)"
+declare -A emulator
+while IFS=$'\t' read -r target name cc cflags cpu emu; do
+    if [ "$cflags" = - ]; then cflags=""; fi
+    if [ "$cpu" = - ]; then cpu=""; fi
+    if [ "$emu" = - ]; then emu=""; fi
+    if ! command -v "$cc" > /dev/null || { [ -n "$emu" ] && ! command -v "$emu" > /dev/null; }; then
+        echo "skipped: $name (no $cc${emu:+ or $emu})"; continue
     fi
-else
-    echo "skipped: avx2 (this CPU has no AVX2+FMA)"
-fi
-if command -v aarch64-linux-gnu-gcc >/dev/null && command -v qemu-aarch64 >/dev/null; then
-    build aarch64-linux-gnu-gcc run_aarch64 gen_neon -static
-    # ARMv8.2 with the dot product: the GEMM's sdot path (qemu-aarch64's default CPU has it)
-    build aarch64-linux-gnu-gcc run_aarch64_dotprod gen_neon -static -march=armv8.2-a+dotprod
-    runs+=(aarch64 aarch64_dotprod)
-fi
-if command -v arm-linux-gnueabihf-gcc >/dev/null && command -v qemu-arm >/dev/null; then
-    build arm-linux-gnueabihf-gcc run_armv7 gen_neon -static -march=armv7-a -mfpu=neon-vfpv4 \
-        -mfloat-abi=hard
-    runs+=(armv7)
-fi
+    missing=""
+    for f in $cpu; do grep -qw "$f" /proc/cpuinfo || missing="$missing $f"; done
+    if [ -n "$missing" ]; then
+        echo "skipped: $name (this CPU has no$missing)"; continue
+    fi
+    # shellcheck disable=SC2086
+    build "$cc" "run_$name" "gen_$target" $cflags
+    runs+=("$name")
+    emulator[$name]=$emu
+done < <("$mvitc" targets --builds)
 for r in "${runs[@]}"; do
-    case $r in aarch64*) q=qemu-aarch64 ;; armv7) q=qemu-arm ;; *) q="" ;; esac
+    q=${emulator[$r]}
     $q ./run_$r --preds inputs.f32 $r.u8 $r.f32 > /dev/null
     $q ./run_$r --pixels pixels.u8 $r.pixels.f32
 done

@@ -88,6 +88,18 @@ typedef struct mvit_simd_isa {
     int i8_dw_packed;            /* int8 depthwise weights by mvit_pack_i8_dw, else [k*k][c] */
 } mvit_simd_isa;
 
+/* One way the tests build and run a target's file: a compiler, its flags, what the host CPU
+ * must have, and the qemu-user that runs it when it is not the host's. */
+typedef struct mvit_target_build {
+    const char *name;     /* "avx2_vnni", "aarch64", ... */
+    const char *cc;       /* C compiler command */
+    const char *cflags;   /* "" for none */
+    const char *cpu;      /* /proc/cpuinfo flags the host needs (space-separated), "" for none */
+    const char *emulator; /* qemu-user command, or "" (host) */
+} mvit_target_build;
+
+#define MVIT_MAX_TARGET_BUILDS 4
+
 typedef struct mvit_target {
     const char *name;
     const char *help;                           /* one line for `mvitc targets` */
@@ -99,6 +111,9 @@ typedef struct mvit_target {
     const char *emulator;                       /* qemu-user that runs it on an x86-64 host, or
                                                    NULL: it runs on the host (if the CPU has
                                                    the cflags' ISA) */
+    /* how the tests build and run the file (mvitc targets --builds), in order; the first that
+       runs here is the target's main run */
+    mvit_target_build builds[MVIT_MAX_TARGET_BUILDS];
     const char *includes;                       /* extra preprocessor lines, or "" */
     const char *fn_attr;                        /* prefix of layer functions, e.g. "MVK_AVX2 " */
     const mvit_simd_isa *simd;                  /* NULL for the portable target */

@@ -9,6 +9,7 @@ const mvit_target mvit_target_generic = {
     .arch = "any",
     .triple = "x86_64-linux-gnu",
     .cflags = "",
+    .builds = {{"generic", "gcc", "", "", ""}},
     .includes = "",
     .fn_attr = "",
 };

@@ -326,6 +326,9 @@ const mvit_target mvit_target_avx2 = {
     .arch = "x86-64",
     .triple = "x86_64-linux-gnu",
     .cflags = "-mavx2 -mfma",
+    /* AVX-VNNI: the int8 GEMM's vpdpbusd loop, the same file built with -mavxvnni */
+    .builds = {{"avx2", "clang", "-mavx2 -mfma", "avx2 fma", ""},
+               {"avx2_vnni", "clang", "-mavx2 -mfma -mavxvnni", "avx2 fma avx_vnni", ""}},
     .includes = "#include <immintrin.h>",
     .fn_attr = "MVK_AVX2 ",
     .simd = &isa_avx2,
@@ -342,6 +345,12 @@ const mvit_target mvit_target_neon = {
     .triple = "aarch64-linux-gnu",
     .cflags = "",
     .emulator = "qemu-aarch64",
+    /* ARMv8.2 with the dot product: the int8 sdot paths (qemu-aarch64's default CPU has it) */
+    .builds = {{"aarch64", "aarch64-linux-gnu-gcc", "-static", "", "qemu-aarch64"},
+               {"aarch64_dotprod", "aarch64-linux-gnu-gcc", "-static -march=armv8.2-a+dotprod",
+                "", "qemu-aarch64"},
+               {"armv7", "arm-linux-gnueabihf-gcc",
+                "-static -march=armv7-a -mfpu=neon-vfpv4 -mfloat-abi=hard", "", "qemu-arm"}},
     .includes = "#if !defined(__ARM_NEON)\n"
                 "#error \"this file is for ARM NEON: AArch64, or ARMv7-A with -mfpu=neon-vfpv4\"\n"
                 "#endif\n"
