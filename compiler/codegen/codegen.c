@@ -256,31 +256,61 @@ void mvit_target_assign_scratch(const mvit_target *t, mvit_graph *g)
 
 // ---- pieces of the file
 
-/* Pastes a kernel, dropping its local #include lines (the prelude is pasted first). */
-static void paste_kernel(mvit_emitter *e, const mvit_kernel_source *k)
+static int kernel_index(const char *name, size_t len)
 {
-    emit(e, "/* ---- %s */", k->name);
+    for (int i = 0; i < mvit_kernel_source_count; i++)
+        if (strlen(mvit_kernel_sources[i].name) == len &&
+            !strncmp(mvit_kernel_sources[i].name, name, len))
+            return i;
+    return -1;
+}
+
+/* Pastes kernel file i unless it is already in the file (pasted[i]): each kernel file appears
+ * at most once, as include guards would have it. A line #include "x" pastes x in its place
+ * when x is a kernel file not pasted yet (a per-ISA file pulls in the shared driver it
+ * instantiates, docs/architecture.md), and is dropped otherwise; system includes stay. */
+static void paste_kernel(mvit_emitter *e, int i, char *pasted, const char *parent)
+{
+    if (pasted[i])
+        return;
+    pasted[i] = 1;
+    const mvit_kernel_source *k = &mvit_kernel_sources[i];
+    if (parent)
+        emit(e, "/* ---- %s (included by %s) */", k->name, parent);
+    else
+        emit(e, "/* ---- %s */", k->name);
     const char *s = k->text;
     while (*s) {
         const char *nl = strchr(s, '\n');
         size_t len = nl ? (size_t)(nl - s) + 1 : strlen(s);
-        if (strncmp(s, "#include \"", 10))
+        if (strncmp(s, "#include \"", 10)) {
             emit_text(e, s, len);
+        } else {
+            const char *name = s + 10, *end = memchr(name, '"', len - 10);
+            const int j = end ? kernel_index(name, (size_t)(end - name)) : -1;
+            if (j >= 0 && !pasted[j]) {
+                paste_kernel(e, j, pasted, k->name);
+                if (s[strspn(s + len, " \n") + len])
+                    emit(e, "/* ---- %s, continued */", k->name);
+            }
+        }
         s += len;
     }
     emit(e, "%s", "");
 }
 
 /* The prelude, then kernels in order of first use (a kernel's lowering requests the kernels
- * it calls before itself, so every function is defined before its first call). */
+ * it calls before itself, and a kernel file's #include lines paste what it builds on, so
+ * every function is defined before its first call). */
 static void emit_kernels(mvit_codegen *cg, mvit_emitter *e)
 {
-    for (int i = 0; i < mvit_kernel_source_count; i++)
-        if (!strcmp(mvit_kernel_sources[i].name, "mvk-prelude.h"))
-            paste_kernel(e, &mvit_kernel_sources[i]);
+    char *pasted = mvit_xcalloc((size_t)mvit_kernel_source_count, 1);
+    const int prelude = kernel_index("mvk-prelude.h", strlen("mvk-prelude.h"));
+    if (prelude >= 0)
+        paste_kernel(e, prelude, pasted, NULL);
     for (int k = 0; k < cg->num_kernels; k++)
-        if (strcmp(mvit_kernel_sources[cg->kernel_order[k]].name, "mvk-prelude.h"))
-            paste_kernel(e, &mvit_kernel_sources[cg->kernel_order[k]]);
+        paste_kernel(e, cg->kernel_order[k], pasted, NULL);
+    free(pasted);
 }
 
 /* Weights as IEEE-754 bit patterns through a union: exact, compact, and reading .f after

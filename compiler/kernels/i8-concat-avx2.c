@@ -2,16 +2,17 @@
  * requantised to the output's parameters, y = clamp(zy + R(x - zx, m, s)), 16 values per step
  * in 32-bit lanes under the same conditions as i8-add-avx2.c (0 <= m < 2^15: |(x - zx) m| <
  * 2^23, exact for s <= 30, and R = 0 for s > 30), with its helpers: the lowering pastes
- * i8-add-avx2.c before this file. Other multipliers take the scalar kernel. */
+ * i8-add-avx2.c before this file. Other multipliers take the scalar kernel. The pixel loop is
+ * i8-concat-driver.h, shared with every ISA. */
 #include <immintrin.h>
 
-#include "mvk-prelude.h"
+#include "mvk-avx2.h"
 
 #define MVK_I8_CAT_AVX2 __attribute__((target("avx2")))
 
 /* 16 requantised values of one side, or the scalar arithmetic for a tail of n < 16. */
 static MVK_INLINE MVK_I8_CAT_AVX2 void
-mvk_i8_cat_avx2_side(const int8_t *x, int8_t *y, int n, int32_t zx, int32_t m, int s, int32_t zy)
+mvk_i8_cat_side__avx2(const int8_t *x, int8_t *y, int n, int32_t zx, int32_t m, int s, int32_t zy)
 {
     int i = 0;
     const int zero = s > 30;
@@ -31,18 +32,10 @@ mvk_i8_cat_avx2_side(const int8_t *x, int8_t *y, int n, int32_t zx, int32_t m, i
         y[i] = mvk_requant_i8_scalar((int32_t)x[i] - zx, m, s, zy);
 }
 
-static MVK_UNUSED MVK_NOLIBCALL MVK_I8_CAT_AVX2 void
-mvk_i8_concat__avx2(const int8_t *MVK_RESTRICT a, const int8_t *MVK_RESTRICT b,
-                    int8_t *MVK_RESTRICT out, int64_t pixels, int ca, int cb, int32_t za,
-                    int32_t ma, int sa, int32_t zb, int32_t mb, int sb, int32_t zy)
+/* Whether the lanes above are exact for the multiplier m. */
+static MVK_INLINE MVK_I8_CAT_AVX2 int mvk_i8_cat_fits__avx2(int32_t m)
 {
-    if (ma < 0 || ma >= 32768 || mb < 0 || mb >= 32768) {
-        mvk_i8_concat__scalar(a, b, out, pixels, ca, cb, za, ma, sa, zb, mb, sb, zy);
-        return;
-    }
-    for (int64_t i = 0; i < pixels; i++) {
-        int8_t *o = out + i * (ca + cb);
-        mvk_i8_cat_avx2_side(a + i * ca, o, ca, za, ma, sa, zy);
-        mvk_i8_cat_avx2_side(b + i * cb, o + ca, cb, zb, mb, sb, zy);
-    }
+    return m >= 0 && m < 32768;
 }
+
+#include "i8-concat-driver.h"

@@ -2,14 +2,15 @@
  * requantised to the output's parameters, y = clamp(zy + R(x - zx, m, s)), 16 values per step
  * in 32-bit lanes under the conditions of the NEON add (|m| < 2^15: |(x - zx) m| < 2^23, exact
  * for s <= 30, and R = 0 for s > 30), with its helpers: the lowering pastes i8-add-neon.c
- * before this file. Other multipliers take the scalar kernel. */
+ * before this file. Other multipliers take the scalar kernel. The pixel loop is i8-concat-driver.h,
+ * shared with every ISA. */
 #include <arm_neon.h>
 
-#include "mvk-prelude.h"
+#include "mvk-neon.h"
 
 /* One side of one pixel: 16 values per step, the scalar arithmetic for a tail of n < 16. */
-static MVK_INLINE void mvk_i8_cat_neon_side(const int8_t *x, int8_t *y, int n, int32_t zx,
-                                            int32_t m, int s, int32_t zy)
+static MVK_INLINE void mvk_i8_cat_side__neon(const int8_t *x, int8_t *y, int n, int32_t zx,
+                                             int32_t m, int s, int32_t zy)
 {
     const int zero = s > 30;
     const int16_t mm = (int16_t)(zero ? 0 : m);
@@ -33,18 +34,10 @@ static MVK_INLINE void mvk_i8_cat_neon_side(const int8_t *x, int8_t *y, int n, i
         y[i] = mvk_requant_i8_scalar((int32_t)x[i] - zx, m, s, zy);
 }
 
-static MVK_UNUSED MVK_NOLIBCALL void
-mvk_i8_concat__neon(const int8_t *MVK_RESTRICT a, const int8_t *MVK_RESTRICT b,
-                    int8_t *MVK_RESTRICT out, int64_t pixels, int ca, int cb, int32_t za,
-                    int32_t ma, int sa, int32_t zb, int32_t mb, int sb, int32_t zy)
+/* Whether the lanes above are exact for the multiplier m. */
+static MVK_INLINE int mvk_i8_cat_fits__neon(int32_t m)
 {
-    if (ma <= -32768 || ma >= 32768 || mb <= -32768 || mb >= 32768) {
-        mvk_i8_concat__scalar(a, b, out, pixels, ca, cb, za, ma, sa, zb, mb, sb, zy);
-        return;
-    }
-    for (int64_t i = 0; i < pixels; i++) {
-        int8_t *o = out + i * (ca + cb);
-        mvk_i8_cat_neon_side(a + i * ca, o, ca, za, ma, sa, zy);
-        mvk_i8_cat_neon_side(b + i * cb, o + ca, cb, zb, mb, sb, zy);
-    }
+    return m > -32768 && m < 32768;
 }
+
+#include "i8-concat-driver.h"

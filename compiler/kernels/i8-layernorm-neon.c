@@ -8,11 +8,11 @@
  * 2^58, no saturation), and zy + t goes to int8 through saturating narrows (the clamp). */
 #include <arm_neon.h>
 
-#include "mvk-prelude.h"
+#include "mvk-neon.h"
 
 /* Sum and sum of squares of c int8 values (c < 2^16: a 32-bit lane of squares holds at most
  * c / 4 of them, < 2^28). */
-static MVK_INLINE void mvk_i8_ln_neon_sums(const int8_t *x, int c, int32_t *sum, int64_t *sumsq)
+static MVK_INLINE void mvk_i8_ln_sums__neon(const int8_t *x, int c, int32_t *sum, int64_t *sumsq)
 {
     int32x4_t s = vdupq_n_s32(0), q = s;
     int i = 0;
@@ -51,67 +51,51 @@ static MVK_INLINE int32x2_t mvk_i8_ln_neon_affine2(int32x2_t n, int32x2_t g, int
     return vqmovn_s64(vaddq_s64(zy, vrshrq_n_s64(pre, 32)));
 }
 
-static MVK_UNUSED MVK_NOLIBCALL void
-mvk_i8_layernorm__neon(const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT out,
-                       const int32_t *MVK_RESTRICT g, const int32_t *MVK_RESTRICT b,
-                       int per_channel, int64_t eps_q, int32_t zy, int c, int64_t r0, int64_t r1)
+/* 2^62 / floor(sqrt(v)) for 0 < v < 2^62: the scalar kernel's integers. */
+static MVK_INLINE uint64_t mvk_i8_ln_inv__neon(uint64_t v)
 {
-    if (c >= (1 << 16)) { /* beyond the 32-bit d and the per-lane sums above */
-        mvk_i8_layernorm__scalar(in, out, g, b, per_channel, eps_q, zy, c, r0, r1);
-        return;
-    }
-    const int64x2_t zyv = vdupq_n_s64(zy);
-    for (int64_t r = r0; r < r1; r++) {
-        const int8_t *x = in + r * c;
-        int8_t *y = out + r * c;
-        int32_t sum;
-        int64_t sumsq;
-        mvk_i8_ln_neon_sums(x, c, &sum, &sumsq);
-        const uint64_t v = (uint64_t)((int64_t)c * sumsq - (int64_t)sum * sum) + (uint64_t)eps_q;
-        uint64_t inv = 0;
-        int k = 0;
-        if (v) {
-            const int bits = 64 - __builtin_clzll(v);
-            k = (62 - bits) >> 1;
-            inv = mvk_udiv_u64((uint64_t)1 << 62, mvk_isqrt_u64(v << (2 * k)));
-        }
-        const int sh = 46 - k; /* in [15, 46]: bits >= 1 */
-        const int full = inv >> 32 != 0;
-        /* inv = 0 (v = 0): every d is 0 as well, and inv_lo = -2^31 still gives d * inv = 0 */
-        const int32x2_t inv_lo =
-            vdup_n_s32((int32_t)(full ? 0 : (int64_t)inv - ((int64_t)1 << 31)));
-        const int64x2_t neg_sh = vdupq_n_s64(-sh);
-        const int32x4_t sumv = vdupq_n_s32(sum);
-        int i = 0;
-        for (; i + 8 <= c; i += 8) {
-            const int16x8_t x16 = vmovl_s8(vld1_s8(x + i));
-            const int32x4_t d0 = vsubq_s32(vmulq_n_s32(vmovl_s16(vget_low_s16(x16)), c), sumv);
-            const int32x4_t d1 = vsubq_s32(vmulq_n_s32(vmovl_s16(vget_high_s16(x16)), c), sumv);
-            int32x4_t g0, g1, b0, b1;
-            if (per_channel) {
-                g0 = vld1q_s32(g + i), g1 = vld1q_s32(g + i + 4);
-                b0 = vld1q_s32(b + i), b1 = vld1q_s32(b + i + 4);
-            } else {
-                g0 = g1 = vdupq_n_s32(g[0]);
-                b0 = b1 = vdupq_n_s32(b[0]);
-            }
-            int32x2_t t[4];
-            const int32x4_t dd[2] = {d0, d1}, gg[2] = {g0, g1}, bb[2] = {b0, b1};
-            for (int h = 0; h < 2; h++) {
-                const int32x2_t nl =
-                    mvk_i8_ln_neon_norm2(vget_low_s32(dd[h]), inv_lo, full, neg_sh);
-                const int32x2_t nh =
-                    mvk_i8_ln_neon_norm2(vget_high_s32(dd[h]), inv_lo, full, neg_sh);
-                t[2 * h] =
-                    mvk_i8_ln_neon_affine2(nl, vget_low_s32(gg[h]), vget_low_s32(bb[h]), zyv);
-                t[2 * h + 1] =
-                    mvk_i8_ln_neon_affine2(nh, vget_high_s32(gg[h]), vget_high_s32(bb[h]), zyv);
-            }
-            const int16x8_t t16 = vcombine_s16(vqmovn_s32(vcombine_s32(t[0], t[1])),
-                                               vqmovn_s32(vcombine_s32(t[2], t[3])));
-            vst1_s8(y + i, vqmovn_s16(t16));
-        }
-        for (; i < c; i++) /* the scalar kernel's arithmetic for the last c % 8 values */
-            y[i] = mvk_i8_ln_value(x[i], c, sum, inv, sh, g, b, per_channel ? i : 0, zy);
-    }
+    return mvk_udiv_u64((uint64_t)1 << 62, mvk_isqrt_u64(v));
 }
+
+/* The values of one row, 8 per step from 0 (the driver does the last c % 8); returns the
+ * count written. */
+static MVK_INLINE int mvk_i8_ln_row__neon(const int8_t *x, int8_t *y, int c, int32_t sum,
+                                          uint64_t inv, int sh, const int32_t *g, const int32_t *b,
+                                          int per_channel, int32_t zy)
+{
+    const int64x2_t zyv = vdupq_n_s64(zy);
+    const int full = inv >> 32 != 0;
+    /* inv = 0 (v = 0): every d is 0 as well, and inv_lo = -2^31 still gives d * inv = 0 */
+    const int32x2_t inv_lo = vdup_n_s32((int32_t)(full ? 0 : (int64_t)inv - ((int64_t)1 << 31)));
+    const int64x2_t neg_sh = vdupq_n_s64(-sh);
+    const int32x4_t sumv = vdupq_n_s32(sum);
+    int i = 0;
+    for (; i + 8 <= c; i += 8) {
+        const int16x8_t x16 = vmovl_s8(vld1_s8(x + i));
+        const int32x4_t d0 = vsubq_s32(vmulq_n_s32(vmovl_s16(vget_low_s16(x16)), c), sumv);
+        const int32x4_t d1 = vsubq_s32(vmulq_n_s32(vmovl_s16(vget_high_s16(x16)), c), sumv);
+        int32x4_t g0, g1, b0, b1;
+        if (per_channel) {
+            g0 = vld1q_s32(g + i), g1 = vld1q_s32(g + i + 4);
+            b0 = vld1q_s32(b + i), b1 = vld1q_s32(b + i + 4);
+        } else {
+            g0 = g1 = vdupq_n_s32(g[0]);
+            b0 = b1 = vdupq_n_s32(b[0]);
+        }
+        int32x2_t t[4];
+        const int32x4_t dd[2] = {d0, d1}, gg[2] = {g0, g1}, bb[2] = {b0, b1};
+        for (int h = 0; h < 2; h++) {
+            const int32x2_t nl = mvk_i8_ln_neon_norm2(vget_low_s32(dd[h]), inv_lo, full, neg_sh);
+            const int32x2_t nh = mvk_i8_ln_neon_norm2(vget_high_s32(dd[h]), inv_lo, full, neg_sh);
+            t[2 * h] = mvk_i8_ln_neon_affine2(nl, vget_low_s32(gg[h]), vget_low_s32(bb[h]), zyv);
+            t[2 * h + 1] =
+                mvk_i8_ln_neon_affine2(nh, vget_high_s32(gg[h]), vget_high_s32(bb[h]), zyv);
+        }
+        const int16x8_t t16 = vcombine_s16(vqmovn_s32(vcombine_s32(t[0], t[1])),
+                                           vqmovn_s32(vcombine_s32(t[2], t[3])));
+        vst1_s8(y + i, vqmovn_s16(t16));
+    }
+    return i;
+}
+
+#include "i8-layernorm-driver.h"

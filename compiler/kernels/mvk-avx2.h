@@ -89,4 +89,93 @@ static MVK_INLINE MVK_AVX2 void mvk_avx2_store8(float *c, __m256 v, int n, const
     }
 }
 
+/* The AVX2 instance of the per-ISA layer that the shared drivers (*-driver.h) are written
+ * over (docs/architecture.md, "Kernels: one driver, per-ISA microkernels"): how kernels are
+ * named and marked, and float vectors of MVK_VF_LANES lanes. Each helper is one operation with
+ * the rounding of the intrinsic it wraps, so a driver computes bit for bit what a hand-written
+ * AVX2 copy would. One ISA per translation unit (a generated file targets one ISA). */
+#ifdef MVK_ISA_FN
+#error "mvk-avx2.h: another ISA's layer is already included (one ISA per translation unit)"
+#endif
+#define MVK_ISA_FN(stem) stem##__avx2         /* public kernels: mvk_..._<isa> */
+#define MVK_ISA_HELPER(stem) mvk_avx2_##stem /* ISA helpers: mvk_<isa>_... */
+#define MVK_ISA MVK_AVX2                      /* the attributes of every function for the ISA */
+
+typedef __m256 mvk_vf;
+#define MVK_VF_LANES 8
+
+static MVK_INLINE MVK_AVX2 mvk_vf mvk_vf_zero(void) { return _mm256_setzero_ps(); }
+static MVK_INLINE MVK_AVX2 mvk_vf mvk_vf_dup(float x) { return _mm256_set1_ps(x); }
+static MVK_INLINE MVK_AVX2 mvk_vf mvk_vf_load(const float *p) { return _mm256_loadu_ps(p); }
+/* p 32-byte aligned (packed weights and biases) */
+static MVK_INLINE MVK_AVX2 mvk_vf mvk_vf_load_a(const float *p) { return _mm256_load_ps(p); }
+static MVK_INLINE MVK_AVX2 void mvk_vf_store(float *p, mvk_vf v) { _mm256_storeu_ps(p, v); }
+static MVK_INLINE MVK_AVX2 mvk_vf mvk_vf_add(mvk_vf a, mvk_vf b) { return _mm256_add_ps(a, b); }
+static MVK_INLINE MVK_AVX2 mvk_vf mvk_vf_sub(mvk_vf a, mvk_vf b) { return _mm256_sub_ps(a, b); }
+static MVK_INLINE MVK_AVX2 mvk_vf mvk_vf_mul(mvk_vf a, mvk_vf b) { return _mm256_mul_ps(a, b); }
+static MVK_INLINE MVK_AVX2 mvk_vf mvk_vf_max(mvk_vf a, mvk_vf b) { return _mm256_max_ps(a, b); }
+/* acc + a*b and acc - a*b, each rounded once */
+static MVK_INLINE MVK_AVX2 mvk_vf mvk_vf_fma(mvk_vf acc, mvk_vf a, mvk_vf b)
+{
+    return _mm256_fmadd_ps(a, b, acc);
+}
+static MVK_INLINE MVK_AVX2 mvk_vf mvk_vf_fms(mvk_vf acc, mvk_vf a, mvk_vf b)
+{
+    return _mm256_fnmadd_ps(a, b, acc);
+}
+static MVK_INLINE MVK_AVX2 mvk_vf mvk_vf_exp(mvk_vf x) { return mvk_avx2_exp(x); }
+
+/* The first n lanes of p (n <= 0: none, n >= 8: all), the others zero; masked, so nothing past
+ * p + n is read. */
+static MVK_INLINE MVK_AVX2 mvk_vf mvk_vf_load_n(const float *p, int n)
+{
+    if (n >= 8)
+        return _mm256_loadu_ps(p);
+    return _mm256_maskload_ps(p, mvk_avx2_mask(n > 0 ? n : 0));
+}
+
+/* Stores the first n lanes of v (n <= 0: none, n >= 8: all). */
+static MVK_INLINE MVK_AVX2 void mvk_vf_store_n(float *p, mvk_vf v, int n)
+{
+    if (n >= 8)
+        _mm256_storeu_ps(p, v);
+    else if (n > 0)
+        _mm256_maskstore_ps(p, mvk_avx2_mask(n), v);
+}
+
+/* v with the lanes from n (0..8) on set to zero. */
+static MVK_INLINE MVK_AVX2 mvk_vf mvk_vf_keep_n(mvk_vf v, int n)
+{
+    return _mm256_and_ps(v, _mm256_castsi256_ps(mvk_avx2_mask(n)));
+}
+
+/* The lanes' sum, added one by one from lane 0 (the order every AVX2 reduction uses). */
+static MVK_INLINE MVK_AVX2 float mvk_vf_hsum(mvk_vf v)
+{
+    float lanes[8], sum = 0.0f;
+    _mm256_storeu_ps(lanes, v);
+    for (int l = 0; l < 8; l++)
+        sum += lanes[l];
+    return sum;
+}
+
+/* The largest of the n scalars s[0..n) and v's lanes, or -3.4e38 (the scalars first). */
+static MVK_INLINE MVK_AVX2 float mvk_vf_hmax_tail(mvk_vf v, const float *s, int n)
+{
+    float m = -3.4e38f, lanes[8];
+    for (int j = 0; j < n; j++)
+        m = s[j] > m ? s[j] : m;
+    _mm256_storeu_ps(lanes, v);
+    for (int l = 0; l < 8; l++)
+        m = lanes[l] > m ? lanes[l] : m;
+    return m;
+}
+
+/* The GEMM epilogue of one vector: + residual, activation, store of the first n lanes. */
+static MVK_INLINE MVK_AVX2 void mvk_vf_store_act(float *c, mvk_vf v, int n, const float *res,
+                                                 int act)
+{
+    mvk_avx2_store8(c, v, n, res, act);
+}
+
 #endif

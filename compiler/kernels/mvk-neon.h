@@ -125,4 +125,57 @@ static MVK_INLINE void mvk_neon_store4(float *c, float32x4_t v, int n, const flo
     mvk_neon_store_n(c, v, n);
 }
 
+/* The NEON instance of the per-ISA layer that the shared drivers (*-driver.h) are written
+ * over (docs/architecture.md, "Kernels: one driver, per-ISA microkernels"): how kernels are
+ * named and marked, and float vectors of MVK_VF_LANES lanes. Each helper is one operation with
+ * the rounding of the intrinsic it wraps. One ISA per translation unit. */
+#ifdef MVK_ISA_FN
+#error "mvk-neon.h: another ISA's layer is already included (one ISA per translation unit)"
+#endif
+#define MVK_ISA_FN(stem) stem##__neon         /* public kernels: mvk_..._<isa> */
+#define MVK_ISA_HELPER(stem) mvk_neon_##stem /* ISA helpers: mvk_<isa>_... */
+#define MVK_ISA                               /* no attributes: NEON is the baseline */
+
+typedef float32x4_t mvk_vf;
+#define MVK_VF_LANES 4
+
+static MVK_INLINE mvk_vf mvk_vf_zero(void) { return vdupq_n_f32(0.0f); }
+static MVK_INLINE mvk_vf mvk_vf_dup(float x) { return vdupq_n_f32(x); }
+static MVK_INLINE mvk_vf mvk_vf_load(const float *p) { return vld1q_f32(p); }
+static MVK_INLINE mvk_vf mvk_vf_load_a(const float *p) { return vld1q_f32(p); }
+static MVK_INLINE void mvk_vf_store(float *p, mvk_vf v) { vst1q_f32(p, v); }
+static MVK_INLINE mvk_vf mvk_vf_add(mvk_vf a, mvk_vf b) { return vaddq_f32(a, b); }
+static MVK_INLINE mvk_vf mvk_vf_sub(mvk_vf a, mvk_vf b) { return vsubq_f32(a, b); }
+static MVK_INLINE mvk_vf mvk_vf_mul(mvk_vf a, mvk_vf b) { return vmulq_f32(a, b); }
+static MVK_INLINE mvk_vf mvk_vf_max(mvk_vf a, mvk_vf b) { return vmaxq_f32(a, b); }
+/* acc + a*b and acc - a*b, each rounded once (VFMA / VFMS) */
+static MVK_INLINE mvk_vf mvk_vf_fma(mvk_vf acc, mvk_vf a, mvk_vf b) { return vfmaq_f32(acc, a, b); }
+static MVK_INLINE mvk_vf mvk_vf_fms(mvk_vf acc, mvk_vf a, mvk_vf b) { return vfmsq_f32(acc, a, b); }
+static MVK_INLINE mvk_vf mvk_vf_exp(mvk_vf x) { return mvk_neon_exp(x); }
+static MVK_INLINE mvk_vf mvk_vf_load_n(const float *p, int n) { return mvk_neon_load4(p, n); }
+static MVK_INLINE void mvk_vf_store_n(float *p, mvk_vf v, int n) { mvk_neon_store_n(p, v, n); }
+
+/* v with the lanes from n (0..4) on set to zero. */
+static MVK_INLINE mvk_vf mvk_vf_keep_n(mvk_vf v, int n)
+{
+    return vreinterpretq_f32_u32(vandq_u32(vreinterpretq_u32_f32(v), mvk_neon_lane_mask(n)));
+}
+
+static MVK_INLINE float mvk_vf_hsum(mvk_vf v) { return mvk_neon_hsum(v); }
+
+/* The largest of v's lanes and the n scalars s[0..n) (the lanes first). */
+static MVK_INLINE float mvk_vf_hmax_tail(mvk_vf v, const float *s, int n)
+{
+    float m = mvk_neon_hmax(v);
+    for (int j = 0; j < n; j++)
+        m = s[j] > m ? s[j] : m;
+    return m;
+}
+
+/* The GEMM epilogue of one vector: + residual, activation, store of the first n lanes. */
+static MVK_INLINE void mvk_vf_store_act(float *c, mvk_vf v, int n, const float *res, int act)
+{
+    mvk_neon_store4(c, v, n, res, act);
+}
+
 #endif

@@ -1,0 +1,175 @@
+/* The drivers of the fp32 GEMM, written once for every ISA (docs/architecture.md, "Kernels:
+ * one driver, per-ISA microkernels"): C[M][N] = A[M][K] . B[K][N] + bias, then residual +
+ * activation, with B pre-packed in panels of 16 columns, [N/16][K][16] (zero-padded), bias
+ * padded to a multiple of 16. The external tile is 6 rows x one 16-column panel on every ISA.
+ * Included by f32-gemm-6x16-<isa>.c after mvk-<isa>.h (MVK_ISA_FN, mvk_vf_*) and the ISA's
+ * microkernel, which it calls:
+ *   MVK_ISA_FN(mvk_f32_gemm_ukernel_6x16_rows)(mr, nr, k, arow, b, bias, c, ldc, res, ldr,
+ *                                              act, accumulate)
+ * A rows given as 6 pointers (rows >= mr repeat a valid row, computed but never stored):
+ * plain, gathered (unfold/fold) and im2col rows all enter the same microkernel; accumulate:
+ * start from C (a later block of K) instead of the bias. The row-block driver walks row blocks
+ * outermost: a 6-row A block stays in L1 while every panel of B (<= ~0.5 MB in MobileViT)
+ * streams from L2. */
+
+static inline MVK_UNUSED MVK_ISA void MVK_ISA_FN(mvk_f32_gemm_ukernel_6x16)(
+    int mr, int nr, int k, const float *MVK_RESTRICT a, int64_t lda, const float *MVK_RESTRICT b,
+    const float *MVK_RESTRICT bias, float *MVK_RESTRICT c, int64_t ldc,
+    const float *MVK_RESTRICT res, int64_t ldr, int act)
+{
+    const float *rows[6];
+    for (int i = 0; i < 6; i++)
+        rows[i] = a + (i < mr ? i : mr - 1) * lda;
+    MVK_ISA_FN(mvk_f32_gemm_ukernel_6x16_rows)(mr, nr, k, rows, b, bias, c, ldc, res, ldr, act, 0);
+}
+
+/* (x - mean) / sqrt(var + eps) of one row of k values, statistics in float; the LayerNorm
+ * fused into the GEMM that reads it (gamma and beta are folded into that GEMM's weights and
+ * bias). */
+static inline MVK_UNUSED MVK_ISA void
+MVK_ISA_HELPER(normalize_row)(const float *MVK_RESTRICT x, float *MVK_RESTRICT y, int k, float eps)
+{
+    mvk_vf s = mvk_vf_zero();
+    int i = 0;
+    for (; i + MVK_VF_LANES <= k; i += MVK_VF_LANES)
+        s = mvk_vf_add(s, mvk_vf_load(x + i));
+    float sum = mvk_vf_hsum(s);
+    for (; i < k; i++)
+        sum += x[i];
+    const float mean = sum / (float)k;
+    const mvk_vf vm = mvk_vf_dup(mean);
+    mvk_vf q = mvk_vf_zero();
+    for (i = 0; i + MVK_VF_LANES <= k; i += MVK_VF_LANES) {
+        const mvk_vf d = mvk_vf_sub(mvk_vf_load(x + i), vm);
+        q = mvk_vf_fma(q, d, d);
+    }
+    float sq = mvk_vf_hsum(q);
+    for (; i < k; i++)
+        sq += (x[i] - mean) * (x[i] - mean);
+    const float rstd = (float)mvk_rsqrt((double)(sq / (float)k) + eps);
+    const mvk_vf vr = mvk_vf_dup(rstd);
+    for (i = 0; i + MVK_VF_LANES <= k; i += MVK_VF_LANES)
+        mvk_vf_store(y + i, mvk_vf_mul(mvk_vf_sub(mvk_vf_load(x + i), vm), vr));
+    for (; i < k; i++)
+        y[i] = (x[i] - mean) * rstd;
+}
+
+/* A row that is built rather than read in place, into dst (k floats): normalised when
+ * eps > 0 (fused LayerNorm), blended through the remap's resize, or both (tmp: 4 * k floats,
+ * the normalised source rows). */
+static inline MVK_UNUSED MVK_ISA void
+MVK_ISA_FN(mvk_f32_build_row)(const float *MVK_RESTRICT a, int64_t lda, int64_t row,
+                              const mvk_remap *rm, int k, float eps, float *MVK_RESTRICT dst,
+                              float *MVK_RESTRICT tmp)
+{
+    if (!(eps > 0.0f))
+        mvk_f32_blend_row(a, lda, row, rm, k, dst);
+    else if (mvk_remap_resizes(rm))
+        MVK_F32_NORM_BLEND_ROW(MVK_ISA_HELPER(normalize_row), a, lda, row, rm, k, eps, dst, tmp);
+    else
+        MVK_ISA_HELPER(normalize_row)(mvk_a_row(a, lda, row, rm), dst, k, eps);
+}
+
+/* Rows [m0, m1) of C, A rows read through the remap rm (NULL for plain A); the parallel
+ * drivers split M between threads. Rows are built in scratch (6 * k floats, and 4 * k more
+ * when both) where they must be: normalised when eps > 0 (fused LayerNorm), blended when the
+ * remap resizes. */
+static MVK_UNUSED MVK_ISA void
+MVK_ISA_FN(mvk_f32_gemm_rows)(int64_t m0, int64_t m1, int k, int n, const float *MVK_RESTRICT a,
+                              int64_t lda, const float *MVK_RESTRICT w_packed,
+                              const float *MVK_RESTRICT bias, float *MVK_RESTRICT c, int64_t ldc,
+                              const float *MVK_RESTRICT res, int64_t ldr, int act,
+                              const mvk_remap *rm, float eps, float *MVK_RESTRICT scratch)
+{
+    const int panels = (n + 15) / 16, build = eps > 0.0f || mvk_remap_resizes(rm);
+    const float *rows[6];
+    for (int64_t i = m0; i < m1; i += 6) {
+        const int mr = m1 - i < 6 ? (int)(m1 - i) : 6;
+        for (int r = 0; r < 6; r++) {
+            const int64_t row = i + (r < mr ? r : mr - 1);
+            if (!build) {
+                rows[r] = mvk_a_row(a, lda, row, rm);
+                continue;
+            }
+            if (r < mr)
+                MVK_ISA_FN(mvk_f32_build_row)
+                (a, lda, row, rm, k, eps, scratch + (int64_t)r * k, scratch + (int64_t)6 * k);
+            rows[r] = scratch + (int64_t)(r < mr ? r : mr - 1) * k;
+        }
+        for (int p = 0; p < panels; p++) {
+            const int nr = n - 16 * p < 16 ? n - 16 * p : 16;
+            MVK_ISA_FN(mvk_f32_gemm_ukernel_6x16_rows)
+            (mr, nr, k, rows, w_packed + (int64_t)p * k * 16, bias ? bias + 16 * p : 0,
+             c + i * ldc + 16 * p, ldc, res ? res + i * ldr + 16 * p : 0, ldr, act, 0);
+        }
+    }
+}
+
+/* Cache-blocked variant for a B too large for L2 (chosen by the compiler's cost model): K in
+ * blocks of kc and rows in blocks of mc (a multiple of 6). Within an (m, k) block the loop
+ * runs panel by panel, so a [kc][16] slice of B stays in L1 while the mc x kc block of A
+ * stays in L2. Partial sums live in C between k blocks: the bias enters with the first block,
+ * the residual and activation with the last. */
+static MVK_UNUSED MVK_ISA void MVK_ISA_FN(mvk_f32_gemm_blocked_rows)(
+    int64_t m0, int64_t m1, int k, int n, const float *MVK_RESTRICT a, int64_t lda,
+    const float *MVK_RESTRICT w_packed, const float *MVK_RESTRICT bias, float *MVK_RESTRICT c,
+    int64_t ldc, const float *MVK_RESTRICT res, int64_t ldr, int act, const mvk_remap *rm, int mc,
+    int kc, float eps, float *MVK_RESTRICT scratch)
+{
+    const int panels = (n + 15) / 16, build = eps > 0.0f || mvk_remap_resizes(rm);
+    const float *rows[6];
+    for (int64_t mb = m0; mb < m1; mb += mc) {
+        const int64_t me = m1 - mb < mc ? m1 : mb + mc;
+        if (build) /* the whole mc x k block, built once */
+            for (int64_t i = mb; i < me; i++)
+                MVK_ISA_FN(mvk_f32_build_row)
+                (a, lda, i, rm, k, eps, scratch + (i - mb) * k, scratch + (int64_t)mc * k);
+        for (int kb = 0; kb < k; kb += kc) {
+            const int kn = k - kb < kc ? k - kb : kc;
+            const int first = kb == 0, last = kb + kn == k;
+            for (int p = 0; p < panels; p++) {
+                const int nr = n - 16 * p < 16 ? n - 16 * p : 16;
+                const float *bp = w_packed + ((int64_t)p * k + kb) * 16;
+                for (int64_t i = mb; i < me; i += 6) {
+                    const int mr = me - i < 6 ? (int)(me - i) : 6;
+                    for (int r = 0; r < 6; r++) {
+                        const int64_t row = i + (r < mr ? r : mr - 1);
+                        rows[r] =
+                            (build ? scratch + (row - mb) * k : mvk_a_row(a, lda, row, rm)) + kb;
+                    }
+                    MVK_ISA_FN(mvk_f32_gemm_ukernel_6x16_rows)
+                    (mr, nr, kn, rows, bp, first && bias ? bias + 16 * p : 0, c + i * ldc + 16 * p,
+                     ldc, last && res ? res + i * ldr + 16 * p : 0, ldr, last ? act : MVK_ACT_NONE,
+                     !first);
+                }
+            }
+        }
+    }
+}
+
+static MVK_UNUSED MVK_ISA void
+MVK_ISA_FN(mvk_f32_gemm)(int64_t m, int k, int n, const float *MVK_RESTRICT a,
+                         const float *MVK_RESTRICT w_packed, const float *MVK_RESTRICT bias,
+                         float *MVK_RESTRICT c, const float *MVK_RESTRICT res, int act)
+{
+    MVK_ISA_FN(mvk_f32_gemm_rows)(0, m, k, n, a, k, w_packed, bias, c, n, res, n, act, 0, 0.0f, 0);
+}
+
+/* Column panels [p0, p1) of C for all m rows: the parallel split of a GEMM with too few rows
+ * to share (the classifier, M = 1), where the weight matrix is the work. */
+static MVK_UNUSED MVK_ISA void
+MVK_ISA_FN(mvk_f32_gemm_cols)(int64_t p0, int64_t p1, int64_t m, int k, int n,
+                              const float *MVK_RESTRICT a, const float *MVK_RESTRICT w_packed,
+                              const float *MVK_RESTRICT bias, float *MVK_RESTRICT c,
+                              const float *MVK_RESTRICT res, int act)
+{
+    for (int64_t i = 0; i < m; i += 6) {
+        const int mr = m - i < 6 ? (int)(m - i) : 6;
+        for (int64_t p = p0; p < p1; p++) {
+            const int nr = n - 16 * (int)p < 16 ? n - 16 * (int)p : 16;
+            MVK_ISA_FN(mvk_f32_gemm_ukernel_6x16)
+            (mr, nr, k, a + i * k, k, w_packed + p * k * 16, bias ? bias + 16 * p : 0,
+             c + i * n + 16 * p, n, res ? res + i * n + 16 * p : 0, n, act);
+        }
+    }
+}

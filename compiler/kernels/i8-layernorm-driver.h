@@ -1,0 +1,41 @@
+/* The driver of the INT8 LayerNorm, written once for every ISA (docs/architecture.md,
+ * "Kernels: one driver, per-ISA microkernels"); bit for bit mvk_i8_layernorm__scalar
+ * (docs/int8.md), whose scalar arithmetic it also uses for a row's last values. Per row:
+ * the sum and sum of squares, v = c sumsq - sum^2 + eps_q scaled by 4^k into [2^60, 2^62),
+ * inv = 2^62 / floor(sqrt(v 4^k)), then n = R((c x - sum) inv, 46 - k) and
+ * y = zy + R(n g + b 2^16, 32) per value. The ISA file supplies, before including this:
+ *   MVK_ISA_FN(mvk_i8_ln_sums)(x, c, &sum, &sumsq)     the row sums (c < 2^16)
+ *   MVK_ISA_FN(mvk_i8_ln_inv)(v)                        2^62 / floor(sqrt(v)), v > 0
+ *   MVK_ISA_FN(mvk_i8_ln_row)(x, y, c, sum, inv, sh, g, b, per_channel, zy)
+ *       the values of one row from 0 in whole vector steps; returns how many it wrote. */
+
+static MVK_UNUSED MVK_NOLIBCALL MVK_ISA void
+MVK_ISA_FN(mvk_i8_layernorm)(const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT out,
+                             const int32_t *MVK_RESTRICT g, const int32_t *MVK_RESTRICT b,
+                             int per_channel, int64_t eps_q, int32_t zy, int c, int64_t r0,
+                             int64_t r1)
+{
+    if (c >= (1 << 16)) { /* beyond the 32-bit d and the per-lane sums of the ISA kernels */
+        mvk_i8_layernorm__scalar(in, out, g, b, per_channel, eps_q, zy, c, r0, r1);
+        return;
+    }
+    for (int64_t r = r0; r < r1; r++) {
+        const int8_t *x = in + r * c;
+        int8_t *y = out + r * c;
+        int32_t sum;
+        int64_t sumsq;
+        MVK_ISA_FN(mvk_i8_ln_sums)(x, c, &sum, &sumsq);
+        const uint64_t v = (uint64_t)((int64_t)c * sumsq - (int64_t)sum * sum) + (uint64_t)eps_q;
+        uint64_t inv = 0;
+        int k = 0;
+        if (v) {
+            const int bits = 64 - __builtin_clzll(v);
+            k = (62 - bits) >> 1;
+            inv = MVK_ISA_FN(mvk_i8_ln_inv)(v << (2 * k));
+        }
+        const int sh = 46 - k; /* in [15, 46]: bits >= 1 */
+        int i = MVK_ISA_FN(mvk_i8_ln_row)(x, y, c, sum, inv, sh, g, b, per_channel, zy);
+        for (; i < c; i++) /* the scalar kernel's arithmetic for the last values */
+            y[i] = mvk_i8_ln_value(x[i], c, sum, inv, sh, g, b, per_channel ? i : 0, zy);
+    }
+}
