@@ -429,45 +429,31 @@ static float *kc_padded(const float *v, int n, int to)
 
 typedef void (*f32_ukernel_fn)(int, int, int, const float *const *, const float *, const float *,
                                float *, int64_t, const float *, int64_t, int, int);
-typedef void (*f32_gemm_fn)(int64_t, int, int, const float *, const float *, const float *,
-                            float *, const float *, int);
-typedef void (*f32_gemm_cols_fn)(int64_t, int64_t, int64_t, int, int, const float *,
-                                 const float *, const float *, float *, const float *, int);
-typedef void (*f32_gemm_rows_fn)(int64_t, int64_t, int, int, const float *, int64_t,
-                                 const float *, const float *, float *, int64_t, const float *,
-                                 int64_t, int, const mvk_remap *, float, float *);
-typedef void (*f32_gemm_blocked_fn)(int64_t, int64_t, int, int, const float *, int64_t,
-                                    const float *, const float *, float *, int64_t,
-                                    const float *, int64_t, int, const mvk_remap *, int, int,
-                                    float, float *);
-typedef void (*f32_gemm_twin)(const float *, float *, const float *, const float *,
-                              const float *, int64_t, int, int, int);
-typedef void (*f32_gemm_remap_twin)(const float *, float *, const float *, const float *,
-                                    const float *, int64_t, int, int, int, const mvk_remap *,
-                                    float *);
-typedef void (*f32_gemm_norm_twin)(const float *, float *, const float *, const float *,
-                                   const float *, int64_t, int, int, int, const mvk_remap *,
-                                   float, float *);
-typedef void (*f32_im2col_fn)(const float *, float *, const float *, const float *,
-                              const float *, int, int, int, int, int, int, int, int, int, int,
-                              float *);
-typedef void (*f32_conv_twin)(const float *, float *, const float *, const float *,
-                              const float *, int, int, int, int, int, int, int, int, int, int,
-                              int);
-typedef void (*f32_im2col_rows_fn)(int64_t, int64_t, const float *, const float *, float *,
-                                   const float *, const float *, const float *, int, int, int,
-                                   int, int, int, int, int, int, int, float *, int, int);
-typedef void (*f32_conv_cat_twin)(const float *, const float *, float *, const float *,
-                                  const float *, const float *, int, int, int, int, int, int,
-                                  int, int, int, int, int);
-typedef void (*f32_winograd_fn)(const float *, const float *, float *, const float *,
-                                const float *, const float *, int, int, int, int, int, int,
-                                float *);
-typedef void (*f32_winograd_rows_fn)(int64_t, int64_t, const float *, const float *, float *,
-                                     const float *, const float *, const float *, int, int, int,
-                                     int, int, int, float *);
-typedef void (*f32_dwconv_fn)(const float *, float *, const float *, const float *,
-                              const float *, int, int, int, int, int, int, int, int, int);
+/* the GEMM kernels: the shape in an mvk_gemm; [row or panel range,] shape, A, B, bias, C,
+ * residual[, scratch] */
+typedef void (*f32_gemm_fn)(const mvk_gemm *, const float *, const float *, const float *,
+                            float *, const float *);
+typedef void (*f32_gemm_cols_fn)(int64_t, int64_t, const mvk_gemm *, const float *,
+                                 const float *, const float *, float *, const float *);
+typedef void (*f32_gemm_rows_fn)(int64_t, int64_t, const mvk_gemm *, const float *,
+                                 const float *, const float *, float *, const float *, float *);
+typedef f32_gemm_rows_fn f32_gemm_blocked_fn;
+/* the scalar twin: shape, A, C, B, bias, residual, scratch */
+typedef void (*f32_gemm_twin)(const mvk_gemm *, const float *, float *, const float *,
+                              const float *, const float *, float *);
+/* the conv kernels: the shape in an mvk_conv2d, then in, in_b (the fused concat's second input),
+ * out, weights, bias, residual, [scratch] */
+typedef void (*f32_conv_twin)(const mvk_conv2d *, const float *, const float *, float *,
+                              const float *, const float *, const float *);
+typedef void (*f32_im2col_fn)(const mvk_conv2d *, const float *, const float *, float *,
+                              const float *, const float *, const float *, float *);
+typedef void (*f32_im2col_rows_fn)(int64_t, int64_t, const mvk_conv2d *, const float *,
+                                   const float *, float *, const float *, const float *,
+                                   const float *, float *);
+typedef f32_im2col_fn f32_winograd_fn;
+typedef f32_im2col_rows_fn f32_winograd_rows_fn;
+typedef void (*f32_dwconv_fn)(const mvk_conv2d *, const float *, float *, const float *,
+                              const float *, const float *);
 typedef void (*f32_attention_fn)(const float *, float *, float *, int, int, int, int, float);
 
 /* The microkernel alone; shape {mr, nr, K}: C and the residual exactly (mr - 1) * ld + nr
@@ -502,21 +488,20 @@ static void check_f32_ukernel(const kc_row *r, const kc_shape *s)
 
 /* shape {M, N, K}; SiLU, residual and bias vary with the position in the grid */
 typedef struct {
-    int64_t m;
-    int k, n, act;
+    mvk_gemm p;
     float *a, *w, *b, *res, *want, *got, *wp, *bp;
 } f32_gemm_case;
 
 static void f32_gemm_make(f32_gemm_case *g, const kc_row *r, const kc_shape *s)
 {
-    g->m = s->v[0], g->n = s->v[1], g->k = s->v[2];
-    g->act = (s->i[0] + s->i[1]) % 2;
+    g->p = (mvk_gemm){.m = s->v[0], .n = s->v[1], .k = s->v[2], .act = (s->i[0] + s->i[1]) % 2};
+    const int64_t m = g->p.m, k = g->p.k, n = g->p.n;
     const int with_res = s->i[1] % 2, with_bias = s->i[2] != 1;
-    g->a = kc_f32(g->m * g->k), g->w = kc_f32((int64_t)g->k * g->n), g->b = kc_f32(g->n);
-    g->res = kc_f32(g->m * g->n), g->want = kc_f32(g->m * g->n), g->got = kc_f32(g->m * g->n);
-    g->wp = kc_packed(g->w, g->k, g->n), g->bp = kc_padded(g->b, g->n, 16);
-    ((f32_gemm_twin)r->twin_fn)(g->a, g->want, g->w, with_bias ? g->b : 0,
-                                with_res ? g->res : 0, g->m, g->k, g->n, g->act);
+    g->a = kc_f32(m * k), g->w = kc_f32(k * n), g->b = kc_f32(n);
+    g->res = kc_f32(m * n), g->want = kc_f32(m * n), g->got = kc_f32(m * n);
+    g->wp = kc_packed(g->w, (int)k, (int)n), g->bp = kc_padded(g->b, (int)n, 16);
+    ((f32_gemm_twin)r->twin_fn)(&g->p, g->a, g->want, g->w, with_bias ? g->b : 0,
+                                with_res ? g->res : 0, 0);
     if (!with_bias)
         g->b = g->bp = 0;
     if (!with_res)
@@ -527,8 +512,8 @@ static void check_f32_gemm(const kc_row *r, const kc_shape *s)
 {
     f32_gemm_case g;
     f32_gemm_make(&g, r, s);
-    ((f32_gemm_fn)r->fn)(g.m, g.k, g.n, g.a, g.wp, g.bp, g.got, g.res, g.act);
-    kc_close("C", g.got, g.want, g.m * g.n, r->tol);
+    ((f32_gemm_fn)r->fn)(&g.p, g.a, g.wp, g.bp, g.got, g.res);
+    kc_close("C", g.got, g.want, g.p.m * g.p.n, r->tol);
 }
 
 /* the column-split form, in two halves as two tasks would run it */
@@ -536,11 +521,11 @@ static void check_f32_gemm_cols(const kc_row *r, const kc_shape *s)
 {
     f32_gemm_case g;
     f32_gemm_make(&g, r, s);
-    const int panels = (g.n + 15) / 16;
+    const int panels = (g.p.n + 15) / 16;
     f32_gemm_cols_fn f = (f32_gemm_cols_fn)r->fn;
-    f(0, panels / 2, g.m, g.k, g.n, g.a, g.wp, g.bp, g.got, g.res, g.act);
-    f(panels / 2, panels, g.m, g.k, g.n, g.a, g.wp, g.bp, g.got, g.res, g.act);
-    kc_close("C", g.got, g.want, g.m * g.n, r->tol);
+    f(0, panels / 2, &g.p, g.a, g.wp, g.bp, g.got, g.res);
+    f(panels / 2, panels, &g.p, g.a, g.wp, g.bp, g.got, g.res);
+    kc_close("C", g.got, g.want, g.p.m * g.p.n, r->tol);
 }
 
 /* The row drivers: A rows gathered through an unfold / fold index map of remap_cases.h
@@ -552,6 +537,7 @@ typedef struct {
     int k, n, mc, kc;
     mvk_remap rm_store, *rm;
     mvk_lerp ty[64], tx[64];
+    mvk_gemm p;
     float *a, *wp, *bp, *res, *want, *got;
 } f32_rows_case;
 
@@ -573,32 +559,25 @@ static void f32_rows_make(f32_rows_case *g, const kc_row *r, const kc_shape *s, 
     g->res = g->rm ? 0 : kc_f32(g->m * g->n);
     g->want = kc_f32(g->m * g->n), g->got = kc_f32(g->m * g->n);
     g->wp = kc_packed(w, g->k, g->n), g->bp = kc_padded(b, g->n, 16);
-    if (norm)
-        ((f32_gemm_norm_twin)r->twin_fn)(g->a, g->want, w, b, g->res, g->m, g->k, g->n,
-                                         MVK_ACT_SILU, g->rm, 1e-5f, kc_f32(5 * (int64_t)g->k));
-    else if (g->rm)
-        ((f32_gemm_remap_twin)r->twin_fn)(g->a, g->want, w, b, 0, g->m, g->k, g->n,
-                                          MVK_ACT_SILU, g->rm, kc_f32(g->k));
-    else
-        ((f32_gemm_twin)r->twin_fn)(g->a, g->want, w, b, g->res, g->m, g->k, g->n,
-                                    MVK_ACT_SILU);
+    const mvk_gemm p = {.m = g->m, .k = g->k, .n = g->n, .act = MVK_ACT_SILU, .remap = g->rm,
+                        .eps = norm ? 1e-5f : 0.0f, .mc = g->mc, .kc = g->kc};
+    g->p = p;
+    ((f32_gemm_twin)r->twin_fn)(&p, g->a, g->want, w, b, g->res,
+                                norm || g->rm ? kc_f32(5 * (int64_t)g->k) : 0);
 }
 
 static void f32_rows_run(const kc_row *r, const kc_shape *s, int norm, int blocked)
 {
     f32_rows_case g;
     f32_rows_make(&g, r, s, norm);
-    const float eps = norm ? 1e-5f : 0.0f;
     const int64_t k = g.k;
     if (blocked) {
         /* scratch: the resized rows or the normalised rows of one mc-row block */
         float *scratch = g.rm ? kc_f32(16 * k) : norm ? kc_f32((g.mc > 6 ? g.mc : 6) * k) : 0;
-        ((f32_gemm_blocked_fn)r->fn)(0, g.m, g.k, g.n, g.a, k, g.wp, g.bp, g.got, g.n, g.res,
-                                     g.n, MVK_ACT_SILU, g.rm, g.mc, g.kc, eps, scratch);
+        ((f32_gemm_blocked_fn)r->fn)(0, g.m, &g.p, g.a, g.wp, g.bp, g.got, g.res, scratch);
     } else {
         float *scratch = kc_f32((g.rm ? 10 : 6) * k);
-        ((f32_gemm_rows_fn)r->fn)(0, g.m, g.k, g.n, g.a, k, g.wp, g.bp, g.got, g.n, g.res, g.n,
-                                  MVK_ACT_SILU, g.rm, eps, scratch);
+        ((f32_gemm_rows_fn)r->fn)(0, g.m, &g.p, g.a, g.wp, g.bp, g.got, g.res, scratch);
     }
     kc_close("C", g.got, g.want, g.m * g.n, r->tol);
 }
@@ -632,10 +611,11 @@ static void check_f32_im2col(const kc_row *r, const kc_shape *s)
     float *b = kc_f32(cout), *res = res_on ? kc_f32(m * cout) : 0;
     float *want = kc_f32(m * cout), *got = kc_f32(m * cout), *scratch = kc_f32(6 * (int64_t)kk);
     float *wp = kc_packed(wt, kk, cout), *bp = kc_padded(b, cout, 16);
-    ((f32_conv_twin)r->twin_fn)(in, want, wt, b, res, h, w, cin, oh, ow, cout, k, stride, pad, 1,
-                                act);
-    ((f32_im2col_fn)r->fn)(in, got, wp, bp, res, h, w, cin, oh, ow, cout, k, stride, pad, act,
-                           scratch);
+    const mvk_conv2d p = {.in_h = h, .in_w = w, .in_c = cin, .out_h = oh, .out_w = ow,
+                          .out_c = cout, .kernel = k, .stride = stride, .pad = pad, .groups = 1,
+                          .act = act};
+    ((f32_conv_twin)r->twin_fn)(&p, in, 0, want, wt, b, res);
+    ((f32_im2col_fn)r->fn)(&p, in, 0, got, wp, bp, res, scratch);
     kc_close("output", got, want, m * cout, r->tol);
 }
 
@@ -650,10 +630,11 @@ static void check_f32_im2col_rows(const kc_row *r, const kc_shape *s)
     float *b = kc_f32(cout), *want = kc_f32(m * cout), *got = kc_f32(m * cout);
     float *scratch = kc_f32((int64_t)mc * kc);
     float *wp = kc_packed(wt, (int)kk, cout), *bp = kc_padded(b, cout, 16);
-    ((f32_conv_cat_twin)r->twin_fn)(xa, xb, want, wt, b, 0, h, w, ca, cb, h, w, cout, 3, 1, 1,
-                                    MVK_ACT_SILU);
-    ((f32_im2col_rows_fn)r->fn)(0, m, xa, xb, got, wp, bp, 0, h, w, ca, cb, w, cout, 3, 1, 1,
-                                MVK_ACT_SILU, scratch, mc, kc);
+    const mvk_conv2d p = {.in_h = h, .in_w = w, .in_c = ca, .in_c_b = cb, .out_h = h,
+                          .out_w = w, .out_c = cout, .kernel = 3, .stride = 1, .pad = 1,
+                          .groups = 1, .act = MVK_ACT_SILU, .mc = mc, .kc = kc};
+    ((f32_conv_twin)r->twin_fn)(&p, xa, xb, want, wt, b, 0);
+    ((f32_im2col_rows_fn)r->fn)(0, m, &p, xa, xb, got, wp, bp, 0, scratch);
     kc_close("output", got, want, m * cout, r->tol);
 }
 
@@ -663,6 +644,7 @@ static void check_f32_im2col_rows(const kc_row *r, const kc_shape *s)
  * tasks would run them, one scratch each. */
 typedef struct {
     int h, w, ca, cb, cout, act;
+    mvk_conv2d p;
     float *xa, *xb, *up, *bp, *res, *want, *got, *scratch;
 } f32_wino_case;
 
@@ -690,16 +672,17 @@ static void f32_wino_make(f32_wino_case *g, const kc_row *r, const kc_shape *s)
               "scratch %lld floats, not the code generator's 36 * 12 * (ci + 16)",
               (long long)kc_wino_scratch((int)ci));
     g->scratch = kc_f32(kc_wino_scratch((int)ci));
-    ((f32_conv_cat_twin)r->twin_fn)(g->xa, g->xb, g->want, wt, b, g->res, g->h, g->w, g->ca,
-                                    g->cb, g->h, g->w, g->cout, 3, 1, 1, g->act);
+    g->p = (mvk_conv2d){.in_h = g->h, .in_w = g->w, .in_c = g->ca, .in_c_b = g->cb,
+                        .out_h = g->h, .out_w = g->w, .out_c = g->cout, .kernel = 3,
+                        .stride = 1, .pad = 1, .groups = 1, .act = g->act};
+    ((f32_conv_twin)r->twin_fn)(&g->p, g->xa, g->xb, g->want, wt, b, g->res);
 }
 
 static void check_f32_winograd(const kc_row *r, const kc_shape *s)
 {
     f32_wino_case g;
     f32_wino_make(&g, r, s);
-    ((f32_winograd_fn)r->fn)(g.xa, g.xb, g.got, g.up, g.bp, g.res, g.h, g.w, g.ca, g.cb, g.cout,
-                             g.act, g.scratch);
+    ((f32_winograd_fn)r->fn)(&g.p, g.xa, g.xb, g.got, g.up, g.bp, g.res, g.scratch);
     kc_close("output", g.got, g.want, (int64_t)g.h * g.w * g.cout, r->tol);
 }
 
@@ -710,10 +693,8 @@ static void check_f32_winograd_rows(const kc_row *r, const kc_shape *s)
     const int64_t blocks = ((int64_t)((g.w + 3) / 4) * ((g.h + 3) / 4) + 11) / 12;
     float *scratch2 = kc_f32(kc_wino_scratch(g.ca + g.cb));
     f32_winograd_rows_fn f = (f32_winograd_rows_fn)r->fn;
-    f(0, blocks / 2, g.xa, g.xb, g.got, g.up, g.bp, g.res, g.h, g.w, g.ca, g.cb, g.cout, g.act,
-      g.scratch);
-    f(blocks / 2, blocks, g.xa, g.xb, g.got, g.up, g.bp, g.res, g.h, g.w, g.ca, g.cb, g.cout,
-      g.act, scratch2);
+    f(0, blocks / 2, &g.p, g.xa, g.xb, g.got, g.up, g.bp, g.res, g.scratch);
+    f(blocks / 2, blocks, &g.p, g.xa, g.xb, g.got, g.up, g.bp, g.res, scratch2);
     kc_close("output", g.got, g.want, (int64_t)g.h * g.w * g.cout, r->tol);
 }
 
@@ -729,8 +710,10 @@ static void check_f32_dwconv(const kc_row *r, const kc_shape *s)
     float *wp = kc_alloc((int64_t)k * k * c8 * 4, 64), *bp = kc_padded(b, c, 8);
     for (int t = 0; t < k * k; t++)
         mvit_pack_pad(wt + t * c, c, 8, wp + t * c8);
-    ((f32_dwconv_fn)r->twin_fn)(in, want, wt, b, res, h, w, c, oh, ow, k, stride, pad, act);
-    ((f32_dwconv_fn)r->fn)(in, got, wp, bp, res, h, w, c, oh, ow, k, stride, pad, act);
+    const mvk_conv2d p = {.in_h = h, .in_w = w, .in_c = c, .out_h = oh, .out_w = ow, .out_c = c,
+                          .kernel = k, .stride = stride, .pad = pad, .groups = c, .act = act};
+    ((f32_dwconv_fn)r->twin_fn)(&p, in, want, wt, b, res);
+    ((f32_dwconv_fn)r->fn)(&p, in, got, wp, bp, res);
     kc_close("output", got, want, m * c, r->tol);
 }
 
@@ -831,9 +814,8 @@ static void check_idiv(const kc_row *r, const kc_shape *s)
 
 // ---- int8 kernels (zero tolerance)
 
-typedef void (*i8_gemm_fn)(const int8_t *, int8_t *, const int8_t *, const int32_t *,
-                           const int16_t *, const int8_t *, int32_t, const int8_t *, int64_t,
-                           int, int);
+typedef void (*i8_gemm_fn)(int64_t, const mvk_gemm *, const mvk_i8_requant *, const int8_t *,
+                           int8_t *, const int8_t *);
 typedef void (*i8_gemm_f32out_fn)(const int8_t *, float *, const int8_t *, const int32_t *,
                                   const float *, int64_t, int, int);
 typedef void (*i8_attention_fn)(const int8_t *, int8_t *, int32_t *, const int32_t *, int, int,
@@ -843,9 +825,8 @@ typedef void (*i8_add_fn)(const int8_t *, int32_t, int32_t, const int8_t *, int3
                           int, int8_t *, int32_t, int64_t);
 typedef void (*i8_layernorm_fn)(const int8_t *, int8_t *, const int32_t *, const int32_t *, int,
                                 int64_t, int32_t, int, int64_t, int64_t);
-typedef void (*i8_dwconv_fn)(const int8_t *, int8_t *, const int8_t *, const int32_t *,
-                             const int16_t *, const int8_t *, int32_t, int32_t, const int8_t *,
-                             int, int, int, int, int, int, int, int, int64_t, int64_t);
+typedef void (*i8_dwconv_fn)(const mvk_conv2d *, const mvk_i8_requant *, const int8_t *,
+                             int8_t *, const int8_t *, int64_t, int64_t);
 typedef void (*i8_concat_fn)(const int8_t *, const int8_t *, int8_t *, int64_t, int, int,
                              int32_t, int32_t, int, int32_t, int32_t, int, int32_t);
 typedef void (*i8_quantize_fn)(const float *, int8_t *, const float *, int64_t);
@@ -879,10 +860,11 @@ static void check_i8_gemm(const kc_row *r, const kc_shape *s)
               (long long)plen);
     int8_t *bp = kc_alloc(plen, 64), *want = kc_i8(m * n), *got = kc_i8(m * n);
     mvit_pack_i8_b(c.b, k, n, bp);
-    ((i8_gemm_fn)r->twin_fn)(c.a, want, c.b, use_bias ? c.bias : 0, c.mult, c.shift, c.zy,
-                             use_lut ? c.lut : 0, m, k, n);
-    ((i8_gemm_fn)r->fn)(c.a, got, bp, use_bias ? c.bias : 0, c.mult, c.shift, c.zy,
-                        use_lut ? c.lut : 0, m, k, n);
+    const mvk_gemm p = {.m = m, .k = k, .n = n};
+    const mvk_i8_requant rq = {.bias = use_bias ? c.bias : 0, .mult = c.mult, .shift = c.shift,
+                               .zy = c.zy, .lut = use_lut ? c.lut : 0};
+    ((i8_gemm_fn)r->twin_fn)(m, &p, &rq, c.a, want, c.b);
+    ((i8_gemm_fn)r->fn)(m, &p, &rq, c.a, got, bp);
     kc_same("C", got, want, m * n);
     for (int64_t i = 0; i < m * n && !use_lut; i++)
         kc_sat_lo += want[i] == -128, kc_sat_hi += want[i] == 127;
@@ -1108,10 +1090,12 @@ static void check_i8_dwconv(const kc_row *r, const kc_shape *s)
         wk = wp;
     }
     memset(want, 0x3c, (size_t)len), memset(got, 0x3c, (size_t)len);
-    ((i8_dwconv_fn)r->twin_fn)(in, want, w, bias, mult, shift, zx, zy, use_lut ? lut : 0, h, wd,
-                               c, oh, ow, k, stride, pad, r0, r1);
-    ((i8_dwconv_fn)r->fn)(in, got, wk, bias, mult, shift, zx, zy, use_lut ? lut : 0, h, wd, c, oh,
-                          ow, k, stride, pad, r0, r1);
+    const mvk_conv2d p = {.in_h = h, .in_w = wd, .in_c = c, .out_h = oh, .out_w = ow,
+                          .out_c = c, .kernel = k, .stride = stride, .pad = pad, .groups = c};
+    const mvk_i8_requant rq = {.bias = bias, .mult = mult, .shift = shift, .zx = zx, .zy = zy,
+                               .lut = use_lut ? lut : 0};
+    ((i8_dwconv_fn)r->twin_fn)(&p, &rq, in, want, w, r0, r1);
+    ((i8_dwconv_fn)r->fn)(&p, &rq, in, got, wk, r0, r1);
     kc_same("output", got, want, len);
     for (int64_t i = 0; i < len && !use_lut; i++)
         kc_sat_lo += want[i] == -128 || want[i] == 127;

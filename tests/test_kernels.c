@@ -92,12 +92,13 @@ static void conv_case(int h, int w, int cin, int cout, int k, int stride, int gr
     snprintf(what, sizeof what, "%s %dx%dx%d->%d k%d s%d g%d act%d res%d",
              depthwise_kernel ? "dwconv" : "conv2d", h, w, cin, cout, k, stride, groups, act,
              with_res);
+    const mvk_conv2d p = {.in_h = h, .in_w = w, .in_c = cin, .out_h = oh, .out_w = ow,
+                          .out_c = cout, .kernel = k, .stride = stride, .pad = pad,
+                          .groups = groups, .act = act};
     if (depthwise_kernel)
-        mvk_f32_dwconv__scalar(in, got, w_hwio, bias, with_res ? res : NULL, h, w, cin, oh, ow, k,
-                               stride, pad, act);
+        mvk_f32_dwconv__scalar(&p, in, got, w_hwio, bias, with_res ? res : NULL);
     else
-        mvk_f32_conv2d__scalar(in, got, w_hwio, bias, with_res ? res : NULL, h, w, cin, oh, ow,
-                               cout, k, stride, pad, groups, act);
+        mvk_f32_conv2d__scalar(&p, in, NULL, got, w_hwio, bias, with_res ? res : NULL);
     expect_close(what, got, want, (size_t)oh * ow * cout, 1e-5);
     free(in), free(w_oihw), free(bias), free(res), free(w_hwio), free(want), free(got);
 }
@@ -120,8 +121,13 @@ START_TEST(conv2d_cat_equals_conv_on_concat)
     float *a = rand_vec(h * w * ca), *b = rand_vec(h * w * cb), *wt = rand_vec(9 * 9 * cout);
     float *bias = rand_vec(cout), cat[5 * 4 * 9], want[5 * 4 * 5], got[5 * 4 * 5];
     mvk_f32_concat__scalar(a, b, cat, h * w, ca, cb);
-    mvk_f32_conv2d__scalar(cat, want, wt, bias, NULL, h, w, ca + cb, h, w, cout, 3, 1, 1, 1, 1);
-    mvk_f32_conv2d_cat__scalar(a, b, got, wt, bias, NULL, h, w, ca, cb, h, w, cout, 3, 1, 1, 1);
+    const mvk_conv2d whole = {.in_h = h, .in_w = w, .in_c = ca + cb, .out_h = h, .out_w = w,
+                              .out_c = cout, .kernel = 3, .stride = 1, .pad = 1, .groups = 1,
+                              .act = MVK_ACT_SILU};
+    mvk_conv2d two = whole;
+    two.in_c = ca, two.in_c_b = cb;
+    mvk_f32_conv2d__scalar(&whole, cat, NULL, want, wt, bias, NULL);
+    mvk_f32_conv2d__scalar(&two, a, b, got, wt, bias, NULL);
     ck_assert_msg(memcmp(got, want, sizeof got) == 0, "conv2d_cat differs from conv2d(concat)");
     free(a), free(b), free(wt), free(bias);
 }
@@ -152,7 +158,8 @@ static void gemm_case(int m, int k, int n, int act, int with_res, int with_bias)
                 s += res[r * n + j];
             want[r * n + j] = act ? silu_ref(s) : s;
         }
-    mvk_f32_gemm__scalar(a, got, w, with_bias ? b : NULL, with_res ? res : NULL, m, k, n, act);
+    const mvk_gemm p = {.m = m, .k = k, .n = n, .act = act};
+    mvk_f32_gemm_rows__scalar(&p, a, got, w, with_bias ? b : NULL, with_res ? res : NULL, NULL);
     char what[96];
     snprintf(what, sizeof what, "gemm %dx%dx%d act%d res%d bias%d", m, k, n, act, with_res,
              with_bias);

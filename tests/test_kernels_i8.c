@@ -167,8 +167,11 @@ START_TEST(gemm_scalar_direct)
                                  malloc((size_t)n)};
                     i8_case_fill(&c);
                     int8_t *out = malloc((size_t)(c.m * c.n));
-                    mvk_i8_gemm__scalar(c.a, out, c.b, use_bias ? c.bias : 0, c.mult, c.shift,
-                                        c.zy, use_lut ? c.lut : 0, c.m, c.k, c.n);
+                    const mvk_gemm p = {.m = c.m, .k = c.k, .n = c.n};
+                    const mvk_i8_requant rq = {.bias = use_bias ? c.bias : 0, .mult = c.mult,
+                                               .shift = c.shift, .zy = c.zy,
+                                               .lut = use_lut ? c.lut : 0};
+                    mvk_i8_gemm__scalar(c.m, &p, &rq, c.a, out, c.b);
                     for (int64_t i = 0; i < c.m; i++)
                         for (int j = 0; j < c.n; j++) {
                             int64_t acc = use_bias ? c.bias[j] : 0;

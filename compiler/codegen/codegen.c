@@ -223,6 +223,38 @@ void cg_remap(mvit_codegen *cg, const mvit_node *n, char *expr, size_t len)
     free(rm);
 }
 
+void cg_conv2d(mvit_codegen *cg, const mvk_conv2d *p, char *expr, size_t len)
+{
+    char cat[32] = "", blocks[48] = "";
+    if (p->in_c_b)
+        snprintf(cat, sizeof cat, " .in_c_b = %d,", p->in_c_b);
+    if (p->mc)
+        snprintf(blocks, sizeof blocks, ", .mc = %d, .kc = %d", p->mc, p->kc);
+    emit(&cg->body, "static const mvk_conv2d conv = {.in_h = %d, .in_w = %d, .in_c = %d,%s", p->in_h,
+         p->in_w, p->in_c, cat);
+    emit(&cg->body, "    .out_h = %d, .out_w = %d, .out_c = %d, .kernel = %d, .stride = %d, .pad = %d,",
+         p->out_h, p->out_w, p->out_c, p->kernel, p->stride, p->pad);
+    emit(&cg->body, "    .groups = %d, .act = %s%s};", p->groups,
+         p->act == MVK_ACT_SILU ? "MVK_ACT_SILU" : "MVK_ACT_NONE", blocks);
+    snprintf(expr, len, "&conv");
+}
+
+void cg_gemm(mvit_codegen *cg, const mvk_gemm *p, const char *remap, char *expr, size_t len)
+{
+    char eps[48] = "", blocks[48] = "";
+    if (p->eps > 0.0f) {
+        char lit[32];
+        emit_float_literal(lit, sizeof lit, p->eps);
+        snprintf(eps, sizeof eps, ", .eps = %s", lit);
+    }
+    if (p->mc)
+        snprintf(blocks, sizeof blocks, ", .mc = %d, .kc = %d", p->mc, p->kc);
+    emit(&cg->body, "static const mvk_gemm gemm = {.m = %lld, .k = %d, .n = %d, .act = %s,",
+         (long long)p->m, p->k, p->n, p->act == MVK_ACT_SILU ? "MVK_ACT_SILU" : "MVK_ACT_NONE");
+    emit(&cg->body, "    .remap = %s%s%s};", remap, eps, blocks);
+    snprintf(expr, len, "&gemm");
+}
+
 const mvit_target *const mvit_targets[] = {&mvit_target_generic, &mvit_target_avx2,
                                            &mvit_target_neon, NULL};
 

@@ -140,6 +140,15 @@ void mvit_int8_emit_node(mvit_codegen *cg, const mvit_node *n);
 /* Sets every live node's scratch_bytes as the target's kernels need (before planning). */
 void mvit_target_assign_scratch(const mvit_target *t, mvit_graph *g);
 
+/* Emits a conv layer's shape (mvk_conv2d of mvk-prelude.h) as a static constant of the
+ * current layer function and writes its C expression ("&conv"). */
+struct mvk_conv2d;
+void cg_conv2d(mvit_codegen *cg, const struct mvk_conv2d *p, char *expr, size_t len);
+
+/* The same for a GEMM's shape (mvk_gemm); remap: the C expression of its remap ("0", "&remap"). */
+struct mvk_gemm;
+void cg_gemm(mvit_codegen *cg, const struct mvk_gemm *p, const char *remap, char *expr, size_t len);
+
 /* Emits the node's mvk_remap (an unfold/fold, with its resize taps) as static constants of
  * the current layer function and writes its C expression ("&remap"), or "0" for none. */
 void cg_remap(mvit_codegen *cg, const mvit_node *n, char *expr, size_t len);

@@ -55,6 +55,24 @@ void mvit_i8_requant_refs(mvit_codegen *cg, const mvit_node *n, mvit_requant_ref
         mvit_i8_ints(cg, CG_I8, n->q->lut, 256, r->lut, sizeof r->lut, "SiLU table", n);
 }
 
+void mvit_i8_emit_requant(mvit_codegen *cg, const mvit_node *n, char *expr, size_t len)
+{
+    mvit_requant_refs r;
+    mvit_i8_requant_refs(cg, n, &r);
+    emit(&cg->body, "static const mvk_i8_requant rq = {.bias = %s, .mult = %s, .shift = %s,",
+         r.bias, r.mult, r.shift);
+    emit(&cg->body, "    .zx = %d, .zy = %d, .lut = %s};", cg->g->values[n->inputs[0]].qzero,
+         n->q->zy, r.lut);
+    snprintf(expr, len, "&rq");
+}
+
+/* An int8 GEMM's shape: K and N (the rows of a call are its own; the SiLU is rq's table). */
+void mvit_i8_emit_gemm(mvit_codegen *cg, int64_t m, int k, int n, char *expr, size_t len)
+{
+    const mvk_gemm p = {.m = m, .k = k, .n = n, .act = MVK_ACT_NONE};
+    cg_gemm(cg, &p, "0", expr, len);
+}
+
 void mvit_int8_emit_node(mvit_codegen *cg, const mvit_node *n)
 {
     if (cg->target->simd) { /* the target's attribute macros (fn_attr) live there */

@@ -110,16 +110,15 @@ static void emit_gemm_rows(mvit_codegen *cg, const mvit_node *node, int64_t m, i
     cg_remap(cg, node, remap_expr, sizeof remap_expr);
     emit_tiles_comment(cg, t, m, k, n);
     const int mr = cg->target->simd->mr;
-    emit(&cg->body, "mvk_f32_gemm_%srows__%s(%d * r0, %d * r1 < %lld ? %d * r1 : %lld, %d, %d, in0, %d,",
-         t.blocked ? "blocked_" : "", isa_suffix(cg), mr, mr, (long long)m, mr, (long long)m, k,
-         n, k);
-    char tiles[32] = "", eps[32] = "0.0f";
+    mvk_gemm p;
+    char gemm[16];
+    mvit_gemm_shape(cg->g, node, &p);
     if (t.blocked)
-        snprintf(tiles, sizeof tiles, ", %d, %d", t.mc, t.kc);
-    if (node->norm_rows)
-        emit_float_literal(eps, sizeof eps, (float)node->eps);
-    emit(&cg->body, "    %s, %s, out, %d, %s, %d, %s, %s%s, %s, %s);", w, b, n, res, n,
-         mvit_act_name(node->act), remap_expr, tiles, eps,
+        p.mc = t.mc, p.kc = t.kc;
+    cg_gemm(cg, &p, remap_expr, gemm, sizeof gemm);
+    emit(&cg->body, "mvk_f32_gemm_%srows__%s(%d * r0, %d * r1 < %lld ? %d * r1 : %lld, %s, in0,",
+         t.blocked ? "blocked_" : "", isa_suffix(cg), mr, mr, (long long)m, mr, (long long)m, gemm);
+    emit(&cg->body, "    %s, %s, out, %s, %s);", w, b, res,
          node->norm_rows || mvit_node_resizes(node) ? "scratch" : "0");
 }
 
@@ -145,10 +144,12 @@ static void emit_dwconv(mvit_codegen *cg, const mvit_node *n)
     use_isa_kernel(cg, "mvk-%s.h");
     use_isa_kernel(cg, "f32-dwconv-%s.c");
     cg_parallel(cg, o->dims[0]); /* output rows */
-    emit(&cg->body,
-         "mvk_f32_dwconv_rows__%s(r0, r1, in0, out, %s, %s, %s, %d, %d, %d, %d, %d, %d, %d, %s);",
-         isa_suffix(cg), w, b, n->residual >= 0 ? "res" : "0", a->dims[0], a->dims[1], c, o->dims[1], n->kernel,
-         n->stride, n->pad, mvit_act_name(n->act));
+    mvk_conv2d p;
+    char conv[16];
+    mvit_conv2d_shape(cg->g, n, &p);
+    cg_conv2d(cg, &p, conv, sizeof conv);
+    emit(&cg->body, "mvk_f32_dwconv_rows__%s(r0, r1, %s, in0, out, %s, %s, %s);", isa_suffix(cg),
+         conv, w, b, n->residual >= 0 ? "res" : "0");
 }
 
 static void emit_winograd(mvit_codegen *cg, const mvit_node *n, int cin, int cin_b)
@@ -177,10 +178,13 @@ static void emit_winograd(mvit_codegen *cg, const mvit_node *n, int cin, int cin
                     "V %lld KiB, one B panel %d KiB */",
          (long long)tiles, WINO_TILES_PER_BLOCK, (long long)36 * WINO_TILES_PER_BLOCK * ci * 4 / 1024,
          ci * nr * 4 / 1024);
-    emit(&cg->body, "mvk_f32_conv3x3_winograd_rows__%s(r0, r1, in0, %s, out, %s, %s, %s, %d, %d, "
-                    "%d, %d, %d, %s, scratch);",
-         isa_suffix(cg), cin_b ? "in1" : "0", w, b, n->residual >= 0 ? "res" : "0", o->dims[0],
-         o->dims[1], cin, cin_b, cout, mvit_act_name(n->act));
+    mvk_conv2d p;
+    char conv[16];
+    mvit_conv2d_shape(cg->g, n, &p);
+    cg_conv2d(cg, &p, conv, sizeof conv);
+    emit(&cg->body, "mvk_f32_conv3x3_winograd_rows__%s(r0, r1, %s, in0, %s, out, %s, %s, %s, "
+                    "scratch);",
+         isa_suffix(cg), conv, cin_b ? "in1" : "0", w, b, n->residual >= 0 ? "res" : "0");
 }
 
 static void emit_conv2d(mvit_codegen *cg, const mvit_node *n)
@@ -215,12 +219,14 @@ static void emit_conv2d(mvit_codegen *cg, const mvit_node *n)
     use_isa_kernel(cg, "f32-conv2d-im2col-%s.c");
     gemm_tiles t = choose_tiles(cg->target->simd, m, k, n->out_channels);
     emit_tiles_comment(cg, t, m, k, n->out_channels);
-    emit(&cg->body,
-         "mvk_f32_conv2d_im2col_rows__%s(%d * r0, %d * r1 < %lld ? %d * r1 : %lld, in0, %s, out, %s,",
-         isa_suffix(cg), mr, mr, (long long)m, mr, (long long)m, cin_b ? "in1" : "0", w);
-    emit(&cg->body, "    %s, %s, %d, %d, %d, %d, %d, %d, %d, %d, %d, %s, scratch, %d, %d);", b, res,
-         a->dims[0], a->dims[1], a->dims[2], cin_b, o->dims[1], o->dims[2], n->kernel, n->stride,
-         n->pad, mvit_act_name(n->act), t.mc, t.kc);
+    mvk_conv2d p;
+    char conv[16];
+    mvit_conv2d_shape(cg->g, n, &p);
+    p.mc = t.mc, p.kc = t.kc;
+    cg_conv2d(cg, &p, conv, sizeof conv);
+    emit(&cg->body, "mvk_f32_conv2d_im2col_rows__%s(%d * r0, %d * r1 < %lld ? %d * r1 : %lld, %s,",
+         isa_suffix(cg), mr, mr, (long long)m, mr, (long long)m, conv);
+    emit(&cg->body, "    in0, %s, out, %s, %s, %s, scratch);", cin_b ? "in1" : "0", w, b, res);
 }
 
 static void emit_linear(mvit_codegen *cg, const mvit_node *n)
@@ -236,9 +242,12 @@ static void emit_linear(mvit_codegen *cg, const mvit_node *n)
         cg_parallel(cg, (n->out_channels + nr - 1) / nr);
         emit(&cg->body, "/* tiling: %dx%d microkernel, M %lld x K %d x N %d; tasks split N */",
              mr, nr, (long long)m, a->dims[2], n->out_channels);
-        emit(&cg->body, "mvk_f32_gemm_cols__%s(r0, r1, %lld, %d, %d, in0, %s, %s, out, %s, %s);",
-             isa_suffix(cg), (long long)m, a->dims[2], n->out_channels, w, b, n->residual >= 0 ? "res" : "0",
-             mvit_act_name(n->act));
+        mvk_gemm p;
+        char gemm[16];
+        mvit_gemm_shape(cg->g, n, &p);
+        cg_gemm(cg, &p, "0", gemm, sizeof gemm);
+        emit(&cg->body, "mvk_f32_gemm_cols__%s(r0, r1, %s, in0, %s, %s, out, %s);", isa_suffix(cg),
+             gemm, w, b, n->residual >= 0 ? "res" : "0");
         return;
     }
     cg_parallel(cg, (m + mr - 1) / mr);

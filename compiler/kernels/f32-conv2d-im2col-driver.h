@@ -93,11 +93,14 @@ mvk_im2col_span(float *MVK_RESTRICT dst, const float *MVK_RESTRICT in,
 }
 
 static MVK_UNUSED MVK_ISA MVK_NOLIBCALL void MVK_ISA_FN(mvk_f32_conv2d_im2col_rows)(
-    int64_t m0, int64_t m1, const float *MVK_RESTRICT in, const float *MVK_RESTRICT in_b,
-    float *MVK_RESTRICT out, const float *MVK_RESTRICT w_packed, const float *MVK_RESTRICT bias,
-    const float *MVK_RESTRICT residual, int h, int w, int cin, int cin_b, int ow, int cout, int k,
-    int stride, int pad, int act, float *MVK_RESTRICT scratch, int mc, int kc)
+    int64_t m0, int64_t m1, const mvk_conv2d *p, const float *MVK_RESTRICT in,
+    const float *MVK_RESTRICT in_b, float *MVK_RESTRICT out, const float *MVK_RESTRICT w_packed,
+    const float *MVK_RESTRICT bias, const float *MVK_RESTRICT residual,
+    float *MVK_RESTRICT scratch)
 {
+    const int h = p->in_h, w = p->in_w, cin = p->in_c, cin_b = p->in_c_b, ow = p->out_w;
+    const int cout = p->out_c, k = p->kernel, stride = p->stride, pad = p->pad, act = p->act;
+    const int mc = p->mc, kc = p->kc;
     const int kk = k * k * (cin + cin_b);
     const int panels = (cout + 15) / 16;
     const float *rows[6];
@@ -129,13 +132,16 @@ static MVK_UNUSED MVK_ISA MVK_NOLIBCALL void MVK_ISA_FN(mvk_f32_conv2d_im2col_ro
     }
 }
 
-/* Whole-layer form with an unblocked schedule (6 rows, all of K): scratch 6 * K floats. */
+/* Whole-layer form with an unblocked schedule (6 rows, all of K; p's mc and kc unused):
+ * scratch 6 * K floats. */
 static MVK_UNUSED MVK_ISA void MVK_ISA_FN(mvk_f32_conv2d_im2col)(
-    const float *MVK_RESTRICT in, float *MVK_RESTRICT out, const float *MVK_RESTRICT w_packed,
-    const float *MVK_RESTRICT bias, const float *MVK_RESTRICT residual, int h, int w, int cin,
-    int oh, int ow, int cout, int k, int stride, int pad, int act, float *MVK_RESTRICT scratch)
+    const mvk_conv2d *p, const float *MVK_RESTRICT in, const float *MVK_RESTRICT in_b,
+    float *MVK_RESTRICT out, const float *MVK_RESTRICT w_packed, const float *MVK_RESTRICT bias,
+    const float *MVK_RESTRICT residual, float *MVK_RESTRICT scratch)
 {
+    mvk_conv2d whole = *p;
+    whole.mc = 6;
+    whole.kc = p->kernel * p->kernel * (p->in_c + p->in_c_b);
     MVK_ISA_FN(mvk_f32_conv2d_im2col_rows)
-    (0, (int64_t)oh * ow, in, 0, out, w_packed, bias, residual, h, w, cin, 0, ow, cout, k, stride,
-     pad, act, scratch, 6, k * k * cin);
+    (0, (int64_t)p->out_h * p->out_w, &whole, in, in_b, out, w_packed, bias, residual, scratch);
 }

@@ -2,16 +2,16 @@
  * kernel, symmetric zero padding, bias, fused residual + activation epilogue. Used for the
  * stem and the MobileViT 3x3 convs. Accumulates straight into the output pixel so that it
  * needs no scratch; the inner loop runs over output channels (contiguous in w and out).
- * The _cat variant reads its input as the channel concatenation of two maps, in (cin) then
- * in_b (cin_b), which is how the MobileViT fusion conv consumes [shortcut | conv_proj]
- * without the concat being copied (groups must be 1 then). */
+ * With a second input (p->in_c_b > 0) it reads the channel concatenation of two maps, in
+ * (in_c) then in_b (in_c_b), which is how the MobileViT fusion conv consumes [shortcut |
+ * conv_proj] without the concat being copied (groups must be 1 then). */
 #include "mvk-prelude.h"
 
-static MVK_UNUSED MVK_NOLIBCALL void
-mvk_f32_conv2d__scalar(const float *MVK_RESTRICT in, float *MVK_RESTRICT out,
-                       const float *MVK_RESTRICT w_hwio, const float *MVK_RESTRICT bias,
-                       const float *MVK_RESTRICT residual, int h, int w, int cin, int oh, int ow,
-                       int cout, int k, int stride, int pad, int groups, int act)
+static inline MVK_UNUSED MVK_NOLIBCALL void
+mvk_f32_conv2d_groups_loop(const float *MVK_RESTRICT in, float *MVK_RESTRICT out,
+                              const float *MVK_RESTRICT w_hwio, const float *MVK_RESTRICT bias,
+                              const float *MVK_RESTRICT residual, int h, int w, int cin, int oh,
+                              int ow, int cout, int k, int stride, int pad, int groups, int act)
 {
     const int ig = mvk_idiv(cin, groups), og = mvk_idiv(cout, groups);
     for (int oy = 0; oy < oh; oy++) {
@@ -46,8 +46,8 @@ mvk_f32_conv2d__scalar(const float *MVK_RESTRICT in, float *MVK_RESTRICT out,
     }
 }
 
-static MVK_UNUSED MVK_NOLIBCALL void
-mvk_f32_conv2d_cat__scalar(const float *MVK_RESTRICT in, const float *MVK_RESTRICT in_b,
+static inline MVK_UNUSED MVK_NOLIBCALL void
+mvk_f32_conv2d_cat_loop(const float *MVK_RESTRICT in, const float *MVK_RESTRICT in_b,
                            float *MVK_RESTRICT out, const float *MVK_RESTRICT w_hwio,
                            const float *MVK_RESTRICT bias, const float *MVK_RESTRICT residual,
                            int h, int w, int cin, int cin_b, int oh, int ow, int cout, int k,
@@ -82,4 +82,22 @@ mvk_f32_conv2d_cat__scalar(const float *MVK_RESTRICT in, const float *MVK_RESTRI
                              act);
         }
     }
+}
+
+/* The convolution p describes: over [in | in_b] when p->in_c_b > 0 (groups 1), else over in
+ * with p->groups groups. */
+static MVK_UNUSED MVK_NOLIBCALL void
+mvk_f32_conv2d__scalar(const mvk_conv2d *p, const float *MVK_RESTRICT in,
+                       const float *MVK_RESTRICT in_b, float *MVK_RESTRICT out,
+                       const float *MVK_RESTRICT w_hwio, const float *MVK_RESTRICT bias,
+                       const float *MVK_RESTRICT residual)
+{
+    if (p->in_c_b > 0)
+        mvk_f32_conv2d_cat_loop(in, in_b, out, w_hwio, bias, residual, p->in_h, p->in_w,
+                                   p->in_c, p->in_c_b, p->out_h, p->out_w, p->out_c, p->kernel,
+                                   p->stride, p->pad, p->act);
+    else
+        mvk_f32_conv2d_groups_loop(in, out, w_hwio, bias, residual, p->in_h, p->in_w, p->in_c,
+                                      p->out_h, p->out_w, p->out_c, p->kernel, p->stride, p->pad,
+                                      p->groups, p->act);
 }

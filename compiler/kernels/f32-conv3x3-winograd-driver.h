@@ -107,13 +107,16 @@ mvk_wino_output_tile(const float *MVK_RESTRICT mrow, int64_t xi_stride, int mcol
     }
 }
 
-/* Tile blocks [blk0, blk1) of MVK_WINO_TB tiles each (the parallel split); output h x w. */
+/* Tile blocks [blk0, blk1) of MVK_WINO_TB tiles each (the parallel split); p: a 3x3, stride
+ * 1, pad 1 conv (output out_h x out_w, the input's size). */
 static MVK_UNUSED MVK_ISA MVK_NOLIBCALL void MVK_ISA_FN(mvk_f32_conv3x3_winograd_rows)(
-    int64_t blk0, int64_t blk1, const float *MVK_RESTRICT in, const float *MVK_RESTRICT in_b,
-    float *MVK_RESTRICT out, const float *MVK_RESTRICT u_packed, const float *MVK_RESTRICT bias,
-    const float *MVK_RESTRICT residual, int h, int w, int cin, int cin_b, int cout, int act,
+    int64_t blk0, int64_t blk1, const mvk_conv2d *p, const float *MVK_RESTRICT in,
+    const float *MVK_RESTRICT in_b, float *MVK_RESTRICT out, const float *MVK_RESTRICT u_packed,
+    const float *MVK_RESTRICT bias, const float *MVK_RESTRICT residual,
     float *MVK_RESTRICT scratch)
 {
+    const int h = p->out_h, w = p->out_w, cin = p->in_c, cin_b = p->in_c_b, cout = p->out_c;
+    const int act = p->act;
     enum { L = MVK_VF_LANES };
     const int ci = cin + cin_b, panels = (cout + 15) / 16;
     const int tiles_x = (w + 3) / 4, ntiles = tiles_x * ((h + 3) / 4);
@@ -163,15 +166,14 @@ static MVK_UNUSED MVK_ISA MVK_NOLIBCALL void MVK_ISA_FN(mvk_f32_conv3x3_winograd
 }
 
 /* Whole-layer form: every tile block on the calling thread. */
-static MVK_UNUSED MVK_ISA void
-MVK_ISA_FN(mvk_f32_conv3x3_winograd)(const float *MVK_RESTRICT in, const float *MVK_RESTRICT in_b,
-                                     float *MVK_RESTRICT out, const float *MVK_RESTRICT u_packed,
-                                     const float *MVK_RESTRICT bias,
-                                     const float *MVK_RESTRICT residual, int h, int w, int cin,
-                                     int cin_b, int cout, int act, float *MVK_RESTRICT scratch)
+static MVK_UNUSED MVK_ISA void MVK_ISA_FN(mvk_f32_conv3x3_winograd)(
+    const mvk_conv2d *p, const float *MVK_RESTRICT in, const float *MVK_RESTRICT in_b,
+    float *MVK_RESTRICT out, const float *MVK_RESTRICT u_packed, const float *MVK_RESTRICT bias,
+    const float *MVK_RESTRICT residual, float *MVK_RESTRICT scratch)
 {
-    const int ntiles = ((w + 3) / 4) * ((h + 3) / 4); /* int: no 64-bit division on ARMv7 */
+    /* int: no 64-bit division on ARMv7 */
+    const int ntiles = ((p->out_w + 3) / 4) * ((p->out_h + 3) / 4);
     MVK_ISA_FN(mvk_f32_conv3x3_winograd_rows)
-    (0, (ntiles + MVK_WINO_TB - 1) / MVK_WINO_TB, in, in_b, out, u_packed, bias, residual, h, w,
-     cin, cin_b, cout, act, scratch);
+    (0, (ntiles + MVK_WINO_TB - 1) / MVK_WINO_TB, p, in, in_b, out, u_packed, bias, residual,
+     scratch);
 }

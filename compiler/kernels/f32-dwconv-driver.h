@@ -78,11 +78,13 @@ mvk_dw_pixel_checked(const float *MVK_RESTRICT in, float *MVK_RESTRICT out,
  * pixels (full channel blocks); border pixels, the channel tail and other shapes take the
  * checked path. */
 static MVK_UNUSED MVK_ISA void
-MVK_ISA_FN(mvk_f32_dwconv_rows)(int64_t row0, int64_t row1, const float *MVK_RESTRICT in,
-                                float *MVK_RESTRICT out, const float *MVK_RESTRICT w_packed,
-                                const float *MVK_RESTRICT bias, const float *MVK_RESTRICT residual,
-                                int h, int w, int c, int ow, int k, int stride, int pad, int act)
+MVK_ISA_FN(mvk_f32_dwconv_rows)(int64_t row0, int64_t row1, const mvk_conv2d *p,
+                                const float *MVK_RESTRICT in, float *MVK_RESTRICT out,
+                                const float *MVK_RESTRICT w_packed, const float *MVK_RESTRICT bias,
+                                const float *MVK_RESTRICT residual)
 {
+    const int h = p->in_h, w = p->in_w, c = p->in_c, ow = p->out_w, k = p->kernel;
+    const int stride = p->stride, pad = p->pad, act = p->act;
     const int c8 = (c + 7) / 8 * 8, cfull = c / MVK_VF_LANES * MVK_VF_LANES;
     const int fast = k == 3 && (stride == 1 || stride == 2) && cfull > 0;
     /* interior columns: ox with ox*stride - pad >= 0 and ox*stride - pad + 3 <= w */
@@ -112,11 +114,9 @@ MVK_ISA_FN(mvk_f32_dwconv_rows)(int64_t row0, int64_t row1, const float *MVK_RES
 }
 
 static MVK_UNUSED MVK_ISA void
-MVK_ISA_FN(mvk_f32_dwconv)(const float *MVK_RESTRICT in, float *MVK_RESTRICT out,
-                           const float *MVK_RESTRICT w_packed, const float *MVK_RESTRICT bias,
-                           const float *MVK_RESTRICT residual, int h, int w, int c, int oh, int ow,
-                           int k, int stride, int pad, int act)
+MVK_ISA_FN(mvk_f32_dwconv)(const mvk_conv2d *p, const float *MVK_RESTRICT in,
+                           float *MVK_RESTRICT out, const float *MVK_RESTRICT w_packed,
+                           const float *MVK_RESTRICT bias, const float *MVK_RESTRICT residual)
 {
-    MVK_ISA_FN(mvk_f32_dwconv_rows)
-    (0, oh, in, out, w_packed, bias, residual, h, w, c, ow, k, stride, pad, act);
+    MVK_ISA_FN(mvk_f32_dwconv_rows)(0, p->out_h, p, in, out, w_packed, bias, residual);
 }

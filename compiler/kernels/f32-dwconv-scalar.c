@@ -3,11 +3,12 @@
 #include "mvk-prelude.h"
 
 static MVK_UNUSED MVK_NOLIBCALL void
-mvk_f32_dwconv__scalar(const float *MVK_RESTRICT in, float *MVK_RESTRICT out,
-                       const float *MVK_RESTRICT w_hwc, const float *MVK_RESTRICT bias,
-                       const float *MVK_RESTRICT residual, int h, int w, int c, int oh, int ow,
-                       int k, int stride, int pad, int act)
+mvk_f32_dwconv__scalar(const mvk_conv2d *p, const float *MVK_RESTRICT in,
+                       float *MVK_RESTRICT out, const float *MVK_RESTRICT w_hwc,
+                       const float *MVK_RESTRICT bias, const float *MVK_RESTRICT residual)
 {
+    const int h = p->in_h, w = p->in_w, c = p->in_c, oh = p->out_h, ow = p->out_w;
+    const int k = p->kernel, stride = p->stride, pad = p->pad, act = p->act;
     for (int oy = 0; oy < oh; oy++) {
         for (int ox = 0; ox < ow; ox++) {
             float *o = out + ((int64_t)oy * ow + ox) * c;

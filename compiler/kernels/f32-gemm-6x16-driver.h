@@ -75,12 +75,15 @@ MVK_ISA_FN(mvk_f32_build_row)(const float *MVK_RESTRICT a, int64_t lda, int64_t 
  * when both) where they must be: normalised when eps > 0 (fused LayerNorm), blended when the
  * remap resizes. */
 static MVK_UNUSED MVK_ISA void
-MVK_ISA_FN(mvk_f32_gemm_rows)(int64_t m0, int64_t m1, int k, int n, const float *MVK_RESTRICT a,
-                              int64_t lda, const float *MVK_RESTRICT w_packed,
-                              const float *MVK_RESTRICT bias, float *MVK_RESTRICT c, int64_t ldc,
-                              const float *MVK_RESTRICT res, int64_t ldr, int act,
-                              const mvk_remap *rm, float eps, float *MVK_RESTRICT scratch)
+MVK_ISA_FN(mvk_f32_gemm_rows)(int64_t m0, int64_t m1, const mvk_gemm *p,
+                              const float *MVK_RESTRICT a, const float *MVK_RESTRICT w_packed,
+                              const float *MVK_RESTRICT bias, float *MVK_RESTRICT c,
+                              const float *MVK_RESTRICT res, float *MVK_RESTRICT scratch)
 {
+    const int k = p->k, n = p->n, act = p->act;
+    const int64_t lda = k, ldc = n, ldr = n;
+    const mvk_remap *rm = p->remap;
+    const float eps = p->eps;
     const int panels = (n + 15) / 16, build = eps > 0.0f || mvk_remap_resizes(rm);
     const float *rows[6];
     for (int64_t i = m0; i < m1; i += 6) {
@@ -111,11 +114,14 @@ MVK_ISA_FN(mvk_f32_gemm_rows)(int64_t m0, int64_t m1, int k, int n, const float 
  * stays in L2. Partial sums live in C between k blocks: the bias enters with the first block,
  * the residual and activation with the last. */
 static MVK_UNUSED MVK_ISA void MVK_ISA_FN(mvk_f32_gemm_blocked_rows)(
-    int64_t m0, int64_t m1, int k, int n, const float *MVK_RESTRICT a, int64_t lda,
+    int64_t m0, int64_t m1, const mvk_gemm *p, const float *MVK_RESTRICT a,
     const float *MVK_RESTRICT w_packed, const float *MVK_RESTRICT bias, float *MVK_RESTRICT c,
-    int64_t ldc, const float *MVK_RESTRICT res, int64_t ldr, int act, const mvk_remap *rm, int mc,
-    int kc, float eps, float *MVK_RESTRICT scratch)
+    const float *MVK_RESTRICT res, float *MVK_RESTRICT scratch)
 {
+    const int k = p->k, n = p->n, act = p->act, mc = p->mc, kc = p->kc;
+    const int64_t lda = k, ldc = n, ldr = n;
+    const mvk_remap *rm = p->remap;
+    const float eps = p->eps;
     const int panels = (n + 15) / 16, build = eps > 0.0f || mvk_remap_resizes(rm);
     const float *rows[6];
     for (int64_t mb = m0; mb < m1; mb += mc) {
@@ -147,22 +153,26 @@ static MVK_UNUSED MVK_ISA void MVK_ISA_FN(mvk_f32_gemm_blocked_rows)(
     }
 }
 
+/* Whole-layer form, dense A (p's remap, eps, mc and kc unused). */
 static MVK_UNUSED MVK_ISA void
-MVK_ISA_FN(mvk_f32_gemm)(int64_t m, int k, int n, const float *MVK_RESTRICT a,
+MVK_ISA_FN(mvk_f32_gemm)(const mvk_gemm *p, const float *MVK_RESTRICT a,
                          const float *MVK_RESTRICT w_packed, const float *MVK_RESTRICT bias,
-                         float *MVK_RESTRICT c, const float *MVK_RESTRICT res, int act)
+                         float *MVK_RESTRICT c, const float *MVK_RESTRICT res)
 {
-    MVK_ISA_FN(mvk_f32_gemm_rows)(0, m, k, n, a, k, w_packed, bias, c, n, res, n, act, 0, 0.0f, 0);
+    const mvk_gemm dense = {.m = p->m, .k = p->k, .n = p->n, .act = p->act};
+    MVK_ISA_FN(mvk_f32_gemm_rows)(0, p->m, &dense, a, w_packed, bias, c, res, 0);
 }
 
 /* Column panels [p0, p1) of C for all m rows: the parallel split of a GEMM with too few rows
  * to share (the classifier, M = 1), where the weight matrix is the work. */
 static MVK_UNUSED MVK_ISA void
-MVK_ISA_FN(mvk_f32_gemm_cols)(int64_t p0, int64_t p1, int64_t m, int k, int n,
+MVK_ISA_FN(mvk_f32_gemm_cols)(int64_t p0, int64_t p1, const mvk_gemm *g,
                               const float *MVK_RESTRICT a, const float *MVK_RESTRICT w_packed,
                               const float *MVK_RESTRICT bias, float *MVK_RESTRICT c,
-                              const float *MVK_RESTRICT res, int act)
+                              const float *MVK_RESTRICT res)
 {
+    const int64_t m = g->m;
+    const int k = g->k, n = g->n, act = g->act;
     for (int64_t i = 0; i < m; i += 6) {
         const int mr = m - i < 6 ? (int)(m - i) : 6;
         for (int64_t p = p0; p < p1; p++) {

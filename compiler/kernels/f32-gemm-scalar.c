@@ -1,8 +1,8 @@
 /* out[M][N] = in[M][K] . w[K][N] + bias[N], then residual + activation: the pointwise (1x1)
  * convolutions and the linear layers. Row-at-a-time with the inner loop over N, which is
- * contiguous in both w and out. The _remap variant reads A rows through an mvk_remap (fused
- * MobileViT unfold/fold; a resized row is blended into scratch, K floats); out and residual
- * rows are always dense. */
+ * contiguous in both w and out. A rows may come through an mvk_remap (fused MobileViT
+ * unfold/fold; a resized row is blended into scratch, K floats); out and residual rows are
+ * always dense. */
 #include "mvk-prelude.h"
 
 /* One output row: o[N] = a[K] . w[K][N] + bias, then residual + activation. */
@@ -22,8 +22,8 @@ mvk_f32_gemm_row__scalar(const float *MVK_RESTRICT a, float *MVK_RESTRICT o,
     mvk_f32_epilogue(o, res, n, act);
 }
 
-static MVK_UNUSED MVK_NOLIBCALL void
-mvk_f32_gemm_remap__scalar(const float *MVK_RESTRICT in, float *MVK_RESTRICT out,
+static inline MVK_UNUSED MVK_NOLIBCALL void
+mvk_f32_gemm_remap_loop(const float *MVK_RESTRICT in, float *MVK_RESTRICT out,
                            const float *MVK_RESTRICT w_io, const float *MVK_RESTRICT bias,
                            const float *MVK_RESTRICT residual, int64_t m, int k, int n, int act,
                            const mvk_remap *rm, float *MVK_RESTRICT scratch)
@@ -36,8 +36,8 @@ mvk_f32_gemm_remap__scalar(const float *MVK_RESTRICT in, float *MVK_RESTRICT out
 /* LayerNorm fused into the following GEMM: each A row is normalised into scratch (K floats)
  * first; the LayerNorm's gamma and beta were folded into w and bias by the compiler. Through
  * a resizing fold, a row blends 4 normalised rows (scratch: 5 * K floats). */
-static MVK_UNUSED MVK_NOLIBCALL void
-mvk_f32_gemm_norm__scalar(const float *MVK_RESTRICT in, float *MVK_RESTRICT out,
+static inline MVK_UNUSED MVK_NOLIBCALL void
+mvk_f32_gemm_norm_loop(const float *MVK_RESTRICT in, float *MVK_RESTRICT out,
                           const float *MVK_RESTRICT w_io, const float *MVK_RESTRICT bias,
                           const float *MVK_RESTRICT residual, int64_t m, int k, int n, int act,
                           const mvk_remap *rm, float eps, float *MVK_RESTRICT scratch)
@@ -53,10 +53,18 @@ mvk_f32_gemm_norm__scalar(const float *MVK_RESTRICT in, float *MVK_RESTRICT out,
     }
 }
 
+/* The GEMM p describes; scratch: K floats for a fused LayerNorm or a resizing remap, 5 K for
+ * both, else none (NULL). */
 static MVK_UNUSED MVK_NOLIBCALL void
-mvk_f32_gemm__scalar(const float *MVK_RESTRICT in, float *MVK_RESTRICT out,
-                     const float *MVK_RESTRICT w_io, const float *MVK_RESTRICT bias,
-                     const float *MVK_RESTRICT residual, int64_t m, int k, int n, int act)
+mvk_f32_gemm_rows__scalar(const mvk_gemm *p, const float *MVK_RESTRICT in,
+                          float *MVK_RESTRICT out, const float *MVK_RESTRICT w_io,
+                          const float *MVK_RESTRICT bias, const float *MVK_RESTRICT residual,
+                          float *MVK_RESTRICT scratch)
 {
-    mvk_f32_gemm_remap__scalar(in, out, w_io, bias, residual, m, k, n, act, 0, 0);
+    if (p->eps > 0.0f)
+        mvk_f32_gemm_norm_loop(in, out, w_io, bias, residual, p->m, p->k, p->n, p->act, p->remap,
+                               p->eps, scratch);
+    else
+        mvk_f32_gemm_remap_loop(in, out, w_io, bias, residual, p->m, p->k, p->n, p->act, p->remap,
+                                scratch);
 }

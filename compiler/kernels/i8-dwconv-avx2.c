@@ -68,13 +68,15 @@ static MVK_INLINE MVK_I8_DW_AVX2 void mvk_i8_dw_avx2_pair(__m256i a, __m256i b, 
  * general path. A block's weights are widened once per row, and the table goes over each
  * finished output row 32 bytes at a time (per pixel it would run on 16). */
 static MVK_UNUSED MVK_NOLIBCALL MVK_I8_DW_AVX2 void
-mvk_i8_dwconv__avx2(const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT out,
-                    const int8_t *MVK_RESTRICT wp, const int32_t *MVK_RESTRICT bias,
-                    const int16_t *MVK_RESTRICT mult, const int8_t *MVK_RESTRICT shift, int32_t zx,
-                    int32_t zy, const int8_t *MVK_RESTRICT lut, int h, int wd, int c, int oh,
-                    int ow, int k, int stride, int pad, int64_t r0, int64_t r1)
+mvk_i8_dwconv__avx2(const mvk_conv2d *p, const mvk_i8_requant *rq,
+                    const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT out,
+                    const int8_t *MVK_RESTRICT wp, int64_t r0, int64_t r1)
 {
-    (void)oh;
+    const int h = p->in_h, wd = p->in_w, c = p->in_c, ow = p->out_w;
+    const int k = p->kernel, stride = p->stride, pad = p->pad;
+    const int32_t *MVK_RESTRICT bias = rq->bias, zx = rq->zx, zy = rq->zy;
+    const int16_t *MVK_RESTRICT mult = rq->mult;
+    const int8_t *MVK_RESTRICT shift = rq->shift, *MVK_RESTRICT lut = rq->lut;
     const int taps = k * k, pairs = (taps + 1) / 2;
     const __m256i zxv = _mm256_set1_epi16((int16_t)zx), zyv = _mm256_set1_epi32(zy);
     mvk_i8_avx2_lut tab;

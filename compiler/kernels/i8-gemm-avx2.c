@@ -494,11 +494,14 @@ static MVK_INLINE MVK_I8_AVX2 __m256i mvk_i8_avx2_start(__m256i bias, const int8
  * scalar set-up (stored lanes read back as vectors) cost as much as a small-K tile's whole
  * product. */
 static MVK_UNUSED MVK_NOLIBCALL MVK_I8_AVX2 void
-mvk_i8_gemm__avx2(const int8_t *MVK_RESTRICT a, int8_t *MVK_RESTRICT c,
-                  const int8_t *MVK_RESTRICT bp, const int32_t *MVK_RESTRICT bias,
-                  const int16_t *MVK_RESTRICT mult, const int8_t *MVK_RESTRICT shift, int32_t zy,
-                  const int8_t *MVK_RESTRICT lut, int64_t m, int k, int n)
+mvk_i8_gemm__avx2(int64_t m, const mvk_gemm *p, const mvk_i8_requant *rq,
+                  const int8_t *MVK_RESTRICT a, int8_t *MVK_RESTRICT c,
+                  const int8_t *MVK_RESTRICT bp)
 {
+    const int k = p->k, n = p->n;
+    const int32_t *MVK_RESTRICT bias = rq->bias, zy = rq->zy;
+    const int16_t *MVK_RESTRICT mult = rq->mult;
+    const int8_t *MVK_RESTRICT shift = rq->shift, *MVK_RESTRICT lut = rq->lut;
     const int64_t panel = (int64_t)((k + 3) / 4) * 32;
     const __m256i zyv = _mm256_set1_epi32(zy);
     mvk_i8_avx2_work w;

@@ -212,11 +212,14 @@ static MVK_INLINE void mvk_i8_neon_tile(int mr, int nr, int k, const int8_t *con
 /* Same contract as mvk_i8_gemm__scalar, except b: packed by mvit_pack_i8_b. bias, mult and
  * shift have n entries (no padding needed). */
 static MVK_UNUSED MVK_NOLIBCALL void
-mvk_i8_gemm__neon(const int8_t *MVK_RESTRICT a, int8_t *MVK_RESTRICT c,
-                  const int8_t *MVK_RESTRICT bp, const int32_t *MVK_RESTRICT bias,
-                  const int16_t *MVK_RESTRICT mult, const int8_t *MVK_RESTRICT shift, int32_t zy,
-                  const int8_t *MVK_RESTRICT lut, int64_t m, int k, int n)
+mvk_i8_gemm__neon(int64_t m, const mvk_gemm *p, const mvk_i8_requant *rq,
+                  const int8_t *MVK_RESTRICT a, int8_t *MVK_RESTRICT c,
+                  const int8_t *MVK_RESTRICT bp)
 {
+    const int k = p->k, n = p->n;
+    const int32_t *MVK_RESTRICT bias = rq->bias, zy = rq->zy;
+    const int16_t *MVK_RESTRICT mult = rq->mult;
+    const int8_t *MVK_RESTRICT shift = rq->shift, *MVK_RESTRICT lut = rq->lut;
     const int64_t panel = (int64_t)((k + 3) / 4) * 32;
     const int32x4_t zyv = vdupq_n_s32(zy);
     for (int64_t i0 = 0; i0 < m; i0 += MVK_I8_NEON_ROWS) {

@@ -35,11 +35,14 @@ static inline MVK_UNUSED int8_t mvk_requant_i8_scalar(int32_t acc, int32_t m, in
  * bias may be NULL (zero). With a LUT (the fused SiLU), mult/shift/zy are the parameters of
  * the pre-activation and lut maps its 256 values to the output (docs/int8.md). */
 static MVK_UNUSED MVK_NOLIBCALL void
-mvk_i8_gemm__scalar(const int8_t *MVK_RESTRICT a, int8_t *MVK_RESTRICT c,
-                    const int8_t *MVK_RESTRICT b, const int32_t *MVK_RESTRICT bias,
-                    const int16_t *MVK_RESTRICT mult, const int8_t *MVK_RESTRICT shift, int32_t zy,
-                    const int8_t *MVK_RESTRICT lut, int64_t m, int k, int n)
+mvk_i8_gemm__scalar(int64_t m, const mvk_gemm *p, const mvk_i8_requant *rq,
+                    const int8_t *MVK_RESTRICT a, int8_t *MVK_RESTRICT c,
+                    const int8_t *MVK_RESTRICT b)
 {
+    const int k = p->k, n = p->n;
+    const int32_t *MVK_RESTRICT bias = rq->bias, zy = rq->zy;
+    const int16_t *MVK_RESTRICT mult = rq->mult;
+    const int8_t *MVK_RESTRICT shift = rq->shift, *MVK_RESTRICT lut = rq->lut;
     for (int64_t i = 0; i < m; i++) {
         const int8_t *ai = a + i * k;
         int8_t *ci = c + i * n;
@@ -217,14 +220,15 @@ static inline MVK_UNUSED void mvk_i8_requant_row(const int32_t *MVK_RESTRICT acc
  * with groups; padding reads the input zero point zx (real 0). bias holds the zero-point
  * correction (docs/int8.md), so the sum is over raw values. */
 static MVK_UNUSED MVK_NOLIBCALL void
-mvk_i8_conv2d__scalar(const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT out,
-                      const int8_t *MVK_RESTRICT w, const int32_t *MVK_RESTRICT bias,
-                      const int16_t *MVK_RESTRICT mult, const int8_t *MVK_RESTRICT shift,
-                      int32_t zx, int32_t zy, const int8_t *MVK_RESTRICT lut, int h, int wd,
-                      int cin, int oh, int ow, int cout, int k, int stride, int pad, int groups,
-                      int64_t r0, int64_t r1)
+mvk_i8_conv2d__scalar(const mvk_conv2d *p, const mvk_i8_requant *rq,
+                      const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT out,
+                      const int8_t *MVK_RESTRICT w, int64_t r0, int64_t r1)
 {
-    (void)oh;
+    const int h = p->in_h, wd = p->in_w, cin = p->in_c, ow = p->out_w, cout = p->out_c;
+    const int k = p->kernel, stride = p->stride, pad = p->pad, groups = p->groups;
+    const int32_t *MVK_RESTRICT bias = rq->bias, zx = rq->zx, zy = rq->zy;
+    const int16_t *MVK_RESTRICT mult = rq->mult;
+    const int8_t *MVK_RESTRICT shift = rq->shift, *MVK_RESTRICT lut = rq->lut;
     const int cig = mvk_idiv(cin, groups), cog = mvk_idiv(cout, groups);
     for (int64_t oy = r0; oy < r1; oy++)
         for (int ox = 0; ox < ow; ox++)
@@ -251,13 +255,15 @@ mvk_i8_conv2d__scalar(const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT out,
 /* Depthwise convolution (groups == channels), weight [k][k][c]; rows [r0, r1) of the output.
  * Channels innermost, in blocks of 64 int32 accumulators, so the tap loops vectorise. */
 static MVK_UNUSED MVK_NOLIBCALL void
-mvk_i8_dwconv__scalar(const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT out,
-                      const int8_t *MVK_RESTRICT w, const int32_t *MVK_RESTRICT bias,
-                      const int16_t *MVK_RESTRICT mult, const int8_t *MVK_RESTRICT shift,
-                      int32_t zx, int32_t zy, const int8_t *MVK_RESTRICT lut, int h, int wd, int c,
-                      int oh, int ow, int k, int stride, int pad, int64_t r0, int64_t r1)
+mvk_i8_dwconv__scalar(const mvk_conv2d *p, const mvk_i8_requant *rq,
+                      const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT out,
+                      const int8_t *MVK_RESTRICT w, int64_t r0, int64_t r1)
 {
-    (void)oh;
+    const int h = p->in_h, wd = p->in_w, c = p->in_c, ow = p->out_w;
+    const int k = p->kernel, stride = p->stride, pad = p->pad;
+    const int32_t *MVK_RESTRICT bias = rq->bias, zx = rq->zx, zy = rq->zy;
+    const int16_t *MVK_RESTRICT mult = rq->mult;
+    const int8_t *MVK_RESTRICT shift = rq->shift, *MVK_RESTRICT lut = rq->lut;
     int32_t acc[64];
     for (int64_t oy = r0; oy < r1; oy++)
         for (int ox = 0; ox < ow; ox++)
@@ -287,9 +293,12 @@ mvk_i8_dwconv__scalar(const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT out,
  * in[oy*stride - pad + ky][ox*stride - pad + kx][ci], the zero point zx (real 0) outside. The
  * target's int8 GEMM then multiplies it by the HWIO weight seen as [k*k*cin][cout]. */
 static MVK_UNUSED MVK_NOLIBCALL void
-mvk_i8_im2col_row__scalar(const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT row, int h, int wd,
-                          int cin, int ow, int k, int stride, int pad, int64_t oy, int32_t zx)
+mvk_i8_im2col_row__scalar(const mvk_conv2d *p, const mvk_i8_requant *rq,
+                          const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT row, int64_t oy)
 {
+    const int h = p->in_h, wd = p->in_w, cin = p->in_c, ow = p->out_w, k = p->kernel;
+    const int stride = p->stride, pad = p->pad;
+    const int32_t zx = rq->zx;
     for (int ox = 0; ox < ow; ox++)
         for (int ky = 0; ky < k; ky++) {
             const int iy = (int)oy * stride - pad + ky, ix0 = ox * stride - pad;

@@ -90,6 +90,46 @@ typedef struct mvk_lerp {
     int32_t q0, q1;
 } mvk_lerp;
 
+/* The shape of a 2-D convolution, for the conv kernels of every ISA: generated files hold one
+ * per conv layer as a static const with named fields, so that a call cannot swap two of them
+ * and still compile, and the layer reads as what it is. */
+typedef struct mvk_conv2d {
+    int32_t in_h, in_w, in_c;            /* the input map */
+    int32_t in_c_b;                      /* channels of a second input read after in_c (a
+                                            fused concat), or 0 */
+    int32_t out_h, out_w, out_c;         /* the output map */
+    int32_t kernel, stride, pad, groups; /* square kernel, zero padding on every side */
+    int32_t act;                         /* MVK_ACT_* after bias and residual */
+    int32_t mc, kc;                      /* im2col + GEMM: output pixels and K per cache block */
+} mvk_conv2d;
+
+/* The requantisation of an int8 conv's or GEMM's int32 sums to int8 outputs (docs/int8.md),
+ * per output channel: a static const per layer in generated files, as mvk_conv2d. */
+typedef struct mvk_i8_requant {
+    const int32_t *bias; /* the zero-point terms folded in; NULL: 0 (GEMM only) */
+    const int16_t *mult; /* the multiplier and shift of each output channel */
+    const int8_t *shift;
+    int32_t zx;          /* the input's zero point: what padding reads (a real 0) */
+    int32_t zy;          /* the zero point the requantisation targets */
+    const int8_t *lut;   /* the fused SiLU's table on the result, or NULL */
+} mvk_i8_requant;
+
+struct mvk_remap;
+
+/* The shape of a GEMM over rows, C[m][n] = A[m][k] . B[k][n] + bias, then residual and
+ * activation: the pointwise convs and the linears, for the GEMM kernels of every ISA (a static
+ * const per layer in generated files, as mvk_conv2d). C and the residual are dense [m][n]. */
+typedef struct mvk_gemm {
+    int64_t m;                     /* rows of C */
+    int32_t k, n;
+    int32_t act;                   /* MVK_ACT_* after bias and residual */
+    const struct mvk_remap *remap; /* A's rows through a MobileViT unfold/fold, or NULL: A is
+                                      dense [m][k] */
+    float eps;                     /* > 0: each A row is LayerNorm-normalised with it first
+                                      (a fused LayerNorm) */
+    int32_t mc, kc;                /* the cache-blocked driver's rows and K per block */
+} mvk_gemm;
+
 typedef struct mvk_remap {
     int kind;                /* MVK_REMAP_UNFOLD or MVK_REMAP_FOLD */
     int ph, pw;              /* patch */

@@ -79,28 +79,30 @@ mvit_conv_kind mvit_conv_classify(const mvit_graph *g, const mvit_node *n, const
     return MVIT_CONV_DENSE;
 }
 
+void mvit_conv2d_shape(const mvit_graph *g, const mvit_node *n, mvk_conv2d *p)
+{
+    const mvit_value *a = &g->values[n->inputs[0]], *o = &g->values[n->output];
+    *p = (mvk_conv2d){.in_h = a->dims[0], .in_w = a->dims[1], .in_c = a->dims[2],
+                      .in_c_b = n->num_inputs == 2 ? g->values[n->inputs[1]].dims[2] : 0,
+                      .out_h = o->dims[0], .out_w = o->dims[1], .out_c = o->dims[2],
+                      .kernel = n->kernel, .stride = n->stride, .pad = n->pad,
+                      .groups = n->groups, .act = n->act == MVIT_ACT_SILU ? MVK_ACT_SILU : MVK_ACT_NONE};
+}
+
 static void eval(const mvit_graph *g, const mvit_node *n, float **b)
 {
     if (n->norm_rows || n->remap) { /* a product over rows */
         mvit_eval_gemm_rows(g, n, b);
         return;
     }
-    const mvit_value *a = &g->values[n->inputs[0]], *o = &g->values[n->output];
     const float *res = n->residual >= 0 ? b[n->residual] : NULL;
-    float *out = b[n->output];
+    const float *in_b = n->num_inputs == 2 ? b[n->inputs[1]] : NULL;
+    mvk_conv2d p;
+    mvit_conv2d_shape(g, n, &p);
     if (mvit_conv_classify(g, n, NULL) == MVIT_CONV_DEPTHWISE)
-        mvk_f32_dwconv__scalar(b[n->inputs[0]], out, n->weight, n->bias, res, a->dims[0],
-                               a->dims[1], a->dims[2], o->dims[0], o->dims[1], n->kernel,
-                               n->stride, n->pad, n->act);
-    else if (n->num_inputs == 2)
-        mvk_f32_conv2d_cat__scalar(b[n->inputs[0]], b[n->inputs[1]], out, n->weight, n->bias, res,
-                                   a->dims[0], a->dims[1], a->dims[2],
-                                   g->values[n->inputs[1]].dims[2], o->dims[0], o->dims[1],
-                                   o->dims[2], n->kernel, n->stride, n->pad, n->act);
+        mvk_f32_dwconv__scalar(&p, b[n->inputs[0]], b[n->output], n->weight, n->bias, res);
     else
-        mvk_f32_conv2d__scalar(b[n->inputs[0]], out, n->weight, n->bias, res, a->dims[0],
-                               a->dims[1], a->dims[2], o->dims[0], o->dims[1], o->dims[2],
-                               n->kernel, n->stride, n->pad, n->groups, n->act);
+        mvk_f32_conv2d__scalar(&p, b[n->inputs[0]], in_b, b[n->output], n->weight, n->bias, res);
 }
 
 static int quantize(mvit_qctx *c, int idx)
@@ -113,34 +115,21 @@ static int quantize(mvit_qctx *c, int idx)
 
 // ---- portable fp32 lowering
 
-static void lower_f32_depthwise(mvit_codegen *cg, const mvit_node *n, const char *w,
-                                const char *b)
+/* Depthwise and the rest (any groups, a fused concat): the portable loops. */
+static void lower_f32_direct(mvit_codegen *cg, const mvit_node *n, int depthwise, const char *w,
+                             const char *b)
 {
-    const mvit_value *a = &cg->g->values[n->inputs[0]], *o = &cg->g->values[n->output];
-    cg_use_kernel(cg, "f32-dwconv-scalar.c");
-    emit(&cg->body,
-         "mvk_f32_dwconv__scalar(in0, out, %s, %s, %s, %d, %d, %d, %d, %d, %d, %d, %d, %s);", w,
-         b, n->residual >= 0 ? "res" : "0", a->dims[0], a->dims[1], a->dims[2], o->dims[0],
-         o->dims[1], n->kernel, n->stride, n->pad, mvit_act_name(n->act));
-}
-
-static void lower_f32_direct(mvit_codegen *cg, const mvit_node *n, const char *w, const char *b)
-{
-    const mvit_value *a = &cg->g->values[n->inputs[0]], *o = &cg->g->values[n->output];
+    mvk_conv2d p;
+    char conv[16];
+    mvit_conv2d_shape(cg->g, n, &p);
+    cg_use_kernel(cg, depthwise ? "f32-dwconv-scalar.c" : "f32-conv2d-scalar.c");
+    cg_conv2d(cg, &p, conv, sizeof conv);
     const char *res = n->residual >= 0 ? "res" : "0";
-    cg_use_kernel(cg, "f32-conv2d-scalar.c");
-    if (n->num_inputs == 2) {
-        emit(&cg->body, "mvk_f32_conv2d_cat__scalar(in0, in1, out, %s, %s, %s, %d, %d, %d, %d,",
-             w, b, res, a->dims[0], a->dims[1], a->dims[2], cg->g->values[n->inputs[1]].dims[2]);
-        emit(&cg->body, "    %d, %d, %d, %d, %d, %d, %s);", o->dims[0], o->dims[1], o->dims[2],
-             n->kernel, n->stride, n->pad, mvit_act_name(n->act));
-        return;
-    }
-    emit(&cg->body,
-         "mvk_f32_conv2d__scalar(in0, out, %s, %s, %s, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, "
-         "%s);",
-         w, b, res, a->dims[0], a->dims[1], a->dims[2], o->dims[0], o->dims[1], o->dims[2],
-         n->kernel, n->stride, n->pad, n->groups, mvit_act_name(n->act));
+    if (depthwise)
+        emit(&cg->body, "mvk_f32_dwconv__scalar(%s, in0, out, %s, %s, %s);", conv, w, b, res);
+    else
+        emit(&cg->body, "mvk_f32_conv2d__scalar(%s, in0, %s, out, %s, %s, %s);", conv,
+             n->num_inputs == 2 ? "in1" : "0", w, b, res);
 }
 
 static void lower_f32(mvit_codegen *cg, const mvit_node *n)
@@ -152,10 +141,7 @@ static void lower_f32(mvit_codegen *cg, const mvit_node *n)
     }
     char w[96], b[96];
     mvit_f32_weight_bias(cg, n, w, b, sizeof w);
-    if (kind == MVIT_CONV_DEPTHWISE)
-        lower_f32_depthwise(cg, n, w, b);
-    else
-        lower_f32_direct(cg, n, w, b);
+    lower_f32_direct(cg, n, kind == MVIT_CONV_DEPTHWISE, w, b);
 }
 
 static int64_t scratch_f32(const mvit_target *t, const mvit_graph *g, const mvit_node *n)
@@ -170,20 +156,21 @@ static void lower_i8_im2col(mvit_codegen *cg, const mvit_node *n)
 {
     const mvit_value *a = &cg->g->values[n->inputs[0]], *o = &cg->g->values[n->output];
     const int k = n->kernel * n->kernel * a->dims[2];
-    char w[64];
+    char w[64], conv[8], rq[8], gemm[8];
     const char *kernel = mvit_i8_gemm_weights(cg, n, k, o->dims[2], w, sizeof w);
-    mvit_requant_refs r;
-    mvit_i8_requant_refs(cg, n, &r);
+    mvk_conv2d p;
+    mvit_conv2d_shape(cg->g, n, &p);
+    p.act = MVK_ACT_NONE; /* the SiLU is rq's table */
+    cg_conv2d(cg, &p, conv, sizeof conv);
+    mvit_i8_emit_requant(cg, n, rq, sizeof rq);
+    mvit_i8_emit_gemm(cg, (int64_t)o->dims[0] * o->dims[1], k, o->dims[2], gemm, sizeof gemm);
     cg_parallel(cg, o->dims[0]);
     emit_open(&cg->body, "for (int64_t oy = r0; oy < r1; oy++) {");
+    emit(&cg->body, "mvk_i8_im2col_row__scalar(%s, %s, " MVIT_X0 ", (int8_t *)scratch, oy);", conv,
+         rq);
     emit(&cg->body,
-         "mvk_i8_im2col_row__scalar(" MVIT_X0
-         ", (int8_t *)scratch, %d, %d, %d, %d, %d, %d, %d, oy, %d);",
-         a->dims[0], a->dims[1], a->dims[2], o->dims[1], n->kernel, n->stride, n->pad, a->qzero);
-    emit(&cg->body, "mvk_i8_gemm__%s((const int8_t *)scratch, " MVIT_Y " + oy * %lld, %s,",
-         kernel, (long long)o->dims[1] * o->dims[2], w);
-    emit(&cg->body, "    %s, %s, %s, %d, %s, %d, %d, %d);", r.bias, r.mult, r.shift, n->q->zy,
-         r.lut, o->dims[1], k, o->dims[2]);
+         "mvk_i8_gemm__%s(%d, %s, %s, (const int8_t *)scratch, " MVIT_Y " + oy * %lld, %s);",
+         kernel, o->dims[1], gemm, rq, (long long)o->dims[1] * o->dims[2], w);
     emit_close(&cg->body, "}");
 }
 
@@ -209,13 +196,17 @@ static void i8_grouped_weights(mvit_codegen *cg, const mvit_node *n, int dw, int
 /* Depthwise and other grouped convs: output rows [r0, r1). */
 static void lower_i8_grouped(mvit_codegen *cg, const mvit_node *n, int dw)
 {
-    const mvit_value *a = &cg->g->values[n->inputs[0]], *o = &cg->g->values[n->output];
+    const mvit_value *o = &cg->g->values[n->output];
     const char *kernel = dw ? mvit_i8_op_kernel(cg->target, "dwconv") : "scalar";
     const int simd = strcmp(kernel, "scalar") != 0;
     char w[64];
     i8_grouped_weights(cg, n, dw, simd && cg->target->simd->i8_dw_packed, w, sizeof w);
-    mvit_requant_refs r;
-    mvit_i8_requant_refs(cg, n, &r);
+    char conv[8], rq[8];
+    mvk_conv2d p;
+    mvit_conv2d_shape(cg->g, n, &p);
+    p.act = MVK_ACT_NONE; /* the SiLU is rq's table */
+    cg_conv2d(cg, &p, conv, sizeof conv);
+    mvit_i8_emit_requant(cg, n, rq, sizeof rq);
     if (simd) {
         char file[64];
         snprintf(file, sizeof file, "i8-gemm-%s.c", kernel); /* its requantisation */
@@ -225,16 +216,8 @@ static void lower_i8_grouped(mvit_codegen *cg, const mvit_node *n, int dw)
         cg_use_kernel(cg, "i8-scalar.c");
     }
     cg_parallel(cg, o->dims[0]);
-    emit(&cg->body, "mvk_i8_%sconv%s__%s(" MVIT_X0 ", " MVIT_Y ", %s, %s, %s, %s, %d, %d, %s,",
-         dw ? "dw" : "", dw ? "" : "2d", kernel, w, r.bias, r.mult, r.shift, a->qzero, n->q->zy,
-         r.lut);
-    if (dw)
-        emit(&cg->body, "    %d, %d, %d, %d, %d, %d, %d, %d, r0, r1);", a->dims[0], a->dims[1],
-             a->dims[2], o->dims[0], o->dims[1], n->kernel, n->stride, n->pad);
-    else
-        emit(&cg->body, "    %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, r0, r1);", a->dims[0],
-             a->dims[1], a->dims[2], o->dims[0], o->dims[1], o->dims[2], n->kernel, n->stride,
-             n->pad, n->groups);
+    emit(&cg->body, "mvk_i8_%s__%s(%s, %s, " MVIT_X0 ", " MVIT_Y ", %s, r0, r1);",
+         dw ? "dwconv" : "conv2d", kernel, conv, rq, w);
 }
 
 static void lower_i8(mvit_codegen *cg, const mvit_node *n)

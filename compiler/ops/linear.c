@@ -29,19 +29,23 @@ static int64_t macs(const mvit_graph *g, const mvit_node *n)
     return mvit_value_numel(&g->values[n->output]) * g->values[n->inputs[0]].dims[2];
 }
 
-void mvit_eval_gemm_rows(const mvit_graph *g, const mvit_node *n, float **b)
+void mvit_gemm_shape(const mvit_graph *g, const mvit_node *n, mvk_gemm *p)
 {
     const mvit_value *a = &g->values[n->inputs[0]], *o = &g->values[n->output];
-    const float *res = n->residual >= 0 ? b[n->residual] : NULL;
-    const int64_t m = mvit_value_numel(o) / o->dims[2];
+    *p = (mvk_gemm){.m = (int64_t)o->dims[0] * o->dims[1], .k = a->dims[2], .n = o->dims[2],
+                    .act = n->act == MVIT_ACT_SILU ? MVK_ACT_SILU : MVK_ACT_NONE,
+                    .eps = n->norm_rows ? (float)n->eps : 0.0f};
+}
+
+void mvit_eval_gemm_rows(const mvit_graph *g, const mvit_node *n, float **b)
+{
+    mvk_gemm p;
+    mvit_gemm_shape(g, n, &p);
     mvk_remap *rm = mvit_node_remap(n);
-    float *scratch = mvit_xmalloc((size_t)5 * a->dims[2] * sizeof(float));
-    if (n->norm_rows)
-        mvk_f32_gemm_norm__scalar(b[n->inputs[0]], b[n->output], n->weight, n->bias, res, m,
-                                  a->dims[2], o->dims[2], n->act, rm, (float)n->eps, scratch);
-    else
-        mvk_f32_gemm_remap__scalar(b[n->inputs[0]], b[n->output], n->weight, n->bias, res, m,
-                                   a->dims[2], o->dims[2], n->act, rm, scratch);
+    p.remap = rm;
+    float *scratch = mvit_xmalloc((size_t)5 * p.k * sizeof(float));
+    mvk_f32_gemm_rows__scalar(&p, b[n->inputs[0]], b[n->output], n->weight, n->bias,
+                              n->residual >= 0 ? b[n->residual] : NULL, scratch);
     free(scratch);
     free(rm);
 }
@@ -145,21 +149,15 @@ void mvit_f32_weight_bias(mvit_codegen *cg, const mvit_node *n, char *w, char *b
 
 void mvit_lower_f32_gemm_rows(mvit_codegen *cg, const mvit_node *n)
 {
-    const mvit_value *a = &cg->g->values[n->inputs[0]], *o = &cg->g->values[n->output];
-    char w[96], b[96], rm[16];
+    char w[96], b[96], rm[16], gemm[16];
     mvit_f32_weight_bias(cg, n, w, b, sizeof w);
     cg_use_kernel(cg, "f32-gemm-scalar.c");
     cg_remap(cg, n, rm, sizeof rm);
-    emit(&cg->body, "mvk_f32_gemm_%s__scalar(in0, out, %s, %s, %s, %lld, %d, %d, %s,",
-         n->norm_rows ? "norm" : "remap", w, b, n->residual >= 0 ? "res" : "0",
-         (long long)o->dims[0] * o->dims[1], a->dims[2], o->dims[2], mvit_act_name(n->act));
-    if (n->norm_rows) {
-        char eps[32];
-        emit_float_literal(eps, sizeof eps, (float)n->eps);
-        emit(&cg->body, "    %s, %s, scratch);", rm, eps);
-    } else {
-        emit(&cg->body, "    %s, %s);", rm, mvit_node_resizes(n) ? "scratch" : "0");
-    }
+    mvk_gemm p;
+    mvit_gemm_shape(cg->g, n, &p);
+    cg_gemm(cg, &p, rm, gemm, sizeof gemm);
+    emit(&cg->body, "mvk_f32_gemm_rows__scalar(%s, in0, out, %s, %s, %s, %s);", gemm, w, b,
+         n->residual >= 0 ? "res" : "0", n->norm_rows || mvit_node_resizes(n) ? "scratch" : "0");
 }
 
 int64_t mvit_scratch_f32_gemm_rows(const mvit_target *t, const mvit_graph *g, const mvit_node *n)
@@ -217,15 +215,14 @@ void mvit_lower_i8_gemm_rows(mvit_codegen *cg, const mvit_node *n, int64_t m, in
         lower_i8_classifier(cg, n, m, k, cols);
         return;
     }
-    char w[64];
+    char w[64], rq[8], gemm[8];
     const char *kernel = mvit_i8_gemm_weights(cg, n, k, cols, w, sizeof w);
-    mvit_requant_refs r;
-    mvit_i8_requant_refs(cg, n, &r);
+    mvit_i8_emit_requant(cg, n, rq, sizeof rq);
+    mvit_i8_emit_gemm(cg, m, k, cols, gemm, sizeof gemm);
     cg_parallel(cg, m);
-    emit(&cg->body, "mvk_i8_gemm__%s(" MVIT_X0 " + r0 * %d, " MVIT_Y " + r0 * %d, %s,", kernel,
-         k, cols, w);
-    emit(&cg->body, "    %s, %s, %s, %d, %s, r1 - r0, %d, %d);", r.bias, r.mult, r.shift,
-         n->q->zy, r.lut, k, cols);
+    emit(&cg->body, "mvk_i8_gemm__%s(r1 - r0, %s, %s, " MVIT_X0 " + r0 * %d, " MVIT_Y " + r0 * %d,",
+         kernel, gemm, rq, k, cols);
+    emit(&cg->body, "    %s);", w);
 }
 
 static void lower_i8(mvit_codegen *cg, const mvit_node *n)

@@ -8,6 +8,7 @@
 
 #include "codegen/codegen.h"
 #include "ir/ir.h"
+#include "kernels/mvk-prelude.h"
 
 typedef struct mvit_qctx mvit_qctx;
 
@@ -63,9 +64,13 @@ typedef enum mvit_conv_kind {
 mvit_conv_kind mvit_conv_classify(const mvit_graph *g, const mvit_node *n, const mvit_target *t);
 /* The same test as MVIT_CONV_POINTWISE, for passes that have only the node. */
 int mvit_conv_is_pointwise(const mvit_node *n);
+/* The conv kernels' view of the node (mvk_conv2d of mvk-prelude.h; mc, kc left 0). */
+void mvit_conv2d_shape(const mvit_graph *g, const mvit_node *n, mvk_conv2d *p);
 
 // ---- products over rows, shared by LINEAR and pointwise CONV2D (linear.c)
 
+/* The GEMM kernels' view of the node (mvk_gemm: m output rows; remap, mc and kc left 0). */
+void mvit_gemm_shape(const mvit_graph *g, const mvit_node *n, mvk_gemm *p);
 /* Float evaluation of a GEMM over the input's rows, through the node's remap and fused
  * LayerNorm. */
 void mvit_eval_gemm_rows(const mvit_graph *g, const mvit_node *n, float **bufs);
@@ -114,6 +119,11 @@ typedef struct mvit_requant_refs {
 } mvit_requant_refs;
 /* Registers a conv/linear's int32 bias, multipliers, shifts and SiLU table ("0": none). */
 void mvit_i8_requant_refs(mvit_codegen *cg, const mvit_node *n, mvit_requant_refs *r);
+
+/* Emits a conv's or linear's requantisation (mvk_i8_requant) as a static const of the layer
+ * function ("&rq"); and an int8 GEMM's mvk_gemm ("&gemm"). */
+void mvit_i8_emit_requant(mvit_codegen *cg, const mvit_node *n, char *expr, size_t len);
+void mvit_i8_emit_gemm(mvit_codegen *cg, int64_t m, int k, int n, char *expr, size_t len);
 
 // ---- int8 quantisation helpers (passes/quantize_int8.c)
 
