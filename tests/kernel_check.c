@@ -156,11 +156,11 @@ static void kc_exp_silu(const float *x, float *e, float *s, int n)
 
 static int kc_i8_att_narrow(int32_t m_sm, int s_sm)
 {
-    if (m_sm <= 0 || s_sm > 50) /* the kernel hands these to the scalar one */
+    if (MVK_I8_ATT_SCALAR_ONLY(m_sm, s_sm)) /* the kernel hands these to the scalar one */
         return 0;
-    mvk_i8_att_neon_sm c;
+    mvk_i8_att_state__neon c;
     static int32_t lut[256];
-    mvk_i8_att_neon_sm_init(&c, lut, m_sm, s_sm);
+    mvk_i8_att_state_init__neon(&c, lut, m_sm, s_sm);
     return !c.wide;
 }
 #else

@@ -15,13 +15,15 @@
  * computed with p / 2 and doubled, which is exact. Softmax lanes follow the scalar kernel's
  * unsigned 64-bit arithmetic lane by lane.
  *
+ * The per-unit loop (packing, row blocks, requantisation) is i8-attention-driver.h, shared
+ * with every ISA; this file holds the AVX2 microkernels it calls.
  * Scratch per task: MVK_I8_ATTENTION_SCRATCH_SIMD(n, hd) bytes (i8-attention-scratch.h).
  * Uses mvk_requant_i8_scalar, mvk_udiv_u64 and (AVX-VNNI) mvk_i8_att_pack_quads of
  * i8-scalar.c. */
 #include <immintrin.h>
 
 #include "i8-attention-scratch.h"
-#include "mvk-prelude.h"
+#include "mvk-avx2.h"
 
 #define MVK_I8_ATT_AVX2 __attribute__((target("avx2")))
 
@@ -41,9 +43,9 @@ static MVK_INLINE MVK_I8_ATT_AVX2 __m128i mvk_i8_att_avx2_widen8(const int8_t *s
 
 /* V of head h of one patch position into the key-pair layout, zero point removed: two keys'
  * rows widened and interleaved 8 columns at a time. */
-static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_pack_v(const int8_t *base, int16_t *vp,
-                                                              int n, int n8, int d, int hd, int hd8,
-                                                              int h, int32_t z)
+static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_pack_v__avx2(const int8_t *base, int16_t *vp,
+                                                               int n, int n8, int d, int hd,
+                                                               int hd8, int h, int32_t z)
 {
     const int64_t row = 3 * (int64_t)d;
     const __m128i zv = _mm_set1_epi16((int16_t)z);
@@ -74,9 +76,9 @@ static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_pack_v(const int8_t *base
  * differences from its maximum, so they are left out: the scores are sum_t u_t k_t - kterm.
  * K goes in t quads kq[t/4][j][4] int8 (zeros past hd and n), and kterm[j] = (128 + z) K_j,
  * K_j summed by vpdpbusd against ones over the packed quads. */
-static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_pack_k(const int8_t *base, void *kbuf,
-                                                              int32_t *kterm, int n, int n8, int d,
-                                                              int hd, int h, int32_t z)
+static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_pack_k__avx2(const int8_t *base, void *kbuf,
+                                                               int32_t *kterm, int n, int n8, int d,
+                                                               int hd, int h, int32_t z)
 {
     int8_t *kq = (int8_t *)kbuf;
     const int64_t row = 3 * (int64_t)d, stride = (int64_t)n8 * 4;
@@ -96,9 +98,10 @@ static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_pack_k(const int8_t *base
 /* The block's query rows (rows past `rows` repeat the last) as quads of bytes q + 128 (128
  * past hd: times K's zeros) into qu[r][g4]. */
 static MVK_INLINE MVK_I8_ATT_AVX2 void
-mvk_i8_att_avx2_queries(const int8_t *q0, int64_t row, int rows, int hd, int32_t z, int32_t *qu)
+mvk_i8_att_queries__avx2(const int8_t *q0, int64_t row, int rows, int hd, int32_t z, void *qbuf)
 {
     (void)z;
+    int32_t *qu = (int32_t *)qbuf;
     const int g4 = (hd + 3) / 4, full = hd / 4;
     for (int r = 0; r < MVK_I8_ATT_ROWS; r++) {
         const int8_t *q = q0 + (r < rows ? r : rows - 1) * row;
@@ -120,14 +123,14 @@ mvk_i8_att_avx2_queries(const int8_t *q0, int64_t row, int rows, int hd, int32_t
 
 /* scores[r][j] for the block's 4 rows, each less its query's terms, every j < n8 (padded
  * keys: any value, the softmax excludes them). */
-static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_scores(const int32_t *qu, int hd,
-                                                              const void *kbuf,
-                                                              const int32_t *kterm, int n8,
-                                                              int32_t *scores)
+static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_scores__avx2(const void *qbuf, int hd,
+                                                               const void *kbuf,
+                                                               const int32_t *kterm, int n8,
+                                                               int32_t *scores)
 {
     const int g4 = (hd + 3) / 4;
     const int8_t *kq = (const int8_t *)kbuf;
-    const int32_t *q0 = qu, *q1 = q0 + g4, *q2 = q1 + g4, *q3 = q2 + g4;
+    const int32_t *q0 = (const int32_t *)qbuf, *q1 = q0 + g4, *q2 = q1 + g4, *q3 = q2 + g4;
     for (int j = 0; j < n8; j += 8) {
         const __m256i kt = _mm256_sub_epi32(_mm256_setzero_si256(),
                                             _mm256_loadu_si256((const __m256i *)(kterm + j)));
@@ -149,9 +152,9 @@ static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_scores(const int32_t *qu,
 #else
 /* K of head h of one patch position into the t-pair layout kp[t/2][j][2] int16, zero point
  * removed (kterm: unused here). */
-static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_pack_k(const int8_t *base, void *kbuf,
-                                                              int32_t *kterm, int n, int n8, int d,
-                                                              int hd, int h, int32_t z)
+static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_pack_k__avx2(const int8_t *base, void *kbuf,
+                                                               int32_t *kterm, int n, int n8, int d,
+                                                               int hd, int h, int32_t z)
 {
     (void)kterm;
     int16_t *kp = (int16_t *)kbuf;
@@ -176,8 +179,9 @@ static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_pack_k(const int8_t *base
 /* The block's query rows (rows past `rows` repeat the last) as int16 pairs (q_t - z,
  * q_t+1 - z) into qpair[r][hp] (0 past hd). */
 static MVK_INLINE MVK_I8_ATT_AVX2 void
-mvk_i8_att_avx2_queries(const int8_t *q0, int64_t row, int rows, int hd, int32_t z, int32_t *qpair)
+mvk_i8_att_queries__avx2(const int8_t *q0, int64_t row, int rows, int hd, int32_t z, void *qbuf)
 {
+    int32_t *qpair = (int32_t *)qbuf;
     const int hp = (hd + 1) / 2;
     const __m128i zv = _mm_set1_epi16((int16_t)z);
     for (int r = 0; r < MVK_I8_ATT_ROWS; r++) {
@@ -196,15 +200,15 @@ mvk_i8_att_avx2_queries(const int8_t *q0, int64_t row, int rows, int hd, int32_t
 
 /* scores[r][j] for the block's 4 rows, every j < n8 (padded keys give 0; kterm: unused
  * here). */
-static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_scores(const int32_t *qpair, int hd,
-                                                              const void *kbuf,
-                                                              const int32_t *kterm, int n8,
-                                                              int32_t *scores)
+static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_scores__avx2(const void *qbuf, int hd,
+                                                               const void *kbuf,
+                                                               const int32_t *kterm, int n8,
+                                                               int32_t *scores)
 {
     (void)kterm;
     const int hp = (hd + 1) / 2;
     const int16_t *kp = (const int16_t *)kbuf;
-    const int32_t *q0 = qpair, *q1 = q0 + hp, *q2 = q1 + hp, *q3 = q2 + hp;
+    const int32_t *q0 = (const int32_t *)qbuf, *q1 = q0 + hp, *q2 = q1 + hp, *q3 = q2 + hp;
     for (int j = 0; j < n8; j += 8) {
         __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
         const int16_t *kv = kp + (int64_t)j * 2;
@@ -241,8 +245,6 @@ static MVK_INLINE MVK_I8_ATT_AVX2 __m256i mvk_i8_att_avx2_exponent(__m256i d, __
     return _mm256_blendv_epi8(u, top, _mm256_cmpgt_epi64(u, top));
 }
 
-/* One row's softmax: e_j from the table into probs (as int32 in scores' place), then the Q15
- * probabilities as int16 into p16 (0 for padded keys). */
 /* The smallest d with (d * m + 2^(s-1)) >> s >= 31 * 256, when every d up to it keeps
  * d * m + 2^(s-1) below 2^32 (s <= 19, m > 0); else 0 (the 64-bit exponent path). Larger d
  * give 31 * 256 after the clamp as well, so d can be clamped to it first and u computed in
@@ -259,10 +261,34 @@ static inline MVK_UNUSED uint32_t mvk_i8_att_avx2_dmax(int32_t m_sm, int s_sm)
                : 0;
 }
 
-static MVK_INLINE MVK_I8_ATT_AVX2 void
-mvk_i8_att_avx2_softmax(int32_t *sc, int n, int n8, int16_t *p16, const int32_t *exp2_lut,
-                        int32_t m_sm, int s_sm, uint32_t dmax, int *halved)
+/* The softmax's constants for one call (the driver's per-ISA state). */
+typedef struct {
+    int32_t m_sm;
+    int s_sm;
+    uint32_t dmax; /* mvk_i8_att_avx2_dmax: nonzero for the 32-bit exponent lanes */
+} mvk_i8_att_state__avx2;
+
+/* Every softmax multiplier and shift runs here (never the scalar kernel). */
+#define MVK_I8_ATT_SCALAR_ONLY(m_sm, s_sm) 0
+
+static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_state_init__avx2(mvk_i8_att_state__avx2 *c,
+                                                                   const int32_t *exp2_lut,
+                                                                   int32_t m_sm, int s_sm)
 {
+    (void)exp2_lut;
+    c->m_sm = m_sm, c->s_sm = s_sm, c->dmax = mvk_i8_att_avx2_dmax(m_sm, s_sm);
+}
+
+/* One row's softmax: e_j from the table into sc (as int32, in the scores' place), then the Q15
+ * probabilities as int16 into p16 (0 for padded keys; halved when inv = 2^32). */
+static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_softmax__avx2(const mvk_i8_att_state__avx2 *c,
+                                                                const int32_t *exp2_lut,
+                                                                int32_t *sc, int n, int n8,
+                                                                int16_t *p16, int *halved)
+{
+    const int32_t m_sm = c->m_sm;
+    const int s_sm = c->s_sm;
+    const uint32_t dmax = c->dmax;
     for (int j = n; j < n8; j++) /* out of the maximum; their e is zeroed below */
         sc[j] = INT32_MIN;
     __m256i mx = _mm256_set1_epi32(INT32_MIN);
@@ -325,11 +351,14 @@ mvk_i8_att_avx2_softmax(int32_t *sc, int n, int n8, int16_t *p16, const int32_t 
     }
 }
 
-/* Output of `rows` query rows for columns [t0, t0 + 16) (or 8): acc = sum_j p_j (v_jt - z). */
-static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_pv(const int16_t *probs, int n8,
-                                                          const int16_t *vp, int hd8, int t0,
-                                                          int two, int32_t *acc)
+/* Output of the block's 4 rows for columns [t0, t0 + 16) (the second 8 only when t0 + 8 < hd):
+ * acc[r][16] = sum_j p_rj (v_jt - z). */
+#define MVK_I8_ATT_PV_COLS 16
+static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_pv__avx2(const int16_t *probs, int n8,
+                                                           const int16_t *vp, int hd8, int hd,
+                                                           int t0, int32_t *acc)
 {
+    const int two = t0 + 8 < hd;
     __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00;
     __m256i c20 = c00, c21 = c00, c30 = c00, c31 = c00;
     const int16_t *p0 = probs, *p1 = p0 + n8, *p2 = p1 + n8, *p3 = p2 + n8;
@@ -363,48 +392,4 @@ static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_avx2_pv(const int16_t *probs, 
     _mm256_storeu_si256((__m256i *)(acc + 56), c31);
 }
 
-/* Same contract as mvk_i8_attention__scalar, except the scratch layout and size. */
-static MVK_UNUSED MVK_NOLIBCALL MVK_I8_ATT_AVX2 void
-mvk_i8_attention__avx2(const int8_t *MVK_RESTRICT qkv, int8_t *MVK_RESTRICT out,
-                       int32_t *MVK_RESTRICT scratch, const int32_t *MVK_RESTRICT exp2_lut, int p,
-                       int n, int d, int heads, int32_t z, int32_t m_sm, int s_sm, int32_t m_o,
-                       int s_o, int32_t zy, int64_t r0, int64_t r1)
-{
-    (void)p;
-    const int hd = mvk_idiv(d, heads), hp = (hd + 1) / 2;
-    const int n8 = (n + 7) / 8 * 8, hd8 = (hd + 7) / 8 * 8;
-    const int64_t row = 3 * (int64_t)d;
-    int16_t *kp = (int16_t *)scratch, *vp = kp + (int64_t)hp * n8 * 2;
-    int32_t *scores = (int32_t *)(vp + (int64_t)n8 * hd8);
-    int16_t *probs = (int16_t *)(scores + MVK_I8_ATT_ROWS * (int64_t)n8);
-    int32_t *qbuf = (int32_t *)(probs + MVK_I8_ATT_ROWS * (int64_t)n8);
-    int32_t *kterm = qbuf + MVK_I8_ATT_ROWS * (int64_t)hp;
-    const uint32_t dmax = mvk_i8_att_avx2_dmax(m_sm, s_sm);
-    for (int64_t u = r0; u < r1; u++) {
-        const int pi = mvk_idiv((int)u, heads), h = (int)u - pi * heads;
-        const int8_t *base = qkv + (int64_t)pi * n * row;
-        mvk_i8_att_avx2_pack_k(base, kp, kterm, n, n8, d, hd, h, z);
-        mvk_i8_att_avx2_pack_v(base, vp, n, n8, d, hd, hd8, h, z);
-        for (int i0 = 0; i0 < n; i0 += MVK_I8_ATT_ROWS) {
-            const int rows = n - i0 < MVK_I8_ATT_ROWS ? n - i0 : MVK_I8_ATT_ROWS;
-            mvk_i8_att_avx2_queries(base + (int64_t)i0 * row + h * hd, row, rows, hd, z, qbuf);
-            mvk_i8_att_avx2_scores(qbuf, hd, kp, kterm, n8, scores);
-            int halved[MVK_I8_ATT_ROWS];
-            for (int r = 0; r < MVK_I8_ATT_ROWS; r++)
-                mvk_i8_att_avx2_softmax(scores + (int64_t)r * n8, n, n8, probs + (int64_t)r * n8,
-                                        exp2_lut, m_sm, s_sm, dmax, &halved[r]);
-            for (int t0 = 0; t0 < hd; t0 += 16) {
-                int32_t acc[MVK_I8_ATT_ROWS * 16];
-                const int two = t0 + 8 < hd;
-                mvk_i8_att_avx2_pv(probs, n8, vp, hd8, t0, two, acc);
-                for (int r = 0; r < rows; r++) {
-                    int8_t *o = out + ((int64_t)pi * n + i0 + r) * d + h * hd;
-                    for (int t = t0; t < hd && t < t0 + 16; t++) {
-                        const int32_t a = acc[r * 16 + (t - t0)] * (halved[r] ? 2 : 1);
-                        o[t] = mvk_requant_i8_scalar(a, m_o, s_o, zy);
-                    }
-                }
-            }
-        }
-    }
-}
+#include "i8-attention-driver.h"

@@ -25,6 +25,8 @@
  * below about 2^-22, which the compiler would accept but no calibrated model comes near) go
  * to the scalar kernel, whose scratch is smaller. The scratch's byte count is
  * MVK_I8_ATTENTION_SCRATCH_SIMD's; the layout inside it is the one above, not AVX2's.
+ * The per-unit loop (packing, row blocks, requantisation) is i8-attention-driver.h, shared
+ * with every ISA; this file holds the NEON microkernels it calls.
  *
  * Scratch per task: MVK_I8_ATTENTION_SCRATCH_SIMD(n, hd) bytes (i8-attention-scratch.h).
  * Uses mvk_i8_attention__scalar, mvk_requant_i8_scalar, mvk_udiv_u64 and (sdot)
@@ -32,7 +34,7 @@
 #include <arm_neon.h>
 
 #include "i8-attention-scratch.h"
-#include "mvk-prelude.h"
+#include "mvk-neon.h"
 
 /* bytes / 16 zero vectors at dst (bytes: a multiple of 16). */
 static MVK_INLINE void mvk_i8_att_neon_zero(void *dst, int64_t bytes)
@@ -48,8 +50,8 @@ static MVK_INLINE int16x8_t mvk_i8_att_neon_widen8(const int8_t *src, int16x8_t 
 }
 
 /* V of head h of one patch position as vt[j][hd8] int16, zero point removed, zero padded. */
-static MVK_INLINE void mvk_i8_att_neon_pack_v(const int8_t *base, int16_t *vt, int n, int n8, int d,
-                                              int hd, int hd8, int h, int32_t z)
+static MVK_INLINE void mvk_i8_att_pack_v__neon(const int8_t *base, int16_t *vt, int n, int n8,
+                                               int d, int hd, int hd8, int h, int32_t z)
 {
     const int64_t row = 3 * (int64_t)d;
     const int16x8_t zv = vdupq_n_s16((int16_t)z);
@@ -105,8 +107,8 @@ static MVK_INLINE void mvk_i8_att_neon_store_rows(int32_t *dst, int64_t stride,
 #if defined(__ARM_FEATURE_DOTPROD)
 /* K of head h as raw int8 quads kq[t/4][n8][4] (zeros past hd and n), and kterm[j] = -z K_j
  * (K_j summed by sdot against ones over the packed quads). */
-static MVK_INLINE void mvk_i8_att_neon_pack_k(const int8_t *base, void *kbuf, int32_t *kterm, int n,
-                                              int n8, int d, int hd, int h, int32_t z)
+static MVK_INLINE void mvk_i8_att_pack_k__neon(const int8_t *base, void *kbuf, int32_t *kterm,
+                                               int n, int n8, int d, int hd, int h, int32_t z)
 {
     int8_t *kq = (int8_t *)kbuf;
     const int64_t row = 3 * (int64_t)d, stride = (int64_t)n8 * 4;
@@ -125,8 +127,8 @@ static MVK_INLINE void mvk_i8_att_neon_pack_k(const int8_t *base, void *kbuf, in
 
 /* The block's query rows (rows past `rows` repeat the last) as raw int8 quads into qw[r][g4]
  * (0 past hd: times K's zeros). */
-static MVK_INLINE void mvk_i8_att_neon_queries(const int8_t *q0, int64_t row, int rows, int hd,
-                                               int32_t z, void *qbuf)
+static MVK_INLINE void mvk_i8_att_queries__neon(const int8_t *q0, int64_t row, int rows, int hd,
+                                                int32_t z, void *qbuf)
 {
     (void)z;
     int32_t *qw = (int32_t *)qbuf;
@@ -154,8 +156,8 @@ static MVK_INLINE void mvk_i8_att_neon_queries(const int8_t *q0, int64_t row, in
 
 /* scores[r][j] for the block's 4 rows, each less its query's terms, every j < n8 (padded keys:
  * 0, the softmax excludes them). */
-static MVK_INLINE void mvk_i8_att_neon_scores(const void *qbuf, int hd, const void *kbuf,
-                                              const int32_t *kterm, int n8, int32_t *scores)
+static MVK_INLINE void mvk_i8_att_scores__neon(const void *qbuf, int hd, const void *kbuf,
+                                               const int32_t *kterm, int n8, int32_t *scores)
 {
     const int g4 = (hd + 3) / 4;
     const int64_t stride = (int64_t)n8 * 4;
@@ -217,8 +219,8 @@ static MVK_INLINE void mvk_i8_att_neon_transpose8(int16x8_t *r)
 
 /* K of head h as int16 kt[t][n8] = k_jt - z (zeros past n): blocks of 8 keys x 8 t
  * transposed in registers, the rest one value at a time (kterm: unused here). */
-static MVK_INLINE void mvk_i8_att_neon_pack_k(const int8_t *base, void *kbuf, int32_t *kterm, int n,
-                                              int n8, int d, int hd, int h, int32_t z)
+static MVK_INLINE void mvk_i8_att_pack_k__neon(const int8_t *base, void *kbuf, int32_t *kterm,
+                                               int n, int n8, int d, int hd, int h, int32_t z)
 {
     (void)kterm;
     int16_t *kt = (int16_t *)kbuf;
@@ -247,8 +249,8 @@ static MVK_INLINE void mvk_i8_att_neon_pack_k(const int8_t *base, void *kbuf, in
 }
 
 /* The block's query rows (rows past `rows` repeat the last) as int16 q_t - z into q16[r][hd]. */
-static MVK_INLINE void mvk_i8_att_neon_queries(const int8_t *q0, int64_t row, int rows, int hd,
-                                               int32_t z, void *qbuf)
+static MVK_INLINE void mvk_i8_att_queries__neon(const int8_t *q0, int64_t row, int rows, int hd,
+                                                int32_t z, void *qbuf)
 {
     int16_t *q16 = (int16_t *)qbuf;
     const int16x8_t zv = vdupq_n_s16((int16_t)z);
@@ -264,8 +266,8 @@ static MVK_INLINE void mvk_i8_att_neon_queries(const int8_t *q0, int64_t row, in
 }
 
 /* scores[r][j] for the block's 4 rows, every j < n8 (padded keys give 0; kterm: unused). */
-static MVK_INLINE void mvk_i8_att_neon_scores(const void *qbuf, int hd, const void *kbuf,
-                                              const int32_t *kterm, int n8, int32_t *scores)
+static MVK_INLINE void mvk_i8_att_scores__neon(const void *qbuf, int hd, const void *kbuf,
+                                               const int32_t *kterm, int n8, int32_t *scores)
 {
     (void)kterm;
     const int16_t *kt = (const int16_t *)kbuf, *q = (const int16_t *)qbuf;
@@ -288,7 +290,7 @@ static MVK_INLINE void mvk_i8_att_neon_scores(const void *qbuf, int hd, const vo
 }
 #endif
 
-/* The exponent stage's constants for one call. */
+/* The exponent stage's constants for one call (the driver's per-ISA state). */
 typedef struct {
     uint32_t dmax; /* d past this give u = 31 * 256 */
     int wide;      /* d m + 2^(s-1) can pass 2^32 below dmax: 64-bit lanes */
@@ -299,10 +301,14 @@ typedef struct {
 #if defined(__aarch64__)
     uint8x16x4_t lo[4], hi[4]; /* the table's low and high bytes, 64 entries per register set */
 #endif
-} mvk_i8_att_neon_sm;
+} mvk_i8_att_state__neon;
 
-static MVK_INLINE void mvk_i8_att_neon_sm_init(mvk_i8_att_neon_sm *c, const int32_t *exp2_lut,
-                                               int32_t m_sm, int s_sm)
+/* Multipliers m_sm <= 0 and shifts outside [1, 50] go to the scalar kernel. */
+#define MVK_I8_ATT_SCALAR_ONLY(m_sm, s_sm) ((m_sm) <= 0 || (s_sm) < 1 || (s_sm) > 50)
+
+/* For m_sm and s_sm that are not MVK_I8_ATT_SCALAR_ONLY. */
+static MVK_INLINE void mvk_i8_att_state_init__neon(mvk_i8_att_state__neon *c,
+                                                   const int32_t *exp2_lut, int32_t m_sm, int s_sm)
 {
     const uint64_t m = (uint32_t)m_sm, rnd = (uint64_t)1 << (s_sm - 1);
     const uint64_t need = ((uint64_t)31 * 256 << s_sm) - rnd; /* s_sm <= 50: no overflow */
@@ -327,7 +333,7 @@ static MVK_INLINE void mvk_i8_att_neon_sm_init(mvk_i8_att_neon_sm *c, const int3
 }
 
 /* u = min(R(d, m_sm, s_sm), 31 * 256) for 4 unsigned d. */
-static MVK_INLINE uint32x4_t mvk_i8_att_neon_exponent(const mvk_i8_att_neon_sm *c, uint32x4_t d)
+static MVK_INLINE uint32x4_t mvk_i8_att_neon_exponent(const mvk_i8_att_state__neon *c, uint32x4_t d)
 {
     const uint32x4_t dc = vminq_u32(d, c->dmaxv);
     uint32x4_t u;
@@ -343,9 +349,9 @@ static MVK_INLINE uint32x4_t mvk_i8_att_neon_exponent(const mvk_i8_att_neon_sm *
 }
 
 /* e = exp2_lut[u & 255] >> (u >> 8) for 16 exponents (u < 2^13, e < 2^16). */
-static MVK_INLINE void mvk_i8_att_neon_exp16(const mvk_i8_att_neon_sm *c, const int32_t *exp2_lut,
-                                             uint16x8_t u0, uint16x8_t u1, uint16x8_t *e0,
-                                             uint16x8_t *e1)
+static MVK_INLINE void mvk_i8_att_neon_exp16(const mvk_i8_att_state__neon *c,
+                                             const int32_t *exp2_lut, uint16x8_t u0, uint16x8_t u1,
+                                             uint16x8_t *e0, uint16x8_t *e1)
 {
 #if defined(__aarch64__)
     (void)exp2_lut;
@@ -373,8 +379,8 @@ static MVK_INLINE void mvk_i8_att_neon_exp16(const mvk_i8_att_neon_sm *c, const 
 }
 
 /* 16-bit exponents of the 8 scores at sc (d = best - a). */
-static MVK_INLINE uint16x8_t mvk_i8_att_neon_exponent8(const mvk_i8_att_neon_sm *c, uint32x4_t best,
-                                                       const int32_t *sc)
+static MVK_INLINE uint16x8_t mvk_i8_att_neon_exponent8(const mvk_i8_att_state__neon *c,
+                                                       uint32x4_t best, const int32_t *sc)
 {
     const uint32x4_t d0 = vsubq_u32(best, vreinterpretq_u32_s32(vld1q_s32(sc)));
     const uint32x4_t d1 = vsubq_u32(best, vreinterpretq_u32_s32(vld1q_s32(sc + 4)));
@@ -403,9 +409,9 @@ static MVK_INLINE uint16x8_t mvk_i8_att_neon_mask_keys(uint16x8_t e, int j, int 
 
 /* One row's softmax: e_j (uint16) into p16, then the Q15 probabilities over them (0 for
  * padded keys; halved when inv = 2^32). */
-static MVK_INLINE void mvk_i8_att_neon_softmax(const mvk_i8_att_neon_sm *c, const int32_t *exp2_lut,
-                                               int32_t *sc, int n, int n8, int16_t *p16,
-                                               int *halved)
+static MVK_INLINE void mvk_i8_att_softmax__neon(const mvk_i8_att_state__neon *c,
+                                                const int32_t *exp2_lut, int32_t *sc, int n, int n8,
+                                                int16_t *p16, int *halved)
 {
     uint16_t *e16 = (uint16_t *)p16;
     for (int j = n; j < n8; j++) /* out of the maximum; their e is zeroed below */
@@ -455,9 +461,11 @@ static MVK_INLINE void mvk_i8_att_neon_softmax(const mvk_i8_att_neon_sm *c, cons
 }
 
 /* Output of the block's 4 rows for columns [t0, t0 + 8): acc[r][8] = sum_j p_rj (v_jt - z). */
-static MVK_INLINE void mvk_i8_att_neon_pv(const int16_t *probs, int n8, const int16_t *vt, int hd8,
-                                          int t0, int32_t *out)
+#define MVK_I8_ATT_PV_COLS 8
+static MVK_INLINE void mvk_i8_att_pv__neon(const int16_t *probs, int n8, const int16_t *vt, int hd8,
+                                           int hd, int t0, int32_t *out)
 {
+    (void)hd;
     int32x4_t acc[8];
     for (int i = 0; i < 8; i++)
         acc[i] = vdupq_n_s32(0);
@@ -466,53 +474,4 @@ static MVK_INLINE void mvk_i8_att_neon_pv(const int16_t *probs, int n8, const in
     mvk_i8_att_neon_store_rows(out, 8, acc);
 }
 
-/* Same contract as mvk_i8_attention__scalar, except the scratch layout and size. */
-static MVK_UNUSED MVK_NOLIBCALL void
-mvk_i8_attention__neon(const int8_t *MVK_RESTRICT qkv, int8_t *MVK_RESTRICT out,
-                       int32_t *MVK_RESTRICT scratch, const int32_t *MVK_RESTRICT exp2_lut, int p,
-                       int n, int d, int heads, int32_t z, int32_t m_sm, int s_sm, int32_t m_o,
-                       int s_o, int32_t zy, int64_t r0, int64_t r1)
-{
-    if (m_sm <= 0 || s_sm < 1 || s_sm > 50) {
-        mvk_i8_attention__scalar(qkv, out, scratch, exp2_lut, p, n, d, heads, z, m_sm, s_sm, m_o,
-                                 s_o, zy, r0, r1);
-        return;
-    }
-    const int hd = mvk_idiv(d, heads), hp = (hd + 1) / 2;
-    const int n8 = (n + 7) / 8 * 8, hd8 = (hd + 7) / 8 * 8;
-    const int64_t row = 3 * (int64_t)d;
-    void *kbuf = scratch;
-    int16_t *vt = (int16_t *)((char *)kbuf + (int64_t)hp * n8 * 4);
-    int32_t *scores = (int32_t *)(vt + (int64_t)n8 * hd8);
-    int16_t *probs = (int16_t *)(scores + MVK_I8_ATT_ROWS * (int64_t)n8);
-    int32_t *qbuf = (int32_t *)(probs + MVK_I8_ATT_ROWS * (int64_t)n8);
-    int32_t *kterm = qbuf + MVK_I8_ATT_ROWS * (int64_t)hp;
-    mvk_i8_att_neon_sm sm;
-    mvk_i8_att_neon_sm_init(&sm, exp2_lut, m_sm, s_sm);
-    for (int64_t u = r0; u < r1; u++) {
-        const int pi = mvk_idiv((int)u, heads), h = (int)u - pi * heads;
-        const int8_t *base = qkv + (int64_t)pi * n * row;
-        mvk_i8_att_neon_pack_k(base, kbuf, kterm, n, n8, d, hd, h, z);
-        mvk_i8_att_neon_pack_v(base, vt, n, n8, d, hd, hd8, h, z);
-        for (int i0 = 0; i0 < n; i0 += MVK_I8_ATT_ROWS) {
-            const int rows = n - i0 < MVK_I8_ATT_ROWS ? n - i0 : MVK_I8_ATT_ROWS;
-            mvk_i8_att_neon_queries(base + (int64_t)i0 * row + h * hd, row, rows, hd, z, qbuf);
-            mvk_i8_att_neon_scores(qbuf, hd, kbuf, kterm, n8, scores);
-            int halved[MVK_I8_ATT_ROWS];
-            for (int r = 0; r < MVK_I8_ATT_ROWS; r++)
-                mvk_i8_att_neon_softmax(&sm, exp2_lut, scores + (int64_t)r * n8, n, n8,
-                                        probs + (int64_t)r * n8, &halved[r]);
-            for (int t0 = 0; t0 < hd; t0 += 8) {
-                int32_t acc[MVK_I8_ATT_ROWS * 8];
-                mvk_i8_att_neon_pv(probs, n8, vt, hd8, t0, acc);
-                for (int r = 0; r < rows; r++) {
-                    int8_t *o = out + ((int64_t)pi * n + i0 + r) * d + h * hd;
-                    for (int t = t0; t < hd && t < t0 + 8; t++) {
-                        const int32_t a = acc[r * 8 + (t - t0)] * (halved[r] ? 2 : 1);
-                        o[t] = mvk_requant_i8_scalar(a, m_o, s_o, zy);
-                    }
-                }
-            }
-        }
-    }
-}
+#include "i8-attention-driver.h"
