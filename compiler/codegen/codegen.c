@@ -159,6 +159,24 @@ int cg_kernel_exists(const char *file)
     return 0;
 }
 
+static int kernel_index(const char *name, size_t len);
+
+/* Uses the kernels a kernel file declares it calls, first: a comment that starts "needs:" and
+ * lists kernel files, then (why). So a lowering names only the kernel it calls. */
+static void use_needs(mvit_codegen *cg, const char *text)
+{
+    for (const char *s = strstr(text, "/* needs: "); s; s = strstr(s + 1, "/* needs: ")) {
+        const char *p = s + 10, *end = strstr(p, "*/");
+        while (end && p < end && *p != '(') {
+            const size_t len = strcspn(p, " ,()*\n");
+            const int j = len ? kernel_index(p, len) : -1;
+            if (j >= 0)
+                cg_use_kernel(cg, mvit_kernel_sources[j].name);
+            p += len ? len : 1;
+        }
+    }
+}
+
 void cg_use_kernel(mvit_codegen *cg, const char *file)
 {
     for (int i = 0; i < mvit_kernel_source_count; i++)
@@ -166,6 +184,7 @@ void cg_use_kernel(mvit_codegen *cg, const char *file)
             for (int k = 0; k < cg->num_kernels; k++)
                 if (cg->kernel_order[k] == i)
                     return;
+            use_needs(cg, mvit_kernel_sources[i].text);
             cg->kernel_order[cg->num_kernels++] = i;
             return;
         }
@@ -340,6 +359,13 @@ static void emit_kernels(mvit_codegen *cg, mvit_emitter *e)
     const int prelude = kernel_index("mvk-prelude.h", strlen("mvk-prelude.h"));
     if (prelude >= 0)
         paste_kernel(e, prelude, pasted, NULL);
+    if (cg->target->simd) { /* the layer functions' attributes (fn_attr) are its macros */
+        char isa[64];
+        snprintf(isa, sizeof isa, "mvk-%s.h", cg->target->simd->suffix);
+        const int h = kernel_index(isa, strlen(isa));
+        if (h >= 0)
+            paste_kernel(e, h, pasted, NULL);
+    }
     for (int k = 0; k < cg->num_kernels; k++)
         paste_kernel(e, cg->kernel_order[k], pasted, NULL);
     free(pasted);
@@ -416,8 +442,8 @@ static void emit_layer(mvit_codegen *cg, int idx, const mvit_node *n)
     emit(e, "float *out = a->out;");
     emit(e, "(void)in0, (void)in1, (void)res, (void)r0, (void)r1, (void)scratch;");
     cg->cur_node = idx;
-    if (n->q)
-        mvit_int8_emit_node(cg, n);
+    if (n->q) /* every target: the op's int8 lowering (every op the int8 pass accepts has one) */
+        mvit_op_defs[n->op]->lower_i8(cg, n);
     else if (cg->target->emit_node[n->op])
         cg->target->emit_node[n->op](cg, n);
     else

@@ -133,9 +133,6 @@ const mvit_target *mvit_find_target(const char *name);
 /* The names of all targets joined by sep ("generic, avx2, neon"), into buf. */
 void mvit_target_names(const char *sep, char *buf, size_t n);
 
-/* The int8 lowering every target shares (lower_int8.c): nodes with q set, by their op's
- * lower_i8 (compiler/ops/). */
-void mvit_int8_emit_node(mvit_codegen *cg, const mvit_node *n);
 
 /* Sets every live node's scratch_bytes as the target's kernels need (before planning). */
 void mvit_target_assign_scratch(const mvit_target *t, mvit_graph *g);

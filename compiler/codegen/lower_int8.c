@@ -72,13 +72,3 @@ void mvit_i8_emit_gemm(mvit_codegen *cg, int64_t m, int k, int n, char *expr, si
     const mvk_gemm p = {.m = m, .k = k, .n = n, .act = MVK_ACT_NONE};
     cg_gemm(cg, &p, "0", expr, len);
 }
-
-void mvit_int8_emit_node(mvit_codegen *cg, const mvit_node *n)
-{
-    if (cg->target->simd) { /* the target's attribute macros (fn_attr) live there */
-        char file[64];
-        snprintf(file, sizeof file, "mvk-%s.h", cg->target->simd->suffix);
-        cg_use_kernel(cg, file);
-    }
-    mvit_op_defs[n->op]->lower_i8(cg, n); /* every op pass_quantize_int8 accepts has one */
-}

@@ -65,7 +65,6 @@ static void emit_tiles_comment(mvit_codegen *cg, gemm_tiles t, int64_t m, int k,
 
 static void use_gemm(mvit_codegen *cg)
 {
-    use_isa_kernel(cg, "mvk-%s.h");
     char file[64];
     snprintf(file, sizeof file, "f32-gemm-%dx%d-%s.c", cg->target->simd->mr,
              cg->target->simd->nr, isa_suffix(cg));
@@ -141,7 +140,6 @@ static void emit_dwconv(mvit_codegen *cg, const mvit_node *n)
         cg_weight_ref(cg, b, sizeof b, cg_param(cg, pb, c8, "%s bias (padded to 8)", n->name));
         free(pb);
     }
-    use_isa_kernel(cg, "mvk-%s.h");
     use_isa_kernel(cg, "f32-dwconv-%s.c");
     cg_parallel(cg, o->dims[0]); /* output rows */
     mvk_conv2d p;
@@ -170,7 +168,6 @@ static void emit_winograd(mvit_codegen *cg, const mvit_node *n, int cin, int cin
     free(u);
     free(packed);
     padded_bias(cg, n, cout, b, sizeof b);
-    use_gemm(cg);
     use_isa_kernel(cg, "f32-conv3x3-winograd-%s.c");
     const int64_t tiles = (int64_t)((o->dims[0] + 3) / 4) * ((o->dims[1] + 3) / 4);
     cg_parallel(cg, (tiles + WINO_TILES_PER_BLOCK - 1) / WINO_TILES_PER_BLOCK);
@@ -260,7 +257,6 @@ static void emit_attention(mvit_codegen *cg, const mvit_node *n)
     const int hd = o->dims[2] / n->heads;
     char scale[32];
     emit_float_literal(scale, sizeof scale, (float)mvk_rsqrt((double)hd));
-    use_gemm(cg);
     use_isa_kernel(cg, "f32-attention-%s.c");
     cg_parallel(cg, (int64_t)o->dims[0] * n->heads); /* (patch position, head) pairs */
     emit(&cg->body, "mvk_f32_attention_heads__%s(r0, r1, in0, out, scratch, %d, %d, %d, %s);",

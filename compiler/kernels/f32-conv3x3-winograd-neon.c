@@ -2,5 +2,6 @@
  * driver f32-conv3x3-winograd-driver.h on this ISA's 6x16 GEMM microkernel and vector
  * helpers. */
 #include "mvk-neon.h"
+/* needs: f32-gemm-6x16-neon.c (the microkernel the driver calls) */
 
 #include "f32-conv3x3-winograd-driver.h"

@@ -7,6 +7,7 @@
 #include <immintrin.h>
 
 #include "mvk-avx2.h"
+/* needs: i8-scalar.c i8-add-avx2.c (the requantisation of each side) */
 
 #define MVK_I8_CAT_AVX2 __attribute__((target("avx2")))
 

@@ -7,6 +7,7 @@
 #include <arm_neon.h>
 
 #include "mvk-neon.h"
+/* needs: i8-scalar.c i8-add-neon.c (the requantisation of each side) */
 
 /* One side of one pixel: 16 values per step, the scalar arithmetic for a tail of n < 16. */
 static MVK_INLINE void mvk_i8_cat_side__neon(const int8_t *x, int8_t *y, int n, int32_t zx,

@@ -12,6 +12,7 @@
 #include <immintrin.h>
 
 #include "mvk-prelude.h"
+/* needs: i8-scalar.c i8-gemm-avx2.c (its requantisation) */
 
 #define MVK_I8_DW_AVX2 __attribute__((target("avx2")))
 

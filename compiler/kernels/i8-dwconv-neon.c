@@ -11,6 +11,7 @@
 #include <arm_neon.h>
 
 #include "mvk-prelude.h"
+/* needs: i8-scalar.c i8-gemm-neon.c (its requantisation) */
 
 /* 16 bytes from p, or the first cb < 16 of them and zeros. */
 static MVK_INLINE int8x16_t mvk_i8_dw_neon_load(const int8_t *p, int cb)

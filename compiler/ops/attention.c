@@ -76,8 +76,6 @@ static void lower_i8(mvit_codegen *cg, const mvit_node *n)
     const mvit_value *a = &cg->g->values[n->inputs[0]], *o = &cg->g->values[n->output];
     char e[64];
     mvit_i8_ints(cg, CG_I32, n->q->exp2_lut, 256, e, sizeof e, "2^(-f/256) in Q15", n);
-    if (strcmp(mvit_i8_op_kernel(cg->target, "attention"), "scalar"))
-        cg_use_kernel(cg, "i8-attention-scratch.h");
     const char *kernel = mvit_i8_use_op_kernel(cg, "attention");
     cg_parallel(cg, (int64_t)o->dims[0] * n->heads);
     emit(&cg->body,

@@ -51,12 +51,6 @@ static void lower_i8(mvit_codegen *cg, const mvit_node *n)
 {
     const mvit_value *a = &cg->g->values[n->inputs[0]], *b = &cg->g->values[n->inputs[1]],
                      *o = &cg->g->values[n->output];
-    if (strcmp(mvit_i8_op_kernel(cg->target, "concat"), "scalar")) {
-        char file[64]; /* a SIMD concat requantises with its ISA's add helpers */
-        snprintf(file, sizeof file, "i8-add-%s.c", cg->target->simd->suffix);
-        cg_use_kernel(cg, "i8-scalar.c");
-        cg_use_kernel(cg, file);
-    }
     const char *kernel = mvit_i8_use_op_kernel(cg, "concat");
     emit(&cg->body, "mvk_i8_concat__%s(" MVIT_X0 ", " MVIT_X1 ", " MVIT_Y ", %lld, %d, %d,",
          kernel, (long long)a->dims[0] * a->dims[1], a->dims[2], b->dims[2]);

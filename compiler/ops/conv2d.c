@@ -207,14 +207,10 @@ static void lower_i8_grouped(mvit_codegen *cg, const mvit_node *n, int dw)
     p.act = MVK_ACT_NONE; /* the SiLU is rq's table */
     cg_conv2d(cg, &p, conv, sizeof conv);
     mvit_i8_emit_requant(cg, n, rq, sizeof rq);
-    if (simd) {
-        char file[64];
-        snprintf(file, sizeof file, "i8-gemm-%s.c", kernel); /* its requantisation */
-        cg_use_kernel(cg, file);
+    if (simd)
         mvit_i8_use_op_kernel(cg, "dwconv");
-    } else {
+    else
         cg_use_kernel(cg, "i8-scalar.c");
-    }
     cg_parallel(cg, o->dims[0]);
     emit(&cg->body, "mvk_i8_%s__%s(%s, %s, " MVIT_X0 ", " MVIT_Y ", %s, r0, r1);",
          dw ? "dwconv" : "conv2d", kernel, conv, rq, w);
