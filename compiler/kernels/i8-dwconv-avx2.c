@@ -73,11 +73,8 @@ mvk_i8_dwconv__avx2(const mvk_conv2d *p, const mvk_i8_requant *rq,
                     const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT out,
                     const int8_t *MVK_RESTRICT wp, int64_t r0, int64_t r1)
 {
-    const int h = p->in_h, wd = p->in_w, c = p->in_c, ow = p->out_w;
-    const int k = p->kernel, stride = p->stride, pad = p->pad;
-    const int32_t *MVK_RESTRICT bias = rq->bias, zx = rq->zx, zy = rq->zy;
-    const int16_t *MVK_RESTRICT mult = rq->mult;
-    const int8_t *MVK_RESTRICT shift = rq->shift, *MVK_RESTRICT lut = rq->lut;
+    MVK_DWCONV_LOCALS(p);
+    MVK_I8_REQUANT_LOCALS(rq);
     const int taps = k * k, pairs = (taps + 1) / 2;
     const __m256i zxv = _mm256_set1_epi16((int16_t)zx), zyv = _mm256_set1_epi32(zy);
     mvk_i8_avx2_lut tab;

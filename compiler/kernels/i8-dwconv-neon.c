@@ -89,11 +89,8 @@ mvk_i8_dwconv__neon(const mvk_conv2d *p, const mvk_i8_requant *rq,
                     const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT out,
                     const int8_t *MVK_RESTRICT w, int64_t r0, int64_t r1)
 {
-    const int h = p->in_h, wd = p->in_w, c = p->in_c, ow = p->out_w;
-    const int k = p->kernel, stride = p->stride, pad = p->pad;
-    const int32_t *MVK_RESTRICT bias = rq->bias, zx = rq->zx, zy = rq->zy;
-    const int16_t *MVK_RESTRICT mult = rq->mult;
-    const int8_t *MVK_RESTRICT shift = rq->shift, *MVK_RESTRICT lut = rq->lut;
+    MVK_DWCONV_LOCALS(p);
+    MVK_I8_REQUANT_LOCALS(rq);
     const int16x8_t zxv = vdupq_n_s16((int16_t)zx);
     const int32x4_t zyv = vdupq_n_s32(zy);
     for (int64_t oy = r0; oy < r1; oy++) { /* a row per block keeps the input lines in cache */

@@ -499,9 +499,7 @@ mvk_i8_gemm__avx2(int64_t m, const mvk_gemm *p, const mvk_i8_requant *rq,
                   const int8_t *MVK_RESTRICT bp)
 {
     const int k = p->k, n = p->n;
-    const int32_t *MVK_RESTRICT bias = rq->bias, zy = rq->zy;
-    const int16_t *MVK_RESTRICT mult = rq->mult;
-    const int8_t *MVK_RESTRICT shift = rq->shift, *MVK_RESTRICT lut = rq->lut;
+    MVK_I8_REQUANT_LOCALS(rq);
     const int64_t panel = (int64_t)((k + 3) / 4) * 32;
     const __m256i zyv = _mm256_set1_epi32(zy);
     mvk_i8_avx2_work w;

@@ -217,9 +217,7 @@ mvk_i8_gemm__neon(int64_t m, const mvk_gemm *p, const mvk_i8_requant *rq,
                   const int8_t *MVK_RESTRICT bp)
 {
     const int k = p->k, n = p->n;
-    const int32_t *MVK_RESTRICT bias = rq->bias, zy = rq->zy;
-    const int16_t *MVK_RESTRICT mult = rq->mult;
-    const int8_t *MVK_RESTRICT shift = rq->shift, *MVK_RESTRICT lut = rq->lut;
+    MVK_I8_REQUANT_LOCALS(rq);
     const int64_t panel = (int64_t)((k + 3) / 4) * 32;
     const int32x4_t zyv = vdupq_n_s32(zy);
     for (int64_t i0 = 0; i0 < m; i0 += MVK_I8_NEON_ROWS) {

@@ -40,9 +40,7 @@ mvk_i8_gemm__scalar(int64_t m, const mvk_gemm *p, const mvk_i8_requant *rq,
                     const int8_t *MVK_RESTRICT b)
 {
     const int k = p->k, n = p->n;
-    const int32_t *MVK_RESTRICT bias = rq->bias, zy = rq->zy;
-    const int16_t *MVK_RESTRICT mult = rq->mult;
-    const int8_t *MVK_RESTRICT shift = rq->shift, *MVK_RESTRICT lut = rq->lut;
+    MVK_I8_REQUANT_LOCALS(rq);
     for (int64_t i = 0; i < m; i++) {
         const int8_t *ai = a + i * k;
         int8_t *ci = c + i * n;
@@ -226,9 +224,7 @@ mvk_i8_conv2d__scalar(const mvk_conv2d *p, const mvk_i8_requant *rq,
 {
     const int h = p->in_h, wd = p->in_w, cin = p->in_c, ow = p->out_w, cout = p->out_c;
     const int k = p->kernel, stride = p->stride, pad = p->pad, groups = p->groups;
-    const int32_t *MVK_RESTRICT bias = rq->bias, zx = rq->zx, zy = rq->zy;
-    const int16_t *MVK_RESTRICT mult = rq->mult;
-    const int8_t *MVK_RESTRICT shift = rq->shift, *MVK_RESTRICT lut = rq->lut;
+    MVK_I8_REQUANT_LOCALS(rq);
     const int cig = mvk_idiv(cin, groups), cog = mvk_idiv(cout, groups);
     for (int64_t oy = r0; oy < r1; oy++)
         for (int ox = 0; ox < ow; ox++)
@@ -259,11 +255,8 @@ mvk_i8_dwconv__scalar(const mvk_conv2d *p, const mvk_i8_requant *rq,
                       const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT out,
                       const int8_t *MVK_RESTRICT w, int64_t r0, int64_t r1)
 {
-    const int h = p->in_h, wd = p->in_w, c = p->in_c, ow = p->out_w;
-    const int k = p->kernel, stride = p->stride, pad = p->pad;
-    const int32_t *MVK_RESTRICT bias = rq->bias, zx = rq->zx, zy = rq->zy;
-    const int16_t *MVK_RESTRICT mult = rq->mult;
-    const int8_t *MVK_RESTRICT shift = rq->shift, *MVK_RESTRICT lut = rq->lut;
+    MVK_DWCONV_LOCALS(p);
+    MVK_I8_REQUANT_LOCALS(rq);
     int32_t acc[64];
     for (int64_t oy = r0; oy < r1; oy++)
         for (int ox = 0; ox < ow; ox++)

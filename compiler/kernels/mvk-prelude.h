@@ -103,6 +103,11 @@ typedef struct mvk_conv2d {
     int32_t mc, kc;                      /* im2col + GEMM: output pixels and K per cache block */
 } mvk_conv2d;
 
+/* A depthwise conv's mvk_conv2d fields as the locals its kernels' loops use. */
+#define MVK_DWCONV_LOCALS(p)                                                                 \
+    const int h = (p)->in_h, wd = (p)->in_w, c = (p)->in_c, ow = (p)->out_w, k = (p)->kernel; \
+    const int stride = (p)->stride, pad = (p)->pad
+
 /* The requantisation of an int8 conv's or GEMM's int32 sums to int8 outputs (docs/int8.md),
  * per output channel: a static const per layer in generated files, as mvk_conv2d. */
 typedef struct mvk_i8_requant {
@@ -113,6 +118,13 @@ typedef struct mvk_i8_requant {
     int32_t zy;          /* the zero point the requantisation targets */
     const int8_t *lut;   /* the fused SiLU's table on the result, or NULL */
 } mvk_i8_requant;
+
+/* An mvk_i8_requant's fields as the locals the int8 kernels' loops use. */
+#define MVK_I8_REQUANT_LOCALS(rq)                                                          \
+    const int32_t *MVK_RESTRICT bias = (rq)->bias, zx = (rq)->zx, zy = (rq)->zy;            \
+    const int16_t *MVK_RESTRICT mult = (rq)->mult;                                           \
+    const int8_t *MVK_RESTRICT shift = (rq)->shift, *MVK_RESTRICT lut = (rq)->lut;           \
+    (void)zx
 
 struct mvk_remap;
 
