@@ -288,6 +288,31 @@ static void fake_quant(void *ctx, int v, float *x, int64_t n)
     }
 }
 
+/* err plus the squared errors of the logits when node i's output alone is rounded to int8
+ * (summed in the order the whole-graph pass summed them): the nodes before i computed as in
+ * the reference pass (ref: every value of that pass), so only i's output and the nodes after
+ * it are evaluated again, into work. */
+static double add_sensitivity(double err, const mvit_graph *g, const mvit_qrange *ranges, int i,
+                              float **ref, float **work, float **mix)
+{
+    const int out = g->nodes[i].output;
+    for (int v = 0; v < g->num_values; v++)
+        mix[v] = g->values[v].producer >= i ? work[v] : ref[v];
+    const int64_t n = mvit_value_numel(&g->values[out]);
+    memcpy(work[out], ref[out], (size_t)n * sizeof(float));
+    fq_ctx c = {g, ranges, out};
+    fake_quant(&c, out, work[out], n);
+    for (int j = i + 1; j < g->num_nodes; j++)
+        if (!g->nodes[j].dead)
+            mvit_op_defs[g->nodes[j].op]->eval(g, &g->nodes[j], mix);
+    const int64_t nc = mvit_value_numel(&g->values[g->output]);
+    for (int64_t j = 0; j < nc; j++) {
+        const double e = (double)mix[g->output][j] - ref[g->output][j];
+        err += e * e;
+    }
+    return err;
+}
+
 int mvit_calib_sensitivity(const mvit_graph *g, mvit_calib_set *set, const mvit_qrange *ranges,
                            int images, double *score, mvit_diag *d)
 {
@@ -295,34 +320,25 @@ int mvit_calib_sensitivity(const mvit_graph *g, mvit_calib_set *set, const mvit_
     if (rc < 0)
         return rc;
     const size_t floats = mvit_calib_image_floats(set);
-    const int64_t nc = mvit_value_numel(&g->values[g->output]);
-    float *imgs = mvit_xmalloc((size_t)images * floats * sizeof(float));
-    float *ref = mvit_xmalloc((size_t)images * (size_t)nc * sizeof(float));
-    float **bufs = mvit_eval_alloc(g);
+    float *img = mvit_xmalloc(floats * sizeof(float));
+    float **ref = mvit_eval_alloc(g), **work = mvit_eval_alloc(g);
+    float **mix = mvit_xcalloc((size_t)g->num_values, sizeof *mix);
+    for (int i = 0; i < g->num_nodes; i++) /* -1: not an int8 candidate */
+        score[i] = g->nodes[i].dead || g->values[g->nodes[i].output].kind != MVIT_VALUE_TEMP ? -1 : 0;
     int n = 0;
-    while (n < images && (rc = mvit_calib_next(set, imgs + (size_t)n * floats, floats, d)) == 1) {
-        mvit_eval_f32(g, imgs + (size_t)n * floats, bufs);
-        memcpy(ref + (size_t)n * nc, bufs[g->output], (size_t)nc * sizeof(float));
+    while (n < images && (rc = mvit_calib_next(set, img, floats, d)) == 1) {
+        mvit_eval_f32(g, img, ref);
+        for (int i = 0; i < g->num_nodes; i++)
+            if (score[i] >= 0)
+                score[i] = add_sensitivity(score[i], g, ranges, i, ref, work, mix);
         n++;
     }
-    for (int i = 0; i < g->num_nodes && rc >= 0; i++) {
-        const mvit_node *node = &g->nodes[i];
-        score[i] = -1;
-        if (node->dead || g->values[node->output].kind != MVIT_VALUE_TEMP)
-            continue;
-        fq_ctx c = {g, ranges, node->output};
-        double err = 0;
-        for (int k = 0; k < n; k++) {
-            mvit_eval_f32_hook(g, imgs + (size_t)k * floats, bufs, fake_quant, &c);
-            for (int64_t j = 0; j < nc; j++) {
-                const double e = bufs[g->output][j] - ref[(size_t)k * nc + j];
-                err += e * e;
-            }
-        }
-        score[i] = n ? err / n : 0;
-    }
-    mvit_eval_free(g, bufs);
-    free(imgs);
-    free(ref);
+    for (int i = 0; i < g->num_nodes; i++)
+        if (score[i] >= 0)
+            score[i] = n ? score[i] / n : 0;
+    free(mix);
+    mvit_eval_free(g, ref);
+    mvit_eval_free(g, work);
+    free(img);
     return rc < 0 ? rc : 0;
 }
