@@ -42,7 +42,12 @@ void mvit_i8_floats(mvit_codegen *cg, const float *data, int64_t count, char *re
     cg_weight_ref(cg, ref, len, cg_param(cg, data, count, "%s %s", n->name, what));
 }
 
-void mvit_i8_requant_refs(mvit_codegen *cg, const mvit_node *n, mvit_requant_refs *r)
+typedef struct requant_refs {
+    char bias[64], mult[64], shift[64], lut[64];
+} requant_refs;
+
+/* Registers a conv/linear's int32 bias, multipliers, shifts and SiLU table ("0": none). */
+static void requant_refs_of(mvit_codegen *cg, const mvit_node *n, requant_refs *r)
 {
     mvit_i8_ints(cg, CG_I32, n->q->bias, n->out_channels, r->bias, sizeof r->bias,
                  "bias (int32)", n);
@@ -57,8 +62,8 @@ void mvit_i8_requant_refs(mvit_codegen *cg, const mvit_node *n, mvit_requant_ref
 
 void mvit_i8_emit_requant(mvit_codegen *cg, const mvit_node *n, char *expr, size_t len)
 {
-    mvit_requant_refs r;
-    mvit_i8_requant_refs(cg, n, &r);
+    requant_refs r;
+    requant_refs_of(cg, n, &r);
     emit(&cg->body, "static const mvk_i8_requant rq = {.bias = %s, .mult = %s, .shift = %s,",
          r.bias, r.mult, r.shift);
     emit(&cg->body, "    .zx = %d, .zy = %d, .lut = %s};", cg->g->values[n->inputs[0]].qzero,

@@ -32,11 +32,6 @@ int64_t mvit_no_macs(const mvit_graph *g, const mvit_node *n)
     return 0;
 }
 
-const char *mvit_act_name(mvit_act a)
-{
-    return a == MVIT_ACT_SILU ? "MVK_ACT_SILU" : "MVK_ACT_NONE";
-}
-
 int mvit_quantize_nothing(mvit_qctx *c, int idx)
 {
     (void)c, (void)idx;

@@ -46,8 +46,6 @@ int mvit_infer_same(const mvit_graph *g, const mvit_node *n, mvit_value *out, mv
 int64_t mvit_no_macs(const mvit_graph *g, const mvit_node *n);
 /* An int8 rule with nothing to derive (the scales the pass gives the values are enough). */
 int mvit_quantize_nothing(mvit_qctx *c, int idx);
-/* The MVK_ACT_* name of an epilogue activation. */
-const char *mvit_act_name(mvit_act a);
 
 // ---- convolutions: one classifier for every lowering (conv2d.c)
 
@@ -114,11 +112,6 @@ void mvit_i8_ints(mvit_codegen *cg, cg_int_kind k, const void *data, int64_t cou
 void mvit_i8_floats(mvit_codegen *cg, const float *data, int64_t count, char *ref, size_t len,
                     const char *what, const mvit_node *n);
 
-typedef struct mvit_requant_refs {
-    char bias[64], mult[64], shift[64], lut[64];
-} mvit_requant_refs;
-/* Registers a conv/linear's int32 bias, multipliers, shifts and SiLU table ("0": none). */
-void mvit_i8_requant_refs(mvit_codegen *cg, const mvit_node *n, mvit_requant_refs *r);
 
 /* Emits a conv's or linear's requantisation (mvk_i8_requant) as a static const of the layer
  * function ("&rq"); and an int8 GEMM's mvk_gemm ("&gemm"). */
