@@ -454,7 +454,7 @@ typedef f32_im2col_fn f32_winograd_fn;
 typedef f32_im2col_rows_fn f32_winograd_rows_fn;
 typedef void (*f32_dwconv_fn)(const mvk_conv2d *, const float *, float *, const float *,
                               const float *, const float *);
-typedef void (*f32_attention_fn)(const float *, float *, float *, int, int, int, int, float);
+typedef void (*f32_attention_fn)(const mvk_attention *, const float *, float *, float *);
 
 /* The microkernel alone; shape {mr, nr, K}: C and the residual exactly (mr - 1) * ld + nr
  * floats (rows past mr and columns past nr would fault or change the canaries between rows),
@@ -727,9 +727,10 @@ static void check_f32_attention(const kc_row *r, const kc_shape *s)
         qkv[i] *= 3.0f;
     float *want = kc_f32(len), *got = kc_f32(len), *s1 = kc_f32(n);
     float *s2 = kc_f32(KC_CAT(mvk_f32_attention_scratch, KC_SFX)(n, hd));
-    const float scale = (float)(1.0 / sqrt(hd));
-    ((f32_attention_fn)r->twin_fn)(qkv, want, s1, p, n, d, heads, scale);
-    ((f32_attention_fn)r->fn)(qkv, got, s2, p, n, d, heads, scale);
+    const mvk_attention pa = {.positions = p, .tokens = n, .dim = d, .heads = heads,
+                              .scale = (float)(1.0 / sqrt(hd))};
+    ((f32_attention_fn)r->twin_fn)(&pa, qkv, want, s1);
+    ((f32_attention_fn)r->fn)(&pa, qkv, got, s2);
     kc_close("output", got, want, len, r->tol);
 }
 
@@ -818,17 +819,14 @@ typedef void (*i8_gemm_fn)(int64_t, const mvk_gemm *, const mvk_i8_requant *, co
                            int8_t *, const int8_t *);
 typedef void (*i8_gemm_f32out_fn)(const int8_t *, float *, const int8_t *, const int32_t *,
                                   const float *, int64_t, int, int);
-typedef void (*i8_attention_fn)(const int8_t *, int8_t *, int32_t *, const int32_t *, int, int,
-                                int, int, int32_t, int32_t, int, int32_t, int, int32_t, int64_t,
+typedef void (*i8_attention_fn)(const mvk_attention *, const int8_t *, int8_t *, int32_t *,
+                                int64_t, int64_t);
+typedef void (*i8_add_fn)(const mvk_i8_add *, const int8_t *, const int8_t *, int8_t *, int64_t);
+typedef void (*i8_layernorm_fn)(const mvk_layernorm *, const int8_t *, int8_t *, int64_t,
                                 int64_t);
-typedef void (*i8_add_fn)(const int8_t *, int32_t, int32_t, const int8_t *, int32_t, int32_t,
-                          int, int8_t *, int32_t, int64_t);
-typedef void (*i8_layernorm_fn)(const int8_t *, int8_t *, const int32_t *, const int32_t *, int,
-                                int64_t, int32_t, int, int64_t, int64_t);
 typedef void (*i8_dwconv_fn)(const mvk_conv2d *, const mvk_i8_requant *, const int8_t *,
                              int8_t *, const int8_t *, int64_t, int64_t);
-typedef void (*i8_concat_fn)(const int8_t *, const int8_t *, int8_t *, int64_t, int, int,
-                             int32_t, int32_t, int, int32_t, int32_t, int, int32_t);
+typedef void (*i8_concat_fn)(const mvk_concat *, const int8_t *, const int8_t *, int8_t *);
 typedef void (*i8_quantize_fn)(const float *, int8_t *, const float *, int64_t);
 
 /* what a row's cases saw, for its done() check */
@@ -991,10 +989,11 @@ static void check_i8_attention(const kc_row *r, const kc_shape *s)
         kc_count_b++;
     int32_t *ref_scratch = kc_alloc((int64_t)n * 8 + (int64_t)hd * n * 4, 4);
     int32_t *scratch = kc_alloc(MVK_I8_ATTENTION_SCRATCH_SIMD((int64_t)n, (int64_t)hd), 64);
-    ((i8_attention_fn)r->twin_fn)(qkv, want, ref_scratch, lut, p, n, d, heads, z, m_sm, s_sm,
-                                  m_o, s_o, zy, r0, r1);
-    ((i8_attention_fn)r->fn)(qkv, got, scratch, lut, p, n, d, heads, z, m_sm, s_sm, m_o, s_o, zy,
-                             r0, r1);
+    const mvk_attention pa = {.positions = p, .tokens = n, .dim = d, .heads = heads,
+                              .exp2_lut = lut, .zx = z, .m_sm = m_sm, .s_sm = s_sm, .m_o = m_o,
+                              .s_o = s_o, .zy = zy};
+    ((i8_attention_fn)r->twin_fn)(&pa, qkv, want, ref_scratch, r0, r1);
+    ((i8_attention_fn)r->fn)(&pa, qkv, got, scratch, r0, r1);
     kc_same("output", got, want, len);
     if (mode == 1)
         kc_count_c += count_one_hot_rows(qkv, lut, p, n, d, heads, z, m_sm, s_sm);
@@ -1028,12 +1027,13 @@ static void check_i8_add(const kc_row *r, const kc_shape *s)
         mb = t % 10 == 5 ? (1 << 15) : rint_in(-(1 << 15) + 1, (1 << 15) - 1);
     }
     int8_t *a = kc_i8(n), *b = kc_i8(n), *want = kc_i8(n), *y = kc_i8(n);
-    ((i8_add_fn)r->twin_fn)(a, za, ma, b, zb, mb, sh, want, zy, n);
+    const mvk_i8_add p = {.za = za, .ma = ma, .zb = zb, .mb = mb, .shift = sh, .zy = zy};
+    ((i8_add_fn)r->twin_fn)(&p, a, b, want, n);
     if (in_place) {
         memcpy(y, a, (size_t)n);
-        ((i8_add_fn)r->fn)(y, za, ma, b, zb, mb, sh, y, zy, n);
+        ((i8_add_fn)r->fn)(&p, y, b, y, n);
     } else {
-        ((i8_add_fn)r->fn)(a, za, ma, b, zb, mb, sh, y, zy, n);
+        ((i8_add_fn)r->fn)(&p, a, b, y, n);
     }
     kc_same("y", y, want, n);
     const int simd_path = ma > -32768 && ma < 32768 && mb > -32768 && mb < 32768;
@@ -1122,8 +1122,10 @@ static void check_i8_concat(const kc_row *r, const kc_shape *s)
     const int64_t len = (int64_t)pixels * (ca + cb);
     int8_t *a = kc_i8((int64_t)pixels * ca), *b = kc_i8((int64_t)pixels * cb);
     int8_t *want = kc_i8(len), *got = kc_i8(len);
-    ((i8_concat_fn)r->twin_fn)(a, b, want, pixels, ca, cb, za, ma, sa, zb, mb, sb, zy);
-    ((i8_concat_fn)r->fn)(a, b, got, pixels, ca, cb, za, ma, sa, zb, mb, sb, zy);
+    const mvk_concat p = {.pixels = pixels, .ca = ca, .cb = cb, .za = za, .ma = ma, .sa = sa,
+                          .zb = zb, .mb = mb, .sb = sb, .zy = zy};
+    ((i8_concat_fn)r->twin_fn)(&p, a, b, want);
+    ((i8_concat_fn)r->fn)(&p, a, b, got);
     kc_same("output", got, want, len);
 }
 
@@ -1157,8 +1159,10 @@ static void check_i8_layernorm(const kc_row *r, const kc_shape *s)
         kc_count_a++; /* v = 4^m: v 4^k = 2^60, root = 2^30, inv = 2^32 */
     }
     const int zy = rint_in(-128, 127);
-    ((i8_layernorm_fn)r->twin_fn)(x, want, g, b, per_channel, eps_q, zy, c, 0, ROWS);
-    ((i8_layernorm_fn)r->fn)(x, got, g, b, per_channel, eps_q, zy, c, 0, ROWS);
+    const mvk_layernorm p = {.c = c, .gamma_q = g, .beta_q = b, .per_channel = per_channel,
+                             .eps_q = eps_q, .zy = zy};
+    ((i8_layernorm_fn)r->twin_fn)(&p, x, want, 0, ROWS);
+    ((i8_layernorm_fn)r->fn)(&p, x, got, 0, ROWS);
     kc_same("output", got, want, ROWS * c);
 }
 

@@ -120,7 +120,8 @@ START_TEST(conv2d_cat_equals_conv_on_concat)
     const int h = 5, w = 4, ca = 3, cb = 6, cout = 5;
     float *a = rand_vec(h * w * ca), *b = rand_vec(h * w * cb), *wt = rand_vec(9 * 9 * cout);
     float *bias = rand_vec(cout), cat[5 * 4 * 9], want[5 * 4 * 5], got[5 * 4 * 5];
-    mvk_f32_concat__scalar(a, b, cat, h * w, ca, cb);
+    const mvk_concat joined = {.pixels = h * w, .ca = ca, .cb = cb};
+    mvk_f32_concat__scalar(&joined, a, b, cat);
     const mvk_conv2d whole = {.in_h = h, .in_w = w, .in_c = ca + cb, .out_h = h, .out_w = w,
                               .out_c = cout, .kernel = 3, .stride = 1, .pad = 1, .groups = 1,
                               .act = MVK_ACT_SILU};
@@ -198,7 +199,8 @@ START_TEST(layernorm_matches_naive)
         for (int i = 0; i < c; i++)
             want[r * c + i] = (x[r * c + i] - mean) / sqrt(var + 1e-5) * g[i] + b[i];
     }
-    mvk_f32_layernorm__scalar(x, got, g, b, rows, c, 1e-5f);
+    const mvk_layernorm p = {.c = c, .eps = 1e-5f, .gamma = g, .beta = b};
+    mvk_f32_layernorm__scalar(&p, x, got, rows);
     expect_close("layernorm 13x37", got, want, rows * c, 2e-5);
     free(x), free(g), free(b);
 }
@@ -232,7 +234,9 @@ static void attention_case(int p, int n, int heads, int hd)
                         want[((size_t)pi * n + i) * d + h * hd + t] +=
                             s[j] / sum * qkv[((size_t)pi * n + j) * 3 * d + 2 * d + h * hd + t];
             }
-    mvk_f32_attention__scalar(qkv, got, scores, p, n, d, heads, (float)scale);
+    const mvk_attention pa = {.positions = p, .tokens = n, .dim = d, .heads = heads,
+                              .scale = (float)scale};
+    mvk_f32_attention__scalar(&pa, qkv, got, scores);
     char what[64];
     snprintf(what, sizeof what, "attention P%d N%d heads%d hd%d", p, n, heads, hd);
     expect_close(what, got, want, (size_t)p * n * d, 1e-5);
@@ -392,7 +396,8 @@ START_TEST(elementwise_and_pooling)
 {
     const int pix = 7, ca = 3, cb = 5;
     float *a = rand_vec(pix * ca), *b = rand_vec(pix * cb), cat[7 * 8];
-    mvk_f32_concat__scalar(a, b, cat, pix, ca, cb);
+    const mvk_concat joined = {.pixels = pix, .ca = ca, .cb = cb};
+    mvk_f32_concat__scalar(&joined, a, b, cat);
     for (int i = 0; i < pix; i++) {
         for (int c = 0; c < ca; c++)
             ck_assert(cat[i * 8 + c] == a[i * ca + c]);
@@ -401,7 +406,8 @@ START_TEST(elementwise_and_pooling)
     }
     float pool[8];
     double want[8] = {0};
-    mvk_f32_avgpool__scalar(cat, pool, pix, 8);
+    const mvk_avgpool pooled = {.pixels = pix, .c = 8};
+    mvk_f32_avgpool__scalar(&pooled, cat, pool);
     for (int i = 0; i < pix; i++)
         for (int c = 0; c < 8; c++)
             want[c] += cat[i * 8 + c] / (double)pix;
@@ -409,7 +415,8 @@ START_TEST(elementwise_and_pooling)
 
     float sc[3] = {0.5f, -2.0f, 1.5f}, sh[3] = {1.0f, 0.0f, -0.25f}, bn[21];
     double wbn[21];
-    mvk_f32_batchnorm__scalar(a, bn, sc, sh, pix, ca);
+    const mvk_map map = {.pixels = pix, .c = ca};
+    mvk_f32_batchnorm__scalar(&map, a, bn, sc, sh);
     for (int i = 0; i < pix * ca; i++)
         wbn[i] = (double)a[i] * sc[i % ca] + sh[i % ca];
     expect_close("batchnorm", bn, wbn, 21, 1e-6);

@@ -120,11 +120,13 @@ START_TEST(add_scalar)
     const int32_t h = 1 << 30;
     int8_t a[6] = {3, -3, 127, -128, 1, -1}, b[6] = {3, -3, 127, -128, 0, 0}, y[6];
     /* both m = 1/2 (S = 31), zero points 0: y = zy + R(a/2) + R(b/2) */
-    mvk_i8_add__scalar(a, 0, h, b, 0, h, 31, y, 5, 6);
+    const mvk_i8_add half = {.za = 0, .ma = h, .zb = 0, .mb = h, .shift = 31, .zy = 5};
+    mvk_i8_add__scalar(&half, a, b, y, 6);
     const int8_t want1[6] = {5 + 2 + 2, 5 - 1 - 1, 127, 5 - 64 - 64, 5 + 1, 5 + 0};
     ck_assert_mem_eq(y, want1, 6);
     /* m = 2 - 2^-30 (S = 30), saturation both ways; zero points shift the inputs */
-    mvk_i8_add__scalar(a, 1, INT32_MAX, b, -2, INT32_MAX, 30, y, 0, 6);
+    const mvk_i8_add big = {.za = 1, .ma = INT32_MAX, .zb = -2, .mb = INT32_MAX, .shift = 30};
+    mvk_i8_add__scalar(&big, a, b, y, 6);
     /* a - 1 = 2, b + 2 = 5: R(2) = 4 - 2^-29 -> 4, R(5) = 10 - ... -> 10 */
     ck_assert_int_eq(y[0], 14);
     ck_assert_int_eq(y[2], 127);
@@ -139,7 +141,8 @@ START_TEST(add_scalar)
         const int32_t ma = (int32_t)((1u << 30) | (rnd32() & 0x3fffffffu));
         const int32_t mb = (int32_t)((1u << 30) | (rnd32() & 0x3fffffffu));
         memcpy(w, x, sizeof w);
-        mvk_i8_add__scalar(w, za, ma, z, zb, mb, s, w, zy, 4096);
+        const mvk_i8_add p = {.za = za, .ma = ma, .zb = zb, .mb = mb, .shift = s, .zy = zy};
+        mvk_i8_add__scalar(&p, w, z, w, 4096);
         for (int i = 0; i < 4096; i++) {
             const int64_t v =
                 (int64_t)zy + r_ref(x[i] - za, ma, s) + (int64_t)r_ref(z[i] - zb, mb, s);
@@ -300,7 +303,9 @@ START_TEST(layernorm_vs_float)
             b[i] = (int32_t)nearbyint(bet[i] / sy * 65536.0);
         }
         const int64_t eps_q = (int64_t)nearbyint((double)c * c * eps / (sx * sx));
-        mvk_i8_layernorm__scalar(x, y, g, b, 1, eps_q, zy, c, 0, 1);
+        const mvk_layernorm p = {.c = c, .gamma_q = g, .beta_q = b, .per_channel = 1,
+                                 .eps_q = eps_q, .zy = zy};
+        mvk_i8_layernorm__scalar(&p, x, y, 0, 1);
         double mean = 0, var = 0;
         for (int i = 0; i < c; i++)
             mean += sx * x[i];
@@ -339,8 +344,10 @@ START_TEST(attention_vs_float)
         int32_t s_sm, s_o;
         const int32_t m_sm = mult_of(sx * sx / log(2.0) / sqrt((double)hd) * 256.0, &s_sm);
         const int32_t m_o = mult_of(sx / (32768.0 * sy), &s_o);
-        mvk_i8_attention__scalar(qkv, y, scores, lut, p, n, d, heads, z, m_sm, s_sm, m_o, s_o, zy,
-                                 0, (int64_t)p * heads);
+        const mvk_attention pa = {.positions = p, .tokens = n, .dim = d, .heads = heads,
+                                  .exp2_lut = lut, .zx = z, .m_sm = m_sm, .s_sm = s_sm,
+                                  .m_o = m_o, .s_o = s_o, .zy = zy};
+        mvk_i8_attention__scalar(&pa, qkv, y, scores, 0, (int64_t)p * heads);
         for (int pi = 0; pi < p; pi++)
             for (int h = 0; h < heads; h++)
                 for (int i = 0; i < n; i++) {

@@ -554,17 +554,17 @@ static void emit_run_u8(mvit_codegen *cg, mvit_emitter *e)
     emit(e, "char *a = (char *)arena;");
     emit(e, "if (!image_hwc || !logits || !arena || ((uintptr_t)arena & 63u) != 0)");
     emit(e, "    return -1;");
+    emit(e, "static const mvk_map image = {.pixels = %lld, .c = %d};",
+         (long long)in->dims[0] * in->dims[1], in->dims[2]);
     if (g->num_nodes > 0 && g->nodes[0].op == MVIT_OP_QUANTIZE) { /* int8 */
         const mvit_value *q = &g->values[g->nodes[0].output];
-        emit(e, "mvk_i8_pixels__scalar(image_hwc, (int8_t *)(a + %lld), %s, %lld, %d);",
-             (long long)q->offset, cg->u8_table, (long long)in->dims[0] * in->dims[1],
-             in->dims[2]);
+        emit(e, "mvk_i8_pixels__scalar(&image, image_hwc, (int8_t *)(a + %lld), %s);",
+             (long long)q->offset, cg->u8_table);
         emit(e, "%s_forward%s(0, logits, a, 0, 1);", p, v);
         emit(e, "return 0;");
     } else {
         emit(e, "float *x = (float *)(a + %lld);", (long long)cg->g->arena_bytes);
-        emit(e, "mvk_f32_pixels__scalar(image_hwc, x, %s, %lld, %d);", cg->u8_table,
-             (long long)in->dims[0] * in->dims[1], in->dims[2]);
+        emit(e, "mvk_f32_pixels__scalar(&image, image_hwc, x, %s);", cg->u8_table);
         emit(e, "return %s_run_parallel%s(x, logits, arena, 0);", p, v);
     }
     emit_close(e, "}");

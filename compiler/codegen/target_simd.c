@@ -254,13 +254,12 @@ static void emit_linear(mvit_codegen *cg, const mvit_node *n)
 static void emit_attention(mvit_codegen *cg, const mvit_node *n)
 {
     const mvit_value *o = &cg->g->values[n->output];
-    const int hd = o->dims[2] / n->heads;
-    char scale[32];
-    emit_float_literal(scale, sizeof scale, (float)mvk_rsqrt((double)hd));
+    char att[16];
+    mvit_emit_attention(cg, n, att, sizeof att);
     use_isa_kernel(cg, "f32-attention-%s.c");
     cg_parallel(cg, (int64_t)o->dims[0] * n->heads); /* (patch position, head) pairs */
-    emit(&cg->body, "mvk_f32_attention_heads__%s(r0, r1, in0, out, scratch, %d, %d, %d, %s);",
-         isa_suffix(cg), o->dims[1], o->dims[2], n->heads, scale);
+    emit(&cg->body, "mvk_f32_attention_heads__%s(r0, r1, %s, in0, out, scratch);", isa_suffix(cg),
+         att);
 }
 
 // ---- scratch

@@ -74,10 +74,12 @@ mvk_attention_pack_v(float *MVK_RESTRICT vp, const float *MVK_RESTRICT v, int64_
 }
 
 static MVK_UNUSED MVK_ISA MVK_NOLIBCALL void
-MVK_ISA_FN(mvk_f32_attention_heads)(int64_t job0, int64_t job1, const float *MVK_RESTRICT qkv,
-                                    float *MVK_RESTRICT out, float *MVK_RESTRICT scratch, int n,
-                                    int d, int heads, float scale)
+MVK_ISA_FN(mvk_f32_attention_heads)(int64_t job0, int64_t job1, const mvk_attention *pa,
+                                    const float *MVK_RESTRICT qkv, float *MVK_RESTRICT out,
+                                    float *MVK_RESTRICT scratch)
 {
+    const int n = pa->tokens, d = pa->dim, heads = pa->heads;
+    const float scale = pa->scale;
     const int hd = mvk_idiv(d, heads), npad = MVK_ATTN_NPAD(n);
     const int hdpad = (hd + 15) / 16 * 16;
     const int64_t row = 3 * (int64_t)d;
@@ -114,11 +116,11 @@ MVK_ISA_FN(mvk_f32_attention_heads)(int64_t job0, int64_t job1, const float *MVK
     }
 }
 
-static MVK_UNUSED MVK_ISA void MVK_ISA_FN(mvk_f32_attention)(const float *MVK_RESTRICT qkv,
+static MVK_UNUSED MVK_ISA void MVK_ISA_FN(mvk_f32_attention)(const mvk_attention *pa,
+                                                             const float *MVK_RESTRICT qkv,
                                                              float *MVK_RESTRICT out,
-                                                             float *MVK_RESTRICT scratch, int p,
-                                                             int n, int d, int heads, float scale)
+                                                             float *MVK_RESTRICT scratch)
 {
     MVK_ISA_FN(mvk_f32_attention_heads)
-    (0, (int64_t)p * heads, qkv, out, scratch, n, d, heads, scale);
+    (0, (int64_t)pa->positions * pa->heads, pa, qkv, out, scratch);
 }

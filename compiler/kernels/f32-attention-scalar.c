@@ -4,11 +4,13 @@
  * scores live in scratch (N floats). Softmax subtracts the row max before exp. */
 #include "mvk-prelude.h"
 
-static MVK_UNUSED MVK_NOLIBCALL void mvk_f32_attention__scalar(const float *MVK_RESTRICT qkv,
+static MVK_UNUSED MVK_NOLIBCALL void mvk_f32_attention__scalar(const mvk_attention *pa,
+                                                               const float *MVK_RESTRICT qkv,
                                                                float *MVK_RESTRICT out,
-                                                               float *MVK_RESTRICT scores, int p,
-                                                               int n, int d, int heads, float scale)
+                                                               float *MVK_RESTRICT scores)
 {
+    const int p = pa->positions, n = pa->tokens, d = pa->dim, heads = pa->heads;
+    const float scale = pa->scale;
     const int hd = mvk_idiv(d, heads);
     const int64_t row = 3 * (int64_t)d;
     for (int pi = 0; pi < p; pi++) {

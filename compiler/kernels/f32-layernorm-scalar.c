@@ -3,12 +3,14 @@
  * passes, so the result does not depend on the magnitude of the row's mean. */
 #include "mvk-prelude.h"
 
-static MVK_UNUSED MVK_NOLIBCALL void mvk_f32_layernorm__scalar(const float *MVK_RESTRICT in,
+static MVK_UNUSED MVK_NOLIBCALL void mvk_f32_layernorm__scalar(const mvk_layernorm *p,
+                                                               const float *MVK_RESTRICT in,
                                                                float *MVK_RESTRICT out,
-                                                               const float *MVK_RESTRICT gamma,
-                                                               const float *MVK_RESTRICT beta,
-                                                               int64_t rows, int c, float eps)
+                                                               int64_t rows)
 {
+    const float *MVK_RESTRICT gamma = p->gamma, *MVK_RESTRICT beta = p->beta;
+    const int c = p->c;
+    const float eps = p->eps;
     for (int64_t r = 0; r < rows; r++) {
         float *y = out + r * c;
         mvk_f32_normalize_row(in + r * c, y, c, eps);

@@ -31,11 +31,11 @@ static MVK_INLINE MVK_I8_ADD_AVX2 __m128i mvk_i8_avx2_narrow16(__m256i lo, __m25
 }
 
 static MVK_UNUSED MVK_NOLIBCALL MVK_I8_ADD_AVX2 void
-mvk_i8_add__avx2(const int8_t *a, int32_t za, int32_t ma, const int8_t *b, int32_t zb, int32_t mb,
-                 int s, int8_t *y, int32_t zy, int64_t n)
+mvk_i8_add__avx2(const mvk_i8_add *p, const int8_t *a, const int8_t *b, int8_t *y, int64_t n)
 {
+    const int32_t za = p->za, ma = p->ma, zb = p->zb, mb = p->mb, s = p->shift, zy = p->zy;
     if (ma <= -32768 || ma >= 32768 || mb <= -32768 || mb >= 32768) {
-        mvk_i8_add__scalar(a, za, ma, b, zb, mb, s, y, zy, n);
+        mvk_i8_add__scalar(p, a, b, y, n);
         return;
     }
     const int zero = s > 30;
@@ -59,5 +59,5 @@ mvk_i8_add__avx2(const int8_t *a, int32_t za, int32_t ma, const int8_t *b, int32
         _mm_storeu_si128((__m128i *)(y + i), mvk_i8_avx2_narrow16(lo, hi));
     }
     if (i < n)
-        mvk_i8_add__scalar(a + i, za, ma, b + i, zb, mb, s, y + i, zy, n - i);
+        mvk_i8_add__scalar(p, a + i, b + i, y + i, n - i);
 }

@@ -35,12 +35,12 @@ static MVK_INLINE int8x8_t mvk_i8_add_neon_8(int16x8_t a, int16x8_t b, int16_t m
     return mvk_i8_neon_narrow8(lo, hi);
 }
 
-static MVK_UNUSED MVK_NOLIBCALL void mvk_i8_add__neon(const int8_t *a, int32_t za, int32_t ma,
-                                                      const int8_t *b, int32_t zb, int32_t mb,
-                                                      int s, int8_t *y, int32_t zy, int64_t n)
+static MVK_UNUSED MVK_NOLIBCALL void mvk_i8_add__neon(const mvk_i8_add *p, const int8_t *a,
+                                                      const int8_t *b, int8_t *y, int64_t n)
 {
+    const int32_t za = p->za, ma = p->ma, zb = p->zb, mb = p->mb, s = p->shift, zy = p->zy;
     if (ma <= -32768 || ma >= 32768 || mb <= -32768 || mb >= 32768) {
-        mvk_i8_add__scalar(a, za, ma, b, zb, mb, s, y, zy, n);
+        mvk_i8_add__scalar(p, a, b, y, n);
         return;
     }
     const int zero = s > 30;
@@ -60,5 +60,5 @@ static MVK_UNUSED MVK_NOLIBCALL void mvk_i8_add__neon(const int8_t *a, int32_t z
         vst1q_s8(y + i, vcombine_s8(lo, hi));
     }
     if (i < n)
-        mvk_i8_add__scalar(a + i, za, ma, b + i, zb, mb, s, y + i, zy, n - i);
+        mvk_i8_add__scalar(p, a + i, b + i, y + i, n - i);
 }

@@ -31,14 +31,15 @@
  * Uses mvk_i8_attention__scalar and mvk_requant_i8_scalar of i8-scalar.c. */
 
 static MVK_UNUSED MVK_NOLIBCALL MVK_ISA void
-MVK_ISA_FN(mvk_i8_attention)(const int8_t *MVK_RESTRICT qkv, int8_t *MVK_RESTRICT out,
-                             int32_t *MVK_RESTRICT scratch, const int32_t *MVK_RESTRICT exp2_lut,
-                             int p, int n, int d, int heads, int32_t z, int32_t m_sm, int s_sm,
-                             int32_t m_o, int s_o, int32_t zy, int64_t r0, int64_t r1)
+MVK_ISA_FN(mvk_i8_attention)(const mvk_attention *pa, const int8_t *MVK_RESTRICT qkv,
+                             int8_t *MVK_RESTRICT out, int32_t *MVK_RESTRICT scratch, int64_t r0,
+                             int64_t r1)
 {
+    const int32_t *MVK_RESTRICT exp2_lut = pa->exp2_lut;
+    const int n = pa->tokens, d = pa->dim, heads = pa->heads, s_sm = pa->s_sm, s_o = pa->s_o;
+    const int32_t z = pa->zx, m_sm = pa->m_sm, m_o = pa->m_o, zy = pa->zy;
     if (MVK_I8_ATT_SCALAR_ONLY(m_sm, s_sm)) {
-        mvk_i8_attention__scalar(qkv, out, scratch, exp2_lut, p, n, d, heads, z, m_sm, s_sm, m_o,
-                                 s_o, zy, r0, r1);
+        mvk_i8_attention__scalar(pa, qkv, out, scratch, r0, r1);
         return;
     }
     const int hd = mvk_idiv(d, heads), hp = (hd + 1) / 2;

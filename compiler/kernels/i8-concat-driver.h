@@ -7,12 +7,14 @@
  * multipliers take the scalar kernel. */
 
 static MVK_UNUSED MVK_NOLIBCALL MVK_ISA void
-MVK_ISA_FN(mvk_i8_concat)(const int8_t *MVK_RESTRICT a, const int8_t *MVK_RESTRICT b,
-                          int8_t *MVK_RESTRICT out, int64_t pixels, int ca, int cb, int32_t za,
-                          int32_t ma, int sa, int32_t zb, int32_t mb, int sb, int32_t zy)
+MVK_ISA_FN(mvk_i8_concat)(const mvk_concat *p, const int8_t *MVK_RESTRICT a,
+                          const int8_t *MVK_RESTRICT b, int8_t *MVK_RESTRICT out)
 {
+    const int64_t pixels = p->pixels;
+    const int ca = p->ca, cb = p->cb, sa = p->sa, sb = p->sb;
+    const int32_t za = p->za, ma = p->ma, zb = p->zb, mb = p->mb, zy = p->zy;
     if (!MVK_ISA_FN(mvk_i8_cat_fits)(ma) || !MVK_ISA_FN(mvk_i8_cat_fits)(mb)) {
-        mvk_i8_concat__scalar(a, b, out, pixels, ca, cb, za, ma, sa, zb, mb, sb, zy);
+        mvk_i8_concat__scalar(p, a, b, out);
         return;
     }
     for (int64_t i = 0; i < pixels; i++) {

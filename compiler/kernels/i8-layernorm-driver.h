@@ -10,13 +10,15 @@
  *       the values of one row from 0 in whole vector steps; returns how many it wrote. */
 
 static MVK_UNUSED MVK_NOLIBCALL MVK_ISA void
-MVK_ISA_FN(mvk_i8_layernorm)(const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT out,
-                             const int32_t *MVK_RESTRICT g, const int32_t *MVK_RESTRICT b,
-                             int per_channel, int64_t eps_q, int32_t zy, int c, int64_t r0,
-                             int64_t r1)
+MVK_ISA_FN(mvk_i8_layernorm)(const mvk_layernorm *p, const int8_t *MVK_RESTRICT in,
+                             int8_t *MVK_RESTRICT out, int64_t r0, int64_t r1)
 {
+    const int32_t *MVK_RESTRICT g = p->gamma_q, *MVK_RESTRICT b = p->beta_q;
+    const int per_channel = p->per_channel, c = p->c;
+    const int64_t eps_q = p->eps_q;
+    const int32_t zy = p->zy;
     if (c >= (1 << 16)) { /* beyond the 32-bit d and the per-lane sums of the ISA kernels */
-        mvk_i8_layernorm__scalar(in, out, g, b, per_channel, eps_q, zy, c, r0, r1);
+        mvk_i8_layernorm__scalar(p, in, out, r0, r1);
         return;
     }
     for (int64_t r = r0; r < r1; r++) {

@@ -57,10 +57,10 @@ mvk_i8_gemm__scalar(int64_t m, const mvk_gemm *p, const mvk_i8_requant *rq,
 /* Residual add of two int8 tensors of n values (docs/int8.md), common shift s:
  *   y = clamp(zy + R(a - za, ma, s) + R(b - zb, mb, s), -128, 127),
  * each input rescaled and rounded separately. y may alias a or b. */
-static MVK_UNUSED MVK_NOLIBCALL void mvk_i8_add__scalar(const int8_t *a, int32_t za, int32_t ma,
-                                                        const int8_t *b, int32_t zb, int32_t mb,
-                                                        int s, int8_t *y, int32_t zy, int64_t n)
+static MVK_UNUSED MVK_NOLIBCALL void mvk_i8_add__scalar(const mvk_i8_add *p, const int8_t *a,
+                                                        const int8_t *b, int8_t *y, int64_t n)
 {
+    const int32_t za = p->za, ma = p->ma, zb = p->zb, mb = p->mb, s = p->shift, zy = p->zy;
     for (int64_t i = 0; i < n; i++) {
         const int64_t v = (int64_t)zy + mvk_requant_scalar((int32_t)a[i] - za, ma, s) +
                           mvk_requant_scalar((int32_t)b[i] - zb, mb, s);
@@ -174,11 +174,13 @@ static MVK_UNUSED MVK_NOLIBCALL void mvk_i8_dequantize__scalar(const int8_t *MVK
 
 /* 8-bit pixels through one 256-entry table per channel (P_run_u8: the normalisation and the
  * input quantisation folded into a table by the compiler). */
-static MVK_UNUSED MVK_NOLIBCALL void mvk_i8_pixels__scalar(const uint8_t *MVK_RESTRICT px,
+static MVK_UNUSED MVK_NOLIBCALL void mvk_i8_pixels__scalar(const mvk_map *p,
+                                                           const uint8_t *MVK_RESTRICT px,
                                                            int8_t *MVK_RESTRICT q,
-                                                           const int8_t *MVK_RESTRICT lut,
-                                                           int64_t pixels, int c)
+                                                           const int8_t *MVK_RESTRICT lut)
 {
+    const int64_t pixels = p->pixels;
+    const int c = p->c;
     for (int64_t i = 0; i < pixels; i++)
         for (int ch = 0; ch < c; ch++)
             q[i * c + ch] = lut[ch * 256 + px[i * c + ch]];
@@ -346,10 +348,12 @@ static MVK_UNUSED MVK_NOLIBCALL void mvk_i8_lut__scalar(const int8_t *MVK_RESTRI
 
 /* Channel concatenation [a | b]; each side is requantised to the output's parameters. */
 static MVK_UNUSED MVK_NOLIBCALL void
-mvk_i8_concat__scalar(const int8_t *MVK_RESTRICT a, const int8_t *MVK_RESTRICT b,
-                      int8_t *MVK_RESTRICT out, int64_t pixels, int ca, int cb, int32_t za,
-                      int32_t ma, int sa, int32_t zb, int32_t mb, int sb, int32_t zy)
+mvk_i8_concat__scalar(const mvk_concat *p, const int8_t *MVK_RESTRICT a,
+                      const int8_t *MVK_RESTRICT b, int8_t *MVK_RESTRICT out)
 {
+    const int64_t pixels = p->pixels;
+    const int ca = p->ca, cb = p->cb, sa = p->sa, sb = p->sb;
+    const int32_t za = p->za, ma = p->ma, zb = p->zb, mb = p->mb, zy = p->zy;
     for (int64_t i = 0; i < pixels; i++) {
         int8_t *o = out + i * (ca + cb);
         for (int ch = 0; ch < ca; ch++)
@@ -391,11 +395,13 @@ static MVK_UNUSED MVK_NOLIBCALL void mvk_i8_remap__scalar(const int8_t *MVK_REST
 }
 
 /* Global average pool: y = clamp(zy + R(sum - pixels * zx, M, S)), m = sx / (pixels * sy). */
-static MVK_UNUSED MVK_NOLIBCALL void mvk_i8_avgpool__scalar(const int8_t *MVK_RESTRICT in,
-                                                            int8_t *MVK_RESTRICT out,
-                                                            int64_t pixels, int c, int32_t zx,
-                                                            int32_t m, int s, int32_t zy)
+static MVK_UNUSED MVK_NOLIBCALL void mvk_i8_avgpool__scalar(const mvk_avgpool *p,
+                                                            const int8_t *MVK_RESTRICT in,
+                                                            int8_t *MVK_RESTRICT out)
 {
+    const int64_t pixels = p->pixels;
+    const int c = p->c, s = p->shift;
+    const int32_t zx = p->zx, m = p->mult, zy = p->zy;
     for (int ch = 0; ch < c; ch++) {
         int32_t sum = 0;
         for (int64_t i = 0; i < pixels; i++)
@@ -425,10 +431,13 @@ static inline MVK_UNUSED int8_t mvk_i8_ln_value(int8_t x, int c, int32_t sum, ui
  * integer division per row. g and b hold c values, or one for every channel (per_channel 0:
  * the affine folded into the next layer by the compiler). rows [r0, r1). */
 static MVK_UNUSED MVK_NOLIBCALL void
-mvk_i8_layernorm__scalar(const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT out,
-                         const int32_t *MVK_RESTRICT g, const int32_t *MVK_RESTRICT b,
-                         int per_channel, int64_t eps_q, int32_t zy, int c, int64_t r0, int64_t r1)
+mvk_i8_layernorm__scalar(const mvk_layernorm *p, const int8_t *MVK_RESTRICT in,
+                         int8_t *MVK_RESTRICT out, int64_t r0, int64_t r1)
 {
+    const int32_t *MVK_RESTRICT g = p->gamma_q, *MVK_RESTRICT b = p->beta_q;
+    const int per_channel = p->per_channel, c = p->c;
+    const int64_t eps_q = p->eps_q;
+    const int32_t zy = p->zy;
     for (int64_t r = r0; r < r1; r++) {
         const int8_t *x = in + r * c;
         int8_t *y = out + r * c;
@@ -482,12 +491,13 @@ static MVK_INLINE void mvk_i8_att_pack_quads(const int8_t *kr, int64_t row, int8
  * loops run over j with unit stride and vectorise (every product and sum is an exact
  * integer: any order gives the same bytes). scratch: 2 * hd * n int16 + 2 * n int32. */
 static MVK_UNUSED MVK_NOLIBCALL void
-mvk_i8_attention__scalar(const int8_t *MVK_RESTRICT qkv, int8_t *MVK_RESTRICT out,
-                         int32_t *MVK_RESTRICT scratch, const int32_t *MVK_RESTRICT exp2_lut, int p,
-                         int n, int d, int heads, int32_t z, int32_t m_sm, int s_sm, int32_t m_o,
-                         int s_o, int32_t zy, int64_t r0, int64_t r1)
+mvk_i8_attention__scalar(const mvk_attention *p, const int8_t *MVK_RESTRICT qkv,
+                         int8_t *MVK_RESTRICT out, int32_t *MVK_RESTRICT scratch, int64_t r0,
+                         int64_t r1)
 {
-    (void)p;
+    const int32_t *MVK_RESTRICT exp2_lut = p->exp2_lut;
+    const int n = p->tokens, d = p->dim, heads = p->heads, s_sm = p->s_sm, s_o = p->s_o;
+    const int32_t z = p->zx, m_sm = p->m_sm, m_o = p->m_o, zy = p->zy;
     const int hd = mvk_idiv(d, heads);
     const int64_t row = 3 * (int64_t)d;
     int32_t *scores = scratch, *probs = scratch + n;

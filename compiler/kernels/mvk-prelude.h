@@ -142,6 +142,64 @@ typedef struct mvk_gemm {
     int32_t mc, kc;                /* the cache-blocked driver's rows and K per block */
 } mvk_gemm;
 
+/* Multi-head self-attention over each patch position's tokens: qkv [P][N][3D] (q | k | v,
+ * each D = heads * hd, as timm's fused qkv linear) -> [P][N][D], for the fp32 and int8
+ * attention kernels of every ISA (a static const per layer, as mvk_conv2d). The int8 fields
+ * are the integer softmax and requantisation of docs/int8.md; fp32 kernels ignore them. */
+typedef struct mvk_attention {
+    int32_t positions, tokens; /* P patch positions of N tokens each */
+    int32_t dim, heads;        /* D = heads * hd */
+    float scale;               /* fp32: the scores' factor hd^-1/2 */
+    const int32_t *exp2_lut;   /* int8: 2^(-f/256) in Q15 for f < 256 */
+    int32_t zx;                /* int8: qkv's zero point */
+    int32_t m_sm, s_sm;        /* int8: max - score to the softmax's base-2 exponent in Q8 */
+    int32_t m_o, s_o;          /* int8: P.V sums to the output */
+    int32_t zy;                /* int8: the output's zero point */
+} mvk_attention;
+
+/* Two maps joined along channels, [pixels][ca] and [pixels][cb] -> [pixels][ca + cb]. The int8
+ * kernels rescale each side to the output's scale: y = zy + R(x - z, m, s) (docs/int8.md). */
+typedef struct mvk_concat {
+    int64_t pixels;
+    int32_t ca, cb;            /* channels of the first and second input */
+    int32_t za, ma, sa;        /* int8: the first input's zero point, multiplier, shift */
+    int32_t zb, mb, sb;        /* int8: the same for the second input */
+    int32_t zy;                /* int8: the output's zero point */
+} mvk_concat;
+
+/* The int8 residual add y = zy + R((a - za) ma + (b - zb) mb, shift) (docs/int8.md). */
+typedef struct mvk_i8_add {
+    int32_t za, ma;            /* the first input's zero point and multiplier */
+    int32_t zb, mb;            /* the second's */
+    int32_t shift, zy;         /* the common shift, the output's zero point */
+} mvk_i8_add;
+
+/* LayerNorm over the channels of each row (token), then gamma and beta. */
+typedef struct mvk_layernorm {
+    int32_t c;                 /* channels per row */
+    float eps;                 /* fp32 */
+    const float *gamma, *beta; /* fp32: c entries each */
+    const int32_t *gamma_q, *beta_q; /* int8: in the output's units (docs/int8.md) */
+    int32_t per_channel;       /* int8: gamma_q, beta_q have c entries (else one) */
+    int64_t eps_q;             /* int8: eps in the input's squared units */
+    int32_t zy;                /* int8: the output's zero point */
+} mvk_layernorm;
+
+/* An HWC map's size, for the kernels that apply one map per channel to every pixel (an
+ * unfolded BatchNorm, the 8-bit input's tables). */
+typedef struct mvk_map {
+    int64_t pixels;
+    int32_t c;
+} mvk_map;
+
+/* The mean over the pixels of each channel, [pixels][c] -> [c]; int8: y = zy + R(sum - pixels
+ * zx, mult, shift), the division by the pixel count folded into mult and shift. */
+typedef struct mvk_avgpool {
+    int64_t pixels;
+    int32_t c;
+    int32_t zx, mult, shift, zy; /* int8 */
+} mvk_avgpool;
+
 typedef struct mvk_remap {
     int kind;                /* MVK_REMAP_UNFOLD or MVK_REMAP_FOLD */
     int ph, pw;              /* patch */

@@ -50,8 +50,10 @@ static void lower_i8(mvit_codegen *cg, const mvit_node *n)
                      *o = &cg->g->values[n->output];
     const char *kernel = mvit_i8_use_op_kernel(cg, "add");
     emit(&cg->body,
-         "mvk_i8_add__%s(" MVIT_X0 ", %d, %d, " MVIT_X1 ", %d, %d, %d, " MVIT_Y ", %d, %lld);",
-         kernel, a->qzero, n->q->m[0], b->qzero, n->q->m[1], n->q->s[0], o->qzero,
+         "static const mvk_i8_add add = {.za = %d, .ma = %d, .zb = %d, .mb = %d, .shift = %d, "
+         ".zy = %d};",
+         a->qzero, n->q->m[0], b->qzero, n->q->m[1], n->q->s[0], o->qzero);
+    emit(&cg->body, "mvk_i8_add__%s(&add, " MVIT_X0 ", " MVIT_X1 ", " MVIT_Y ", %lld);", kernel,
          (long long)mvit_value_numel(o));
 }
 

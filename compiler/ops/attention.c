@@ -28,13 +28,21 @@ static int64_t macs(const mvit_graph *g, const mvit_node *n)
     return 2 * (int64_t)o->dims[0] * o->dims[1] * o->dims[1] * o->dims[2];
 }
 
-static void eval(const mvit_graph *g, const mvit_node *n, float **b)
+/* The node's shape as the kernels take it (the fp32 scale: hd^-1/2 rounded once). */
+static mvk_attention shape(const mvit_graph *g, const mvit_node *n)
 {
     const mvit_value *o = &g->values[n->output];
-    float *scores = mvit_xmalloc((size_t)o->dims[1] * sizeof(float));
-    mvk_f32_attention__scalar(b[n->inputs[0]], b[n->output], scores, o->dims[0], o->dims[1],
-                              o->dims[2], n->heads,
-                              (float)(1.0 / sqrt((double)(o->dims[2] / n->heads))));
+    return (mvk_attention){.positions = o->dims[0], .tokens = o->dims[1], .dim = o->dims[2],
+                           .heads = n->heads,
+                           .scale = (float)mvk_rsqrt((double)(o->dims[2] / n->heads))};
+}
+
+static void eval(const mvit_graph *g, const mvit_node *n, float **b)
+{
+    mvk_attention p = shape(g, n);
+    float *scores = mvit_xmalloc((size_t)p.tokens * sizeof(float));
+    p.scale = (float)(1.0 / sqrt((double)(p.dim / p.heads))); /* as calibration always had it */
+    mvk_f32_attention__scalar(&p, b[n->inputs[0]], b[n->output], scores);
     free(scores);
 }
 
@@ -54,15 +62,33 @@ static int quantize(mvit_qctx *c, int idx)
     return rc;
 }
 
+void mvit_emit_attention(mvit_codegen *cg, const mvit_node *n, char *expr, size_t len)
+{
+    const mvk_attention p = shape(cg->g, n);
+    emit(&cg->body,
+         "static const mvk_attention att = {.positions = %d, .tokens = %d, .dim = %d, .heads = %d,",
+         p.positions, p.tokens, p.dim, p.heads);
+    if (n->q) {
+        const mvit_value *a = &cg->g->values[n->inputs[0]], *o = &cg->g->values[n->output];
+        char e[64];
+        mvit_i8_ints(cg, CG_I32, n->q->exp2_lut, 256, e, sizeof e, "2^(-f/256) in Q15", n);
+        emit(&cg->body, "    .exp2_lut = %s, .zx = %d, .m_sm = %d, .s_sm = %d,", e, a->qzero,
+             n->q->m[0], n->q->s[0]);
+        emit(&cg->body, "    .m_o = %d, .s_o = %d, .zy = %d};", n->q->m[1], n->q->s[1], o->qzero);
+    } else {
+        char scale[32];
+        emit_float_literal(scale, sizeof scale, p.scale);
+        emit(&cg->body, "    .scale = %s};", scale);
+    }
+    snprintf(expr, len, "&att");
+}
+
 static void lower_f32(mvit_codegen *cg, const mvit_node *n)
 {
-    const mvit_value *o = &cg->g->values[n->output];
-    int hd = o->dims[2] / n->heads;
-    char scale[32];
-    emit_float_literal(scale, sizeof scale, (float)mvk_rsqrt((double)hd));
+    char att[16];
+    mvit_emit_attention(cg, n, att, sizeof att);
     cg_use_kernel(cg, "f32-attention-scalar.c");
-    emit(&cg->body, "mvk_f32_attention__scalar(in0, out, scratch, %d, %d, %d, %d, %s);",
-         o->dims[0], o->dims[1], o->dims[2], n->heads, scale);
+    emit(&cg->body, "mvk_f32_attention__scalar(%s, in0, out, scratch);", att);
 }
 
 static int64_t scratch_f32(const mvit_target *t, const mvit_graph *g, const mvit_node *n)
@@ -73,16 +99,14 @@ static int64_t scratch_f32(const mvit_target *t, const mvit_graph *g, const mvit
 
 static void lower_i8(mvit_codegen *cg, const mvit_node *n)
 {
-    const mvit_value *a = &cg->g->values[n->inputs[0]], *o = &cg->g->values[n->output];
-    char e[64];
-    mvit_i8_ints(cg, CG_I32, n->q->exp2_lut, 256, e, sizeof e, "2^(-f/256) in Q15", n);
+    const mvit_value *o = &cg->g->values[n->output];
+    char att[16];
+    mvit_emit_attention(cg, n, att, sizeof att);
     const char *kernel = mvit_i8_use_op_kernel(cg, "attention");
     cg_parallel(cg, (int64_t)o->dims[0] * n->heads);
     emit(&cg->body,
-         "mvk_i8_attention__%s(" MVIT_X0 ", " MVIT_Y ", (int32_t *)scratch, %s, %d, %d, %d, %d,",
-         kernel, e, o->dims[0], o->dims[1], o->dims[2], n->heads);
-    emit(&cg->body, "    %d, %d, %d, %d, %d, %d, r0, r1);", a->qzero, n->q->m[0], n->q->s[0],
-         n->q->m[1], n->q->s[1], o->qzero);
+         "mvk_i8_attention__%s(%s, " MVIT_X0 ", " MVIT_Y ", (int32_t *)scratch, r0, r1);", kernel,
+         att);
 }
 
 static int64_t scratch_i8(const mvit_target *t, const mvit_graph *g, const mvit_node *n)

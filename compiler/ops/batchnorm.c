@@ -17,8 +17,8 @@ static void eval(const mvit_graph *g, const mvit_node *n, float **b)
         sc[i] = (float)s;
         sh[i] = (float)(n->bn_beta[i] - n->bn_mean[i] * s);
     }
-    mvk_f32_batchnorm__scalar(b[n->inputs[0]], b[n->output], sc, sh,
-                              (int64_t)a->dims[0] * a->dims[1], c);
+    const mvk_map p = {.pixels = (int64_t)a->dims[0] * a->dims[1], .c = c};
+    mvk_f32_batchnorm__scalar(&p, b[n->inputs[0]], b[n->output], sc, sh);
     free(sc);
     free(sh);
 }
@@ -40,8 +40,9 @@ static void lower_f32(mvit_codegen *cg, const mvit_node *n)
     free(scale);
     free(shift);
     cg_use_kernel(cg, "f32-batchnorm-scalar.c");
-    emit(&cg->body, "mvk_f32_batchnorm__scalar(in0, out, %s, %s, %lld, %d);", sc, sh,
+    emit(&cg->body, "static const mvk_map map = {.pixels = %lld, .c = %d};",
          (long long)a->dims[0] * a->dims[1], c);
+    emit(&cg->body, "mvk_f32_batchnorm__scalar(&map, in0, out, %s, %s);", sc, sh);
 }
 
 const mvit_op_def mvit_op_batchnorm = {

@@ -19,12 +19,17 @@ static int infer(const mvit_graph *g, const mvit_node *n, mvit_value *out, mvit_
     return 0;
 }
 
+static mvk_concat shape(const mvit_graph *g, const mvit_node *n)
+{
+    const mvit_value *a = &g->values[n->inputs[0]], *b = &g->values[n->inputs[1]];
+    return (mvk_concat){.pixels = (int64_t)a->dims[0] * a->dims[1], .ca = a->dims[2],
+                        .cb = b->dims[2]};
+}
+
 static void eval(const mvit_graph *g, const mvit_node *n, float **b)
 {
-    const mvit_value *a = &g->values[n->inputs[0]];
-    mvk_f32_concat__scalar(b[n->inputs[0]], b[n->inputs[1]], b[n->output],
-                           (int64_t)a->dims[0] * a->dims[1], a->dims[2],
-                           g->values[n->inputs[1]].dims[2]);
+    const mvk_concat p = shape(g, n);
+    mvk_f32_concat__scalar(&p, b[n->inputs[0]], b[n->inputs[1]], b[n->output]);
 }
 
 /* each input requantised to the output's scale */
@@ -39,12 +44,18 @@ static int quantize(mvit_qctx *c, int idx)
     return rc;
 }
 
+static void emit_shape(mvit_codegen *cg, const mvit_node *n, const char *end)
+{
+    const mvk_concat p = shape(cg->g, n);
+    emit(&cg->body, "static const mvk_concat cat = {.pixels = %lld, .ca = %d, .cb = %d%s",
+         (long long)p.pixels, p.ca, p.cb, end);
+}
+
 static void lower_f32(mvit_codegen *cg, const mvit_node *n)
 {
-    const mvit_value *a = &cg->g->values[n->inputs[0]], *b = &cg->g->values[n->inputs[1]];
+    emit_shape(cg, n, "};");
     cg_use_kernel(cg, "f32-concat-scalar.c");
-    emit(&cg->body, "mvk_f32_concat__scalar(in0, in1, out, %lld, %d, %d);",
-         (long long)a->dims[0] * a->dims[1], a->dims[2], b->dims[2]);
+    emit(&cg->body, "mvk_f32_concat__scalar(&cat, in0, in1, out);");
 }
 
 static void lower_i8(mvit_codegen *cg, const mvit_node *n)
@@ -52,10 +63,10 @@ static void lower_i8(mvit_codegen *cg, const mvit_node *n)
     const mvit_value *a = &cg->g->values[n->inputs[0]], *b = &cg->g->values[n->inputs[1]],
                      *o = &cg->g->values[n->output];
     const char *kernel = mvit_i8_use_op_kernel(cg, "concat");
-    emit(&cg->body, "mvk_i8_concat__%s(" MVIT_X0 ", " MVIT_X1 ", " MVIT_Y ", %lld, %d, %d,",
-         kernel, (long long)a->dims[0] * a->dims[1], a->dims[2], b->dims[2]);
-    emit(&cg->body, "    %d, %d, %d, %d, %d, %d, %d);", a->qzero, n->q->m[0], n->q->s[0],
-         b->qzero, n->q->m[1], n->q->s[1], o->qzero);
+    emit_shape(cg, n, ",");
+    emit(&cg->body, "    .za = %d, .ma = %d, .sa = %d, .zb = %d, .mb = %d, .sb = %d, .zy = %d};",
+         a->qzero, n->q->m[0], n->q->s[0], b->qzero, n->q->m[1], n->q->s[1], o->qzero);
+    emit(&cg->body, "mvk_i8_concat__%s(&cat, " MVIT_X0 ", " MVIT_X1 ", " MVIT_Y ");", kernel);
 }
 
 const mvit_op_def mvit_op_concat = {

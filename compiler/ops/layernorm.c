@@ -9,8 +9,10 @@
 static void eval(const mvit_graph *g, const mvit_node *n, float **b)
 {
     const mvit_value *a = &g->values[n->inputs[0]];
-    mvk_f32_layernorm__scalar(b[n->inputs[0]], b[n->output], n->ln_gamma, n->ln_beta,
-                              (int64_t)a->dims[0] * a->dims[1], a->dims[2], (float)n->eps);
+    const mvk_layernorm p = {.c = a->dims[2], .eps = (float)n->eps, .gamma = n->ln_gamma,
+                             .beta = n->ln_beta};
+    mvk_f32_layernorm__scalar(&p, b[n->inputs[0]], b[n->output],
+                              (int64_t)a->dims[0] * a->dims[1]);
 }
 
 static int quantize(mvit_qctx *c, int idx)
@@ -47,8 +49,11 @@ static void lower_f32(mvit_codegen *cg, const mvit_node *n)
     cg_weight_ref(cg, bt, sizeof bt, cg_param(cg, n->ln_beta, a->dims[2], "%s bias", n->name));
     emit_float_literal(eps, sizeof eps, (float)n->eps);
     cg_use_kernel(cg, "f32-layernorm-scalar.c");
-    emit(&cg->body, "mvk_f32_layernorm__scalar(in0, out, %s, %s, %lld, %d, %s);", gm, bt,
-         (long long)a->dims[0] * a->dims[1], a->dims[2], eps);
+    emit(&cg->body, "static const mvk_layernorm ln = {.c = %d, .eps = %s, .gamma = %s,",
+         a->dims[2], eps, gm);
+    emit(&cg->body, "    .beta = %s};", bt);
+    emit(&cg->body, "mvk_f32_layernorm__scalar(&ln, in0, out, %lld);",
+         (long long)a->dims[0] * a->dims[1]);
 }
 
 static void lower_i8(mvit_codegen *cg, const mvit_node *n)
@@ -61,10 +66,11 @@ static void lower_i8(mvit_codegen *cg, const mvit_node *n)
                  "beta (Q16 of the output scale)", n);
     const char *kernel = mvit_i8_use_op_kernel(cg, "layernorm");
     cg_parallel(cg, (int64_t)a->dims[0] * a->dims[1]);
-    emit(&cg->body,
-         "mvk_i8_layernorm__%s(" MVIT_X0 ", " MVIT_Y ", %s, %s, %d, INT64_C(%lld), %d, %d, r0, "
-         "r1);",
-         kernel, gm, bt, n->q->ln_channels > 1, (long long)n->q->ln_eps, o->qzero, a->dims[2]);
+    emit(&cg->body, "static const mvk_layernorm ln = {.c = %d, .gamma_q = %s, .beta_q = %s,",
+         a->dims[2], gm, bt);
+    emit(&cg->body, "    .per_channel = %d, .eps_q = INT64_C(%lld), .zy = %d};",
+         n->q->ln_channels > 1, (long long)n->q->ln_eps, o->qzero);
+    emit(&cg->body, "mvk_i8_layernorm__%s(&ln, " MVIT_X0 ", " MVIT_Y ", r0, r1);", kernel);
 }
 
 const mvit_op_def mvit_op_layernorm = {

@@ -85,6 +85,12 @@ void mvit_lower_i8_gemm_rows(mvit_codegen *cg, const mvit_node *n, int64_t m, in
 const char *mvit_i8_gemm_weights(mvit_codegen *cg, const mvit_node *n, int k, int cols,
                                  char *w, size_t len);
 
+// ---- attention (attention.c)
+
+/* The layer's `static const mvk_attention att` (with the int8 softmax when quantised); expr
+ * gets "&att". */
+void mvit_emit_attention(mvit_codegen *cg, const mvit_node *n, char *expr, size_t len);
+
 // ---- unfold and fold (unfold.c)
 
 /* The patch grid fits the map: whole patches, at least the map, less than a patch more. */
