@@ -101,17 +101,18 @@ static void packed_gemm_params(mvit_codegen *cg, const mvit_node *n, int k, int 
 
 /* Rows [mr r0, min(mr r1, m)) of a GEMM whose A is in0 (rows through the node's remap) and C
  * is out. */
-static void emit_gemm_rows(mvit_codegen *cg, const mvit_node *node, int64_t m, int k, int n,
-                           const char *w, const char *b, const char *res)
+static void emit_gemm_rows(mvit_codegen *cg, const mvit_node *node, const char *w, const char *b,
+                           const char *res)
 {
-    gemm_tiles t = choose_tiles(cg->target->simd, m, k, n);
+    mvk_gemm p;
+    mvit_gemm_shape(cg->g, node, &p);
+    const int64_t m = p.m;
+    gemm_tiles t = choose_tiles(cg->target->simd, m, p.k, p.n);
     char remap_expr[16];
     cg_remap(cg, node, remap_expr, sizeof remap_expr);
-    emit_tiles_comment(cg, t, m, k, n);
+    emit_tiles_comment(cg, t, m, p.k, p.n);
     const int mr = cg->target->simd->mr;
-    mvk_gemm p;
     char gemm[16];
-    mvit_gemm_shape(cg->g, node, &p);
     if (t.blocked)
         p.mc = t.mc, p.kc = t.kc;
     cg_gemm(cg, &p, remap_expr, gemm, sizeof gemm);
@@ -210,7 +211,7 @@ static void emit_conv2d(mvit_codegen *cg, const mvit_node *n)
     const int mr = cg->target->simd->mr;
     cg_parallel(cg, (m + mr - 1) / mr); /* blocks of mr output pixels, the microkernel's rows */
     if (kind == MVIT_CONV_POINTWISE) {
-        emit_gemm_rows(cg, n, m, k, n->out_channels, w, b, res);
+        emit_gemm_rows(cg, n, w, b, res);
         return;
     }
     use_isa_kernel(cg, "f32-conv2d-im2col-%s.c");
@@ -248,7 +249,7 @@ static void emit_linear(mvit_codegen *cg, const mvit_node *n)
         return;
     }
     cg_parallel(cg, (m + mr - 1) / mr);
-    emit_gemm_rows(cg, n, m, a->dims[2], n->out_channels, w, b, n->residual >= 0 ? "res" : "0");
+    emit_gemm_rows(cg, n, w, b, n->residual >= 0 ? "res" : "0");
 }
 
 static void emit_attention(mvit_codegen *cg, const mvit_node *n)
