@@ -125,19 +125,16 @@ static MVK_INLINE void mvk_neon_store4(float *c, float32x4_t v, int n, const flo
     mvk_neon_store_n(c, v, n);
 }
 
-/* The NEON instance of the per-ISA layer that the shared drivers (*-driver.h) are written
- * over (docs/architecture.md, "Kernels: one driver, per-ISA microkernels"): how kernels are
- * named and marked, and float vectors of MVK_VF_LANES lanes. Each helper is one operation with
- * the rounding of the intrinsic it wraps. One ISA per translation unit. */
+/* The NEON instance of the per-ISA layer the shared drivers are written over: as in
+ * mvk-avx2.h, whose comment says what each name means. */
+typedef float32x4_t mvk_vf;
+#define MVK_VF_LANES 4
 #ifdef MVK_ISA_FN
 #error "mvk-neon.h: another ISA's layer is already included (one ISA per translation unit)"
 #endif
-#define MVK_ISA_FN(stem) stem##__neon         /* public kernels: mvk_..._<isa> */
-#define MVK_ISA_HELPER(stem) mvk_neon_##stem /* ISA helpers: mvk_<isa>_... */
 #define MVK_ISA                               /* no attributes: NEON is the baseline */
-
-typedef float32x4_t mvk_vf;
-#define MVK_VF_LANES 4
+#define MVK_ISA_FN(stem) stem##__neon         /* public kernels */
+#define MVK_ISA_HELPER(stem) mvk_neon_##stem /* ISA helpers */
 
 static MVK_INLINE mvk_vf mvk_vf_zero(void) { return vdupq_n_f32(0.0f); }
 static MVK_INLINE mvk_vf mvk_vf_dup(float x) { return vdupq_n_f32(x); }
