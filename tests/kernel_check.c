@@ -879,12 +879,13 @@ static void done_i8_gemm(const kc_row *r)
 }
 
 /* The classifier's grid: case ci of CLASSIFIER_CASES (rows 1..17: one and several row blocks
- * of 4 and 8, full and cut short; columns around the 8- and 16-column panels and 1000; K odd
- * and past the AVX2 kernel's chunks of A, 256 values with vpmaddwd and 512 with AVX-VNNI). */
-enum { CLASSIFIER_CASES = 6 * 5 * 4 };
+ * of 4 and 8, full and cut short, 33: past NEON's block of 32; columns around the 8- and
+ * 16-column panels and 1000; K odd and past the AVX2 kernel's chunks of A, 256 values with
+ * vpmaddwd and 512 with AVX-VNNI). */
+enum { CLASSIFIER_CASES = 7 * 5 * 4 };
 static void classifier_shape(int ci, int *m, int *k, int *n)
 {
-    static const int ms[] = {1, 3, 4, 5, 9, 17}, ns[] = {1, 10, 16, 17, 1000};
+    static const int ms[] = {1, 3, 4, 5, 9, 17, 33}, ns[] = {1, 10, 16, 17, 1000};
     static const int ks[] = {1, 7, 320, 641};
     *m = ms[ci / 20], *n = ns[ci / 4 % 5], *k = ks[ci % 4];
 }
