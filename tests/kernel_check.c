@@ -1052,14 +1052,14 @@ static void done_saturated(const kc_row *r)
 /* The depthwise convolution; shape {i}: channel counts around 8 and 16 (tail blocks read
  * through a copy), strides 1 and 2, paddings 0..2 (zero point at the borders), with and
  * without the SiLU table, row ranges that start inside the image; output bytes outside the
- * rows stay untouched. param 0: kernels 1, 3, 5, 7, maps up to 12x12, multipliers and shifts
- * of the compiler's range; param 1: kernels 1, 3, 5, maps up to 10x10, multipliers of either
+ * rows stay untouched. param 0: kernels 1, 3, 5, 7 and 9 (past the AVX2 fast path's 7x7),
+ * maps up to 12x12, multipliers and shifts of the compiler's range; param 1: kernels 1, 3, 5, maps up to 10x10, multipliers of either
  * sign and shifts 1..62 in some cases. */
 static void check_i8_dwconv(const kc_row *r, const kc_shape *s)
 {
     static const int cs0[] = {1, 7, 16, 17, 32, 40, 64}, cs1[] = {1, 7, 8, 9, 16, 17, 24, 40, 64};
     const int t = s->v[0], wide = r->param == 0;
-    const int nc = wide ? 7 : 9, nk = wide ? 4 : 3, c = wide ? cs0[t % 7] : cs1[t % 9];
+    const int nc = wide ? 7 : 9, nk = wide ? 5 : 3, c = wide ? cs0[t % 7] : cs1[t % 9];
     const int k = 1 + 2 * (t / nc % nk), stride = 1 + t / (nc * nk) % 2;
     const int pad = t / (2 * nc * nk) % 3 < k ? t / (2 * nc * nk) % 3 : 0;
     const int h = rint_in(k, wide ? 12 : 10), wd = rint_in(k, wide ? 12 : 10);
