@@ -132,7 +132,7 @@ static const kc_row kc_rows[] = {
      * whole 32-byte vectors; K 12 and 27: A rows prepared 8 + 4 and 16 + 8 + 3 bytes at a
      * time (a 3x3x3 stem), 256: one chunk of 64 groups (vpmaddwd), 260: two, the second of
      * one group; 1728: chunks of 64 (vpmaddwd) or 128 groups (vpdpbusd) with a tail. The
-     * second: M 32, one block of MVK_I8_NEON_ROWS rows, 33 and 70 more than one; K 22: the
+     * second: M 32, one block of MVK_I8_GEMM_ROWS rows (NEON), 33 and 70 more; K 22: the
      * 8-wide sdot loop's tails (4, 1-3 and both). */
     {KERNEL(mvk_i8_gemm, i8_gemm_fn), TWIN(mvk_i8_gemm__scalar, i8_gemm_fn),
      .check = check_i8_gemm, .done = done_i8_gemm, .ext = 1,

@@ -877,12 +877,13 @@ static void done_i8_gemm(const kc_row *r)
 }
 
 /* The classifier's grid: case ci of CLASSIFIER_CASES (rows 1..17: one and several row blocks
- * of 4 and 8, full and cut short; columns around the 8- and 16-column panels and 1000; K odd
- * and past the AVX2 kernel's chunks of A, 256 values with vpmaddwd and 512 with AVX-VNNI). */
-enum { CLASSIFIER_CASES = 6 * 5 * 4 };
+ * of 4 and 8, full and cut short, 33: past NEON's block of 32; columns around the 8- and
+ * 16-column panels and 1000; K odd and past the AVX2 kernel's chunks of A, 256 values with
+ * vpmaddwd and 512 with AVX-VNNI). */
+enum { CLASSIFIER_CASES = 7 * 5 * 4 };
 static void classifier_shape(int ci, int *m, int *k, int *n)
 {
-    static const int ms[] = {1, 3, 4, 5, 9, 17}, ns[] = {1, 10, 16, 17, 1000};
+    static const int ms[] = {1, 3, 4, 5, 9, 17, 33}, ns[] = {1, 10, 16, 17, 1000};
     static const int ks[] = {1, 7, 320, 641};
     *m = ms[ci / 20], *n = ns[ci / 4 % 5], *k = ks[ci % 4];
 }
@@ -1051,14 +1052,14 @@ static void done_saturated(const kc_row *r)
 /* The depthwise convolution; shape {i}: channel counts around 8 and 16 (tail blocks read
  * through a copy), strides 1 and 2, paddings 0..2 (zero point at the borders), with and
  * without the SiLU table, row ranges that start inside the image; output bytes outside the
- * rows stay untouched. param 0: kernels 1, 3, 5, 7, maps up to 12x12, multipliers and shifts
- * of the compiler's range; param 1: kernels 1, 3, 5, maps up to 10x10, multipliers of either
+ * rows stay untouched. param 0: kernels 1, 3, 5, 7 and 9 (past the AVX2 fast path's 7x7),
+ * maps up to 12x12, multipliers and shifts of the compiler's range; param 1: kernels 1, 3, 5, maps up to 10x10, multipliers of either
  * sign and shifts 1..62 in some cases. */
 static void check_i8_dwconv(const kc_row *r, const kc_shape *s)
 {
     static const int cs0[] = {1, 7, 16, 17, 32, 40, 64}, cs1[] = {1, 7, 8, 9, 16, 17, 24, 40, 64};
     const int t = s->v[0], wide = r->param == 0;
-    const int nc = wide ? 7 : 9, nk = wide ? 4 : 3, c = wide ? cs0[t % 7] : cs1[t % 9];
+    const int nc = wide ? 7 : 9, nk = wide ? 5 : 3, c = wide ? cs0[t % 7] : cs1[t % 9];
     const int k = 1 + 2 * (t / nc % nk), stride = 1 + t / (nc * nk) % 2;
     const int pad = t / (2 * nc * nk) % 3 < k ? t / (2 * nc * nk) % 3 : 0;
     const int h = rint_in(k, wide ? 12 : 10), wd = rint_in(k, wide ? 12 : 10);

@@ -7,10 +7,11 @@
  * block of fewer than 16 channels reads input and weights through zero-padded copies, so no
  * load runs past a pixel's channels or the weights. Requantisation and the SiLU table are the
  * GEMM's (mvk_i8_neon_store8, then mvk_i8_neon_lut_span over each finished output row: the
- * lowering pastes i8-gemm-neon.c before this file). */
+ * lowering pastes i8-gemm-neon.c before this file). The loops are i8-dwconv-driver.h, shared
+ * with every ISA; this file holds the NEON microkernels it calls. */
 #include <arm_neon.h>
 
-#include "mvk-prelude.h"
+#include "mvk-neon.h"
 /* needs: i8-scalar.c i8-gemm-neon.c (its requantisation) */
 
 /* 16 bytes from p, or the first cb < 16 of them and zeros. */
@@ -24,8 +25,7 @@ static MVK_INLINE int8x16_t mvk_i8_dw_neon_load(const int8_t *p, int cb)
     return vld1q_s8(t);
 }
 
-/* acc (the bias) += the k*k taps of one output pixel for channels [c0, c0 + cb). Inlined
- * twice: with cb == 16 (no copy, no branch on the width in the tap loop) and for a tail. */
+/* acc (the bias) += the k*k taps of one output pixel for channels [c0, c0 + cb). */
 static MVK_INLINE void mvk_i8_dw_neon_taps(const int8_t *in, const int8_t *w, int h, int wd, int c,
                                            int c0, int cb, int k, int y0, int x0, int16x8_t zxv,
                                            int32x4_t *acc)
@@ -83,51 +83,102 @@ static MVK_INLINE void mvk_i8_dw_neon_taps2(const int8_t *in, const int8_t *w, i
     acc[4] = b0, acc[5] = b1, acc[6] = b2, acc[7] = b3;
 }
 
-/* Same contract as mvk_i8_dwconv__scalar. */
-static MVK_UNUSED MVK_NOLIBCALL void
-mvk_i8_dwconv__neon(const mvk_conv2d *p, const mvk_i8_requant *rq,
-                    const int8_t *MVK_RESTRICT in, int8_t *MVK_RESTRICT out,
-                    const int8_t *MVK_RESTRICT w, int64_t r0, int64_t r1)
+#define MVK_I8_DW_PIXELS 2
+
+typedef struct {
+    int16x8_t zxv;
+    int32x4_t zyv;
+} mvk_i8_dw_state__neon;
+
+typedef struct {
+    char none; /* the taps read input and weights as they are */
+} mvk_i8_dw_work__neon;
+
+/* The requantisation of channels 0-7 and 8-15 of a block. */
+typedef struct {
+    mvk_i8_neon_rq q0, q1;
+} mvk_i8_dw_block__neon;
+
+/* Two pixels, 4 vectors of 4 channels each. */
+typedef struct {
+    int32x4_t v[8];
+} mvk_i8_dw_acc__neon;
+
+static MVK_INLINE int mvk_i8_dw_init__neon(mvk_i8_dw_state__neon *st, mvk_i8_dw_work__neon *wk,
+                                           int32_t zx, int32_t zy, const int8_t *lut, int k,
+                                           int wd, int c)
 {
-    MVK_DWCONV_LOCALS(p);
-    MVK_I8_REQUANT_LOCALS(rq);
-    const int16x8_t zxv = vdupq_n_s16((int16_t)zx);
-    const int32x4_t zyv = vdupq_n_s32(zy);
-    for (int64_t oy = r0; oy < r1; oy++) { /* a row per block keeps the input lines in cache */
-        for (int c0 = 0; c0 < c; c0 += 16) {
-            const int cb = c - c0 < 16 ? c - c0 : 16, lo_n = cb < 8 ? cb : 8;
-            mvk_i8_neon_rq q0, q1;
-            mvk_i8_neon_rq_init(&q0, bias + c0, mult + c0, shift + c0, lo_n);
-            if (cb > 8)
-                mvk_i8_neon_rq_init(&q1, bias + c0 + 8, mult + c0 + 8, shift + c0 + 8, cb - 8);
-            else
-                q1 = q0;
-            const int y0 = (int)oy * stride - pad, rows_in = y0 >= 0 && y0 + k <= h;
-            for (int ox = 0; ox < ow; ox++) {
-                int32x4_t acc[8] = {q0.bias0, q0.bias1, q1.bias0, q1.bias1,
-                                    q0.bias0, q0.bias1, q1.bias0, q1.bias1};
-                const int x0 = ox * stride - pad;
-                if (cb == 16 && rows_in && ox + 1 < ow && x0 >= 0 && x0 + stride + k <= wd) {
-                    mvk_i8_dw_neon_taps2(in, w, wd, c, c0, k, y0, x0, stride, acc);
-                    int8_t *dst = out + (oy * ow + ox) * c + c0;
-                    mvk_i8_neon_store8(dst, acc[0], acc[1], &q0, zyv, 8);
-                    mvk_i8_neon_store8(dst + 8, acc[2], acc[3], &q1, zyv, 8);
-                    mvk_i8_neon_store8(dst + c, acc[4], acc[5], &q0, zyv, 8);
-                    mvk_i8_neon_store8(dst + c + 8, acc[6], acc[7], &q1, zyv, 8);
-                    ox++;
-                    continue;
-                }
-                if (cb == 16)
-                    mvk_i8_dw_neon_taps(in, w, h, wd, c, c0, 16, k, y0, x0, zxv, acc);
-                else
-                    mvk_i8_dw_neon_taps(in, w, h, wd, c, c0, cb, k, y0, x0, zxv, acc);
-                int8_t *dst = out + (oy * ow + ox) * c + c0;
-                mvk_i8_neon_store8(dst, acc[0], acc[1], &q0, zyv, lo_n);
-                if (cb > 8)
-                    mvk_i8_neon_store8(dst + 8, acc[2], acc[3], &q1, zyv, cb - 8);
-            }
-        }
-        if (lut) /* the finished row, while it is in L1 */
-            mvk_i8_neon_lut_span(out + oy * ow * c, (int64_t)ow * c, lut);
+    (void)wk, (void)lut, (void)k, (void)wd, (void)c;
+    st->zxv = vdupq_n_s16((int16_t)zx);
+    st->zyv = vdupq_n_s32(zy);
+    return 1; /* mvk_i8_dw_neon_taps2 takes any k */
+}
+
+static MVK_INLINE void mvk_i8_dw_block_init__neon(mvk_i8_dw_block__neon *bl,
+                                                  mvk_i8_dw_work__neon *wk, const int8_t *w,
+                                                  const int32_t *bias, const int16_t *mult,
+                                                  const int8_t *shift, int c0, int cb, int k)
+{
+    (void)wk, (void)w, (void)c0, (void)k;
+    mvk_i8_neon_rq_init(&bl->q0, bias, mult, shift, cb < 8 ? cb : 8);
+    if (cb > 8)
+        mvk_i8_neon_rq_init(&bl->q1, bias + 8, mult + 8, shift + 8, cb - 8);
+    else
+        bl->q1 = bl->q0;
+}
+
+static MVK_INLINE mvk_i8_dw_acc__neon mvk_i8_dw_start__neon(const mvk_i8_dw_block__neon *bl)
+{
+    const mvk_i8_dw_acc__neon acc = {{bl->q0.bias0, bl->q0.bias1, bl->q1.bias0, bl->q1.bias1,
+                                      bl->q0.bias0, bl->q0.bias1, bl->q1.bias0, bl->q1.bias1}};
+    return acc;
+}
+
+static MVK_INLINE void mvk_i8_dw_fast__neon(mvk_i8_dw_acc__neon *acc,
+                                            const mvk_i8_dw_work__neon *wk,
+                                            const mvk_i8_dw_block__neon *bl, const int8_t *in,
+                                            const int8_t *w, int wd, int c, int c0, int k, int y0,
+                                            int x0, int stride)
+{
+    (void)wk, (void)bl;
+    mvk_i8_dw_neon_taps2(in, w, wd, c, c0, k, y0, x0, stride, acc->v);
+}
+
+/* Inlined twice: with cb == 16 (no copy, no branch on the width in the tap loop) and for a
+ * tail. */
+static MVK_INLINE void mvk_i8_dw_general__neon(mvk_i8_dw_acc__neon *acc,
+                                               const mvk_i8_dw_state__neon *st,
+                                               const mvk_i8_dw_work__neon *wk,
+                                               const mvk_i8_dw_block__neon *bl, const int8_t *in,
+                                               const int8_t *w, int h, int wd, int c, int c0,
+                                               int cb, int k, int y0, int x0)
+{
+    (void)wk, (void)bl;
+    if (cb == 16)
+        mvk_i8_dw_neon_taps(in, w, h, wd, c, c0, 16, k, y0, x0, st->zxv, acc->v);
+    else
+        mvk_i8_dw_neon_taps(in, w, h, wd, c, c0, cb, k, y0, x0, st->zxv, acc->v);
+}
+
+static MVK_INLINE void mvk_i8_dw_store__neon(const mvk_i8_dw_acc__neon *acc,
+                                             const mvk_i8_dw_state__neon *st,
+                                             const mvk_i8_dw_block__neon *bl, int8_t *dst, int c,
+                                             int cb, int px)
+{
+    for (int i = 0; i < px; i++, dst += c) {
+        mvk_i8_neon_store8(dst, acc->v[4 * i], acc->v[4 * i + 1], &bl->q0, st->zyv,
+                           cb < 8 ? cb : 8);
+        if (cb > 8)
+            mvk_i8_neon_store8(dst + 8, acc->v[4 * i + 2], acc->v[4 * i + 3], &bl->q1, st->zyv,
+                               cb - 8);
     }
 }
+
+static MVK_INLINE void mvk_i8_dw_lut__neon(const mvk_i8_dw_state__neon *st, int8_t *y,
+                                           int64_t len, const int8_t *lut)
+{
+    (void)st;
+    mvk_i8_neon_lut_span(y, len, lut);
+}
+
+#include "i8-dwconv-driver.h"

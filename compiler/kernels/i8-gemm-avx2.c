@@ -16,11 +16,13 @@
  * its 8 half-sum accumulators and 4 B vectors in registers). Rows are prepared once per row
  * block into a stack buffer (u8 groups, 512 k at a time, or int16 groups, 256 k at a time).
  * Rows past mr reuse the last valid row (computed, never stored; the vpmaddwd loop neither
- * prepares nor multiplies pairs of them); a missing second panel reuses the first (never stored); k past K meets
- * zero B rows. No access goes past a row of A or C. */
+ * prepares nor multiplies pairs of them); a missing second panel reuses the first (never
+ * stored); k past K meets zero B rows. No access goes past a row of A or C. The loops over
+ * groups, blocks and tiles are i8-gemm-driver.h, shared with every ISA; this file holds the
+ * AVX2 microkernels it calls. */
 #include <immintrin.h>
 
-#include "mvk-prelude.h"
+#include "mvk-avx2.h"
 
 #define MVK_I8_AVX2 __attribute__((target("avx2")))
 
@@ -216,21 +218,6 @@ mvk_i8_avx2_lut_span(int8_t *y, int64_t len, const mvk_i8_avx2_lut *tab, const i
     }
     for (; i < len; i++)
         y[i] = lut[y[i] + 128];
-}
-
-/* The table over a finished row block (rows x nc bytes from c, row stride ldc): one span
- * when the rows are contiguous (nc = ldc), else a span per row. Outside the tiles' epilogue,
- * the table's 16 rows need not share the registers with the accumulators. */
-static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_lut_block(int8_t *c, int64_t ldc, int rows, int nc,
-                                                         const mvk_i8_avx2_lut *tab,
-                                                         const int8_t *lut)
-{
-    if (nc == ldc) {
-        mvk_i8_avx2_lut_span(c, (int64_t)rows * nc, tab, lut);
-        return;
-    }
-    for (int r = 0; r < rows; r++)
-        mvk_i8_avx2_lut_span(c + r * ldc, nc, tab, lut);
 }
 
 #if defined(__AVXVNNI__)
@@ -440,26 +427,8 @@ static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_tile(mvk_i8_avx2_work *w, int ng,
 }
 #endif
 
-/* The rows [i, i + mr) of a row block (rows past mr repeat the last one: computed, never
- * stored) into arow; A prepared once into aw when K fits one chunk (groups <= KG), for every
- * column panel. Returns mr. */
-static MVK_INLINE MVK_I8_AVX2 int mvk_i8_avx2_row_block(const int8_t *a, int64_t i, int64_t m,
-                                                        int k, const int8_t **arow,
-                                                        mvk_i8_avx2_work *w)
-{
-    int64_t *aw = w->aw;
-    const int groups = (k + 3) / 4;
-    const int mr = m - i < MVK_I8_AVX2_ROWS ? (int)(m - i) : MVK_I8_AVX2_ROWS;
-    for (int r = 0; r < MVK_I8_AVX2_ROWS; r++)
-        arow[r] = a + (i + (r < mr ? r : mr - 1)) * k;
-    if (groups <= MVK_I8_AVX2_KG)
-        for (int r = 0; r < MVK_I8_AVX2_ROWS_READ(mr); r++)
-            mvk_i8_avx2_prep_row(arow[r], k, 0, groups, aw + r * groups);
-    return mr;
-}
-
 /* acc (holding the bias) += the row block times the 16 columns of panels b0p, b1p over all of
- * k: from aw as prepared by mvk_i8_avx2_row_block, or KG groups at a time when k is longer. */
+ * k: from aw as prepared by mvk_i8_gemm_prep__avx2, or KG groups at a time when k is longer. */
 static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_accumulate(const int8_t *const *arow, int k, int mr,
                                                           mvk_i8_avx2_work *w, const int8_t *b0p,
                                                           const int8_t *b1p, __m256i *acc)
@@ -488,103 +457,155 @@ static MVK_INLINE MVK_I8_AVX2 __m256i mvk_i8_avx2_start(__m256i bias, const int8
 #endif
 }
 
-/* Same contract as mvk_i8_gemm__scalar, except b: packed by mvit_pack_i8_b (groups of 4).
- * bias, mult and shift have n entries (no padding needed). Columns go NC at a time, their
- * requantisation constants (and start values) set up once for all row blocks: per tile, the
- * scalar set-up (stored lanes read back as vectors) cost as much as a small-K tile's whole
- * product. */
-static MVK_UNUSED MVK_NOLIBCALL MVK_I8_AVX2 void
-mvk_i8_gemm__avx2(int64_t m, const mvk_gemm *p, const mvk_i8_requant *rq,
-                  const int8_t *MVK_RESTRICT a, int8_t *MVK_RESTRICT c,
-                  const int8_t *MVK_RESTRICT bp)
-{
-    const int k = p->k, n = p->n;
-    MVK_I8_REQUANT_LOCALS(rq);
-    const int64_t panel = (int64_t)((k + 3) / 4) * 32;
-    const __m256i zyv = _mm256_set1_epi32(zy);
+/* The per-call values (kept in registers where they fit: a separate object from the work
+ * buffers below, which are indexed at run time and so stay in memory). */
+typedef struct {
+    __m256i zyv;
+    mvk_i8_avx2_lut tab;
+} mvk_i8_gemm_state__avx2;
+
+/* The stack buffers: A prepared, B widened, the requantisation constants of a column group. */
+typedef struct {
     mvk_i8_avx2_work w;
     mvk_i8_avx2_rq q[MVK_I8_AVX2_NC / 8];
-    mvk_i8_avx2_lut tab;
+} mvk_i8_gemm_work__avx2;
+
+/* Requantisation constants per column group, not per tile: per tile, their scalar set-up
+ * (stored lanes read back as vectors) cost as much as a small-K tile's whole product. */
+#define MVK_I8_GEMM_NC(n) MVK_I8_AVX2_NC
+#define MVK_I8_GEMM_ROWS MVK_I8_AVX2_ROWS
+#define MVK_I8_GEMM_TILE_ROWS MVK_I8_AVX2_ROWS /* the tile is the block: A prepared once */
+#define MVK_I8_GEMM_TILE_COLS 16
+
+static MVK_INLINE MVK_I8_AVX2 void mvk_i8_gemm_init__avx2(mvk_i8_gemm_state__avx2 *st, int32_t zy,
+                                                          const int8_t *lut)
+{
+    st->zyv = _mm256_set1_epi32(zy);
     if (lut)
-        mvk_i8_avx2_lut_init(&tab, lut);
-    for (int j0 = 0; j0 < n; j0 += MVK_I8_AVX2_NC) {
-        const int nc = n - j0 < MVK_I8_AVX2_NC ? n - j0 : MVK_I8_AVX2_NC;
-        for (int p = 0; p < (nc + 7) / 8; p++) {
-            const int j = j0 + 8 * p;
-            mvk_i8_avx2_rq_init(&q[p], bias ? bias + j : 0, mult + j, shift + j,
-                                n - j < 8 ? n - j : 8);
-            q[p].bias = mvk_i8_avx2_start(q[p].bias, bp + (int64_t)(j / 8) * panel, k);
-        }
-        for (int64_t i = 0; i < m; i += MVK_I8_AVX2_ROWS) {
-            const int8_t *arow[MVK_I8_AVX2_ROWS];
-            const int mr = mvk_i8_avx2_row_block(a, i, m, k, arow, &w);
-            for (int jj = 0; jj < nc; jj += 16) {
-                const int j = j0 + jj, nr = n - j < 16 ? n - j : 16;
-                const int8_t *b0p = bp + (int64_t)(j / 8) * panel;
-                const int8_t *b1p = nr > 8 ? b0p + panel : b0p;
-                const mvk_i8_avx2_rq *q0 = &q[jj / 8], *q1 = nr > 8 ? q0 + 1 : q0;
-                __m256i acc[2 * MVK_I8_AVX2_ROWS];
-                for (int r = 0; r < MVK_I8_AVX2_ROWS; r++)
-                    acc[2 * r] = q0->bias, acc[2 * r + 1] = q1->bias;
-                mvk_i8_avx2_accumulate(arow, k, mr, &w, b0p, b1p, acc);
-                for (int r = 0; r < mr; r += 2)
-                    mvk_i8_avx2_store_rows(c + (i + r) * n + j, n, acc[2 * r], acc[2 * r + 1],
-                                           acc[2 * r + 2], acc[2 * r + 3], q0, q1, zyv,
-                                           mr - r < 2 ? 1 : 2, nr);
-            }
-            if (lut)
-                mvk_i8_avx2_lut_block(c + i * n + j0, n, mr, nc, &tab, lut);
-        }
+        mvk_i8_avx2_lut_init(&st->tab, lut);
+}
+
+/* The constants of columns [j0, j0 + nc), panel by panel, with their start values. */
+static MVK_INLINE MVK_I8_AVX2 void
+mvk_i8_gemm_group__avx2(mvk_i8_gemm_work__avx2 *wk, const int32_t *bias, const int16_t *mult,
+                        const int8_t *shift, const int8_t *bp, int64_t panel, int j0, int nc, int n,
+                        int k)
+{
+    for (int p = 0; p < (nc + 7) / 8; p++) {
+        const int j = j0 + 8 * p;
+        mvk_i8_avx2_rq_init(&wk->q[p], bias ? bias + j : 0, mult + j, shift + j,
+                            n - j < 8 ? n - j : 8);
+        wk->q[p].bias = mvk_i8_avx2_start(wk->q[p].bias, bp + (int64_t)(j / 8) * panel, k);
     }
 }
 
-/* The classifier, as mvk_i8_gemm_f32out__scalar: c[i][j] = (float)(bias[j] + a[i] . b[:, j])
- * * scale[j], b packed by mvit_pack_i8_b. vcvtdq2ps and vmulps round once each, like the
- * scalar kernel's conversion and product (no FMA contraction: separate instructions).
- * Columns outside, rows inside: a classifier has one row, and the start values cost a pass
- * over B's columns. */
-static MVK_UNUSED MVK_NOLIBCALL MVK_I8_AVX2 void
-mvk_i8_gemm_f32out__avx2(const int8_t *MVK_RESTRICT a, float *MVK_RESTRICT c,
-                         const int8_t *MVK_RESTRICT bp, const int32_t *MVK_RESTRICT bias,
-                         const float *MVK_RESTRICT scale, int64_t m, int k, int n)
+/* A prepared once per row block into aw when K fits one chunk (groups <= KG), for every
+ * column tile. */
+static MVK_INLINE MVK_I8_AVX2 void mvk_i8_gemm_prep__avx2(mvk_i8_gemm_work__avx2 *wk,
+                                                          const int8_t *const *arow, int mr, int k)
 {
-    const int64_t panel = (int64_t)((k + 3) / 4) * 32;
-    mvk_i8_avx2_work w;
-    for (int j = 0; j < n; j += 16) {
-        const int nr = n - j < 16 ? n - j : 16;
-        const int8_t *b0p = bp + (int64_t)(j / 8) * panel;
-        const int8_t *b1p = nr > 8 ? b0p + panel : b0p;
-        int32_t bb[16];
-        float sc[16];
-        for (int t = 0; t < 16; t++) {
-            bb[t] = t < nr ? bias[j + t] : 0;
-            sc[t] = t < nr ? scale[j + t] : 0.0f;
-        }
-        const __m256i start0 = mvk_i8_avx2_start(_mm256_loadu_si256((const __m256i *)bb), b0p, k);
-        const __m256i start1 =
-            mvk_i8_avx2_start(_mm256_loadu_si256((const __m256i *)(bb + 8)), b1p, k);
-        for (int64_t i = 0; i < m; i += MVK_I8_AVX2_ROWS) {
-            const int8_t *arow[MVK_I8_AVX2_ROWS];
-            const int mr = mvk_i8_avx2_row_block(a, i, m, k, arow, &w);
-            __m256i acc[2 * MVK_I8_AVX2_ROWS];
-            for (int r = 0; r < MVK_I8_AVX2_ROWS; r++)
-                acc[2 * r] = start0, acc[2 * r + 1] = start1;
-            mvk_i8_avx2_accumulate(arow, k, mr, &w, b0p, b1p, acc);
-            const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-            const __m256i keep0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr), lane);
-            const __m256i keep1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr - 8), lane);
-            for (int r = 0; r < mr; r++) { /* masked stores: no write past column n */
-                float *dst = c + (i + r) * n + j;
-                _mm256_maskstore_ps(
-                    dst, keep0, _mm256_mul_ps(_mm256_cvtepi32_ps(acc[2 * r]), _mm256_loadu_ps(sc)));
-                if (nr > 8) /* no pointer past the row's end */
-                    _mm256_maskstore_ps(
-                        dst + 8, keep1,
-                        _mm256_mul_ps(_mm256_cvtepi32_ps(acc[2 * r + 1]), _mm256_loadu_ps(sc + 8)));
-            }
-        }
+    const int groups = (k + 3) / 4;
+    (void)mr; /* AVX-VNNI prepares all 4 rows */
+    if (groups <= MVK_I8_AVX2_KG)
+        for (int r = 0; r < MVK_I8_AVX2_ROWS_READ(mr); r++)
+            mvk_i8_avx2_prep_row(arow[r], k, 0, groups, wk->w.aw + r * groups);
+}
+
+/* A tile's two panels and the indices of their constants in the group (a missing second
+ * panel reuses the first). Indices, not pointers: a pointer into the state stored here would
+ * keep the compiler from holding the table in registers. */
+typedef struct {
+    const int8_t *b0p, *b1p;
+    int q0, q1;
+} mvk_i8_gemm_cols__avx2;
+
+static MVK_INLINE MVK_I8_AVX2 void
+mvk_i8_gemm_cols_init__avx2(mvk_i8_gemm_cols__avx2 *cl, const mvk_i8_gemm_work__avx2 *wk,
+                            const int32_t *bias, const int16_t *mult, const int8_t *shift,
+                            const int8_t *b, int64_t panel, int j, int jj, int nr)
+{
+    (void)wk, (void)bias, (void)mult, (void)shift, (void)j; /* set up per group */
+    cl->b0p = b;
+    cl->b1p = nr > 8 ? b + panel : b;
+    cl->q0 = jj / 8;
+    cl->q1 = nr > 8 ? cl->q0 + 1 : cl->q0;
+}
+
+static MVK_INLINE MVK_I8_AVX2 void mvk_i8_gemm_tile__avx2(const mvk_i8_gemm_state__avx2 *st,
+                                                          mvk_i8_gemm_work__avx2 *wk,
+                                                          const mvk_i8_gemm_cols__avx2 *cl,
+                                                          const int8_t *const *arow, int mr, int k,
+                                                          int8_t *c, int64_t ldc, int nr)
+{
+    const mvk_i8_avx2_rq *q0 = &wk->q[cl->q0], *q1 = &wk->q[cl->q1];
+    __m256i acc[2 * MVK_I8_AVX2_ROWS];
+    for (int r = 0; r < MVK_I8_AVX2_ROWS; r++)
+        acc[2 * r] = q0->bias, acc[2 * r + 1] = q1->bias;
+    mvk_i8_avx2_accumulate(arow, k, mr, &wk->w, cl->b0p, cl->b1p, acc);
+    for (int r = 0; r < mr; r += 2)
+        mvk_i8_avx2_store_rows(c + r * ldc, ldc, acc[2 * r], acc[2 * r + 1], acc[2 * r + 2],
+                               acc[2 * r + 3], q0, q1, st->zyv, mr - r < 2 ? 1 : 2, nr);
+}
+
+/* Outside the tiles' epilogue, the table's 16 rows need not share the registers with the
+ * accumulators. */
+static MVK_INLINE MVK_I8_AVX2 void mvk_i8_gemm_lut__avx2(const mvk_i8_gemm_state__avx2 *st,
+                                                         int8_t *y, int64_t len, const int8_t *lut)
+{
+    mvk_i8_avx2_lut_span(y, len, &st->tab, lut);
+}
+
+/* The classifier's column tile: start values and scales of its 16 columns (0 past nr). */
+typedef struct {
+    const int8_t *b0p, *b1p;
+    __m256i start0, start1;
+    float sc[16];
+} mvk_i8_gemm_f32cols__avx2;
+
+static MVK_INLINE MVK_I8_AVX2 void mvk_i8_gemm_f32cols_init__avx2(mvk_i8_gemm_f32cols__avx2 *fc,
+                                                                  const int8_t *b, int64_t panel,
+                                                                  const int32_t *bias,
+                                                                  const float *scale, int nr,
+                                                                  int k)
+{
+    int32_t bb[16];
+    for (int t = 0; t < 16; t++) {
+        bb[t] = t < nr ? bias[t] : 0;
+        fc->sc[t] = t < nr ? scale[t] : 0.0f;
+    }
+    fc->b0p = b;
+    fc->b1p = nr > 8 ? b + panel : b;
+    fc->start0 = mvk_i8_avx2_start(_mm256_loadu_si256((const __m256i *)bb), fc->b0p, k);
+    fc->start1 = mvk_i8_avx2_start(_mm256_loadu_si256((const __m256i *)(bb + 8)), fc->b1p, k);
+}
+
+/* vcvtdq2ps and vmulps round once each, like the scalar kernel's conversion and product (no
+ * FMA contraction: separate instructions); masked stores, so no write past column n. */
+static MVK_INLINE MVK_I8_AVX2 void mvk_i8_gemm_f32tile__avx2(mvk_i8_gemm_work__avx2 *wk,
+                                                             const mvk_i8_gemm_f32cols__avx2 *fc,
+                                                             const int8_t *const *arow, int mr,
+                                                             int k, float *c, int64_t ldc, int nr)
+{
+    __m256i acc[2 * MVK_I8_AVX2_ROWS];
+    for (int r = 0; r < MVK_I8_AVX2_ROWS; r++)
+        acc[2 * r] = fc->start0, acc[2 * r + 1] = fc->start1;
+    mvk_i8_avx2_accumulate(arow, k, mr, &wk->w, fc->b0p, fc->b1p, acc);
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i keep0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr), lane);
+    const __m256i keep1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr - 8), lane);
+    for (int r = 0; r < mr; r++) {
+        float *dst = c + r * ldc;
+        _mm256_maskstore_ps(
+            dst, keep0, _mm256_mul_ps(_mm256_cvtepi32_ps(acc[2 * r]), _mm256_loadu_ps(fc->sc)));
+        if (nr > 8) /* no pointer past the row's end */
+            _mm256_maskstore_ps(
+                dst + 8, keep1,
+                _mm256_mul_ps(_mm256_cvtepi32_ps(acc[2 * r + 1]), _mm256_loadu_ps(fc->sc + 8)));
     }
 }
+
+#include "i8-gemm-driver.h"
+
 #undef MVK_I8_AVX2_ROWS
 #undef MVK_I8_AVX2_ROWS_READ
 #undef MVK_I8_AVX2_KG

@@ -11,16 +11,17 @@
  * Tile: 4 rows x 8 columns, 8 accumulators (fits ARMv7's 16 q registers). Rows past mr reuse
  * the last valid row (computed, never stored); columns past nr are computed on the zero padding
  * of B and never stored; k values past K are 0 in A (built so, never read) and in B. No access
- * goes past a row of A or C. Rows go in blocks of MVK_I8_NEON_ROWS, every column panel per
+ * goes past a row of A or C. Rows go in blocks of MVK_I8_GEMM_ROWS, every column panel per
  * block (A's block is re-read from cache, not from memory, per panel), and the SiLU table
- * (when there is one) runs over each finished block of C.
+ * (when there is one) runs over each finished block of C. The loops are i8-gemm-driver.h,
+ * shared with every ISA; this file holds the NEON microkernels it calls.
  * Requantisation: vmull_s32 (exact 64-bit product), + 2^(S-1) (|a*M| < 2^62: no overflow),
  * vshlq_s64 by -S (an arithmetic, i.e. floor, shift: the same value as the scalar 2^62-offset
  * form), vqmovn_s64 to int32 (saturating; the result only matters clamped to int8), + zy with
  * saturation, then saturating narrows to int16 and int8 = clamp(..., -128, 127). */
 #include <arm_neon.h>
 
-#include "mvk-prelude.h"
+#include "mvk-neon.h"
 
 /* Per-panel constants: bias, multiplier and -S as int64 pairs (low and high 4 lanes). */
 typedef struct {
@@ -193,83 +194,119 @@ static MVK_INLINE void mvk_i8_neon_tile_acc(int k, const int8_t *const *arow, co
 #undef MVK_I8_NEON_QUAD
 #undef MVK_I8_NEON_GROUP
 
-/* One 4x8 tile: rows arow[0..3] (mr valid), the 8 columns of panel b (nr valid). */
-static MVK_INLINE void mvk_i8_neon_tile(int mr, int nr, int k, const int8_t *const *arow,
-                                        const int8_t *b, const mvk_i8_neon_rq *q, int8_t *c,
-                                        int64_t ldc, int32x4_t zy)
+/* Rows per block: A's block (MVK_I8_GEMM_ROWS x k bytes) stays in a 32 KiB L1 across the
+ * column tiles for k up to about 1000 (in L2 beyond), and the SiLU table runs over the
+ * block's output while it is in L1. So one column group (the whole width), and each tile's
+ * constants set up per block. */
+#define MVK_I8_GEMM_ROWS 32
+#define MVK_I8_GEMM_TILE_ROWS 4
+#define MVK_I8_GEMM_TILE_COLS 8
+#define MVK_I8_GEMM_NC(n) (n)
+
+typedef struct {
+    int32x4_t zyv;
+} mvk_i8_gemm_state__neon;
+
+typedef struct {
+    char none; /* no stack buffers: the tiles read A and B as they are */
+} mvk_i8_gemm_work__neon;
+
+static MVK_INLINE void mvk_i8_gemm_init__neon(mvk_i8_gemm_state__neon *st, int32_t zy,
+                                              const int8_t *lut)
 {
+    (void)lut; /* loaded per block by mvk_i8_neon_lut_span */
+    st->zyv = vdupq_n_s32(zy);
+}
+
+static MVK_INLINE void mvk_i8_gemm_group__neon(mvk_i8_gemm_work__neon *wk, const int32_t *bias,
+                                               const int16_t *mult, const int8_t *shift,
+                                               const int8_t *bp, int64_t panel, int j0, int nc,
+                                               int n, int k)
+{
+    (void)wk, (void)bias, (void)mult, (void)shift, (void)bp, (void)panel, (void)j0, (void)nc;
+    (void)n, (void)k; /* constants per column tile */
+}
+
+static MVK_INLINE void mvk_i8_gemm_prep__neon(mvk_i8_gemm_work__neon *wk,
+                                              const int8_t *const *arow, int mr, int k)
+{
+    (void)wk, (void)arow, (void)mr, (void)k;
+}
+
+typedef struct {
+    mvk_i8_neon_rq q;
+    const int8_t *b;
+} mvk_i8_gemm_cols__neon;
+
+static MVK_INLINE void mvk_i8_gemm_cols_init__neon(mvk_i8_gemm_cols__neon *cl,
+                                                   const mvk_i8_gemm_work__neon *wk,
+                                                   const int32_t *bias, const int16_t *mult,
+                                                   const int8_t *shift, const int8_t *b,
+                                                   int64_t panel, int j, int jj, int nr)
+{
+    (void)wk, (void)panel, (void)jj;
+    mvk_i8_neon_rq_init(&cl->q, bias ? bias + j : 0, mult + j, shift + j, nr);
+    cl->b = b;
+}
+
+/* One 4x8 tile: rows arow[0..3] (mr valid), the 8 columns of the panel (nr valid). */
+static MVK_INLINE void mvk_i8_gemm_tile__neon(const mvk_i8_gemm_state__neon *st,
+                                              mvk_i8_gemm_work__neon *wk,
+                                              const mvk_i8_gemm_cols__neon *cl,
+                                              const int8_t *const *arow, int mr, int k, int8_t *c,
+                                              int64_t ldc, int nr)
+{
+    (void)wk;
     int32x4_t acc[8];
-    mvk_i8_neon_tile_acc(k, arow, b, q->bias0, q->bias1, acc);
+    mvk_i8_neon_tile_acc(k, arow, cl->b, cl->q.bias0, cl->q.bias1, acc);
     for (int r = 0; r < mr; r++)
-        mvk_i8_neon_store8(c + r * ldc, acc[2 * r], acc[2 * r + 1], q, zy, nr);
+        mvk_i8_neon_store8(c + r * ldc, acc[2 * r], acc[2 * r + 1], &cl->q, st->zyv, nr);
 }
 
-/* Rows per block of the GEMM: A's block (MVK_I8_NEON_ROWS x k bytes) stays in a 32 KiB L1
- * across the column panels for k up to about 1000 (in L2 beyond), and the SiLU table runs
- * over the block's output while it is in L1. */
-#define MVK_I8_NEON_ROWS 32
-
-/* Same contract as mvk_i8_gemm__scalar, except b: packed by mvit_pack_i8_b. bias, mult and
- * shift have n entries (no padding needed). */
-static MVK_UNUSED MVK_NOLIBCALL void
-mvk_i8_gemm__neon(int64_t m, const mvk_gemm *p, const mvk_i8_requant *rq,
-                  const int8_t *MVK_RESTRICT a, int8_t *MVK_RESTRICT c,
-                  const int8_t *MVK_RESTRICT bp)
+static MVK_INLINE void mvk_i8_gemm_lut__neon(const mvk_i8_gemm_state__neon *st, int8_t *y,
+                                             int64_t len, const int8_t *lut)
 {
-    const int k = p->k, n = p->n;
-    MVK_I8_REQUANT_LOCALS(rq);
-    const int64_t panel = (int64_t)((k + 3) / 4) * 32;
-    const int32x4_t zyv = vdupq_n_s32(zy);
-    for (int64_t i0 = 0; i0 < m; i0 += MVK_I8_NEON_ROWS) {
-        const int64_t i1 = m - i0 < MVK_I8_NEON_ROWS ? m : i0 + MVK_I8_NEON_ROWS;
-        for (int j = 0; j < n; j += 8) {
-            const int nr = n - j < 8 ? n - j : 8;
-            mvk_i8_neon_rq q;
-            mvk_i8_neon_rq_init(&q, bias ? bias + j : 0, mult + j, shift + j, nr);
-            const int8_t *b = bp + (int64_t)(j / 8) * panel;
-            for (int64_t i = i0; i < i1; i += 4) {
-                const int mr = i1 - i < 4 ? (int)(i1 - i) : 4;
-                const int8_t *arow[4];
-                for (int r = 0; r < 4; r++)
-                    arow[r] = a + (i + (r < mr ? r : mr - 1)) * k;
-                mvk_i8_neon_tile(mr, nr, k, arow, b, &q, c + i * n + j, n, zyv);
-            }
-        }
-        if (lut)
-            mvk_i8_neon_lut_span(c + i0 * n, (i1 - i0) * n, lut);
+    (void)st;
+    mvk_i8_neon_lut_span(y, len, lut);
+}
+
+typedef struct {
+    int32x4_t bias0, bias1;
+    const int8_t *b;
+    const float *scale;
+} mvk_i8_gemm_f32cols__neon;
+
+static MVK_INLINE void mvk_i8_gemm_f32cols_init__neon(mvk_i8_gemm_f32cols__neon *fc,
+                                                      const int8_t *b, int64_t panel,
+                                                      const int32_t *bias, const float *scale,
+                                                      int nr, int k)
+{
+    (void)panel, (void)k;
+    int32_t bb[8];
+    for (int t = 0; t < 8; t++)
+        bb[t] = t < nr ? bias[t] : 0;
+    fc->bias0 = vld1q_s32(bb), fc->bias1 = vld1q_s32(bb + 4);
+    fc->b = b;
+    fc->scale = scale;
+}
+
+/* The sums by the GEMM's tile, then the scalar conversion and product per value (so ARMv7,
+ * whose NEON float multiply flushes subnormals, rounds as the portable kernel does). */
+static MVK_INLINE void mvk_i8_gemm_f32tile__neon(mvk_i8_gemm_work__neon *wk,
+                                                 const mvk_i8_gemm_f32cols__neon *fc,
+                                                 const int8_t *const *arow, int mr, int k,
+                                                 float *c, int64_t ldc, int nr)
+{
+    (void)wk;
+    int32x4_t acc[8];
+    mvk_i8_neon_tile_acc(k, arow, fc->b, fc->bias0, fc->bias1, acc);
+    for (int r = 0; r < mr; r++) {
+        int32_t sums[8];
+        vst1q_s32(sums, acc[2 * r]);
+        vst1q_s32(sums + 4, acc[2 * r + 1]);
+        for (int t = 0; t < nr; t++)
+            c[r * ldc + t] = (float)sums[t] * fc->scale[t];
     }
 }
 
-/* The classifier, as mvk_i8_gemm_f32out__scalar: c[i][j] = (float)(bias[j] + a[i] . b[:, j]) *
- * scale[j], b packed by mvit_pack_i8_b; the GEMM's tile for the sums, then the scalar
- * conversion and product per value (so ARMv7, whose NEON float multiply flushes subnormals,
- * rounds as the portable kernel does). */
-static MVK_UNUSED MVK_NOLIBCALL void
-mvk_i8_gemm_f32out__neon(const int8_t *MVK_RESTRICT a, float *MVK_RESTRICT c,
-                         const int8_t *MVK_RESTRICT bp, const int32_t *MVK_RESTRICT bias,
-                         const float *MVK_RESTRICT scale, int64_t m, int k, int n)
-{
-    const int64_t panel = (int64_t)((k + 3) / 4) * 32;
-    for (int j = 0; j < n; j += 8) {
-        const int nr = n - j < 8 ? n - j : 8;
-        int32_t bb[8];
-        for (int t = 0; t < 8; t++)
-            bb[t] = t < nr ? bias[j + t] : 0;
-        const int8_t *b = bp + (int64_t)(j / 8) * panel;
-        for (int64_t i = 0; i < m; i += 4) {
-            const int mr = m - i < 4 ? (int)(m - i) : 4;
-            const int8_t *arow[4];
-            for (int r = 0; r < 4; r++)
-                arow[r] = a + (i + (r < mr ? r : mr - 1)) * k;
-            int32x4_t acc[8];
-            mvk_i8_neon_tile_acc(k, arow, b, vld1q_s32(bb), vld1q_s32(bb + 4), acc);
-            for (int r = 0; r < mr; r++) {
-                int32_t sums[8];
-                vst1q_s32(sums, acc[2 * r]);
-                vst1q_s32(sums + 4, acc[2 * r + 1]);
-                for (int t = 0; t < nr; t++)
-                    c[(i + r) * n + j + t] = (float)sums[t] * scale[j + t];
-            }
-        }
-    }
-}
+#include "i8-gemm-driver.h"
