@@ -817,8 +817,8 @@ static void check_idiv(const kc_row *r, const kc_shape *s)
 
 typedef void (*i8_gemm_fn)(int64_t, const mvk_gemm *, const mvk_i8_requant *, const int8_t *,
                            int8_t *, const int8_t *);
-typedef void (*i8_gemm_f32out_fn)(const int8_t *, float *, const int8_t *, const int32_t *,
-                                  const float *, int64_t, int, int);
+typedef void (*i8_gemm_f32out_fn)(const mvk_gemm *, const int8_t *, float *, const int8_t *,
+                                  const int32_t *, const float *);
 typedef void (*i8_attention_fn)(const mvk_attention *, const int8_t *, int8_t *, int32_t *,
                                 int64_t, int64_t);
 typedef void (*i8_add_fn)(const mvk_i8_add *, const int8_t *, const int8_t *, int8_t *, int64_t);
@@ -914,8 +914,9 @@ static void check_i8_gemm_f32out(const kc_row *r, const kc_shape *s)
     classifier_data(m, k, n, a, b, bias, scale);
     int8_t *bp = kc_alloc(mvit_pack_i8_b(b, k, n, NULL), 64);
     mvit_pack_i8_b(b, k, n, bp);
-    ((i8_gemm_f32out_fn)r->twin_fn)(a, want, b, bias, scale, m, k, n);
-    ((i8_gemm_f32out_fn)r->fn)(a, got, bp, bias, scale, m, k, n);
+    const mvk_gemm p = {.m = m, .k = k, .n = n};
+    ((i8_gemm_f32out_fn)r->twin_fn)(&p, a, want, b, bias, scale);
+    ((i8_gemm_f32out_fn)r->fn)(&p, a, got, bp, bias, scale);
     kc_same("logits", got, want, (int64_t)m * n * 4);
 }
 

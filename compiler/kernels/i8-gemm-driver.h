@@ -94,10 +94,12 @@ MVK_ISA_FN(mvk_i8_gemm)(int64_t m, const mvk_gemm *p, const mvk_i8_requant *rq,
  * * scale[j], b packed as above. Columns outside, rows inside: a classifier has one row, and
  * a column tile's start values cost a pass over its panels. */
 static MVK_UNUSED MVK_NOLIBCALL MVK_ISA void
-MVK_ISA_FN(mvk_i8_gemm_f32out)(const int8_t *MVK_RESTRICT a, float *MVK_RESTRICT c,
-                               const int8_t *MVK_RESTRICT bp, const int32_t *MVK_RESTRICT bias,
-                               const float *MVK_RESTRICT scale, int64_t m, int k, int n)
+MVK_ISA_FN(mvk_i8_gemm_f32out)(const mvk_gemm *p, const int8_t *MVK_RESTRICT a,
+                               float *MVK_RESTRICT c, const int8_t *MVK_RESTRICT bp,
+                               const int32_t *MVK_RESTRICT bias, const float *MVK_RESTRICT scale)
 {
+    const int64_t m = p->m;
+    const int k = p->k, n = p->n;
     const int64_t panel = (int64_t)((k + 3) / 4) * 32;
     MVK_ISA_FN(mvk_i8_gemm_work) wk;
     for (int j = 0; j < n; j += MVK_I8_GEMM_TILE_COLS) {

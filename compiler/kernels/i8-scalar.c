@@ -324,10 +324,12 @@ mvk_i8_im2col_row__scalar(const mvk_conv2d *p, const mvk_i8_requant *rq,
 /* The classifier: logits[j] = (float)(bias[j] + a . b[:, j]) * scale[j], one int32 product per
  * value and one float multiply, so every IEEE target rounds it the same way. */
 static MVK_UNUSED MVK_NOLIBCALL void
-mvk_i8_gemm_f32out__scalar(const int8_t *MVK_RESTRICT a, float *MVK_RESTRICT c,
-                           const int8_t *MVK_RESTRICT b, const int32_t *MVK_RESTRICT bias,
-                           const float *MVK_RESTRICT scale, int64_t m, int k, int n)
+mvk_i8_gemm_f32out__scalar(const mvk_gemm *p, const int8_t *MVK_RESTRICT a,
+                           float *MVK_RESTRICT c, const int8_t *MVK_RESTRICT b,
+                           const int32_t *MVK_RESTRICT bias, const float *MVK_RESTRICT scale)
 {
+    const int64_t m = p->m;
+    const int k = p->k, n = p->n;
     for (int64_t i = 0; i < m; i++)
         for (int j = 0; j < n; j++) {
             int32_t acc = bias[j];

@@ -205,8 +205,10 @@ static void lower_i8_classifier(mvit_codegen *cg, const mvit_node *n, int64_t m,
         mvit_i8_ints(cg, CG_I8, n->q->w, n->weight_numel, w, sizeof w, "weight (int8, IO)", n);
     mvit_i8_ints(cg, CG_I32, n->q->bias, cols, b, sizeof b, "bias (int32)", n);
     mvit_i8_floats(cg, n->q->out_scale, cols, sc, sizeof sc, "output scales", n);
-    emit(&cg->body, "mvk_i8_gemm_f32out__%s(" MVIT_X0 ", out, %s, %s, %s, %lld, %d, %d);",
-         kernel, w, b, sc, (long long)m, k, cols);
+    char gemm[16];
+    mvit_i8_emit_gemm(cg, m, k, cols, gemm, sizeof gemm);
+    emit(&cg->body, "mvk_i8_gemm_f32out__%s(%s, " MVIT_X0 ", out, %s, %s, %s);", kernel, gemm, w,
+         b, sc);
 }
 
 void mvit_lower_i8_gemm_rows(mvit_codegen *cg, const mvit_node *n, int64_t m, int k, int cols)
