@@ -309,7 +309,8 @@ static const struct {
     {"invalid_zero_channels.yaml", 18, 49, "'out_channels' must be positive (1..65536), got 0"},
     {"invalid_duplicate_key.yaml", 7, 3, "duplicate key 'width' (first at line 6, column 3)"},
     {"invalid_format.yaml", 2, 9,
-     "'format' must be \"mvitc/mobilevit-v1\", got 'mvitc/mobilevit-v2'"},
+     "'format' must be \"mvitc/mobilevit-v1\", \"mvitc/mobilevit-v2\" or "
+     "\"mvitc/mobilevit-v3\", got 'mvitc/mobilevit-v4'"},
     {"invalid_name.yaml", 3, 7, "'name' must be an identifier"},
     {"invalid_channel_order.yaml", 8, 18, "'channel_order' must be rgb, bgr or gray, got 'rgba'"},
     {"invalid_gray_channels.yaml", 8, 18, "'channel_order' gray needs 'channels: 1', got 3"},
@@ -320,7 +321,17 @@ static const struct {
     {"invalid_stride.yaml", 21, 61, "'stride' must be 1 or 2, got 3"},
     {"invalid_expansion.yaml", 14, 75, "'expansion' must be positive, got -1.5"},
     {"invalid_block_type.yaml", 22, 16,
-     "unknown block type 'transformer' (expected inverted_residual or mobilevit)"},
+     "unknown block type 'transformer' for format mvitc/mobilevit-v1 (expected "
+     "inverted_residual, mobilevit)"},
+    {"invalid_v2_block_in_v1.yaml", 29, 15,
+     "unknown block type 'mobilevit_v2' for format mvitc/mobilevit-v1 (expected "
+     "inverted_residual, mobilevit)"},
+    {"invalid_v2_block_key.yaml", 34, 9,
+     "unknown key 'heads' in this mobilevit_v2 block (allowed: type, out_channels, "
+     "transformer_dim, ffn_dim, depth, patch_size, kernel)"},
+    {"invalid_v2_missing_key.yaml", 37, 9,
+     "missing required key 'transformer_dim' in this mobilevit_v2 block"},
+    {"invalid_v2_gn_eps.yaml", 14, 16, "'groupnorm_eps' must be positive, got 0.0"},
     {"invalid_block_key.yaml", 24, 78,
      "unknown key 'heads' in this inverted_residual block (allowed: type, out_channels, "
      "stride, expansion)"},

@@ -88,7 +88,7 @@ static int add_norm(mvit_graph *g, mvit_op op, int x)
     mvit_node_attrs_init(&a);
     const int c = g->values[x].dims[2];
     a.eps = 1e-5;
-    if (op == MVIT_OP_LAYERNORM) {
+    if (op == MVIT_OP_LAYERNORM || op == MVIT_OP_GROUPNORM) {
         a.ln_gamma = rvec(c, 1.0f), a.ln_beta = rvec(c, 0.3f);
     } else {
         a.bn_gamma = rvec(c, 1.0f), a.bn_beta = rvec(c, 0.3f), a.bn_mean = rvec(c, 0.3f);
@@ -96,7 +96,8 @@ static int add_norm(mvit_graph *g, mvit_op op, int x)
         for (int i = 0; i < c; i++)
             a.bn_var[i] += 1.0f;
     }
-    return add_node(g, op, op == MVIT_OP_LAYERNORM ? "ln" : "bn", x, -1, &a);
+    return add_node(g, op, op == MVIT_OP_LAYERNORM ? "ln" : op == MVIT_OP_GROUPNORM ? "gn" : "bn",
+                    x, -1, &a);
 }
 
 static int add_attention(mvit_graph *g, int x)
@@ -109,8 +110,19 @@ static int add_attention(mvit_graph *g, int x)
 
 typedef enum shape {
     CONV_POINTWISE, CONV_DEPTHWISE, CONV_DENSE, CONV_WINOGRAD, CONV_GROUPED, OP_SILU, OP_ADD,
-    OP_CONCAT, OP_POOL, OP_LAYERNORM, OP_BATCHNORM, OP_PATCHES, OP_ATTENTION,
+    OP_CONCAT, OP_POOL, OP_LAYERNORM, OP_BATCHNORM, OP_PATCHES, OP_ATTENTION, OP_GROUPNORM,
+    OP_LINEAR_ATTENTION, OP_RESIZE,
 } shape;
+
+static int add_v2_op(mvit_graph *g, mvit_op op, int x, int map)
+{
+    mvit_node a;
+    mvit_node_attrs_init(&a);
+    a.patch_h = a.patch_w = 2;
+    a.map_h = a.map_w = map;
+    a.grid_h = a.grid_w = map + 1; /* RESIZE: 6x6 -> 7x7 */
+    return add_node(g, op, op == MVIT_OP_RESIZE ? "resize" : "lattn", x, -1, &a);
+}
 
 /* image (map x map x 3) -> conv 1x1 to 16 channels -> the op(s) of `s` -> output */
 static void build(mvit_graph *g, mvit_model_desc *desc, shape s)
@@ -139,6 +151,11 @@ static void build(mvit_graph *g, mvit_model_desc *desc, shape s)
     case OP_LAYERNORM: y = add_norm(g, MVIT_OP_LAYERNORM, y); break;
     case OP_BATCHNORM: y = add_norm(g, MVIT_OP_BATCHNORM, y); break;
     case OP_PATCHES: y = add_patches(g, MVIT_OP_UNFOLD, y, map); break; /* folded below */
+    case OP_GROUPNORM: y = add_norm(g, MVIT_OP_GROUPNORM, y); break;
+    case OP_LINEAR_ATTENTION:
+        y = add_v2_op(g, MVIT_OP_LINEAR_ATTENTION, add_conv(g, "qkv", y, 17, 1, 1, 1), map);
+        break;
+    case OP_RESIZE: y = add_v2_op(g, MVIT_OP_RESIZE, y, map); break;
     case OP_ATTENTION:
         y = add_patches(g, MVIT_OP_UNFOLD, y, map);
         y = add_linear(g, "proj", add_attention(g, add_linear(g, "qkv", y, 48)), 16);
@@ -228,6 +245,9 @@ static const lowering_case cases[] = {
     {OP_ATTENTION, "generic", 0, {"mvk_f32_attention__scalar(&att, in0, out, scratch);", "static const mvk_attention att = {.positions = 4, .tokens = 9, .dim = 16, .heads = 2,", ".scale = 0.353553385f};"}},
     {OP_ATTENTION, "avx2", 0, {"mvk_f32_attention_heads__avx2(r0, r1, &att, in0, out, scratch);"}},
     {OP_ATTENTION, "neon", 0, {"mvk_f32_attention_heads__neon("}},
+    {OP_GROUPNORM, "avx2", 0, {"static const mvk_layernorm ln = {.c = 16, .eps = 9.99999975e-06f, .gamma = ", "mvk_f32_groupnorm__scalar(&ln, in0, out, 36);"}},
+    {OP_LINEAR_ATTENTION, "neon", 0, {"static const mvk_linear_attention att = {.h = 6, .w = 6, .dim = 8, .patch_h = 2, .patch_w = 2};", "mvk_f32_linear_attention__scalar(&att, in0, out, scratch);"}},
+    {OP_RESIZE, "generic", 0, {"static const mvk_resize rs = {.in_h = 6, .in_w = 6, .out_h = 7, .out_w = 7, .c = 16};", "mvk_f32_resize__scalar(&rs, in0, out);"}},
     {OP_ATTENTION, "generic", 1, {"mvk_i8_attention__scalar(&att, (const int8_t *)in0, (int8_t *)out, (int32_t *)scratch, r0, r1);", "    .exp2_lut = ", "mvk_i8_quantize__scalar("}},
     {OP_ATTENTION, "avx2", 1, {"mvk_i8_attention__avx2(", "mvk_i8_quantize__avx2("}},
 };

@@ -133,6 +133,80 @@ class MobileVitBlock(nn.Module):
         return self.conv_fusion(torch.cat((shortcut, x), dim=1))
 
 
+class LinearSelfAttention(nn.Module):
+    """timm LinearSelfAttention (MobileViT v2, arXiv 2206.02680) on [B, d, P, N]."""
+
+    def __init__(self, dim):
+        super().__init__()
+        self.embed_dim = dim
+        self.qkv_proj = nn.Conv2d(dim, 1 + 2 * dim, 1, bias=True)
+        self.out_proj = nn.Conv2d(dim, dim, 1, bias=True)
+
+    def forward(self, x):
+        query, key, value = self.qkv_proj(x).split([1, self.embed_dim, self.embed_dim], dim=1)
+        scores = F.softmax(query, dim=-1)  # over N, the patches, for each pixel p of a patch
+        context = (key * scores).sum(dim=-1, keepdim=True)
+        return self.out_proj(F.relu(value) * context.expand_as(value))
+
+
+class ConvMlp(nn.Module):
+    def __init__(self, dim, hidden):
+        super().__init__()
+        self.fc1 = nn.Conv2d(dim, hidden, 1, bias=True)
+        self.act = nn.SiLU()
+        self.fc2 = nn.Conv2d(hidden, dim, 1, bias=True)
+
+    def forward(self, x):
+        return self.fc2(self.act(self.fc1(x)))
+
+
+class LinearTransformerBlock(nn.Module):
+    """timm LinearTransformerBlock: pre-norm with GroupNorm1 (one group over [d, P, N])."""
+
+    def __init__(self, dim, ffn, gn_eps):
+        super().__init__()
+        self.norm1 = nn.GroupNorm(1, dim, eps=gn_eps)
+        self.attn = LinearSelfAttention(dim)
+        self.norm2 = nn.GroupNorm(1, dim, eps=gn_eps)
+        self.mlp = ConvMlp(dim, ffn)
+
+    def forward(self, x):
+        x = x + self.attn(self.norm1(x))
+        return x + self.mlp(self.norm2(x))
+
+
+class MobileVitV2Block(nn.Module):
+    """timm MobileVitV2Block; fusion="v3" is MobileViTv3's v2-based block (MobileViTBlockv3 of
+    its reference code): conv_proj over cat(global, local) and the block input added."""
+
+    def __init__(self, cin, cout, dim, ffn, depth, patch, kernel, bn_eps, gn_eps, v3=False):
+        super().__init__()
+        self.conv_kxk = ConvNormAct(cin, cin, kernel, groups=cin, bn_eps=bn_eps)
+        self.conv_1x1 = nn.Conv2d(cin, dim, 1, bias=False)
+        self.transformer = nn.Sequential(
+            *[LinearTransformerBlock(dim, ffn, gn_eps) for _ in range(depth)])
+        self.norm = nn.GroupNorm(1, dim, eps=gn_eps)
+        self.conv_proj = ConvNormAct(2 * dim if v3 else dim, cout, 1, act=False, bn_eps=bn_eps)
+        self.patch = patch
+        self.v3 = v3
+
+    def forward(self, x):
+        ph, pw = self.patch
+        B, C, H, W = x.shape
+        nh, nw = math.ceil(H / ph), math.ceil(W / pw)
+        if nh * ph != H or nw * pw != W:  # resized up to whole patches, and left so
+            x = F.interpolate(x, size=(nh * ph, nw * pw), mode="bilinear", align_corners=True)
+        local = self.conv_1x1(self.conv_kxk(x))
+        d = local.shape[1]
+        # [B, d, H, W] -> [B, d, P, N]: p = (h % ph) * pw + w % pw, n = (h // ph) * nw + w // pw
+        y = local.reshape(B, d, nh, ph, nw, pw).permute(0, 1, 3, 5, 2, 4).reshape(B, d, -1, nh * nw)
+        y = self.norm(self.transformer(y))
+        y = y.reshape(B, d, ph, pw, nh, nw).permute(0, 1, 4, 2, 5, 3).reshape(B, d, nh * ph, nw * pw)
+        if self.v3:
+            return self.conv_proj(torch.cat((y, local), dim=1)) + x
+        return self.conv_proj(y)
+
+
 class ClassifierHead(nn.Module):
     def __init__(self, cin, classes):
         super().__init__()
@@ -160,6 +234,11 @@ class MobileViT(nn.Module):
                 if b["type"] == "inverted_residual":
                     blocks.append(BottleneckBlock(c, b["out_channels"], b.get("stride", 1),
                                                   b["expansion"], bn_eps))
+                elif b["type"] in ("mobilevit_v2", "mobilevit_v3_v2"):
+                    blocks.append(MobileVitV2Block(
+                        c, b["out_channels"], b["transformer_dim"], b["ffn_dim"], b["depth"],
+                        tuple(b.get("patch_size", [2, 2])), b.get("kernel", 3), bn_eps,
+                        float(desc.get("groupnorm_eps", 1e-5)), v3=b["type"] == "mobilevit_v3_v2"))
                 else:
                     ps = b.get("patch_size", [2, 2])
                     blocks.append(MobileVitBlock(c, b["out_channels"], b["transformer_dim"],
@@ -168,9 +247,12 @@ class MobileViT(nn.Module):
                 c = b["out_channels"]
             stages.append(nn.Sequential(*blocks))
         self.stages = nn.Sequential(*stages)
-        self.final_conv = ConvNormAct(c, desc["final_conv"]["out_channels"], 1, bn_eps=bn_eps)
-        self.head = ClassifierHead(desc["final_conv"]["out_channels"],
-                                   desc["classifier"]["num_classes"])
+        if desc.get("final_conv"):
+            self.final_conv = ConvNormAct(c, desc["final_conv"]["out_channels"], 1, bn_eps=bn_eps)
+            c = desc["final_conv"]["out_channels"]
+        else:  # MobileViT v2: timm's final_conv is an Identity
+            self.final_conv = nn.Identity()
+        self.head = ClassifierHead(c, desc["classifier"]["num_classes"])
 
     def forward(self, x):
         return self.head(self.final_conv(self.stages(self.stem(x))))
@@ -204,6 +286,8 @@ def randomize(model, seed):
             if isinstance(m, nn.Conv2d):
                 fan_in = m.weight[0].numel()
                 m.weight.copy_(torch.randn(m.weight.shape, generator=g) * (1.5 / fan_in) ** 0.5)
+                if m.bias is not None:  # v2's attention and MLP convs (v1 convs have none)
+                    m.bias.copy_(torch.randn(m.bias.shape, generator=g) * 0.1)
             elif isinstance(m, nn.BatchNorm2d):
                 m.weight.copy_(u(m.weight.shape, 0.6, 1.4))
                 m.bias.copy_(torch.randn(m.bias.shape, generator=g) * 0.2)
@@ -214,7 +298,7 @@ def randomize(model, seed):
                 fan_in = m.weight.shape[1]
                 m.weight.copy_(torch.randn(m.weight.shape, generator=g) * (1.0 / fan_in) ** 0.5)
                 m.bias.copy_(torch.randn(m.bias.shape, generator=g) * 0.1)
-            elif isinstance(m, nn.LayerNorm):
+            elif isinstance(m, (nn.LayerNorm, nn.GroupNorm)):
                 m.weight.copy_(u(m.weight.shape, 0.7, 1.3))
                 m.bias.copy_(torch.randn(m.bias.shape, generator=g) * 0.1)
 

@@ -1,4 +1,4 @@
-/* The model description: what a MobileViT v1 YAML file (docs/model-format.md) says, after
+/* The model description: what a MobileViT YAML file (docs/model-format.md) says, after
  * validation. Every record keeps the YAML mark (1-based line:column) of the mapping it came
  * from, so later stages can blame the right place in the file. */
 #ifndef MVIT_DESC_H
@@ -19,6 +19,8 @@ typedef struct mvit_src_loc {
 typedef enum mvit_block_kind {
     MVIT_BLOCK_INVERTED_RESIDUAL, /* timm BottleneckBlock: 1x1 expand, 3x3 depthwise, 1x1 project */
     MVIT_BLOCK_MOBILEVIT,         /* timm MobileVitBlock: local conv, transformer, fusion */
+    MVIT_BLOCK_MOBILEVIT_V2,      /* timm MobileVitV2Block: linear attention, GroupNorm */
+    MVIT_BLOCK_MOBILEVIT_V3_V2,   /* MobileViTv3's v2-based block: + local concat, residual */
 } mvit_block_kind;
 
 typedef struct mvit_block_desc {
@@ -45,13 +47,13 @@ typedef struct mvit_model_desc {
     int height, width, channels;   /* pixels, pixels, input channels */
     char channel_order[8];         /* "rgb", "bgr" or "gray" */
     float mean[MVIT_MAX_INPUT_CHANNELS], std[MVIT_MAX_INPUT_CHANNELS]; /* per input channel */
-    double bn_eps, ln_eps;         /* default 1e-5 */
+    double bn_eps, ln_eps, gn_eps; /* default 1e-5 */
     mvit_src_loc stem_loc;
     int stem_out, stem_kernel, stem_stride;
     int num_stages;
     mvit_stage_desc *stages;
     mvit_src_loc final_loc;
-    int final_out;                 /* channels of final_conv */
+    int final_out;                 /* channels of final_conv, 0: none (MobileViT v2) */
     mvit_src_loc classifier_loc;
     int num_classes;
 } mvit_model_desc;

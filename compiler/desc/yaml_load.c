@@ -64,6 +64,7 @@ typedef struct loader {
     int root; /* -1 for an empty stream */
     int resize_h, resize_w; /* > 0: the input is resize_h x resize_w instead of the
                                description's size (--resolution) */
+    int version;            /* format mvitc/mobilevit-v<version>: the block types it allows */
 } loader;
 
 static void loader_free(loader *L)
@@ -932,6 +933,8 @@ static const char *const ir_keys[] = {"type", "out_channels", "stride", "expansi
 static const char *const mv_keys[] = {"type",       "out_channels", "transformer_dim",
                                       "ffn_dim",    "depth",        "heads",
                                       "patch_size", "kernel",       NULL};
+static const char *const v2_keys[] = {"type",  "out_channels", "transformer_dim", "ffn_dim",
+                                      "depth", "patch_size",   "kernel",          NULL};
 static const char *const block_keys[] = {
     "type",  "out_channels", "stride", "expansion", "transformer_dim", "ffn_dim", "depth",
     "heads", "patch_size",   "kernel", NULL};
@@ -960,15 +963,16 @@ static int parse_ir(loader *L, const mview *v, mvit_block_desc *b, walk *w)
 /* Any feature map works: one that does not split into whole patches is resized to the next
  * multiple of the patch and back, as timm's MobileVitBlock and ml-cvnets' unfolding/folding do
  * (ir/build.c). */
-static int parse_mv(loader *L, const mview *v, mvit_block_desc *b)
+static int parse_mv(loader *L, const mview *v, mvit_block_desc *b, walk *w)
 {
     int rc, n = -1;
     const ynode *ps = NULL;
+    const int v2 = b->kind != MVIT_BLOCK_MOBILEVIT;
     if ((rc = req_int(L, v, "out_channels", 1, MAX_CHANNELS, &b->out_channels)) ||
         (rc = req_int(L, v, "transformer_dim", 1, MAX_CHANNELS, &b->transformer_dim)) ||
         (rc = req_int(L, v, "ffn_dim", 1, MAX_CHANNELS, &b->ffn_dim)) ||
         (rc = req_int(L, v, "depth", 1, MAX_TF_DEPTH, &b->depth)) ||
-        (rc = opt_int(L, v, "heads", 1, MAX_CHANNELS, 4, &b->heads)))
+        (rc = opt_int(L, v, "heads", 1, MAX_CHANNELS, v2 ? 1 : 4, &b->heads)))
         return rc;
     if (b->transformer_dim % b->heads != 0)
         return ERR(L, view_get(v, "transformer_dim"),
@@ -988,7 +992,36 @@ static int parse_mv(loader *L, const mview *v, mvit_block_desc *b)
     if ((n = view_get(v, "kernel")) >= 0 && (rc = get_odd_kernel(L, n, &b->kernel)))
         return rc;
     b->stride = 1;
+    if (v2) { /* the block's input is resized up to whole patches, and stays so */
+        w->h = (w->h + b->patch_h - 1) / b->patch_h * b->patch_h;
+        w->w = (w->w + b->patch_w - 1) / b->patch_w * b->patch_w;
+    }
     return 0;
+}
+
+/* The block types each format allows, and their keys. */
+static const struct block_type {
+    const char *name;
+    mvit_block_kind kind;
+    const char *const *keys;
+    int formats; /* bit f-1: format mvitc/mobilevit-v<f> */
+} block_types[] = {
+    {"inverted_residual", MVIT_BLOCK_INVERTED_RESIDUAL, ir_keys, 7},
+    {"mobilevit", MVIT_BLOCK_MOBILEVIT, mv_keys, 1},
+    {"mobilevit_v2", MVIT_BLOCK_MOBILEVIT_V2, v2_keys, 2},
+    {"mobilevit_v3_v2", MVIT_BLOCK_MOBILEVIT_V3_V2, v2_keys, 4},
+};
+
+static int block_type_error(loader *L, int n, const ynode *type, int version)
+{
+    char t[96], names[160] = "";
+    size_t len = 0;
+    for (size_t i = 0; i < sizeof block_types / sizeof *block_types; i++)
+        if (block_types[i].formats >> (version - 1) & 1)
+            len += (size_t)snprintf(names + len, sizeof names - len, "%s%s", len ? ", " : "",
+                                    block_types[i].name);
+    return ERR(L, n, "unknown block type '%s' for format mvitc/mobilevit-v%d (expected %s)",
+               show(type, t, sizeof t), version, names);
 }
 
 static int parse_block(loader *L, int node, mvit_block_desc *b, walk *w)
@@ -1002,18 +1035,16 @@ static int parse_block(loader *L, int node, mvit_block_desc *b, walk *w)
     if ((rc = view_open(L, &v, node, "this block", block_keys)) ||
         (rc = view_require(L, &v, "type", &n)) || (rc = get_str(L, n, "type", &type)))
         return rc;
-    if (scalar_is(type, "inverted_residual")) {
-        b->kind = MVIT_BLOCK_INVERTED_RESIDUAL;
-        allowed = ir_keys;
-        v.what = "this inverted_residual block";
-    } else if (scalar_is(type, "mobilevit")) {
-        b->kind = MVIT_BLOCK_MOBILEVIT;
-        allowed = mv_keys;
-        v.what = "this mobilevit block";
-    } else {
-        return ERR(L, n, "unknown block type '%s' (expected inverted_residual or mobilevit)",
-                   show(type, t, sizeof t));
-    }
+    const struct block_type *bt = NULL;
+    for (size_t i = 0; i < sizeof block_types / sizeof *block_types; i++)
+        if (scalar_is(type, block_types[i].name) && block_types[i].formats >> (L->version - 1) & 1)
+            bt = &block_types[i];
+    if (!bt)
+        return block_type_error(L, n, type, L->version);
+    b->kind = bt->kind;
+    allowed = bt->keys;
+    snprintf(t, sizeof t, "this %s block", bt->name);
+    v.what = t;
     if (v.unknown >= 0)
         return unknown_key(L, v.unknown, v.what, allowed);
     for (int i = 0; block_keys[i]; i++) {
@@ -1027,7 +1058,7 @@ static int parse_block(loader *L, int node, mvit_block_desc *b, walk *w)
     if (b->kind == MVIT_BLOCK_INVERTED_RESIDUAL)
         rc = parse_ir(L, &v, b, w);
     else
-        rc = parse_mv(L, &v, b);
+        rc = parse_mv(L, &v, b, w);
     w->cin = b->out_channels;
     return rc;
 }
@@ -1128,10 +1159,11 @@ static int resize_input(loader *L, mvit_model_desc *m)
 
 static int parse_model(loader *L, mvit_model_desc *m)
 {
-    static const char *const keys[] = {"format",        "name", "input",  "batchnorm_eps",
-                                       "layernorm_eps", "stem", "stages", "final_conv",
+    static const char *const keys[] = {"format", "name",       "input",
+                                       "batchnorm_eps", "layernorm_eps", "groupnorm_eps",
+                                       "stem",   "stages",     "final_conv",
                                        "classifier",    NULL};
-    static const char format[] = "mvitc/mobilevit-v1";
+    static const char format[] = "mvitc/mobilevit-v";
     mview v;
     const ynode *s = NULL;
     int rc, n = -1;
@@ -1145,23 +1177,34 @@ static int parse_model(loader *L, mvit_model_desc *m)
 
     if ((rc = view_require(L, &v, "format", &n)) || (rc = get_str(L, n, "format", &s)))
         return rc;
-    if (!scalar_is(s, format))
-        return ERR(L, n, "'format' must be \"%s\", got '%s'", format, show(s, b, sizeof b));
+    L->version = 0;
+    if (s->len == sizeof format && !memcmp(s->text, format, sizeof format - 1) &&
+        s->text[sizeof format - 1] >= '1' && s->text[sizeof format - 1] <= '3')
+        L->version = s->text[sizeof format - 1] - '0';
+    if (!L->version)
+        return ERR(L, n, "'format' must be \"%s1\", \"%s2\" or \"%s3\", got '%s'", format,
+                   format, format, show(s, b, sizeof b));
     if ((rc = view_require(L, &v, "name", &n)) || (rc = parse_name(L, n, m)) ||
         (rc = view_require(L, &v, "input", &n)) || (rc = parse_input(L, n, m)) ||
         (rc = resize_input(L, m)) ||
         (rc = parse_eps(L, &v, "batchnorm_eps", &m->bn_eps)) ||
         (rc = parse_eps(L, &v, "layernorm_eps", &m->ln_eps)) ||
+        (rc = parse_eps(L, &v, "groupnorm_eps", &m->gn_eps)) ||
         (rc = view_require(L, &v, "stem", &n)) || (rc = parse_stem(L, n, m)))
         return rc;
 
     w.h = conv_out(m->height, m->stem_stride);
     w.w = conv_out(m->width, m->stem_stride);
     w.cin = m->stem_out;
-    if ((rc = view_require(L, &v, "stages", &n)) || (rc = parse_stages(L, n, m, &w)) ||
-        (rc = view_require(L, &v, "final_conv", &n)) ||
-        (rc = parse_single(L, n, "final_conv", "out_channels", &m->final_out, &m->final_loc)) ||
-        (rc = view_require(L, &v, "classifier", &n)) ||
+    if ((rc = view_require(L, &v, "stages", &n)) || (rc = parse_stages(L, n, m, &w)))
+        return rc;
+    /* MobileViT v2 has no final 1x1 conv; v1 (and v3's v1-based models) always have one */
+    n = view_get(&v, "final_conv");
+    if (n < 0 && L->version == 1)
+        rc = view_require(L, &v, "final_conv", &n);
+    else if (n >= 0)
+        rc = parse_single(L, n, "final_conv", "out_channels", &m->final_out, &m->final_loc);
+    if (rc || (rc = view_require(L, &v, "classifier", &n)) ||
         (rc = parse_single(L, n, "classifier", "num_classes", &m->num_classes, &m->classifier_loc)))
         return rc;
     return 0;

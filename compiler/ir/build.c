@@ -1,4 +1,4 @@
-/* Builds the IR of a described MobileViT v1 from timm-named weights.
+/* Builds the IR of a described MobileViT (v1, v2, v3) from timm-named weights.
  * The graph mirrors timm's modules one op at a time (conv, BN, SiLU and residual adds stay
  * separate here; passes fuse them). Weights are checked against the expected shapes and
  * converted from PyTorch's layouts (conv OIHW -> HWIO, linear [out][in] -> IO). */
@@ -123,6 +123,20 @@ static int conv(builder *b, mvit_src_loc loc, const char *mod, int x, int cout, 
     return add(b, MVIT_OP_CONV2D, name, loc, x, -1, &a);
 }
 
+/* 1x1 conv with a bias (MobileViT v2's attention and MLP projections): mod.weight, mod.bias. */
+static int conv1x1_bias(builder *b, mvit_src_loc loc, const char *mod, int x, int cout)
+{
+    int64_t shape[1] = {cout};
+    int y = conv(b, loc, mod, x, cout, 1, 1, 1);
+    if (y < 0)
+        return y;
+    const mvit_tensor *t = take(b, loc, 1, shape, "%s.bias", mod);
+    if (!t)
+        return MVIT_EINVAL;
+    b->g->nodes[b->g->values[y].producer].bias = copy_vec(t);
+    return y;
+}
+
 static int batchnorm(builder *b, mvit_src_loc loc, const char *mod, int x)
 {
     int c = b->g->values[x].dims[2];
@@ -186,7 +200,9 @@ static int linear(builder *b, mvit_src_loc loc, const char *mod, int x, int cout
     return add(b, MVIT_OP_LINEAR, mod, loc, x, -1, &a);
 }
 
-static int layernorm(builder *b, mvit_src_loc loc, const char *mod, int x)
+/* LayerNorm (timm nn.LayerNorm) or GroupNorm with one group (timm GroupNorm1): mod.weight,
+ * mod.bias per channel. */
+static int norm(builder *b, mvit_src_loc loc, const char *mod, int x, mvit_op op)
 {
     int64_t shape[1] = {b->g->values[x].dims[2]};
     const mvit_tensor *gamma = take(b, loc, 1, shape, "%s.weight", mod);
@@ -197,8 +213,18 @@ static int layernorm(builder *b, mvit_src_loc loc, const char *mod, int x)
     mvit_node_attrs_init(&a);
     a.ln_gamma = copy_vec(gamma);
     a.ln_beta = copy_vec(beta);
-    a.eps = b->desc->ln_eps;
-    return add(b, MVIT_OP_LAYERNORM, mod, loc, x, -1, &a);
+    a.eps = op == MVIT_OP_GROUPNORM ? b->desc->gn_eps : b->desc->ln_eps;
+    return add(b, op, mod, loc, x, -1, &a);
+}
+
+static int layernorm(builder *b, mvit_src_loc loc, const char *mod, int x)
+{
+    return norm(b, loc, mod, x, MVIT_OP_LAYERNORM);
+}
+
+static int groupnorm(builder *b, mvit_src_loc loc, const char *mod, int x)
+{
+    return norm(b, loc, mod, x, MVIT_OP_GROUPNORM);
 }
 
 static int residual_add(builder *b, mvit_src_loc loc, const char *name, int x, int y)
@@ -306,6 +332,92 @@ static int mobilevit_block(builder *b, const mvit_block_desc *blk, const char *p
     return x;
 }
 
+/* timm LinearTransformerBlock: x + out_proj(attn(qkv_proj(norm1(x)))), then
+ * x + fc2(SiLU(fc1(norm2(x)))), all on the HWC map (ops/linear_attention.c). */
+static int linear_transformer_layer(builder *b, const mvit_block_desc *blk, const char *pfx,
+                                    int in)
+{
+    const int d = blk->transformer_dim;
+    char mod[128];
+    int x, y;
+    snprintf(mod, sizeof mod, "%s.norm1", pfx);
+    TRY(groupnorm(b, blk->loc, mod, in));
+    snprintf(mod, sizeof mod, "%s.attn.qkv_proj", pfx);
+    TRY(conv1x1_bias(b, blk->loc, mod, x, 1 + 2 * d));
+    mvit_node a;
+    mvit_node_attrs_init(&a);
+    a.patch_h = blk->patch_h;
+    a.patch_w = blk->patch_w;
+    snprintf(mod, sizeof mod, "%s.attn", pfx);
+    TRY(add(b, MVIT_OP_LINEAR_ATTENTION, mod, blk->loc, x, -1, &a));
+    snprintf(mod, sizeof mod, "%s.attn.out_proj", pfx);
+    TRY(conv1x1_bias(b, blk->loc, mod, x, d));
+    snprintf(mod, sizeof mod, "%s.add1", pfx);
+    TRY(residual_add(b, blk->loc, mod, x, in));
+    y = x;
+    snprintf(mod, sizeof mod, "%s.norm2", pfx);
+    TRY(groupnorm(b, blk->loc, mod, y));
+    snprintf(mod, sizeof mod, "%s.mlp.fc1", pfx);
+    TRY(conv1x1_bias(b, blk->loc, mod, x, blk->ffn_dim));
+    TRY(silu(b, blk->loc, mod, x));
+    snprintf(mod, sizeof mod, "%s.mlp.fc2", pfx);
+    TRY(conv1x1_bias(b, blk->loc, mod, x, d));
+    snprintf(mod, sizeof mod, "%s.add2", pfx);
+    TRY(residual_add(b, blk->loc, mod, x, y));
+    return x;
+}
+
+/* A map that does not split into whole patches, resized up to them (timm MobileVitV2Block:
+ * bilinear, align_corners=True); the block's output keeps the new size. */
+static int resize_to_patches(builder *b, const mvit_block_desc *blk, const char *pfx, int in)
+{
+    const mvit_value *v = &b->g->values[in];
+    mvit_node a;
+    mvit_node_attrs_init(&a);
+    a.map_h = v->dims[0], a.map_w = v->dims[1];
+    a.grid_h = (a.map_h + blk->patch_h - 1) / blk->patch_h * blk->patch_h;
+    a.grid_w = (a.map_w + blk->patch_w - 1) / blk->patch_w * blk->patch_w;
+    if (a.grid_h == a.map_h && a.grid_w == a.map_w)
+        return in;
+    char mod[96];
+    snprintf(mod, sizeof mod, "%s.resize", pfx);
+    return add(b, MVIT_OP_RESIZE, mod, blk->loc, in, -1, &a);
+}
+
+/* timm MobileVitV2Block, and (v3) MobileViTv3's v2-based block: conv_proj over
+ * [global | local] and the (resized) block input added. */
+static int mobilevit_v2_block(builder *b, const mvit_block_desc *blk, const char *pfx, int in)
+{
+    const int v3 = blk->kind == MVIT_BLOCK_MOBILEVIT_V3_V2;
+    char mod[96];
+    int x, local;
+    TRY(resize_to_patches(b, blk, pfx, in));
+    in = x;
+    const int cin = b->g->values[in].dims[2];
+    snprintf(mod, sizeof mod, "%s.conv_kxk", pfx);
+    TRY(conv_norm_act(b, blk->loc, mod, in, cin, blk->kernel, 1, cin, 1));
+    snprintf(mod, sizeof mod, "%s.conv_1x1", pfx);
+    TRY(conv(b, blk->loc, mod, x, blk->transformer_dim, 1, 1, 1));
+    local = x;
+    for (int l = 0; l < blk->depth; l++) {
+        snprintf(mod, sizeof mod, "%s.transformer.%d", pfx, l);
+        TRY(linear_transformer_layer(b, blk, mod, x));
+    }
+    snprintf(mod, sizeof mod, "%s.norm", pfx);
+    TRY(groupnorm(b, blk->loc, mod, x));
+    if (v3) {
+        snprintf(mod, sizeof mod, "%s.concat", pfx);
+        TRY(add(b, MVIT_OP_CONCAT, mod, blk->loc, x, local, NULL));
+    }
+    snprintf(mod, sizeof mod, "%s.conv_proj", pfx);
+    TRY(conv_norm_act(b, blk->loc, mod, x, blk->out_channels, 1, 1, 1, 0));
+    if (v3) {
+        snprintf(mod, sizeof mod, "%s.add", pfx);
+        TRY(residual_add(b, blk->loc, mod, x, in));
+    }
+    return x;
+}
+
 static int check_no_extra_tensors(builder *b)
 {
     for (int i = 0; i < b->w->count; i++) {
@@ -335,11 +447,14 @@ static int build(builder *b)
             snprintf(pfx, sizeof pfx, "stages.%d.%d", s, j);
             if (blk->kind == MVIT_BLOCK_INVERTED_RESIDUAL)
                 TRY(inverted_residual(b, blk, pfx, x));
-            else
+            else if (blk->kind == MVIT_BLOCK_MOBILEVIT)
                 TRY(mobilevit_block(b, blk, pfx, x));
+            else
+                TRY(mobilevit_v2_block(b, blk, pfx, x));
         }
     }
-    TRY(conv_norm_act(b, m->final_loc, "final_conv", x, m->final_out, 1, 1, 1, 1));
+    if (m->final_out > 0) /* MobileViT v2 has none (timm: an Identity) */
+        TRY(conv_norm_act(b, m->final_loc, "final_conv", x, m->final_out, 1, 1, 1, 1));
     TRY(add(b, MVIT_OP_GLOBAL_AVGPOOL, "head.global_pool", m->classifier_loc, x, -1, NULL));
     TRY(linear(b, m->classifier_loc, "head.fc", x, m->num_classes));
     g->values[x].kind = MVIT_VALUE_OUTPUT;

@@ -99,9 +99,9 @@ typedef struct mvit_node {
 
     /* BATCHNORM: y = (x - mean) * gamma / sqrt(var + eps) + beta, per channel (owned) */
     float *bn_gamma, *bn_beta, *bn_mean, *bn_var;
-    /* BATCHNORM, LAYERNORM */
+    /* BATCHNORM, LAYERNORM, GROUPNORM */
     double eps;
-    /* LAYERNORM: per-channel affine (owned) */
+    /* LAYERNORM, GROUPNORM: per-channel affine (owned) */
     float *ln_gamma, *ln_beta;
     /* ATTENTION */
     int heads;
@@ -113,6 +113,9 @@ typedef struct mvit_node {
     int patch_h, patch_w;
     int32_t map_h, map_w;
     int32_t grid_h, grid_w;
+    /* LINEAR_ATTENTION: patch_h, patch_w as above; the softmax runs over the pixels of the map
+     * that share one position inside their patch (timm LinearSelfAttention on [d][P][N]).
+     * RESIZE: map_h x map_w (its input) to grid_h x grid_w (MobileViT v2's block input). */
     /* CONV2D 1x1: A rows read through an unfold/fold (MVK_REMAP_* of mvk-prelude.h, 0 = none),
      * after pass_fuse_patch_remap; patch, map and grid as above give the geometry */
     int remap;

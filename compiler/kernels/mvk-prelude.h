@@ -192,6 +192,19 @@ typedef struct mvk_map {
     int32_t c;
 } mvk_map;
 
+/* MobileViT v2's linear self-attention on an HWC map of qkv channels [q | k (dim) | v (dim)]:
+ * the pixels at one position inside their patch_h x patch_w patch form one sequence. */
+typedef struct mvk_linear_attention {
+    int32_t h, w;              /* the map: whole patches */
+    int32_t dim;               /* d: the output's channels */
+    int32_t patch_h, patch_w;
+} mvk_linear_attention;
+
+/* A bilinear resize of an HWC map with align_corners=True (MobileViT v2's block input). */
+typedef struct mvk_resize {
+    int32_t in_h, in_w, out_h, out_w, c;
+} mvk_resize;
+
 /* The mean over the pixels of each channel, [pixels][c] -> [c]; int8: y = zy + R(sum - pixels
  * zx, mult, shift), the division by the pixel count folded into mult and shift. */
 typedef struct mvk_avgpool {

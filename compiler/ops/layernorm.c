@@ -2,6 +2,7 @@
  * folds most into the GEMM that reads them (the GEMM normalises its A rows); in int8 an
  * integer kernel with the affine in Q16 of the output scale (docs/int8.md). */
 #include <math.h>
+#include <stdio.h>
 
 #include "kernels/f32-layernorm-scalar.c"
 #include "ops/ops.h"
@@ -41,19 +42,25 @@ static int quantize(mvit_qctx *c, int idx)
     return 0;
 }
 
-static void lower_f32(mvit_codegen *cg, const mvit_node *n)
+void mvit_lower_f32_norm(mvit_codegen *cg, const mvit_node *n, const char *kind)
 {
     const mvit_value *a = &cg->g->values[n->inputs[0]];
-    char gm[96], bt[96], eps[32];
+    char gm[96], bt[96], eps[32], file[48];
     cg_weight_ref(cg, gm, sizeof gm, cg_param(cg, n->ln_gamma, a->dims[2], "%s weight", n->name));
     cg_weight_ref(cg, bt, sizeof bt, cg_param(cg, n->ln_beta, a->dims[2], "%s bias", n->name));
     emit_float_literal(eps, sizeof eps, (float)n->eps);
-    cg_use_kernel(cg, "f32-layernorm-scalar.c");
+    snprintf(file, sizeof file, "f32-%s-scalar.c", kind);
+    cg_use_kernel(cg, file);
     emit(&cg->body, "static const mvk_layernorm ln = {.c = %d, .eps = %s, .gamma = %s,",
          a->dims[2], eps, gm);
     emit(&cg->body, "    .beta = %s};", bt);
-    emit(&cg->body, "mvk_f32_layernorm__scalar(&ln, in0, out, %lld);",
+    emit(&cg->body, "mvk_f32_%s__scalar(&ln, in0, out, %lld);", kind,
          (long long)a->dims[0] * a->dims[1]);
+}
+
+static void lower_f32(mvit_codegen *cg, const mvit_node *n)
+{
+    mvit_lower_f32_norm(cg, n, "layernorm");
 }
 
 static void lower_i8(mvit_codegen *cg, const mvit_node *n)

@@ -85,6 +85,12 @@ void mvit_lower_i8_gemm_rows(mvit_codegen *cg, const mvit_node *n, int64_t m, in
 const char *mvit_i8_gemm_weights(mvit_codegen *cg, const mvit_node *n, int k, int cols,
                                  char *w, size_t len);
 
+// ---- norms (layernorm.c)
+
+/* The fp32 LayerNorm or GroupNorm (kind "layernorm", "groupnorm"): the layer's
+ * `static const mvk_layernorm ln` and the call of mvk_f32_<kind>__scalar over its rows. */
+void mvit_lower_f32_norm(mvit_codegen *cg, const mvit_node *n, const char *kind);
+
 // ---- attention (attention.c)
 
 /* The layer's `static const mvk_attention att` (with the int8 softmax when quantised); expr
