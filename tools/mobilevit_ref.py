@@ -97,20 +97,26 @@ class TransformerBlock(nn.Module):
 
 
 class MobileVitBlock(nn.Module):
-    def __init__(self, cin, cout, dim, ffn, depth, heads, patch, kernel, bn_eps, ln_eps):
+    """timm MobileVitBlock; v3: MobileViTv3's v1-based block (MobileViTv3Block of its reference
+    code): depthwise local conv, 1x1 fusion over cat(local features, conv_proj's output), and
+    the block input added."""
+
+    def __init__(self, cin, cout, dim, ffn, depth, heads, patch, kernel, bn_eps, ln_eps, v3=False):
         super().__init__()
-        self.conv_kxk = ConvNormAct(cin, cin, kernel, bn_eps=bn_eps)
+        self.conv_kxk = ConvNormAct(cin, cin, kernel, groups=cin if v3 else 1, bn_eps=bn_eps)
         self.conv_1x1 = nn.Conv2d(cin, dim, 1, bias=False)
         self.transformer = nn.Sequential(
             *[TransformerBlock(dim, ffn, heads, ln_eps) for _ in range(depth)])
         self.norm = nn.LayerNorm(dim, eps=ln_eps)
         self.conv_proj = ConvNormAct(dim, cout, 1, bn_eps=bn_eps)
-        self.conv_fusion = ConvNormAct(cin + cout, cout, kernel, bn_eps=bn_eps)
+        self.conv_fusion = ConvNormAct((dim if v3 else cin) + cout, cout, 1 if v3 else kernel,
+                                       bn_eps=bn_eps)
         self.patch = patch
+        self.v3 = v3
 
     def forward(self, x):
         shortcut = x
-        x = self.conv_1x1(self.conv_kxk(x))
+        x = local = self.conv_1x1(self.conv_kxk(x))
         ph, pw = self.patch
         B, C, H, W = x.shape
         nh, nw = math.ceil(H / ph), math.ceil(W / pw)
@@ -130,6 +136,8 @@ class MobileVitBlock(nn.Module):
         if resized:
             x = F.interpolate(x, size=(H, W), mode="bilinear", align_corners=False)
         x = self.conv_proj(x)
+        if self.v3:
+            return self.conv_fusion(torch.cat((local, x), dim=1)) + shortcut
         return self.conv_fusion(torch.cat((shortcut, x), dim=1))
 
 
@@ -243,7 +251,8 @@ class MobileViT(nn.Module):
                     ps = b.get("patch_size", [2, 2])
                     blocks.append(MobileVitBlock(c, b["out_channels"], b["transformer_dim"],
                                                  b["ffn_dim"], b["depth"], b.get("heads", 4),
-                                                 tuple(ps), b.get("kernel", 3), bn_eps, ln_eps))
+                                                 tuple(ps), b.get("kernel", 3), bn_eps, ln_eps,
+                                                 v3=b["type"] == "mobilevit_v3"))
                 c = b["out_channels"]
             stages.append(nn.Sequential(*blocks))
         self.stages = nn.Sequential(*stages)

@@ -20,6 +20,8 @@ typedef enum mvit_block_kind {
     MVIT_BLOCK_INVERTED_RESIDUAL, /* timm BottleneckBlock: 1x1 expand, 3x3 depthwise, 1x1 project */
     MVIT_BLOCK_MOBILEVIT,         /* timm MobileVitBlock: local conv, transformer, fusion */
     MVIT_BLOCK_MOBILEVIT_V2,      /* timm MobileVitV2Block: linear attention, GroupNorm */
+    MVIT_BLOCK_MOBILEVIT_V3,      /* MobileViTv3's v1-based block: depthwise local conv, 1x1
+                                     fusion over [local | global], residual */
     MVIT_BLOCK_MOBILEVIT_V3_V2,   /* MobileViTv3's v2-based block: + local concat, residual */
 } mvit_block_kind;
 

@@ -967,7 +967,7 @@ static int parse_mv(loader *L, const mview *v, mvit_block_desc *b, walk *w)
 {
     int rc, n = -1;
     const ynode *ps = NULL;
-    const int v2 = b->kind != MVIT_BLOCK_MOBILEVIT;
+    const int v2 = b->kind == MVIT_BLOCK_MOBILEVIT_V2 || b->kind == MVIT_BLOCK_MOBILEVIT_V3_V2;
     if ((rc = req_int(L, v, "out_channels", 1, MAX_CHANNELS, &b->out_channels)) ||
         (rc = req_int(L, v, "transformer_dim", 1, MAX_CHANNELS, &b->transformer_dim)) ||
         (rc = req_int(L, v, "ffn_dim", 1, MAX_CHANNELS, &b->ffn_dim)) ||
@@ -1009,6 +1009,7 @@ static const struct block_type {
     {"inverted_residual", MVIT_BLOCK_INVERTED_RESIDUAL, ir_keys, 7},
     {"mobilevit", MVIT_BLOCK_MOBILEVIT, mv_keys, 1},
     {"mobilevit_v2", MVIT_BLOCK_MOBILEVIT_V2, v2_keys, 2},
+    {"mobilevit_v3", MVIT_BLOCK_MOBILEVIT_V3, mv_keys, 4},
     {"mobilevit_v3_v2", MVIT_BLOCK_MOBILEVIT_V3_V2, v2_keys, 4},
 };
 

@@ -288,8 +288,12 @@ static int transformer_layer(builder *b, const mvit_block_desc *blk, const char 
     return x;
 }
 
+/* timm MobileVitBlock; v3: MobileViTv3's v1-based block (its reference code's
+ * MobileViTv3Block), whose local conv is depthwise and whose 1x1 fusion reads
+ * [local features | conv_proj's output], its output added to the block input. */
 static int mobilevit_block(builder *b, const mvit_block_desc *blk, const char *pfx, int in)
 {
+    const int v3 = blk->kind == MVIT_BLOCK_MOBILEVIT_V3;
     const mvit_value *v = &b->g->values[in];
     const int cin = v->dims[2], map_h = v->dims[0], map_w = v->dims[1];
     /* the references resize a map that does not split into whole patches up to the next
@@ -299,9 +303,10 @@ static int mobilevit_block(builder *b, const mvit_block_desc *blk, const char *p
     char mod[96];
     int x;
     snprintf(mod, sizeof mod, "%s.conv_kxk", pfx);
-    TRY(conv_norm_act(b, blk->loc, mod, in, cin, blk->kernel, 1, 1, 1));
+    TRY(conv_norm_act(b, blk->loc, mod, in, cin, blk->kernel, 1, v3 ? cin : 1, 1));
     snprintf(mod, sizeof mod, "%s.conv_1x1", pfx);
     TRY(conv(b, blk->loc, mod, x, blk->transformer_dim, 1, 1, 1));
+    const int local = x;
     mvit_node a;
     mvit_node_attrs_init(&a);
     a.patch_h = blk->patch_h;
@@ -326,9 +331,13 @@ static int mobilevit_block(builder *b, const mvit_block_desc *blk, const char *p
     snprintf(mod, sizeof mod, "%s.conv_proj", pfx);
     TRY(conv_norm_act(b, blk->loc, mod, x, blk->out_channels, 1, 1, 1, 1));
     snprintf(mod, sizeof mod, "%s.concat", pfx);
-    TRY(add(b, MVIT_OP_CONCAT, mod, blk->loc, in, x, NULL));
+    TRY(add(b, MVIT_OP_CONCAT, mod, blk->loc, v3 ? local : in, x, NULL));
     snprintf(mod, sizeof mod, "%s.conv_fusion", pfx);
-    TRY(conv_norm_act(b, blk->loc, mod, x, blk->out_channels, blk->kernel, 1, 1, 1));
+    TRY(conv_norm_act(b, blk->loc, mod, x, blk->out_channels, v3 ? 1 : blk->kernel, 1, 1, 1));
+    if (v3) {
+        snprintf(mod, sizeof mod, "%s.add", pfx);
+        TRY(residual_add(b, blk->loc, mod, x, in));
+    }
     return x;
 }
 
@@ -447,7 +456,7 @@ static int build(builder *b)
             snprintf(pfx, sizeof pfx, "stages.%d.%d", s, j);
             if (blk->kind == MVIT_BLOCK_INVERTED_RESIDUAL)
                 TRY(inverted_residual(b, blk, pfx, x));
-            else if (blk->kind == MVIT_BLOCK_MOBILEVIT)
+            else if (blk->kind == MVIT_BLOCK_MOBILEVIT || blk->kind == MVIT_BLOCK_MOBILEVIT_V3)
                 TRY(mobilevit_block(b, blk, pfx, x));
             else
                 TRY(mobilevit_v2_block(b, blk, pfx, x));
