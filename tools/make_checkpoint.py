@@ -42,11 +42,12 @@ import mobilevit_ref as ref  # noqa: E402
 class ConvLayer2d(nn.Module):
     """cvnets.layers.ConvLayer2d: block = Sequential(conv, [norm], [act]); bias-free conv."""
 
-    def __init__(self, cin, cout, k, stride=1, groups=1, use_norm=True, use_act=True, bn_eps=1e-5):
+    def __init__(self, cin, cout, k, stride=1, groups=1, use_norm=True, use_act=True, bn_eps=1e-5,
+                 bias=False):
         super().__init__()
         self.block = nn.Sequential()
         self.block.add_module("conv", nn.Conv2d(cin, cout, k, stride, padding=(k - 1) // 2,
-                                                groups=groups, bias=False))
+                                                groups=groups, bias=bias))
         if use_norm:
             self.block.add_module("norm", nn.BatchNorm2d(cout, eps=bn_eps))
         if use_act:
@@ -114,24 +115,29 @@ class TransformerEncoder(nn.Module):
 
 class MobileViTBlock(nn.Module):
     """cvnets.modules.MobileViTBlock: local_rep (conv_3x3, conv_1x1), global_rep (transformer
-    layers then a LayerNorm), conv_proj, fusion. cvnets has out == in; the description may not."""
+    layers then a LayerNorm), conv_proj, fusion. cvnets has out == in; the description may not.
+    v3: MobileViTv3's MobileViTv3Block (MobileViTv3-v1/cvnets/modules/mobilevit_block.py):
+    depthwise conv_3x3, a 1x1 fusion over cat(local_rep output, conv_proj output), + x."""
 
-    def __init__(self, cin, cout, dim, ffn, depth, heads, patch, kernel, bn_eps, ln_eps):
+    def __init__(self, cin, cout, dim, ffn, depth, heads, patch, kernel, bn_eps, ln_eps, v3=False):
         super().__init__()
         self.local_rep = nn.Sequential()
-        self.local_rep.add_module("conv_3x3", ConvLayer2d(cin, cin, kernel, bn_eps=bn_eps))
+        self.local_rep.add_module("conv_3x3", ConvLayer2d(cin, cin, kernel, groups=cin if v3 else 1,
+                                                          bn_eps=bn_eps))
         self.local_rep.add_module("conv_1x1", ConvLayer2d(cin, dim, 1, use_norm=False,
                                                           use_act=False))
         self.global_rep = nn.Sequential(
             *[TransformerEncoder(dim, ffn, heads, ln_eps) for _ in range(depth)],
             nn.LayerNorm(dim, eps=ln_eps))
         self.conv_proj = ConvLayer2d(dim, cout, 1, bn_eps=bn_eps)
-        self.fusion = ConvLayer2d(cin + cout, cout, kernel, bn_eps=bn_eps)
+        self.fusion = ConvLayer2d((dim if v3 else cin) + cout, cout, 1 if v3 else kernel,
+                                  bn_eps=bn_eps)
         self.patch_h, self.patch_w = patch
+        self.v3 = v3
 
     def forward(self, x):
         res = x
-        fm = self.local_rep(x)
+        fm = fm_conv = self.local_rep(x)
         b, c, h, w = fm.shape
         ph, pw = self.patch_h, self.patch_w
         nh, nw = h // ph, w // pw
@@ -144,7 +150,80 @@ class MobileViTBlock(nn.Module):
         p = p.contiguous().view(b, ph * pw, nh * nw, -1).transpose(1, 3)
         fm = p.reshape(b * c * nh, nw, ph, pw).transpose(1, 2).reshape(b, c, nh * ph, nw * pw)
         fm = self.conv_proj(fm)
+        if self.v3:
+            return self.fusion(torch.cat((fm_conv, fm), dim=1)) + res
         return self.fusion(torch.cat((res, fm), dim=1))
+
+
+class LinearSelfAttention(nn.Module):
+    """cvnets.layers.LinearSelfAttention on [B, d, P, N]: qkv_proj and out_proj ConvLayer2d."""
+
+    def __init__(self, dim):
+        super().__init__()
+        self.qkv_proj = ConvLayer2d(dim, 1 + 2 * dim, 1, use_norm=False, use_act=False, bias=True)
+        self.out_proj = ConvLayer2d(dim, dim, 1, use_norm=False, use_act=False, bias=True)
+        self.embed_dim = dim
+
+    def forward(self, x):
+        qkv = self.qkv_proj(x)
+        query, key, value = torch.split(qkv, [1, self.embed_dim, self.embed_dim], dim=1)
+        context_scores = torch.softmax(query, dim=-1)
+        context_vector = (key * context_scores).sum(dim=-1, keepdim=True)
+        return self.out_proj(torch.relu(value) * context_vector.expand_as(value))
+
+
+class LinearAttnFFN(nn.Module):
+    """cvnets.modules.LinearAttnFFN: pre_norm_attn = [GroupNorm(1), attention, Dropout],
+    pre_norm_ffn = [GroupNorm(1), ConvLayer2d (SiLU), Dropout, ConvLayer2d, Dropout]."""
+
+    def __init__(self, dim, ffn, gn_eps):
+        super().__init__()
+        self.pre_norm_attn = nn.Sequential(nn.GroupNorm(1, dim, eps=gn_eps),
+                                           LinearSelfAttention(dim), nn.Dropout(0.0))
+        self.pre_norm_ffn = nn.Sequential(
+            nn.GroupNorm(1, dim, eps=gn_eps),
+            ConvLayer2d(dim, ffn, 1, use_norm=False, use_act=True, bias=True), nn.Dropout(0.0),
+            ConvLayer2d(ffn, dim, 1, use_norm=False, use_act=False, bias=True), nn.Dropout(0.0))
+
+    def forward(self, x):
+        x = x + self.pre_norm_attn(x)
+        return x + self.pre_norm_ffn(x)
+
+
+class MobileViTBlockv2(nn.Module):
+    """cvnets.modules.MobileViTBlockv2: local_rep = [depthwise ConvLayer2d, 1x1 ConvLayer2d],
+    global_rep = [LinearAttnFFN..., GroupNorm], conv_proj; unfold/fold with F.unfold/F.fold;
+    the input resized up to whole patches (align_corners=True) and left so. v3: MobileViTv3's
+    MobileViTBlockv3 (MobileViTv3-v2): conv_proj over cat(global, local) and the input added."""
+
+    def __init__(self, cin, cout, dim, ffn, depth, patch, kernel, bn_eps, gn_eps, v3=False):
+        super().__init__()
+        self.local_rep = nn.Sequential(
+            ConvLayer2d(cin, cin, kernel, groups=cin, bn_eps=bn_eps),
+            ConvLayer2d(cin, dim, 1, use_norm=False, use_act=False))
+        self.global_rep = nn.Sequential(*[LinearAttnFFN(dim, ffn, gn_eps) for _ in range(depth)],
+                                        nn.GroupNorm(1, dim, eps=gn_eps))
+        self.conv_proj = ConvLayer2d(2 * dim if v3 else dim, cout, 1, use_act=False, bn_eps=bn_eps)
+        self.patch_h, self.patch_w = patch
+        self.v3 = v3
+
+    def forward(self, x):
+        ph, pw = self.patch_h, self.patch_w
+        b, c, h, w = x.shape
+        if h % ph or w % pw:
+            x = torch.nn.functional.interpolate(
+                x, size=(-(-h // ph) * ph, -(-w // pw) * pw), mode="bilinear", align_corners=True)
+        fm_conv = self.local_rep(x)
+        b, d, h, w = fm_conv.shape
+        patches = torch.nn.functional.unfold(fm_conv, kernel_size=(ph, pw), stride=(ph, pw))
+        patches = patches.reshape(b, d, ph * pw, -1)
+        patches = self.global_rep(patches)
+        patches = patches.reshape(b, d * ph * pw, -1)
+        fm = torch.nn.functional.fold(patches, output_size=(h, w), kernel_size=(ph, pw),
+                                      stride=(ph, pw))
+        if self.v3:
+            return self.conv_proj(torch.cat((fm, fm_conv), dim=1)) + x
+        return self.conv_proj(fm)
 
 
 class GlobalPool(nn.Module):
@@ -170,18 +249,28 @@ class CvnetsMobileViT(nn.Module):
                 if b["type"] == "inverted_residual":
                     blocks.append(InvertedResidual(c, b["out_channels"], b.get("stride", 1),
                                                    b["expansion"], bn_eps))
+                elif b["type"] in ("mobilevit_v2", "mobilevit_v3_v2"):
+                    blocks.append(MobileViTBlockv2(
+                        c, b["out_channels"], b["transformer_dim"], b["ffn_dim"], b["depth"],
+                        tuple(b.get("patch_size", [2, 2])), b.get("kernel", 3), bn_eps,
+                        float(desc.get("groupnorm_eps", 1e-5)), v3=b["type"] == "mobilevit_v3_v2"))
                 else:
                     blocks.append(MobileViTBlock(
                         c, b["out_channels"], b["transformer_dim"], b["ffn_dim"], b["depth"],
                         b.get("heads", 4), tuple(b.get("patch_size", [2, 2])),
-                        b.get("kernel", 3), bn_eps, ln_eps))
+                        b.get("kernel", 3), bn_eps, ln_eps, v3=b["type"] == "mobilevit_v3"))
                 c = b["out_channels"]
             setattr(self, f"layer_{i + 1}", nn.Sequential(*blocks))
-        cout = desc["final_conv"]["out_channels"]
-        self.conv_1x1_exp = ConvLayer2d(c, cout, 1, bn_eps=bn_eps)
-        self.classifier = nn.Sequential()
-        self.classifier.add_module("global_pool", GlobalPool())
-        self.classifier.add_module("fc", nn.Linear(cout, desc["classifier"]["num_classes"]))
+        classes = desc["classifier"]["num_classes"]
+        if desc.get("final_conv"):
+            cout = desc["final_conv"]["out_channels"]
+            self.conv_1x1_exp = ConvLayer2d(c, cout, 1, bn_eps=bn_eps)
+            self.classifier = nn.Sequential()
+            self.classifier.add_module("global_pool", GlobalPool())
+            self.classifier.add_module("fc", nn.Linear(cout, classes))
+        else:  # MobileViT v2: conv_1x1_exp is an Identity, classifier = [GlobalPool, LinearLayer]
+            self.conv_1x1_exp = nn.Identity()
+            self.classifier = nn.Sequential(GlobalPool(), nn.Linear(c, classes))
 
     def forward(self, x):
         x = self.conv_1(x)

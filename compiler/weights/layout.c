@@ -25,6 +25,13 @@
  *                          Dropout], .pre_norm_ffn = [LayerNorm, Linear, act, Dropout, Linear,
  *                          Dropout]
  *   conv_1x1_exp           final 1x1 ConvLayer2d;  classifier = [global_pool, (dropout,) fc]
+ *   MobileViTBlockv2       (v2) .local_rep.0 (depthwise), .local_rep.1, .global_rep.K
+ *                          (LinearAttnFFN: .pre_norm_attn = [GroupNorm, LinearSelfAttention
+ *                          (qkv_proj, out_proj: ConvLayer2d)], .pre_norm_ffn = [GroupNorm,
+ *                          ConvLayer2d, Dropout, ConvLayer2d, Dropout]), .global_rep.<depth>
+ *                          (GroupNorm), .conv_proj; classifier = [GlobalPool, LinearLayer]
+ * MobileViTv3's reference code keeps these trees (its v1-based block names its layers as
+ * MobileViTBlock does, its v2-based one as MobileViTBlockv2).
  * MultiHeadAttention's qkv_proj stacks q, k, v and splits heads as timm's Attention does, so
  * every tensor keeps its shape and values; only the name changes.
  *
@@ -61,6 +68,19 @@ static const name_rule rules[] = {
     {"conv_1x1_exp.block.conv.weight", "final_conv.conv.weight"},
     {"conv_1x1_exp.block.norm.*", "final_conv.bn.*"},
     {"classifier.fc.*", "head.fc.*"},
+    /* MobileViT v2 (and v3's v2-based block): unnamed local_rep, LinearAttnFFN, ConvLayer2d
+     * 1x1 projections with biases, classifier = [GlobalPool, LinearLayer] */
+    {"layer_@.#.local_rep.0.block.conv.weight", "stages.#.#.conv_kxk.conv.weight"},
+    {"layer_@.#.local_rep.0.block.norm.*", "stages.#.#.conv_kxk.bn.*"},
+    {"layer_@.#.local_rep.1.block.conv.weight", "stages.#.#.conv_1x1.weight"},
+    {"layer_@.#.global_rep.#.pre_norm_attn.0.*", "stages.#.#.transformer.#.norm1.*"},
+    {"layer_@.#.global_rep.#.pre_norm_attn.1.qkv_proj.block.conv.*",
+     "stages.#.#.transformer.#.attn.qkv_proj.*"},
+    {"layer_@.#.global_rep.#.pre_norm_attn.1.out_proj.block.conv.*",
+     "stages.#.#.transformer.#.attn.out_proj.*"},
+    {"layer_@.#.global_rep.#.pre_norm_ffn.1.block.conv.*", "stages.#.#.transformer.#.mlp.fc1.*"},
+    {"layer_@.#.global_rep.#.pre_norm_ffn.3.block.conv.*", "stages.#.#.transformer.#.mlp.fc2.*"},
+    {"classifier.1.*", "head.fc.*"},
 };
 #define N_RULES ((int)(sizeof rules / sizeof rules[0]))
 #define MAX_CAPTURES 4
