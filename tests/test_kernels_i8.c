@@ -13,6 +13,10 @@
 #include <string.h>
 
 #include "kernels/i8-scalar.c"
+#include "kernels/i8-groupnorm-scalar.c"
+#include "kernels/i8-linear-attention-scalar.c"
+#include "kernels/i8-resize-scalar.c"
+#include "kernels/f32-resize-scalar.c"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static uint32_t rnd32(void)
@@ -379,6 +383,138 @@ START_TEST(attention_vs_float)
 }
 END_TEST
 
+/* GroupNorm: the integer kernel within 1 output step of the float formula on the dequantised
+ * map (whole-map statistics, per-channel affine), rounded. */
+START_TEST(groupnorm_vs_float)
+{
+    for (int trial = 0; trial < 60; trial++) {
+        const int pixels = rint_in(1, 300), c = rint_in(1, 40), count = pixels * c;
+        const double sx = 0.01 + rint_in(0, 100) / 1000.0, sy = 0.02 + rint_in(0, 100) / 2000.0;
+        const int zy = rint_in(-20, 20), spread = rint_in(0, 127);
+        const double eps = 1e-5;
+        int8_t *x = malloc((size_t)count), *y = malloc((size_t)count);
+        int32_t g[40], b[40];
+        double gam[40], bet[40], mean = 0, var = 0;
+        for (int i = 0; i < count; i++)
+            x[i] = (int8_t)rint_in(-spread - 1, spread);
+        for (int ch = 0; ch < c; ch++) {
+            gam[ch] = rint_in(-2000, 2000) / 1000.0, bet[ch] = rint_in(-500, 500) / 1000.0;
+            g[ch] = (int32_t)nearbyint(gam[ch] / sy * 65536.0);
+            b[ch] = (int32_t)nearbyint(bet[ch] / sy * 65536.0);
+        }
+        const mvk_layernorm p = {.c = c, .gamma_q = g, .beta_q = b, .per_channel = 1,
+                                 .eps_q = (int64_t)nearbyint((double)count * count * eps /
+                                                             (sx * sx)),
+                                 .zy = zy};
+        mvk_i8_groupnorm__scalar(&p, x, y, pixels);
+        for (int i = 0; i < count; i++)
+            mean += sx * x[i];
+        mean /= count;
+        for (int i = 0; i < count; i++)
+            var += (sx * x[i] - mean) * (sx * x[i] - mean);
+        var /= count;
+        for (int i = 0; i < count; i++) {
+            const int ch = i % c;
+            const double v = (sx * x[i] - mean) / sqrt(var + eps) * gam[ch] + bet[ch];
+            double want = nearbyint(v / sy) + zy;
+            want = want < -128 ? -128 : want > 127 ? 127 : want;
+            CHECK(fabs(y[i] - want) <= 1, "count=%d i=%d got %d want %g", count, i, y[i], want);
+        }
+        free(x), free(y);
+    }
+}
+END_TEST
+
+/* Linear self-attention: the integer kernel within 2 output steps of the float formula (per
+ * position in the patch: softmax of q over the pixels, context = weighted key sum,
+ * relu(v) * context) on the dequantised qkv, rounded. */
+START_TEST(linear_attention_vs_float)
+{
+    for (int trial = 0; trial < 60; trial++) {
+        const int ph = rint_in(1, 2), pw = rint_in(1, 2), h = ph * rint_in(1, 12);
+        const int w = pw * rint_in(1, 12), d = rint_in(1, 24), row = 1 + 2 * d;
+        const double sx = 0.01 + rint_in(0, 100) / 2000.0;
+        const int z = rint_in(-10, 10), zy = rint_in(-10, 10);
+        int8_t *qkv = malloc((size_t)h * w * row), *y = malloc((size_t)h * w * d);
+        int32_t lut[256], ctx[24];
+        for (int i = 0; i < h * w * row; i++)
+            qkv[i] = (int8_t)rint_in(-128, 127);
+        for (int f = 0; f < 256; f++)
+            lut[f] = (int32_t)nearbyint(32768.0 * exp2(-f / 256.0));
+        /* the output scale: relu(v) * context is at most (255 s)^2 */
+        const double sy = 255.0 * 255.0 * sx * sx / 127.0;
+        int32_t s_sm, s_o;
+        const int32_t m_sm = mult_of(sx / log(2.0) * 256.0, &s_sm);
+        const int32_t m_o = mult_of(sx * sx / (32768.0 * sy), &s_o);
+        const mvk_linear_attention p = {.h = h, .w = w, .dim = d, .patch_h = ph, .patch_w = pw,
+                                        .exp2_lut = lut, .zx = z, .m_sm = m_sm, .s_sm = s_sm,
+                                        .m_o = m_o, .s_o = s_o, .zy = zy - 128};
+        mvk_i8_linear_attention__scalar(&p, qkv, y, ctx);
+        for (int i = 0; i < ph; i++)
+            for (int j = 0; j < pw; j++) {
+                double mx = -1e300, sum = 0, c[24] = {0};
+                for (int yy = i; yy < h; yy += ph)
+                    for (int xx = j; xx < w; xx += pw)
+                        mx = fmax(mx, sx * (qkv[(yy * w + xx) * row] - z));
+                for (int yy = i; yy < h; yy += ph)
+                    for (int xx = j; xx < w; xx += pw)
+                        sum += exp(sx * (qkv[(yy * w + xx) * row] - z) - mx);
+                for (int yy = i; yy < h; yy += ph)
+                    for (int xx = j; xx < w; xx += pw) {
+                        const int8_t *t = qkv + (yy * w + xx) * row;
+                        const double e = exp(sx * (t[0] - z) - mx) / sum;
+                        for (int ch = 0; ch < d; ch++)
+                            c[ch] += e * sx * (t[1 + ch] - z);
+                    }
+                for (int yy = i; yy < h; yy += ph)
+                    for (int xx = j; xx < w; xx += pw)
+                        for (int ch = 0; ch < d; ch++) {
+                            const double v = fmax(sx * (qkv[(yy * w + xx) * row + 1 + d + ch] - z),
+                                                  0.0);
+                            double want = nearbyint(v * c[ch] / sy) + zy - 128;
+                            want = want < -128 ? -128 : want > 127 ? 127 : want;
+                            const int got = y[(yy * w + xx) * d + ch];
+                            CHECK(fabs(got - want) <= 2, "%dx%d d=%d got %d want %g", h, w, d,
+                                  got, want);
+                        }
+            }
+        free(qkv), free(y);
+    }
+}
+END_TEST
+
+/* v2's align_corners=True resize: the integer kernel (Q11 taps, as ops/resize.c makes them)
+ * within 1 step of the float kernel on the same bytes, rounded; a same-size resize copies. */
+START_TEST(resize_vs_float)
+{
+    for (int trial = 0; trial < 80; trial++) {
+        const int ih = rint_in(1, 20), iw = rint_in(1, 20), c = rint_in(1, 10);
+        const int oh = trial % 8 ? ih + rint_in(0, 5) : ih, ow = trial % 8 ? iw + rint_in(0, 5) : iw;
+        int8_t *x = malloc((size_t)ih * iw * c), *y = malloc((size_t)oh * ow * c);
+        float *xf = malloc(sizeof(float) * ih * iw * c), *yf = malloc(sizeof(float) * oh * ow * c);
+        mvk_lerp ty[25], tx[25];
+        for (int i = 0; i < ih * iw * c; i++)
+            xf[i] = x[i] = (int8_t)rint_in(-128, 127);
+        for (int i = 0; i < oh + ow; i++) {
+            mvk_lerp *t = i < oh ? &ty[i] : &tx[i - oh];
+            mvk_resize_tap(i < oh ? i : i - oh, i < oh ? ih : iw, i < oh ? oh : ow, &t->i0, &t->i1,
+                           &t->l1);
+            t->q1 = (int32_t)floor((double)t->l1 * 2048.0 + 0.5), t->q0 = 2048 - t->q1;
+        }
+        const mvk_resize p = {.in_h = ih, .in_w = iw, .out_h = oh, .out_w = ow, .c = c,
+                              .ty = ty, .tx = tx};
+        mvk_i8_resize__scalar(&p, x, y);
+        mvk_f32_resize__scalar(&p, xf, yf);
+        for (int i = 0; i < oh * ow * c; i++) {
+            const double want = nearbyint(yf[i]);
+            CHECK(fabs(y[i] - want) <= (oh == ih && ow == iw ? 0 : 1), "%dx%d->%dx%d got %d want %g",
+                  ih, iw, oh, ow, y[i], want);
+        }
+        free(x), free(y), free(xf), free(yf);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("kernels_i8");
@@ -393,6 +529,9 @@ int main(void)
     tcase_add_test(tc, quantize_thresholds);
     tcase_add_test(tc, layernorm_vs_float);
     tcase_add_test(tc, attention_vs_float);
+    tcase_add_test(tc, groupnorm_vs_float);
+    tcase_add_test(tc, linear_attention_vs_float);
+    tcase_add_test(tc, resize_vs_float);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

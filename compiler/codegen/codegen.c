@@ -200,7 +200,7 @@ void cg_weight_ref(const mvit_codegen *cg, char *buf, size_t n, int64_t offset)
 }
 
 /* A resize's taps along one axis as a static table of the current layer function. */
-static void emit_taps(mvit_codegen *cg, const char *name, const mvk_lerp *t, int count)
+void cg_taps(mvit_codegen *cg, const char *name, const mvk_lerp *t, int count)
 {
     emit(&cg->body, "static const mvk_lerp %s[%d] = {", name, count);
     for (int i = 0; i < count; i += 4) {
@@ -230,8 +230,8 @@ void cg_remap(mvit_codegen *cg, const mvit_node *n, char *expr, size_t len)
              rm->ph, rm->pw,
              unfold ? "resized to the patch grid first (bilinear, align_corners=False)"
                     : "the patch grid is resized back to it (bilinear, align_corners=False)");
-        emit_taps(cg, "ty", rm->ty, unfold ? rm->gh : rm->mh);
-        emit_taps(cg, "tx", rm->tx, unfold ? rm->gw : rm->mw);
+        cg_taps(cg, "ty", rm->ty, unfold ? rm->gh : rm->mh);
+        cg_taps(cg, "tx", rm->tx, unfold ? rm->gw : rm->mw);
     }
     emit(&cg->body,
          "static const mvk_remap remap = {.kind = %s, .ph = %d, .pw = %d, .gh = %d, "

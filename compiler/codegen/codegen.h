@@ -146,6 +146,11 @@ void cg_conv2d(mvit_codegen *cg, const struct mvk_conv2d *p, char *expr, size_t 
 struct mvk_gemm;
 void cg_gemm(mvit_codegen *cg, const struct mvk_gemm *p, const char *remap, char *expr, size_t len);
 
+/* Emits count resize taps (mvk_lerp) as `static const mvk_lerp NAME[count]` of the current
+ * layer function. */
+struct mvk_lerp;
+void cg_taps(mvit_codegen *cg, const char *name, const struct mvk_lerp *t, int count);
+
 /* Emits the node's mvk_remap (an unfold/fold, with its resize taps) as static constants of
  * the current layer function and writes its C expression ("&remap"), or "0" for none. */
 void cg_remap(mvit_codegen *cg, const mvit_node *n, char *expr, size_t len);

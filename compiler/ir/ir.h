@@ -63,14 +63,14 @@ typedef struct mvit_qnode {
     int8_t lut[256];
     float *out_scale;         /* LINEAR to the float logits: per channel sx * sw */
     int32_t m[2], s[2];       /* ADD: m[0], m[1], s[0] (common); CONCAT: per input;
-                                 GLOBAL_AVGPOOL: m[0], s[0]; ATTENTION: softmax m[0], s[0]
-                                 and output m[1], s[1] */
-    int32_t *ln_g;            /* LAYERNORM: per channel, Q16 */
-    int32_t *ln_b;            /* LAYERNORM: per channel, Q16 */
+                                 GLOBAL_AVGPOOL: m[0], s[0]; ATTENTION, LINEAR_ATTENTION:
+                                 softmax m[0], s[0] and output m[1], s[1] */
+    int32_t *ln_g;            /* LAYERNORM, GROUPNORM: per channel, Q16 */
+    int32_t *ln_b;            /* LAYERNORM, GROUPNORM: per channel, Q16 */
     int ln_channels;          /* LAYERNORM: entries of ln_g and ln_b: C, or 1 (the same affine
                                  for every channel, e.g. folded into the next GEMM) */
     int64_t ln_eps;           /* LAYERNORM: eps in the integer variance's units */
-    int32_t exp2_lut[256];    /* ATTENTION: round(2^15 * 2^(-f/256)) */
+    int32_t exp2_lut[256];    /* ATTENTION, LINEAR_ATTENTION: round(2^15 * 2^(-f/256)) */
     float thresholds[255];    /* QUANTIZE: the float input values where q steps up */
     int8_t *pixel_lut;        /* QUANTIZE: [channel][256] for 8-bit pixels (P_run_u8) */
 } mvit_qnode;

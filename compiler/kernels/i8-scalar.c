@@ -365,6 +365,20 @@ mvk_i8_concat__scalar(const mvk_concat *p, const int8_t *MVK_RESTRICT a,
     }
 }
 
+/* c bilinear blends of four source pixels s0..s3 (rows y0, y0, y1, y1; columns x0, x1, x0, x1)
+ * with the Q11 weights of ly and lx: the Q22 sum, rounded half up (docs/int8.md). */
+static inline MVK_UNUSED void mvk_i8_blend4(const int8_t *s0, const int8_t *s1, const int8_t *s2,
+                                            const int8_t *s3, int8_t *dst, int c,
+                                            const mvk_lerp *ly, const mvk_lerp *lx)
+{
+    const int32_t w0 = ly->q0 * lx->q0, w1 = ly->q0 * lx->q1, w2 = ly->q1 * lx->q0,
+                  w3 = ly->q1 * lx->q1;
+    for (int ch = 0; ch < c; ch++) {
+        const int32_t acc = w0 * s0[ch] + w1 * s1[ch] + w2 * s2[ch] + w3 * s3[ch];
+        dst[ch] = (int8_t)(((acc + (128 << 22) + (1 << 21)) >> 22) - 128);
+    }
+}
+
 /* MobileViT unfold / fold on bytes through the same remap as the float kernels. A resized
  * row blends its 4 source bytes with the Q11 weights of both axes (a Q22 weight per source,
  * the 4 summing to exactly 2^22) and rounds half up: y = (sum(wy * wx * q) + 2^21) >> 22
@@ -385,14 +399,8 @@ static MVK_UNUSED MVK_NOLIBCALL void mvk_i8_remap__scalar(const int8_t *MVK_REST
                 dst[ch] = in[src[0] * c + ch];
             continue;
         }
-        const int32_t w0 = ly->q0 * lx->q0, w1 = ly->q0 * lx->q1, w2 = ly->q1 * lx->q0,
-                      w3 = ly->q1 * lx->q1;
-        const int8_t *s0 = in + src[0] * c, *s1 = in + src[1] * c, *s2 = in + src[2] * c,
-                     *s3 = in + src[3] * c;
-        for (int ch = 0; ch < c; ch++) {
-            const int32_t acc = w0 * s0[ch] + w1 * s1[ch] + w2 * s2[ch] + w3 * s3[ch];
-            dst[ch] = (int8_t)(((acc + (128 << 22) + (1 << 21)) >> 22) - 128);
-        }
+        mvk_i8_blend4(in + src[0] * c, in + src[1] * c, in + src[2] * c, in + src[3] * c, dst, c,
+                      ly, lx);
     }
 }
 
@@ -423,6 +431,22 @@ static inline MVK_UNUSED int8_t mvk_i8_ln_value(int8_t x, int c, int32_t sum, ui
     return mvk_sat_i8(zy + mvk_round_shift_i64(n * g[a] + (int64_t)b[a] * 65536, 32));
 }
 
+/* inv = floor(2^62 / isqrt(V 4^k)) for V = c sumsq - sum^2 + eps_q, with k making V 4^k lie in
+ * [2^60, 2^62); 0 (and k 0) for V = 0. */
+static inline MVK_UNUSED uint64_t mvk_i8_ln_inv(int64_t c, int32_t sum, int64_t sumsq,
+                                                int64_t eps_q, int *k)
+{
+    const uint64_t v = (uint64_t)(c * sumsq - (int64_t)sum * sum) + (uint64_t)eps_q;
+    *k = 0;
+    if (!v)
+        return 0;
+    int bits = 0;
+    while (bits < 64 && (v >> bits))
+        bits++;
+    *k = (62 - bits) >> 1;
+    return mvk_udiv_u64((uint64_t)1 << 62, mvk_isqrt_u64(v << (2 * *k)));
+}
+
 /* Integer LayerNorm of each row of c values (docs/int8.md):
  *   d_i = c * x_i - sum x                     (the zero point cancels)
  *   V   = c * sum x^2 - (sum x)^2 + eps_q      (eps_q = round(c^2 eps / sx^2), compile time)
@@ -449,17 +473,8 @@ mvk_i8_layernorm__scalar(const mvk_layernorm *p, const int8_t *MVK_RESTRICT in,
             sum += x[i];
             sumsq += (int32_t)x[i] * x[i];
         }
-        const uint64_t v = (uint64_t)((int64_t)c * sumsq - (int64_t)sum * sum) + (uint64_t)eps_q;
-        uint64_t inv = 0;
-        int k = 0;
-        if (v) {
-            int bits = 0;
-            while (bits < 64 && (v >> bits))
-                bits++;
-            k = (62 - bits) >> 1;
-            const uint64_t root = mvk_isqrt_u64(v << (2 * k));
-            inv = mvk_udiv_u64((uint64_t)1 << 62, root);
-        }
+        int k;
+        const uint64_t inv = mvk_i8_ln_inv(c, sum, sumsq, eps_q, &k);
         for (int i = 0; i < c; i++)
             y[i] = mvk_i8_ln_value(x[i], c, sum, inv, 46 - k, g, b, per_channel ? i : 0, zy);
     }

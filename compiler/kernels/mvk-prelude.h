@@ -198,11 +198,17 @@ typedef struct mvk_linear_attention {
     int32_t h, w;              /* the map: whole patches */
     int32_t dim;               /* d: the output's channels */
     int32_t patch_h, patch_w;
+    const int32_t *exp2_lut;   /* int8: 2^(-f/256) in Q15 for f < 256 */
+    int32_t zx;                /* int8: qkv's zero point */
+    int32_t m_sm, s_sm;        /* int8: max - q to the softmax's base-2 exponent in Q8 */
+    int32_t m_o, s_o;          /* int8: relu(v) * context (Q15) to the output */
+    int32_t zy;                /* int8: the output's zero point */
 } mvk_linear_attention;
 
 /* A bilinear resize of an HWC map with align_corners=True (MobileViT v2's block input). */
 typedef struct mvk_resize {
     int32_t in_h, in_w, out_h, out_w, c;
+    const mvk_lerp *ty, *tx; /* int8: the taps of each output row and column (Q11 weights) */
 } mvk_resize;
 
 /* The mean over the pixels of each channel, [pixels][c] -> [c]; int8: y = zy + R(sum - pixels

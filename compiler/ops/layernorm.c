@@ -16,7 +16,7 @@ static void eval(const mvit_graph *g, const mvit_node *n, float **b)
                               (int64_t)a->dims[0] * a->dims[1]);
 }
 
-static int quantize(mvit_qctx *c, int idx)
+int mvit_quantize_norm(mvit_qctx *c, int idx, int64_t count)
 {
     mvit_node *n = &c->g->nodes[idx];
     const mvit_value *x = &c->g->values[n->inputs[0]], *y = &c->g->values[n->output];
@@ -37,9 +37,14 @@ static int quantize(mvit_qctx *c, int idx)
         q->ln_g[i] = (int32_t)gq;
         q->ln_b[i] = (int32_t)bq;
     }
-    const double e = nearbyint((double)ch * ch * n->eps / (x->qscale * x->qscale));
+    const double e = nearbyint((double)count * count * n->eps / (x->qscale * x->qscale));
     q->ln_eps = e > ldexp(1, 60) ? (int64_t)1 << 60 : (int64_t)e;
     return 0;
+}
+
+static int quantize(mvit_qctx *c, int idx)
+{
+    return mvit_quantize_norm(c, idx, c->g->values[c->g->nodes[idx].inputs[0]].dims[2]);
 }
 
 void mvit_lower_f32_norm(mvit_codegen *cg, const mvit_node *n, const char *kind)
@@ -63,7 +68,7 @@ static void lower_f32(mvit_codegen *cg, const mvit_node *n)
     mvit_lower_f32_norm(cg, n, "layernorm");
 }
 
-static void lower_i8(mvit_codegen *cg, const mvit_node *n)
+void mvit_emit_i8_norm(mvit_codegen *cg, const mvit_node *n, char *expr, size_t len)
 {
     const mvit_value *a = &cg->g->values[n->inputs[0]], *o = &cg->g->values[n->output];
     char gm[64], bt[64];
@@ -71,13 +76,21 @@ static void lower_i8(mvit_codegen *cg, const mvit_node *n)
                  "gamma (Q16 of the output scale)", n);
     mvit_i8_ints(cg, CG_I32, n->q->ln_b, n->q->ln_channels, bt, sizeof bt,
                  "beta (Q16 of the output scale)", n);
-    const char *kernel = mvit_i8_use_op_kernel(cg, "layernorm");
-    cg_parallel(cg, (int64_t)a->dims[0] * a->dims[1]);
     emit(&cg->body, "static const mvk_layernorm ln = {.c = %d, .gamma_q = %s, .beta_q = %s,",
          a->dims[2], gm, bt);
     emit(&cg->body, "    .per_channel = %d, .eps_q = INT64_C(%lld), .zy = %d};",
          n->q->ln_channels > 1, (long long)n->q->ln_eps, o->qzero);
-    emit(&cg->body, "mvk_i8_layernorm__%s(&ln, " MVIT_X0 ", " MVIT_Y ", r0, r1);", kernel);
+    snprintf(expr, len, "&ln");
+}
+
+static void lower_i8(mvit_codegen *cg, const mvit_node *n)
+{
+    const mvit_value *a = &cg->g->values[n->inputs[0]];
+    char ln[16];
+    mvit_emit_i8_norm(cg, n, ln, sizeof ln);
+    const char *kernel = mvit_i8_use_op_kernel(cg, "layernorm");
+    cg_parallel(cg, (int64_t)a->dims[0] * a->dims[1]);
+    emit(&cg->body, "mvk_i8_layernorm__%s(%s, " MVIT_X0 ", " MVIT_Y ", r0, r1);", kernel, ln);
 }
 
 const mvit_op_def mvit_op_layernorm = {

@@ -1,7 +1,9 @@
 /* LINEAR_ATTENTION: MobileViT v2's separable self-attention (timm LinearSelfAttention) between
  * its qkv and out_proj 1x1 convs, on the HWC map itself: timm's unfold to [d][P][N] only
  * groups the pixels that share a position inside their patch, so no copy is needed. qkv
- * [H][W][1 + 2d] -> [H][W][d]. No int8 form yet. */
+ * [H][W][1 + 2d] -> [H][W][d]. In int8 the attention's base-2 integer softmax (docs/int8.md). */
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "kernels/f32-linear-attention-scalar.c"
@@ -59,10 +61,53 @@ static int64_t scratch_f32(const mvit_target *t, const mvit_graph *g, const mvit
     return (int64_t)g->values[n->output].dims[2] * (int64_t)sizeof(float); /* the context */
 }
 
+/* The softmax in base 2 on a table of 2^(-f/256) (as the attention's), and the output's
+ * requantisation of max(v - zx, 0) * context, context in Q15 of sx. */
+static int quantize(mvit_qctx *c, int idx)
+{
+    mvit_node *n = &c->g->nodes[idx];
+    const mvit_value *x = &c->g->values[n->inputs[0]], *y = &c->g->values[n->output];
+    mvit_qnode *q = n->q;
+    for (int f = 0; f < 256; f++)
+        q->exp2_lut[f] = (int32_t)nearbyint(32768.0 * exp2(-f / 256.0));
+    int rc = mvit_q_multiplier(c, n, x->qscale / log(2.0) * 256.0, &q->m[0], &q->s[0]);
+    if (rc == 0)
+        rc = mvit_q_multiplier(c, n, x->qscale * x->qscale / (32768.0 * y->qscale), &q->m[1],
+                               &q->s[1]);
+    return rc;
+}
+
+static void lower_i8(mvit_codegen *cg, const mvit_node *n)
+{
+    const mvk_linear_attention p = shape(cg->g, n);
+    const mvit_value *a = &cg->g->values[n->inputs[0]], *o = &cg->g->values[n->output];
+    char e[64];
+    mvit_i8_ints(cg, CG_I32, n->q->exp2_lut, 256, e, sizeof e, "2^(-f/256) in Q15", n);
+    cg_use_kernel(cg, "i8-linear-attention-scalar.c");
+    emit(&cg->body,
+         "static const mvk_linear_attention att = {.h = %d, .w = %d, .dim = %d, .patch_h = %d, "
+         ".patch_w = %d,",
+         p.h, p.w, p.dim, p.patch_h, p.patch_w);
+    emit(&cg->body, "    .exp2_lut = %s, .zx = %d, .m_sm = %d, .s_sm = %d, .m_o = %d, .s_o = %d,",
+         e, a->qzero, n->q->m[0], n->q->s[0], n->q->m[1], n->q->s[1]);
+    emit(&cg->body, "    .zy = %d};", o->qzero);
+    emit(&cg->body, "mvk_i8_linear_attention__scalar(&att, " MVIT_X0 ", " MVIT_Y
+                    ", (int32_t *)scratch);");
+}
+
+static int64_t scratch_i8(const mvit_target *t, const mvit_graph *g, const mvit_node *n)
+{
+    (void)t;
+    return (int64_t)g->values[n->output].dims[2] * (int64_t)sizeof(int32_t); /* the context */
+}
+
 const mvit_op_def mvit_op_linear_attention = {
     .infer = infer,
     .macs = macs,
     .eval = eval,
+    .quantize = quantize,
     .lower_f32 = lower_f32,
     .scratch_f32 = scratch_f32,
+    .lower_i8 = lower_i8,
+    .scratch_i8 = scratch_i8,
 };

@@ -90,6 +90,10 @@ const char *mvit_i8_gemm_weights(mvit_codegen *cg, const mvit_node *n, int k, in
 /* The fp32 LayerNorm or GroupNorm (kind "layernorm", "groupnorm"): the layer's
  * `static const mvk_layernorm ln` and the call of mvk_f32_<kind>__scalar over its rows. */
 void mvit_lower_f32_norm(mvit_codegen *cg, const mvit_node *n, const char *kind);
+/* The int8 rule of a LayerNorm or GroupNorm whose statistics run over count values. */
+int mvit_quantize_norm(mvit_qctx *c, int idx, int64_t count);
+/* The int8 norm's `static const mvk_layernorm ln`; expr gets "&ln". */
+void mvit_emit_i8_norm(mvit_codegen *cg, const mvit_node *n, char *expr, size_t len);
 
 // ---- attention (attention.c)
 

@@ -1,6 +1,10 @@
 /* RESIZE: bilinear, align_corners=True, HWC map_h x map_w -> grid_h x grid_w: MobileViT v2
  * resizes a block input that does not split into whole patches up to them (timm
- * MobileVitV2Block.forward), and the block's output keeps that size. No int8 form yet. */
+ * MobileVitV2Block.forward), and the block's output keeps that size. In int8 the same taps
+ * in Q11 (docs/int8.md): the output keeps the input's scale. */
+#include <math.h>
+#include <stdlib.h>
+
 #include "kernels/f32-resize-scalar.c"
 #include "ops/ops.h"
 
@@ -40,9 +44,41 @@ static void lower_f32(mvit_codegen *cg, const mvit_node *n)
     emit(&cg->body, "mvk_f32_resize__scalar(&rs, in0, out);");
 }
 
+/* The float kernel's taps along one axis, with their Q11 weights for int8. */
+static void aligned_taps(int src, int dst, mvk_lerp *taps)
+{
+    for (int i = 0; i < dst; i++) {
+        mvk_lerp *t = &taps[i];
+        mvk_resize_tap(i, src, dst, &t->i0, &t->i1, &t->l1);
+        t->l0 = 1.0f - t->l1;
+        t->q1 = (int32_t)floor((double)t->l1 * 2048.0 + 0.5);
+        t->q0 = 2048 - t->q1;
+    }
+}
+
+static void lower_i8(mvit_codegen *cg, const mvit_node *n)
+{
+    const mvk_resize p = shape(cg->g, n);
+    mvk_lerp *ty = mvit_xcalloc((size_t)p.out_h + (size_t)p.out_w, sizeof *ty), *tx = ty + p.out_h;
+    aligned_taps(p.in_h, p.out_h, ty);
+    aligned_taps(p.in_w, p.out_w, tx);
+    cg_taps(cg, "ty", ty, p.out_h);
+    cg_taps(cg, "tx", tx, p.out_w);
+    free(ty);
+    cg_use_kernel(cg, "i8-resize-scalar.c");
+    emit(&cg->body,
+         "static const mvk_resize rs = {.in_h = %d, .in_w = %d, .out_h = %d, .out_w = %d, "
+         ".c = %d, .ty = ty, .tx = tx};",
+         p.in_h, p.in_w, p.out_h, p.out_w, p.c);
+    emit(&cg->body, "mvk_i8_resize__scalar(&rs, " MVIT_X0 ", " MVIT_Y ");");
+}
+
 const mvit_op_def mvit_op_resize = {
     .infer = infer,
     .macs = mvit_no_macs,
     .eval = eval,
+    .quantize = mvit_quantize_nothing, /* a blend of its inputs: keeps the input's scale */
+    .keeps_qparams = 1,
     .lower_f32 = lower_f32,
+    .lower_i8 = lower_i8,
 };
