@@ -117,6 +117,11 @@ static const kc_row kc_rows[] = {
           {2, 37, 4, 24}, /* N past two key panels, not a multiple of 6 */
           {1, 64, 4, 36}, /* S: hd 36 spans three V panels */
           {1, 7, 3, 60}, {3, 5, 2, 3})},
+    /* {pixels, C, affine}: vector tails of the map and of the channels, one or more blocks of
+       the partial sums (MVK_GN_BLOCK 1024 values) */
+    {KERNEL(mvk_f32_groupnorm, f32_groupnorm_fn),
+     TWIN(mvk_f32_groupnorm__scalar, f32_groupnorm_fn), .check = check_f32_groupnorm,
+     .tol = 4e-6, GRID(AX(1, 3, 16, 64, 1025), AX(1, 3, 8, 20, 64), AX(0, 1))},
     {.kernel = "exp and silu (" KC_ISA_STR " vectors)", REFERENCE("mvk_expf, mvk_silu"),
      .check = check_exp_silu, .tol = 4e-7, GRID(UPTO(1))},
 #if defined(KC_HAS_TAIL_HELPERS)

@@ -34,6 +34,7 @@
 #include "kernels/f32-conv2d-scalar.c"
 #include "kernels/f32-dwconv-scalar.c"
 #include "kernels/f32-gemm-scalar.c"
+#include "kernels/f32-groupnorm-scalar.c"
 #include "kernels/i8-scalar.c"
 
 // ---- the ISA under test: its kernels (in the order the emitter pastes them: the GEMM first,
@@ -48,6 +49,7 @@
 #include "kernels/f32-conv2d-im2col-avx2.c"
 #include "kernels/f32-dwconv-avx2.c"
 #include "kernels/f32-conv3x3-winograd-avx2.c"
+#include "kernels/f32-groupnorm-avx2.c"
 #include "kernels/i8-gemm-avx2.c"
 #include "kernels/i8-attention-avx2.c"
 #include "kernels/i8-add-avx2.c"
@@ -109,6 +111,7 @@ static int kc_i8_att_narrow(int32_t m_sm, int s_sm)
 #include "kernels/f32-conv2d-im2col-neon.c"
 #include "kernels/f32-dwconv-neon.c"
 #include "kernels/f32-conv3x3-winograd-neon.c"
+#include "kernels/f32-groupnorm-neon.c"
 #include "kernels/i8-gemm-neon.c"
 #include "kernels/i8-add-neon.c"
 #include "kernels/i8-dwconv-neon.c"
@@ -455,6 +458,7 @@ typedef f32_im2col_rows_fn f32_winograd_rows_fn;
 typedef void (*f32_dwconv_fn)(const mvk_conv2d *, const float *, float *, const float *,
                               const float *, const float *);
 typedef void (*f32_attention_fn)(const mvk_attention *, const float *, float *, float *);
+typedef void (*f32_groupnorm_fn)(const mvk_layernorm *, const float *, float *, int64_t);
 
 /* The microkernel alone; shape {mr, nr, K}: C and the residual exactly (mr - 1) * ld + nr
  * floats (rows past mr and columns past nr would fault or change the canaries between rows),
@@ -732,6 +736,22 @@ static void check_f32_attention(const kc_row *r, const kc_shape *s)
     ((f32_attention_fn)r->twin_fn)(&pa, qkv, want, s1);
     ((f32_attention_fn)r->fn)(&pa, qkv, got, s2);
     kc_close("output", got, want, len, r->tol);
+}
+
+/* GroupNorm {pixels, c, affine}: noise around a mean of 5 (the statistics must not lose it),
+ * with the per-channel affine or without it (gamma NULL, the folded case). */
+static void check_f32_groupnorm(const kc_row *r, const kc_shape *s)
+{
+    const int pixels = s->v[0], c = s->v[1];
+    const int64_t n = (int64_t)pixels * c;
+    float *x = kc_f32(n), *want = kc_f32(n), *got = kc_f32(n);
+    for (int64_t i = 0; i < n; i++)
+        x[i] += 5.0f;
+    const mvk_layernorm p = {.c = c, .eps = 1e-5f, .gamma = s->v[2] ? kc_f32(c) : 0,
+                             .beta = s->v[2] ? kc_f32(c) : 0};
+    ((f32_groupnorm_fn)r->twin_fn)(&p, x, want, pixels);
+    ((f32_groupnorm_fn)r->fn)(&p, x, got, pixels);
+    kc_close("output", got, want, n, r->tol);
 }
 
 /* The vector exp and SiLU on 4096 points of [-90, 90] against mvk_expf and mvk_silu: exp in

@@ -263,6 +263,12 @@ static void emit_attention(mvit_codegen *cg, const mvit_node *n)
          att);
 }
 
+/* GroupNorm's statistics and normalisation in the ISA's vectors (f32-groupnorm-driver.h) */
+static void emit_groupnorm(mvit_codegen *cg, const mvit_node *n)
+{
+    mvit_lower_f32_norm(cg, n, "groupnorm", isa_suffix(cg), 1);
+}
+
 // ---- scratch
 
 /* A fused LayerNorm normalises the rows of one block, a resizing remap blends them: mr rows,
@@ -319,7 +325,8 @@ static const mvit_simd_isa isa_neon = {.suffix = "neon", .mr = 6, .nr = 16,
 #define SIMD_LOWERING                                                                          \
     .emit_node = {[MVIT_OP_CONV2D] = emit_conv2d,                                              \
                   [MVIT_OP_LINEAR] = emit_linear,                                              \
-                  [MVIT_OP_ATTENTION] = emit_attention},                                       \
+                  [MVIT_OP_ATTENTION] = emit_attention,                                        \
+                  [MVIT_OP_GROUPNORM] = emit_groupnorm},                                       \
     .scratch = {[MVIT_OP_CONV2D] = conv_scratch,                                               \
                 [MVIT_OP_LINEAR] = gemm_norm_scratch,                                          \
                 [MVIT_OP_ATTENTION] = attention_scratch}

@@ -21,7 +21,7 @@ static void eval(const mvit_graph *g, const mvit_node *n, float **b)
 
 static void lower_f32(mvit_codegen *cg, const mvit_node *n)
 {
-    mvit_lower_f32_norm(cg, n, "groupnorm");
+    mvit_lower_f32_norm(cg, n, "groupnorm", "scalar", 1);
 }
 
 /* the integer statistics' bounds (docs/int8.md) hold below 2^22 values */

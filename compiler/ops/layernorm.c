@@ -47,25 +47,38 @@ static int quantize(mvit_qctx *c, int idx)
     return mvit_quantize_norm(c, idx, c->g->values[c->g->nodes[idx].inputs[0]].dims[2]);
 }
 
-void mvit_lower_f32_norm(mvit_codegen *cg, const mvit_node *n, const char *kind)
+/* gamma 1 and beta 0 everywhere: the affine was folded into the next layer */
+static int affine_is_identity(const mvit_node *n, int c)
+{
+    for (int i = 0; i < c; i++)
+        if (n->ln_gamma[i] != 1.0f || n->ln_beta[i] != 0.0f)
+            return 0;
+    return 1;
+}
+
+void mvit_lower_f32_norm(mvit_codegen *cg, const mvit_node *n, const char *kind, const char *isa,
+                         int drop_identity)
 {
     const mvit_value *a = &cg->g->values[n->inputs[0]];
-    char gm[96], bt[96], eps[32], file[48];
-    cg_weight_ref(cg, gm, sizeof gm, cg_param(cg, n->ln_gamma, a->dims[2], "%s weight", n->name));
-    cg_weight_ref(cg, bt, sizeof bt, cg_param(cg, n->ln_beta, a->dims[2], "%s bias", n->name));
+    char gm[96] = "0", bt[96] = "0", eps[32], file[48];
+    if (!drop_identity || !affine_is_identity(n, a->dims[2])) {
+        cg_weight_ref(cg, gm, sizeof gm,
+                      cg_param(cg, n->ln_gamma, a->dims[2], "%s weight", n->name));
+        cg_weight_ref(cg, bt, sizeof bt, cg_param(cg, n->ln_beta, a->dims[2], "%s bias", n->name));
+    }
     emit_float_literal(eps, sizeof eps, (float)n->eps);
-    snprintf(file, sizeof file, "f32-%s-scalar.c", kind);
+    snprintf(file, sizeof file, "f32-%s-%s.c", kind, isa);
     cg_use_kernel(cg, file);
     emit(&cg->body, "static const mvk_layernorm ln = {.c = %d, .eps = %s, .gamma = %s,",
          a->dims[2], eps, gm);
     emit(&cg->body, "    .beta = %s};", bt);
-    emit(&cg->body, "mvk_f32_%s__scalar(&ln, in0, out, %lld);", kind,
+    emit(&cg->body, "mvk_f32_%s__%s(&ln, in0, out, %lld);", kind, isa,
          (long long)a->dims[0] * a->dims[1]);
 }
 
 static void lower_f32(mvit_codegen *cg, const mvit_node *n)
 {
-    mvit_lower_f32_norm(cg, n, "layernorm");
+    mvit_lower_f32_norm(cg, n, "layernorm", "scalar", 0);
 }
 
 void mvit_emit_i8_norm(mvit_codegen *cg, const mvit_node *n, char *expr, size_t len)

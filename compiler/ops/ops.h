@@ -88,8 +88,11 @@ const char *mvit_i8_gemm_weights(mvit_codegen *cg, const mvit_node *n, int k, in
 // ---- norms (layernorm.c)
 
 /* The fp32 LayerNorm or GroupNorm (kind "layernorm", "groupnorm"): the layer's
- * `static const mvk_layernorm ln` and the call of mvk_f32_<kind>__scalar over its rows. */
-void mvit_lower_f32_norm(mvit_codegen *cg, const mvit_node *n, const char *kind);
+ * `static const mvk_layernorm ln` and the call of mvk_f32_<kind>__<isa> (file
+ * f32-<kind>-<isa>.c) over its rows; drop_identity: an identity affine is left out (gamma and
+ * beta NULL, for kernels that then skip it). */
+void mvit_lower_f32_norm(mvit_codegen *cg, const mvit_node *n, const char *kind, const char *isa,
+                         int drop_identity);
 /* The int8 rule of a LayerNorm or GroupNorm whose statistics run over count values. */
 int mvit_quantize_norm(mvit_qctx *c, int idx, int64_t count);
 /* The int8 norm's `static const mvk_layernorm ln`; expr gets "&ln". */

@@ -26,7 +26,7 @@ int mvit_run_passes(mvit_graph *g, const mvit_pass_options *opt, mvit_diag *d)
 {
     static const pass_fn fusion[] = {pass_fold_bn, pass_fuse_activation, pass_fuse_residual,
                                      pass_fuse_patch_remap, pass_fuse_concat,
-                                     pass_fuse_layernorm};
+                                     pass_fuse_layernorm, pass_fold_layernorm_affine};
     int rc;
     if (!opt || !opt->no_fusion) {
         for (size_t i = 0; i < sizeof fusion / sizeof fusion[0]; i++) {
