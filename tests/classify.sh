@@ -1,10 +1,10 @@
 #!/bin/bash
-# examples/classify on the shipped model: (1) accuracy on a fixed 2,000-image subset of the
+# examples/classify on a shipped model: (1) accuracy on a fixed 2,000-image subset of the
 # Fashion-MNIST test set within 0.05 points of PyTorch's on the same images, with >= 99.9 %
 # identical top-1 predictions; (2) PNG input; (3) corrupt or mismatched inputs fail cleanly.
-# usage: classify.sh CLASSIFY SOURCE_DIR WORK_DIR
+# usage: classify.sh CLASSIFY SOURCE_DIR WORK_DIR [MODEL]   (MODEL: fmnist_xxs, fmnist_v2_050)
 set -uo pipefail
-classify=$1 src=$2 work=$3
+classify=$1 src=$2 work=$3 model=${4:-fmnist_xxs}
 data=/usr/share/datasets/fashion-mnist
 rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
 failures=0 passed=0
@@ -12,7 +12,7 @@ ok() { echo "ok   $1"; passed=$((passed + 1)); }
 bad() { echo "FAIL $1"; failures=$((failures + 1)); }
 
 "$classify" --eval $data/t10k-images-idx3-ubyte.gz $data/t10k-labels-idx1-ubyte.gz --limit 2000 \
-    --compare "$src/models/fmnist_xxs.test_preds.u8" --min-agreement 99.9 --max-delta 0.05 \
+    --compare "$src/models/$model.test_preds.u8" --min-agreement 99.9 --max-delta 0.05 \
     | tee eval.txt
 [ "${PIPESTATUS[0]}" -eq 0 ] && ok "accuracy and agreement on 2000 test images" \
     || bad "accuracy/agreement thresholds"
@@ -21,7 +21,7 @@ bad() { echo "FAIL $1"; failures=$((failures + 1)); }
 pngs=$(/usr/bin/python3 "$src/tools/idx_to_png.py" png 0 1 2)
 for p in $pngs; do
     idx=$((10#$(basename "$p" | cut -c1-5)))
-    want=$(od -An -tu1 -j "$idx" -N1 "$src/models/fmnist_xxs.test_preds.u8" | tr -d ' ')
+    want=$(od -An -tu1 -j "$idx" -N1 "$src/models/$model.test_preds.u8" | tr -d ' ')
     names=("T-shirt/top" "Trouser" "Pullover" "Dress" "Coat" "Sandal" "Shirt" "Sneaker" "Bag" "Ankle boot")
     if "$classify" "$p" > out.txt && grep -q "1. ${names[$want]} " out.txt; then
         ok "png $(basename "$p") -> ${names[$want]}"

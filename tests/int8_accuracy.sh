@@ -1,8 +1,9 @@
 #!/bin/bash
-# INT8 accuracy of the shipped Fashion-MNIST model: compile it with --precision int8,
+# INT8 accuracy of a shipped Fashion-MNIST model (MODEL=fmnist_xxs, the default, or
+# MODEL=fmnist_v2_050 in the environment): compile it with --precision int8,
 # calibrated on the first CALIB training images (never test images), build the classify
 # example around it and evaluate the first LIMIT test images against the labels and against
-# PyTorch's fp32 predictions (models/fmnist_xxs.test_preds.u8). Passes when top-1 accuracy is
+# PyTorch's fp32 predictions (models/MODEL.test_preds.u8). Passes when top-1 accuracy is
 # within 0.3 points of fp32 and the prediction is the same on >= 99 % of the images.
 # SIZE (R or HxW): the model compiled at that input size instead of 64x64 (the description
 # copied with that height and width); the fp32 reference is then mvitc's own fp32 build at
@@ -14,7 +15,8 @@ set -euo pipefail
 mvitc=$1 src=$2 work=$3 method=$4 limit=$5 calib=${6:-2000} target=${7:-generic} size=${8:-}
 data=/usr/share/datasets/fashion-mnist
 rm -rf "$work" && mkdir -p "$work" && cd "$work"
-model=$src/models/fmnist_xxs.yaml preds=$src/models/fmnist_xxs.test_preds.u8
+name=${MODEL:-fmnist_xxs}
+model=$src/models/$name.yaml preds=$src/models/$name.test_preds.u8
 if [ -n "$size" ]; then
     h=${size%x*} w=${size#*x}
     sed -E "s/^(  height:) [0-9]+\$/\1 $h/; s/^(  width:) [0-9]+\$/\1 $w/" "$model" > model.yaml
@@ -27,12 +29,12 @@ build() { # PRECISION: compiles the model and the classify example around it
     local p=$1 extra=()
     [ "$p" = int8 ] && extra=(--calib "$data/train-images-idx3-ubyte.gz" --calib-images "$calib"
                              --calib-method "$method" ${MVITC_FLAGS:-})
-    "$mvitc" compile "$model" --weights "$src/models/fmnist_xxs.safetensors" --precision "$p" \
+    "$mvitc" compile "$model" --weights "$src/models/$name.safetensors" --precision "$p" \
         --target "$target" -o "gen_$p" "${extra[@]}"
     cc -std=c11 -O2 "${flags[@]}" ${E2E_SANITIZE:-} -I"gen_$p" -I"$src/runtime" \
-        -DMVIT_TARGET_NAME="\"$target $p\"" "$src/examples/classify/classify.c" \
-        "gen_$p/fmnist_xxs.c" "$src/runtime/"mvrt_{image,pool,topk,time}.c -lz -lpng -lm \
-        -lpthread -o "classify_$p"
+        -DMVIT_TARGET_NAME="\"$target $p\"" -DMVIT_MODEL="$name" \
+        "$src/examples/classify/classify.c" "gen_$p/$name.c" \
+        "$src/runtime/"mvrt_{image,pool,topk,time}.c -lz -lpng -lm -lpthread -o "classify_$p"
 }
 if [ -n "$size" ]; then
     build fp32

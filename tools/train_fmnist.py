@@ -1,11 +1,15 @@
-"""Train the shipped MobileViT (XXS topology, 10 classes, 1x64x64) on Fashion-MNIST.
+"""Train a shipped MobileViT (10 classes, 1x64x64) on Fashion-MNIST: fmnist_xxs (v1 XXS
+topology) or fmnist_v2_050 (v2 width 0.5), by --desc.
 
 Data: Debian's dataset-fashion-mnist (gzipped IDX). Preprocessing, identical in
 examples/classify: pixels/255 -> bilinear resize 28->64 (align_corners=False) ->
-(x - mean) / std with the mean/std of models/fmnist_xxs.yaml. The 10k test set is used
+(x - mean) / std with the mean/std of the description. The 10k test set is used
 only for the final evaluation.
 
-    /usr/bin/python3 tools/train_fmnist.py --epochs 12 --out models/fmnist_xxs.safetensors
+    /usr/bin/python3 tools/train_fmnist.py --epochs 15 --out models/fmnist_xxs.safetensors
+    /usr/bin/python3 tools/train_fmnist.py --desc models/fmnist_v2_050.yaml \
+        --arch mobilevitv2_050 --out models/fmnist_v2_050.safetensors \
+        --preds models/fmnist_v2_050.test_preds.u8 --epochs 15 --channels-last
 """
 import argparse
 import gzip
@@ -70,12 +74,12 @@ def augment(x, g, shift=4):
     return out
 
 
-def evaluate(model, x, bs=500):
+def evaluate(model, x, fmt, bs=500):
     model.eval()
     preds = []
     with torch.no_grad():
         for i in range(0, x.shape[0], bs):
-            preds.append(model(x[i:i + bs]).argmax(1))
+            preds.append(model(x[i:i + bs].contiguous(memory_format=fmt)).argmax(1))
     return torch.cat(preds)
 
 
@@ -89,7 +93,10 @@ def main():
     ap.add_argument("--smoothing", type=float, default=0.1)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--channels-last", action="store_true",
+                    help="NHWC tensors: 1.7x faster steps for v2 on PyTorch 1.13's oneDNN")
     ap.add_argument("--limit", type=int, default=0, help="train on the first N images (smoke)")
+    ap.add_argument("--arch", default="mobilevit_xxs", help="the topology, for the metadata")
     ap.add_argument("--out", default="models/fmnist_xxs.safetensors")
     ap.add_argument("--preds", default="models/fmnist_xxs.test_preds.u8",
                     help="PyTorch top-1 of each test image, one byte each")
@@ -110,7 +117,8 @@ def main():
     if args.limit:
         xtr, ytr = xtr[:args.limit], ytr[:args.limit]
 
-    model = ref.MobileViT(desc)
+    fmt = torch.channels_last if args.channels_last else torch.contiguous_format
+    model = ref.MobileViT(desc).to(memory_format=fmt)
     nparams = sum(p.numel() for p in model.parameters())
     print(f"params {nparams}, train {len(xtr)}, test {len(xte)}", flush=True)
     decay = [p for n, p in model.named_parameters() if p.ndim > 1]
@@ -136,7 +144,7 @@ def main():
         tl, tc, tn, te = 0.0, 0, 0, time.time()
         for i in range(steps_per_epoch):
             idx = perm[i * args.batch:(i + 1) * args.batch]
-            xb, yb = augment(xtr[idx], g), ytr[idx]
+            xb, yb = augment(xtr[idx], g).contiguous(memory_format=fmt), ytr[idx]
             for grp in opt.param_groups:
                 grp["lr"] = lr_at(step)
             out = model(xb)
@@ -154,12 +162,12 @@ def main():
         print(f"epoch {epoch} done: loss {tl / tn:.4f} train acc {tc / tn:.4f} "
               f"epoch time {time.time() - te:.0f}s total {time.time() - t0:.0f}s", flush=True)
 
-    preds = evaluate(model, xte)
+    preds = evaluate(model, xte, fmt)
     acc = (preds == yte).float().mean().item()
     print(f"TEST top-1 {acc * 100:.2f}% ({int((preds == yte).sum())}/{len(yte)})", flush=True)
     state = {k: v for k, v in model.state_dict().items()}
     ref.save_safetensors(state, args.out, metadata={
-        "format": "pt", "arch": "mobilevit_xxs", "dataset": "fashion-mnist",
+        "format": "pt", "arch": args.arch, "dataset": "fashion-mnist",
         "test_top1": f"{acc * 100:.2f}", "epochs": str(args.epochs), "seed": str(args.seed)})
     preds.to(torch.uint8).numpy().tofile(args.preds)
     print(f"wrote {args.out} and {args.preds}; wall time {time.time() - t0:.0f}s", flush=True)

@@ -1,4 +1,5 @@
-/* Fashion-MNIST classifier built on the generated fmnist_xxs model.
+/* Fashion-MNIST classifier built on a generated model: fmnist_xxs, or the one named by
+ * -DMVIT_MODEL=NAME (e.g. fmnist_v2_050), whose NAME.h is on the include path.
  *   classify IMAGE.png                         top-3 classes of one 28x28 image
  *   classify --eval IMAGES LABELS [options]    accuracy + median latency over an IDX set
  * Preprocessing is the training script's (tools/train_fmnist.py): pixel / 255, bilinear resize
@@ -16,7 +17,16 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "fmnist_xxs.h"
+#ifndef MVIT_MODEL
+#define MVIT_MODEL fmnist_xxs
+#endif
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+#define STR_(x) #x
+#define STR(x) STR_(x)
+/* SYM(_run) is fmnist_xxs_run for the default model */
+#define SYM(suffix) CAT(MVIT_MODEL, suffix)
+#include STR(MVIT_MODEL.h)
 #include "mvrt_image.h"
 #include "mvrt_time.h"
 #include "mvrt_topk.h"
@@ -26,21 +36,21 @@
 #endif
 
 #define SRC 28 /* Fashion-MNIST images are 28x28 grayscale */
-#define IN_H fmnist_xxs_INPUT_HEIGHT
-#define IN_W fmnist_xxs_INPUT_WIDTH
-#define CLASSES fmnist_xxs_NUM_CLASSES
+#define IN_H SYM(_INPUT_HEIGHT)
+#define IN_W SYM(_INPUT_WIDTH)
+#define CLASSES SYM(_NUM_CLASSES)
 
 static const char *const class_names[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                                             "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
 
-_Static_assert(fmnist_xxs_INPUT_CHANNELS == 1, "the classifier feeds grayscale images");
+_Static_assert(SYM(_INPUT_CHANNELS) == 1, "the classifier feeds grayscale images");
 _Static_assert(CLASSES == 10, "Fashion-MNIST has 10 classes");
 
 // ---- preprocessing
 
 static void preprocess(const uint8_t *px, float *out)
 {
-    static const float mean[] = fmnist_xxs_INPUT_MEAN, std_[] = fmnist_xxs_INPUT_STD;
+    static const float mean[] = SYM(_INPUT_MEAN), std_[] = SYM(_INPUT_STD);
     const mvrt_image img = {px, SRC, SRC, SRC, MVRT_PIXEL_GRAY};
     const mvrt_input_spec spec = {IN_W, IN_H, MVRT_PIXEL_GRAY, mean, std_};
     const int rc = mvrt_image_resize(&img, &spec, out, (size_t)IN_H * IN_W);
@@ -188,7 +198,7 @@ static int classify_one(const char *png, void *arena)
     if (read_png(png, px) < 0)
         return 1;
     preprocess(px, input);
-    if (fmnist_xxs_run(input, logits, arena) != 0)
+    if (SYM(_run)(input, logits, arena) != 0)
         return fail(png, "model run failed%s", ""), 1;
     int64_t idx[3];
     mvrt_softmax(logits, CLASSES, prob);
@@ -254,7 +264,7 @@ static int evaluate(const eval_options *o, void *arena)
         }
         preprocess(images + i * SRC * SRC, input);
         const uint64_t t0 = mvrt_time_ns();
-        fmnist_xxs_run(input, logits, arena);
+        SYM(_run)(input, logits, arena);
         ms[i] = (double)(mvrt_time_ns() - t0) / 1e6;
         mvrt_topk(logits, CLASSES, 1, &top, NULL);
         preds[i] = (uint8_t)top;
@@ -316,7 +326,7 @@ static void usage(FILE *f)
 
 static int run_with_stack_arena(int (*job)(void *ctx, void *arena), void *ctx)
 {
-    _Alignas(64) unsigned char arena[fmnist_xxs_ARENA_BYTES];
+    _Alignas(64) unsigned char arena[SYM(_ARENA_BYTES)];
     return job(ctx, arena);
 }
 
@@ -387,7 +397,7 @@ int main(int argc, char **argv)
     if (stack) {
         rc = run_with_stack_arena(job, &c);
     } else {
-        void *arena = aligned_alloc(64, (fmnist_xxs_ARENA_BYTES + 63) / 64 * 64);
+        void *arena = aligned_alloc(64, (SYM(_ARENA_BYTES) + 63) / 64 * 64);
         rc = arena ? job(&c, arena) : 1;
         free(arena);
     }

@@ -42,9 +42,16 @@ CONFIGS = {
     "xxs64": ("models/mobilevit_xxs.yaml", 64),
     # 224 / 32 = 7: the last MobileViT block resizes its 7x7 map to 8x8 and back
     "xxs224": ("models/mobilevit_xxs.yaml", 224),
+    # MobileViT v2 and v3 (issue 21)
+    "v2_050": ("models/mobilevitv2_050.yaml", 0),
+    "v2_100": ("models/mobilevitv2_100.yaml", 0),
+    "v2_200": ("models/mobilevitv2_200.yaml", 0),
+    "v3_xxs": ("models/mobilevitv3_xxs.yaml", 0),
 }
 LABELS = {"xxs": "MobileViT-XXS", "xs": "MobileViT-XS", "s": "MobileViT-S",
-          "xxs128": "MobileViT-XXS", "xxs64": "MobileViT-XXS", "xxs224": "MobileViT-XXS"}
+          "xxs128": "MobileViT-XXS", "xxs64": "MobileViT-XXS", "xxs224": "MobileViT-XXS",
+          "v2_050": "MobileViTv2-0.5", "v2_100": "MobileViTv2-1.0", "v2_200": "MobileViTv2-2.0",
+          "v3_xxs": "MobileViTv3-XXS"}
 
 # fp32 AVX2 FMA peak: 2 FMA pipes x 8 floats (256 bits) = 16 MACs (32 flops) per cycle per core
 MAC_PER_CYCLE = 16

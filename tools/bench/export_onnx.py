@@ -47,6 +47,9 @@ def count_macs(model, x):
         b, n, c = i[0].shape
         total[0] += 2 * b * n * n * c
 
+    def linear_attention(m, i, o):  # the weighted key sum and relu(value) * context
+        total[0] += 2 * o.numel()
+
     hooks = []
     for m in model.modules():
         if isinstance(m, torch.nn.Conv2d):
@@ -55,6 +58,8 @@ def count_macs(model, x):
             hooks.append(m.register_forward_hook(linear))
         elif isinstance(m, ref.Attention):
             hooks.append(m.register_forward_hook(attention))
+        elif isinstance(m, ref.LinearSelfAttention):
+            hooks.append(m.register_forward_hook(linear_attention))
     with torch.no_grad():
         model(x)
     for h in hooks:
