@@ -2,8 +2,8 @@
 # The MobileViT v2/v3 end-to-end matrix of issue 21 against PyTorch (random timm-named weights,
 # tests/e2e.sh): v2 050, 100 and 200 and v3 XXS and 0.5 at 256x256, v2 050 at 224x224 (its
 # last block's resize), each on generic, avx2 (where the CPU has AVX2+FMA) and neon (AArch64
-# under qemu-user). CI runs the small ones (ctest -L e2e); this script adds the large variants,
-# about 25 minutes on 2 cores, and prints one line per case.
+# under qemu-user). CI runs the small ones (ctest -L e2e); this script adds the large variants:
+# 14 minutes on this 2-core machine (v2-2.0: 8), one line per case.
 # usage: tests/family_e2e.sh MVITC WORK_DIR [REL_TOL]
 #   FAMILY_CASES="mobilevitv2_200:256 ..." and FAMILY_TARGETS="neon" select part of it
 set -uo pipefail

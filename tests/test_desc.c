@@ -332,6 +332,10 @@ static const struct {
     {"invalid_v2_missing_key.yaml", 37, 9,
      "missing required key 'transformer_dim' in this mobilevit_v2 block"},
     {"invalid_v2_gn_eps.yaml", 14, 16, "'groupnorm_eps' must be positive, got 0.0"},
+    {"invalid_v3_block_in_v2.yaml", 30, 15,
+     "unknown block type 'mobilevit_v3_v2' for format mvitc/mobilevit-v2 (expected "
+     "inverted_residual, mobilevit_v2)"},
+    {"invalid_v3_heads.yaml", 33, 26, "'transformer_dim' 64 must be divisible by 'heads' 3"},
     {"invalid_block_key.yaml", 24, 78,
      "unknown key 'heads' in this inverted_residual block (allowed: type, out_channels, "
      "stride, expansion)"},
