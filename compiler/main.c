@@ -23,6 +23,10 @@ static void usage(FILE *f)
             "                     [--calib-images N] [--keep-fp32 LAYER,...]\n"
             "                     [--weights-layout auto|timm|cvnets] [--resolution R|HxW,...]\n"
             "                     [--max-threads N] [--no-fusion] [--dump-ir]\n"
+            "                     [--ranges FILE]\n"
+            "       mvitc calibrate MODEL.yaml --weights FILE --calib DATA -o FILE.ranges\n"
+            "                       [--calib-method M] [--calib-images N] [--resolution R|HxW]\n"
+            "                       [--weights-layout auto|timm|cvnets]\n"
             "       mvitc report MODEL.yaml --weights FILE -o DIR [--targets %s]\n"
             "                    [--precision fp32,int8] [--resolution R|HxW,...]\n"
             "                    [--calib DATA] [--calib-images N] [--cores CORE,...] [--runs N]\n"
@@ -39,6 +43,9 @@ static void usage(FILE *f)
             "emits integer-only code, bit-identical on every target (docs/int8.md).\n"
             "--calib-method defaults to percentile; --calib-images caps the images used.\n"
             "--keep-fp32 keeps the named layers in float (names as in the generated file).\n"
+            "calibrate writes the ranges that calibration finds to FILE.ranges; compile\n"
+            "--precision int8 --ranges FILE.ranges uses them instead of --calib, so one\n"
+            "calibration serves every target (same output bytes as calibrating there).\n"
             "--resolution 224,256,192x256 emits NAME_run_224, NAME_run_256,\n"
             "NAME_run_192x256 in one file, for inputs of those sizes (R for R x R, or HxW,\n"
             "height x width; each side 32..4096), sharing one copy of the weights (fp32;\n"
@@ -177,7 +184,7 @@ static int cmd_compile(int argc, char **argv)
             {"--precision", &opt.precision},  {"--name", &opt.name},
             {"-o", &opt.out_dir},             {"--calib", &opt.calib_path},
             {"--calib-method", &opt.calib_method}, {"--keep-fp32", &opt.keep_fp32},
-            {"--resolution", &opt.resolutions},
+            {"--resolution", &opt.resolutions}, {"--ranges", &opt.ranges_path},
         };
         const int taken = take_string(strings, sizeof strings / sizeof *strings, &i, argc, argv);
         if (taken < 0)
@@ -221,15 +228,22 @@ static int cmd_compile(int argc, char **argv)
             return 2;
         }
     }
+    const int calibrate = !strcmp(argv[1], "calibrate");
     if (!opt.desc_path || !opt.weights_path || !opt.out_dir) {
-        fprintf(stderr, "mvitc: error: compile needs MODEL.yaml, --weights FILE and -o DIR\n");
+        fprintf(stderr, "mvitc: error: %s needs MODEL.yaml, --weights FILE and -o %s\n", argv[1],
+                calibrate ? "FILE" : "DIR");
         usage(stderr);
+        return 2;
+    }
+    if (calibrate && (strcmp(opt.target, "generic") || strcmp(opt.precision, "fp32"))) {
+        fprintf(stderr, "mvitc: error: calibrate takes no --target or --precision (the ranges "
+                        "serve every target's int8 build)\n");
         return 2;
     }
     char *cmd = command_line(argc, argv);
     opt.command_line = cmd;
     mvit_diag d = {{0}};
-    int rc = mvit_compile(&opt, &d);
+    int rc = calibrate ? mvit_calibrate(&opt, opt.out_dir, &d) : mvit_compile(&opt, &d);
     free(cmd);
     if (rc < 0) {
         fprintf(stderr, "%s\n", d.msg[0] ? d.msg : "mvitc: error: compilation failed");
@@ -321,7 +335,7 @@ static int cmd_report(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    if (argc >= 2 && !strcmp(argv[1], "compile"))
+    if (argc >= 2 && (!strcmp(argv[1], "compile") || !strcmp(argv[1], "calibrate")))
         return cmd_compile(argc, argv);
     if (argc >= 2 && !strcmp(argv[1], "report"))
         return cmd_report(argc, argv);

@@ -129,6 +129,83 @@ expect_error res-zero               "--resolution: '0' is not a size" "$m" --wei
 expect_error res-repeated           "'64x64' lists 64x64 a second time" "$m" --weights "$w" --resolution 64,128,64x64
 expect_error res-int8               "--precision int8 takes one --resolution" "$m" --weights "$w" --resolution 64,96 --precision int8 --calib zero.f32
 
+# mvitc calibrate and --ranges FILE: bad options, and ranges files that are hostile, truncated
+# or for another model or size: a message with FILE:LINE, no output
+/usr/bin/python3 -c "import numpy as np
+np.random.default_rng(1).standard_normal(2 * 196608 // 4).astype(np.float32).tofile('noise.f32')"
+"$mvitc" calibrate "$m" --weights "$w" --calib noise.f32 -o good.ranges 2> /dev/null ||
+    { echo "FAIL: mvitc calibrate on noise.f32"; exit 1; }
+# the same weights with the last byte changed: same shapes, another hash
+cp "$w" other.safetensors && printf 'Q' | dd of=other.safetensors bs=1 seek=$(($(stat -c %s "$w") - 1)) conv=notrunc 2> /dev/null
+expect_calib_error() { # NAME PATTERN ARGS...: calibrate fails and writes no out.ranges
+    expect_failure "$1" "$2" "out.ranges out.ranges.*" calibrate -o out.ranges "${@:3}"
+}
+expect_calib_error calib-no-data     "calibrate needs --calib" "$m" --weights "$w"
+expect_calib_error calib-target      "calibrate takes no --target" "$m" --weights "$w" --calib zero.f32 --target avx2
+expect_calib_error calib-bad-data    "short\.f32: error" "$m" --weights "$w" --calib short.f32
+expect_calib_error calib-two-sizes   "takes one --resolution" "$m" --weights "$w" --calib zero.f32 --resolution 64,96
+expect_failure calib-no-dir "nodir/x\.ranges: error: cannot create" "nodir" calibrate -o nodir/x.ranges "$m" --weights "$w" --calib zero.f32
+# mutate NAME PYTHON-EXPRESSION: NAME.ranges = the lines of good.ranges (list L) after the edit
+mutate() {
+    /usr/bin/python3 -c "import sys
+L = open('good.ranges').read().split('\n')
+$2
+open('$1.ranges', 'w').write('\n'.join(L))" || exit 1
+}
+first=$(grep -n '^0 input' good.ranges | cut -d: -f1)   # line of value 0
+i=$((first - 1))                                         # its index in L
+mutate trunc     "L = L[:$i + 6]"
+mutate version   "L = [l.replace('mvitc-ranges 1', 'mvitc-ranges 7') for l in L]"
+mutate hash      "L = [('model 0123456789abcdef' if l.startswith('model ') else l) for l in L]"
+mutate name      "L[$i] = L[$i].replace('input', 'image')"
+mutate nan       "f = L[$i + 2].split(); f[3] = 'nan'; L[$i + 2] = ' '.join(f)"
+mutate positive  "f = L[$i + 2].split(); f[3] = '0.5'; L[$i + 2] = ' '.join(f)"
+mutate huge      "f = L[$i + 2].split(); f[4] = '1e300'; L[$i + 2] = ' '.join(f)"
+mutate fields    "L[$i + 1] += ' 7'"
+mutate extra     "L.append('9999 extra 1x1x1 -1 1')"
+mutate longline  "L[$i + 1] += ' ' * 600"
+mutate count     "L = [('values 3' if l.startswith('values ') else l) for l in L]"
+mutate order     "L[$i + 1], L[$i + 2] = L[$i + 2], L[$i + 1]"
+head -c 3000 /dev/urandom > random.ranges
+printf 'mvitc-ranges 1\nmodel \0abc\n' > nul.ranges
+: > empty.ranges
+r() { echo --precision int8 --ranges "$1"; }
+# shellcheck disable=SC2046
+{
+expect_error ranges-missing   "nothere\.ranges: error: cannot open" "$m" --weights "$w" $(r nothere.ranges)
+expect_error ranges-empty     "empty\.ranges:[0-9]+: error: the file ends before its 'mvitc-ranges' line" "$m" --weights "$w" $(r empty.ranges)
+expect_error ranges-random    "random\.ranges:[0-9]+: error" "$m" --weights "$w" $(r random.ranges)
+expect_error ranges-nul       "nul\.ranges:2: error: NUL byte" "$m" --weights "$w" $(r nul.ranges)
+expect_error ranges-truncated "trunc\.ranges:[0-9]+: error: the file ends before value 6 of" "$m" --weights "$w" $(r trunc.ranges)
+expect_error ranges-version   "version\.ranges:[0-9]+: error: format version '7'" "$m" --weights "$w" $(r version.ranges)
+expect_error ranges-hash      "hash\.ranges:[0-9]+: error: calibrated for another description or weights" "$m" --weights "$w" $(r hash.ranges)
+expect_error ranges-other-weights "good\.ranges:[0-9]+: error: calibrated for another" "$m" --weights other.safetensors $(r good.ranges)
+expect_error ranges-size      "good\.ranges:[0-9]+: error: calibrated at 128x128, this build is 96x96" "$m" --weights "$w" --resolution 96 $(r good.ranges)
+expect_error ranges-name      "name\.ranges:$first: error: value 0 is 'image'" "$m" --weights "$w" $(r name.ranges)
+expect_error ranges-nan       "nan\.ranges:$((first + 2)): error: value 2 .*not two finite numbers" "$m" --weights "$w" $(r nan.ranges)
+expect_error ranges-positive  "positive\.ranges:$((first + 2)): error: value 2 .*must hold 0" "$m" --weights "$w" $(r positive.ranges)
+expect_error ranges-huge      "huge\.ranges:$((first + 2)): error: value 2 .*float's range" "$m" --weights "$w" $(r huge.ranges)
+expect_error ranges-fields    "fields\.ranges:$((first + 1)): error: expected 'ID NAME HxWxC LO HI'" "$m" --weights "$w" $(r fields.ranges)
+expect_error ranges-extra     "extra\.ranges:[0-9]+: error: unexpected line after the last value" "$m" --weights "$w" $(r extra.ranges)
+expect_error ranges-long-line "longline\.ranges:$((first + 1)): error: line longer than" "$m" --weights "$w" $(r longline.ranges)
+expect_error ranges-count     "count\.ranges:[0-9]+: error: 3 values, this model's graph has" "$m" --weights "$w" $(r count.ranges)
+expect_error ranges-order     "order\.ranges:$((first + 1)): error: expected value 1, found '2'" "$m" --weights "$w" $(r order.ranges)
+expect_error ranges-fp32      "--ranges FILE replaces calibration: it takes --precision int8" "$m" --weights "$w" --ranges good.ranges
+expect_error ranges-and-calib "--ranges FILE replaces calibration" "$m" --weights "$w" $(r good.ranges) --calib zero.f32
+expect_error ranges-keep-auto "--ranges FILE replaces calibration" "$m" --weights "$w" $(r good.ranges) --keep-fp32 auto
+}
+
+# and the good file builds what calibrating in the same process builds (all but the banner's
+# command line byte-identical)
+if "$mvitc" compile "$m" --weights "$w" $(r good.ranges) -o from_file 2> /dev/null &&
+   "$mvitc" compile "$m" --weights "$w" --precision int8 --calib noise.f32 -o in_process 2> /dev/null &&
+   cmp <(grep -v '^ \* command:' from_file/*.c) <(grep -v '^ \* command:' in_process/*.c) &&
+   cmp <(grep -v '^ \* command:' from_file/*.h) <(grep -v '^ \* command:' in_process/*.h); then
+    echo "ok   ranges-same-bytes"; passed=$((passed + 1))
+else
+    echo "FAIL ranges-same-bytes: --ranges and --calib builds differ"; failures=$((failures + 1))
+fi
+
 # mvitc report: bad options and bad input fail before any build, and write no report
 expect_report_error() {
     expect_failure "$1" "$2" "rep/report.* rep/.report*" report -o rep "${@:3}"

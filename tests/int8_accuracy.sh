@@ -9,7 +9,10 @@
 # copied with that height and width); the fp32 reference is then mvitc's own fp32 build at
 # that size (its arithmetic is checked against PyTorch at such sizes by multires.sh), run on
 # all LIMIT images first.
-# usage: [MVITC_FLAGS=...] int8_accuracy.sh MVITC SOURCE_DIR WORK_DIR METHOD LIMIT [CALIB]
+# RANGES=FILE in the environment: the int8 build reads the ranges of that calibration
+# (generated/calib/MODEL.ranges, which CI re-makes and diffs) instead of calibrating again;
+# the file must say it was made by METHOD on CALIB images.
+# usage: [MVITC_FLAGS=...] [RANGES=FILE] int8_accuracy.sh MVITC SOURCE_DIR WORK_DIR METHOD LIMIT [CALIB]
 #        [TARGET] [SIZE]
 set -euo pipefail
 mvitc=$1 src=$2 work=$3 method=$4 limit=$5 calib=${6:-2000} target=${7:-generic} size=${8:-}
@@ -27,8 +30,14 @@ flags=()
 [ "$target" = avx2 ] && flags=(-mavx2 -mfma)
 build() { # PRECISION: compiles the model and the classify example around it
     local p=$1 extra=()
-    [ "$p" = int8 ] && extra=(--calib "$data/train-images-idx3-ubyte.gz" --calib-images "$calib"
-                             --calib-method "$method" ${MVITC_FLAGS:-})
+    if [ "$p" = int8 ] && [ -n "${RANGES:-}" ]; then
+        grep -qx "method $method" "$RANGES" && grep -qx "images $calib" "$RANGES" ||
+            { echo "FAIL: $RANGES is not a $method calibration on $calib images"; exit 1; }
+        extra=(--ranges "$RANGES" ${MVITC_FLAGS:-})
+    elif [ "$p" = int8 ]; then
+        extra=(--calib "$data/train-images-idx3-ubyte.gz" --calib-images "$calib"
+               --calib-method "$method" ${MVITC_FLAGS:-})
+    fi
     "$mvitc" compile "$model" --weights "$src/models/$name.safetensors" --precision "$p" \
         --target "$target" -o "gen_$p" "${extra[@]}"
     cc -std=c11 -O2 "${flags[@]}" ${E2E_SANITIZE:-} -I"gen_$p" -I"$src/runtime" \

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "calib/observe.h"
+#include "calib/ranges_file.h"
 #include "codegen/codegen.h"
 #include "desc/desc.h"
 #include "ir/ir.h"
@@ -144,77 +145,17 @@ void mvit_calib_cache_free(mvit_calib_cache *c)
     c->num_values = 0;
 }
 
-/* The int8 path: fold BatchNorm, calibrate the float graph, lower it (docs/int8.md).
- * *kept receives the layers kept in float (allocated), for the banner. */
-static int quantize(mvit_graph *g, const mvit_model_desc *desc, const mvit_compile_options *opt,
-                    mvit_calib_method method, char **kept, mvit_diag *d)
-{
-    int rc = pass_fold_bn(g, d);
-    if (rc == 0)
-        rc = pass_fold_layernorm_affine(g, d);
-    if (rc == 0)
-        rc = mvit_ir_verify(g, d);
-    mvit_calib_set set = {0};
-    mvit_calib_stats st = {0};
-    const char *keep = opt->keep_fp32;
-    const int auto_kept = keep && !strncmp(keep, "auto", 4) && (keep[4] == 0 || keep[4] == ':');
-    mvit_calib_cache *cache = auto_kept ? NULL : opt->calib_cache; /* auto needs the images */
-    mvit_qrange *ranges = mvit_xcalloc((size_t)g->num_values, sizeof *ranges);
-    if (rc == 0 && cache && cache->num_values == g->num_values) {
-        memcpy(ranges, cache->ranges, (size_t)g->num_values * sizeof *ranges);
-    } else {
-        if (rc == 0)
-            rc = mvit_calib_open(opt->calib_path, desc, opt->calib_images, &set, d);
-        if (rc == 0)
-            rc = mvit_calib_collect(g, &set, stderr, &st, d);
-        if (rc < 0) {
-            mvit_calib_close(&set);
-            free(ranges);
-            return rc;
-        }
-        mvit_calib_ranges(&st, method, ranges);
-        for (int i = 0; i < g->num_nodes; i++) {
-            const mvit_node *n = &g->nodes[i];
-            const int v = n->num_inputs ? n->inputs[0] : -1;
-            if (!n->dead && n->op == MVIT_OP_SILU && mvit_value_uses(g, v) == 1)
-                mvit_calib_silu_range(&st, v, &ranges[v]);
-        }
-        mvit_calib_stats_free(&st);
-        if (cache) {
-            mvit_calib_cache_free(cache);
-            cache->ranges = mvit_xmalloc((size_t)g->num_values * sizeof *ranges);
-            memcpy(cache->ranges, ranges, (size_t)g->num_values * sizeof *ranges);
-            cache->num_values = g->num_values;
-        }
-    }
-    if (auto_kept)
-        rc = auto_keep(g, &set, ranges, keep, kept, d);
-    else if (keep)
-        *kept = mvit_xstrdup(keep);
-    mvit_calib_close(&set);
-    if (rc == 0)
-        rc = pass_quantize_int8(g, ranges, *kept, d);
-    free(ranges);
-    if (rc == 0)
-        rc = mvit_ir_verify(g, d);
-    return rc;
-}
-
-/* One graph through the passes: fp32 fusion, or the int8 lowering. */
-static int lower_graph(mvit_graph *g, const mvit_model_desc *desc, const mvit_compile_options *opt,
-                       int int8, mvit_calib_method method, char **kept, mvit_diag *d)
-{
-    if (int8)
-        return quantize(g, desc, opt, method, kept, d);
-    mvit_pass_options popt = {.no_fusion = opt->no_fusion, .verify = 1};
-    return mvit_run_passes(g, &popt, d);
-}
-
 #define MAX_RESOLUTIONS 16
 
-/* What one `mvitc compile` holds between its stages. */
+static int is_auto_keep(const char *keep)
+{
+    return keep && !strncmp(keep, "auto", 4) && (keep[4] == 0 || keep[4] == ':');
+}
+
+/* What one `mvitc compile` (or `mvitc calibrate`) holds between its stages. */
 typedef struct compile_job {
     const mvit_compile_options *opt;
+    const char *ranges_out;                   /* calibrate: write the ranges here, stop */
     const mvit_target *target;
     int int8;
     mvit_calib_method method;
@@ -223,8 +164,106 @@ typedef struct compile_job {
     mvit_model_desc descs[MAX_RESOLUTIONS];
     mvit_graph graphs[MAX_RESOLUTIONS];
     const char *name;
+    uint64_t model_hash;                      /* description + weights files */
     char *kept;                               /* int8: the layers that stayed float */
 } compile_job;
+
+/* Calibrates the float graph g on the images of set: ranges[g->num_values]. */
+static int calibrate(const mvit_graph *g, mvit_calib_set *set, mvit_calib_method method,
+                     mvit_qrange *ranges, mvit_diag *d)
+{
+    mvit_calib_stats st = {0};
+    int rc = mvit_calib_collect(g, set, stderr, &st, d);
+    if (rc < 0)
+        return rc;
+    mvit_calib_ranges(&st, method, ranges);
+    for (int i = 0; i < g->num_nodes; i++) {
+        const mvit_node *n = &g->nodes[i];
+        const int v = n->num_inputs ? n->inputs[0] : -1;
+        if (!n->dead && n->op == MVIT_OP_SILU && mvit_value_uses(g, v) == 1)
+            mvit_calib_silu_range(&st, v, &ranges[v]);
+    }
+    mvit_calib_stats_free(&st);
+    return 0;
+}
+
+static void cache_store(mvit_calib_cache *cache, const mvit_graph *g, const mvit_qrange *r)
+{
+    mvit_calib_cache_free(cache);
+    cache->ranges = mvit_xmalloc((size_t)g->num_values * sizeof *r);
+    memcpy(cache->ranges, r, (size_t)g->num_values * sizeof *r);
+    cache->num_values = g->num_values;
+}
+
+/* The ranges of g's values: read from --ranges, taken from the cache of an earlier compile, or
+ * calibrated on --calib's images (then set stays open for --keep-fp32 auto). */
+static int find_ranges(const compile_job *j, const mvit_graph *g, const mvit_model_desc *desc,
+                       mvit_calib_set *set, mvit_qrange *ranges, mvit_diag *d)
+{
+    const mvit_compile_options *opt = j->opt;
+    /* --keep-fp32 auto needs the images, so it never takes ranges from the cache */
+    mvit_calib_cache *cache = is_auto_keep(opt->keep_fp32) ? NULL : opt->calib_cache;
+    if (opt->ranges_path) {
+        mvit_ranges_meta meta;
+        return mvit_ranges_read(opt->ranges_path, g, j->model_hash, ranges, &meta, d);
+    }
+    if (cache && cache->num_values == g->num_values) {
+        memcpy(ranges, cache->ranges, (size_t)g->num_values * sizeof *ranges);
+        return 0;
+    }
+    int rc = mvit_calib_open(opt->calib_path, desc, opt->calib_images, set, d);
+    if (rc == 0)
+        rc = calibrate(g, set, j->method, ranges, d);
+    if (rc == 0 && cache)
+        cache_store(cache, g, ranges);
+    if (rc == 0 && j->ranges_out) {
+        mvit_ranges_meta meta = {.model_hash = j->model_hash, .method = j->method,
+                                 .images = (long)set->count,
+                                 .command_line = opt->command_line};
+        rc = mvit_ranges_write(j->ranges_out, g, ranges, &meta, d);
+    }
+    return rc;
+}
+
+/* The int8 path: fold BatchNorm, find the float graph's ranges, lower it (docs/int8.md).
+ * j->kept receives the layers kept in float (allocated), for the banner. A calibrate job stops
+ * once the ranges are written. */
+static int quantize(compile_job *j, mvit_graph *g, const mvit_model_desc *desc, mvit_diag *d)
+{
+    int rc = pass_fold_bn(g, d);
+    if (rc == 0)
+        rc = pass_fold_layernorm_affine(g, d);
+    if (rc == 0)
+        rc = mvit_ir_verify(g, d);
+    if (rc < 0)
+        return rc;
+    mvit_calib_set set = {0};
+    mvit_qrange *ranges = mvit_xcalloc((size_t)g->num_values, sizeof *ranges);
+    const char *keep = j->opt->keep_fp32;
+    rc = find_ranges(j, g, desc, &set, ranges, d);
+    if (rc == 0 && !j->ranges_out && is_auto_keep(keep))
+        rc = auto_keep(g, &set, ranges, keep, &j->kept, d);
+    else if (rc == 0 && keep)
+        j->kept = mvit_xstrdup(keep);
+    mvit_calib_close(&set);
+    if (rc == 0 && !j->ranges_out)
+        rc = pass_quantize_int8(g, ranges, j->kept, d);
+    free(ranges);
+    if (rc == 0)
+        rc = mvit_ir_verify(g, d);
+    return rc;
+}
+
+/* One graph through the passes: fp32 fusion, or the int8 lowering. */
+static int lower_graph(compile_job *j, mvit_graph *g, const mvit_model_desc *desc, mvit_diag *d)
+{
+    if (j->int8)
+        return quantize(j, g, desc, d);
+    mvit_pass_options popt = {.no_fusion = j->opt->no_fusion, .verify = 1};
+    return mvit_run_passes(g, &popt, d);
+}
+
+#define MAX_RESOLUTIONS 16
 
 static int fail_option(mvit_diag *d, const char *fmt, const char *what)
 {
@@ -246,9 +285,16 @@ static int check_options(compile_job *j, mvit_diag *d)
     if (opt->precision && strcmp(opt->precision, "fp32") && !j->int8)
         return fail_option(d, "unknown precision '%s' (available: fp32, int8)", opt->precision);
     j->method = MVIT_CALIB_DEFAULT;
-    if (j->int8 && !opt->calib_path)
+    if (j->int8 && !opt->calib_path && !opt->ranges_path)
         return fail_option(d, "%s needs --calib DATA (a PNG directory, an IDX file or a .f32 "
-                              "file of images)", "--precision int8");
+                              "file of images) or --ranges FILE (from mvitc calibrate)",
+                           "--precision int8");
+    if (opt->ranges_path && (!j->int8 || opt->calib_path || opt->calib_method ||
+                             opt->calib_images > 0 || is_auto_keep(opt->keep_fp32)))
+        return fail_option(d, "%s: --ranges FILE replaces calibration: it takes --precision int8 "
+                              "and none of --calib, --calib-method, --calib-images or "
+                              "--keep-fp32 auto",
+                           opt->ranges_path);
     if (opt->calib_method && mvit_calib_method_parse(opt->calib_method, &j->method) < 0)
         return fail_option(d, "unknown --calib-method '%s' (available: minmax, percentile, mse)",
                            opt->calib_method);
@@ -279,13 +325,17 @@ static int build_graphs(compile_job *j, mvit_diag *d)
     if (!is_identifier(j->name) || strlen(j->name) > 48)
         return fail_option(d, "--name '%s' is not a C identifier of at most 48 characters",
                            j->name);
+    j->model_hash = 0xcbf29ce484222325ull; /* FNV-1a over both files */
+    if ((rc = hash_file(opt->desc_path, &j->model_hash, d)) < 0 ||
+        (rc = hash_file(opt->weights_path, &j->model_hash, d)) < 0)
+        return rc;
     mvit_weights w = {0};
     if ((rc = mvit_weights_load(opt->weights_path, (mvit_weights_layout)opt->weights_layout, &w,
                                 d)) < 0)
         return rc;
     for (int i = 0; i < j->num && rc >= 0; i++)
         if ((rc = mvit_build_graph(&j->descs[i], &w, &j->graphs[i], d)) >= 0)
-            rc = lower_graph(&j->graphs[i], &j->descs[i], opt, j->int8, j->method, &j->kept, d);
+            rc = lower_graph(j, &j->graphs[i], &j->descs[i], d);
     mvit_weights_free(&w);
     return rc < 0 ? rc : 0;
 }
@@ -319,11 +369,7 @@ static int plan_graphs(compile_job *j, mvit_diag *d)
 static int emit_files(compile_job *j, mvit_diag *d)
 {
     const mvit_compile_options *opt = j->opt;
-    uint64_t hash = 0xcbf29ce484222325ull;
     int rc;
-    if ((rc = hash_file(opt->desc_path, &hash, d)) < 0 ||
-        (rc = hash_file(opt->weights_path, &hash, d)) < 0)
-        return rc;
     char precision[512] = "fp32";
     const char *kept = j->kept;
     if (j->int8) /* the banner says which layers stayed float */
@@ -335,7 +381,7 @@ static int emit_files(compile_job *j, mvit_diag *d)
         .command_line = opt->command_line ? opt->command_line : "",
         .desc_path = opt->desc_path,
         .weights_path = opt->weights_path,
-        .model_hash = hash,
+        .model_hash = j->model_hash,
         .precision = precision,
         .max_tasks = j->graphs[0].max_tasks,
         .multi_resolution = opt->resolutions != NULL,
@@ -352,6 +398,16 @@ static int emit_files(compile_job *j, mvit_diag *d)
     return rc;
 }
 
+static void free_job(compile_job *j)
+{
+    free(j->kept);
+    for (int i = 0; i < MAX_RESOLUTIONS; i++) {
+        mvit_graph_free(&j->graphs[i]);
+        mvit_desc_free(&j->descs[i]);
+    }
+    free(j);
+}
+
 int mvit_compile(const mvit_compile_options *opt, mvit_diag *d)
 {
     compile_job *j = mvit_xcalloc(1, sizeof *j);
@@ -363,11 +419,28 @@ int mvit_compile(const mvit_compile_options *opt, mvit_diag *d)
         rc = plan_graphs(j, d);
     if (rc >= 0)
         rc = emit_files(j, d);
-    free(j->kept);
-    for (int i = 0; i < MAX_RESOLUTIONS; i++) {
-        mvit_graph_free(&j->graphs[i]);
-        mvit_desc_free(&j->descs[i]);
-    }
-    free(j);
+    free_job(j);
+    return rc;
+}
+
+int mvit_calibrate(const mvit_compile_options *opt, const char *ranges_out, mvit_diag *d)
+{
+    mvit_compile_options o = *opt;
+    o.precision = "int8";
+    o.calib_cache = NULL;
+    compile_job *j = mvit_xcalloc(1, sizeof *j);
+    j->opt = &o;
+    j->ranges_out = ranges_out;
+    int rc = 0;
+    if (!o.calib_path)
+        rc = fail_option(d, "%s", "calibrate needs --calib DATA (a PNG directory, an IDX file or "
+                                  "a .f32 file of images)");
+    else if (o.ranges_path || o.keep_fp32 || o.name)
+        rc = fail_option(d, "%s", "calibrate takes no --ranges, --keep-fp32 or --name");
+    else
+        rc = check_options(j, d);
+    if (rc >= 0)
+        rc = build_graphs(j, d);
+    free_job(j);
     return rc;
 }

@@ -33,6 +33,7 @@ typedef struct mvit_compile_options {
     const char *calib_method; /* int8: "minmax", "percentile", "mse"; NULL = the default */
     long calib_images;        /* int8: at most this many calibration images (<= 0: all) */
     const char *keep_fp32;    /* int8: comma-separated layer names that stay float, or NULL */
+    const char *ranges_path;  /* int8: ranges from `mvitc calibrate` instead of --calib */
     mvit_calib_cache *calib_cache; /* int8, optional: filled by the first compile, then reused
                                       (the caller keeps data and method the same) */
     const char *resolutions;  /* "64,128,...": one entry point P_run_<r> each; NULL = the
@@ -45,5 +46,11 @@ typedef struct mvit_compile_options {
 
 /* Returns 0, or < 0 with d filled; on failure no output file is left behind. */
 int mvit_compile(const mvit_compile_options *opt, mvit_diag *d);
+
+/* `mvitc calibrate`: the int8 ranges of the model in opt (calibrated on opt->calib_path, at
+ * opt->resolutions if given, by opt->calib_method) written to ranges_out
+ * (calib/ranges_file.h), for any number of `--ranges` compiles. The target and name options
+ * do not apply. Returns 0, or < 0 with d filled; no file is left behind on failure. */
+int mvit_calibrate(const mvit_compile_options *opt, const char *ranges_out, mvit_diag *d);
 
 #endif
