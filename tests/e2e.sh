@@ -14,6 +14,7 @@ rm -rf "$work" && mkdir -p "$work"
 cd "$work"
 
 /usr/bin/python3 "$src/tools/make_golden.py" "$src/$model" golden "$@"
+# E2E_COMPILERS (default "clang gcc"): the host compilers of check (2); clang's object runs.
 # MVITC_FLAGS: extra compiler flags, e.g. --no-fusion to test the unfused graph end to end
 # twice, from two directories with the same relative paths (the banner records the command)
 mkdir again && ln -s ../golden again/golden
@@ -74,7 +75,7 @@ if [ -n "${E2E_ARCHES:-}" ]; then
     exit 0
 fi
 
-for cc in clang gcc; do
+for cc in ${E2E_COMPILERS:-clang gcc}; do
     $cc -std=c99 -O2 -ffreestanding -Wall -Wextra -Werror -pedantic -c gen/net.c -o net_$cc.o
     expect_freestanding net_$cc.o $cc
 done
