@@ -171,6 +171,8 @@ static const kc_row kc_rows[] = {
      .check = check_i8_concat, .param = 1, GRID(UPTO(1200))},
     {KERNEL(mvk_i8_layernorm, i8_layernorm_fn), TWIN(mvk_i8_layernorm__scalar, i8_layernorm_fn),
      .check = check_i8_layernorm, .done = done_i8_layernorm, GRID(UPTO(3000))},
+    {KERNEL(mvk_i8_groupnorm, i8_groupnorm_fn), TWIN(mvk_i8_groupnorm__scalar, i8_groupnorm_fn),
+     .check = check_i8_groupnorm, .done = done_i8_layernorm, GRID(UPTO(600))},
     {KERNEL(mvk_i8_quantize, i8_quantize_fn), TWIN(mvk_i8_quantize__scalar, i8_quantize_fn),
      .check = check_i8_quantize, .done = done_i8_quantize, GRID(UPTO(QUANTIZE_CASES))},
 #if defined(KC_HAS_LUT32)

@@ -36,6 +36,7 @@
 #include "kernels/f32-gemm-scalar.c"
 #include "kernels/f32-groupnorm-scalar.c"
 #include "kernels/i8-scalar.c"
+#include "kernels/i8-groupnorm-scalar.c"
 
 // ---- the ISA under test: its kernels (in the order the emitter pastes them: the GEMM first,
 // the others use it) and the few facts that differ between ISAs
@@ -54,6 +55,7 @@
 #include "kernels/i8-attention-avx2.c"
 #include "kernels/i8-add-avx2.c"
 #include "kernels/i8-layernorm-avx2.c"
+#include "kernels/i8-groupnorm-avx2.c"
 #include "kernels/i8-dwconv-avx2.c"
 #include "kernels/i8-concat-avx2.c"
 #include "kernels/i8-quantize-avx2.c"
@@ -117,6 +119,7 @@ static int kc_i8_att_narrow(int32_t m_sm, int s_sm)
 #include "kernels/i8-dwconv-neon.c"
 #include "kernels/i8-concat-neon.c"
 #include "kernels/i8-layernorm-neon.c"
+#include "kernels/i8-groupnorm-neon.c"
 #include "kernels/i8-attention-neon.c"
 #include "kernels/i8-quantize-neon.c"
 // clang-format on
@@ -842,6 +845,7 @@ typedef void (*i8_gemm_f32out_fn)(const mvk_gemm *, const int8_t *, float *, con
 typedef void (*i8_attention_fn)(const mvk_attention *, const int8_t *, int8_t *, int32_t *,
                                 int64_t, int64_t);
 typedef void (*i8_add_fn)(const mvk_i8_add *, const int8_t *, const int8_t *, int8_t *, int64_t);
+typedef void (*i8_groupnorm_fn)(const mvk_layernorm *, const int8_t *, int8_t *, int64_t);
 typedef void (*i8_layernorm_fn)(const mvk_layernorm *, const int8_t *, int8_t *, int64_t,
                                 int64_t);
 typedef void (*i8_dwconv_fn)(const mvk_conv2d *, const mvk_i8_requant *, const int8_t *,
@@ -1192,6 +1196,41 @@ static void done_i8_layernorm(const kc_row *r)
 {
     (void)r;
     kc_expect(kc_count_a > 0, "no row had inv = 2^32");
+}
+
+/* The GroupNorm (one group over pixels x c values); shape {i}: maps of 1..40 pixels x 1..70
+ * channels, every 200th case near the 2^22 values the lowering allows (4095 x 1024), modes as
+ * the LayerNorm's (constant map, +-extremes, a variance term that is a power of 4). */
+static void check_i8_groupnorm(const kc_row *r, const kc_shape *s)
+{
+    const int t = s->v[0], mode = t % 5, per_channel = t % 3 != 0, big = t % 200 == 199;
+    const int pixels = big ? 4095 : rint_in(1, 40), c = big ? 1024 : rint_in(1, 70);
+    const int count = pixels * c;
+    const int spread = mode == 1 || mode == 3 ? 0 : rint_in(0, 127);
+    const int base = rint_in(-128, 127 - spread);
+    int8_t *x = kc_alloc(count, 1), *want = kc_i8(count), *got = kc_i8(count);
+    int32_t *g = kc_alloc(4 * (int64_t)c, 4), *b = kc_alloc(4 * (int64_t)c, 4);
+    for (int i = 0; i < count; i++)
+        x[i] = (int8_t)(mode == 4 ? (rnd32() & 1 ? 127 : -128) : base + rint_in(0, spread));
+    for (int i = 0; i < c; i++) {
+        g[i] = (int32_t)(rnd32() % (1u << (8 + t % 20))) - (1 << (7 + t % 20));
+        b[i] = (int32_t)(rnd32() % (1u << 24)) - (1 << 23);
+    }
+    int64_t eps_q = mode == 3 ? 0 : rint_in(0, 100000);
+    if (mode == 2) { /* eps_q making the variance term a power of 4: inv = 2^32 */
+        int64_t sum = 0, sq = 0, p4 = 1;
+        for (int i = 0; i < count; i++)
+            sum += x[i], sq += x[i] * x[i];
+        while (p4 < (int64_t)count * sq - sum * sum)
+            p4 *= 4;
+        eps_q = p4 - ((int64_t)count * sq - sum * sum);
+        kc_count_a++;
+    }
+    const mvk_layernorm p = {.c = c, .gamma_q = g, .beta_q = b, .per_channel = per_channel,
+                             .eps_q = eps_q, .zy = rint_in(-128, 127)};
+    ((i8_groupnorm_fn)r->twin_fn)(&p, x, want, pixels);
+    ((i8_groupnorm_fn)r->fn)(&p, x, got, pixels);
+    kc_same("output", got, want, count);
 }
 
 /* Input quantisation case c of QUANTIZE_CASES: thresholds th evenly spaced (the compiler's;

@@ -62,18 +62,20 @@ static MVK_INLINE MVK_I8_LN_AVX2 uint64_t mvk_i8_ln_inv__avx2(uint64_t v)
     return ((uint64_t)1 << 62) / mvk_i8_ln_avx2_isqrt(v);
 }
 
-/* The values of one row, 4 per step from 0 (the driver does the last c % 4); returns the
- * count written. */
-static MVK_INLINE MVK_I8_LN_AVX2 int mvk_i8_ln_row__avx2(const int8_t *x, int8_t *y, int c,
-                                                         int32_t sum, uint64_t inv, int sh,
-                                                         const int32_t *g, const int32_t *b,
-                                                         int per_channel, int32_t zy)
+/* The first values of a row of n, 4 per step from 0 (the driver does the last n % 4), with
+ * d = mult x - sum (mult: the count the sums are over, c for a LayerNorm, the whole map's for a
+ * GroupNorm; |d| < 2^31); returns the count written. */
+static MVK_INLINE MVK_I8_LN_AVX2 int mvk_i8_ln_row__avx2(const int8_t *x, int8_t *y, int n,
+                                                         int mult, int32_t sum, uint64_t inv,
+                                                         int sh, const int32_t *g,
+                                                         const int32_t *b, int per_channel,
+                                                         int32_t zy)
 {
     const __m256i two62 = _mm256_set1_epi64x((int64_t)1 << 62);
     const __m256i rnd32 = _mm256_add_epi64(two62, _mm256_set1_epi64x((int64_t)1 << 31));
     const __m256i off32 = _mm256_set1_epi64x((int64_t)1 << 30);
     const __m128i sh32 = _mm_cvtsi32_si128(32);
-    const __m256i zyv = _mm256_set1_epi64x(zy), cv = _mm256_set1_epi32(c);
+    const __m256i zyv = _mm256_set1_epi64x(zy), cv = _mm256_set1_epi32(mult);
     const __m256i rnd = _mm256_add_epi64(two62, _mm256_set1_epi64x((int64_t)1 << (sh - 1)));
     const __m256i off = _mm256_set1_epi64x((int64_t)1 << (62 - sh));
     const __m128i shv = _mm_cvtsi32_si128(sh);
@@ -81,11 +83,11 @@ static MVK_INLINE MVK_I8_LN_AVX2 int mvk_i8_ln_row__avx2(const int8_t *x, int8_t
     const __m256i inv_hi = _mm256_slli_epi64(invv, 32);
     const __m256i sumv = _mm256_set1_epi32(sum);
     int i = 0;
-    for (; i + 4 <= c; i += 4) {
+    for (; i + 4 <= n; i += 4) {
         int32_t x4;
         __builtin_memcpy(&x4, x + i, 4);
         const __m256i xv = _mm256_cvtepi8_epi64(_mm_cvtsi32_si128(x4));
-        /* d in the low 32 bits of each lane, sign-extended: c x - sum */
+        /* d in the low 32 bits of each lane, sign-extended: mult x - sum */
         const __m256i d = _mm256_sub_epi64(_mm256_mul_epi32(xv, cv),
                                            _mm256_cvtepi32_epi64(_mm256_castsi256_si128(sumv)));
         __m256i prod = _mm256_mul_epu32(d, invv); /* (d mod 2^32) * inv */

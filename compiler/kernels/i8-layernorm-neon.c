@@ -57,11 +57,12 @@ static MVK_INLINE uint64_t mvk_i8_ln_inv__neon(uint64_t v)
     return mvk_udiv_u64((uint64_t)1 << 62, mvk_isqrt_u64(v));
 }
 
-/* The values of one row, 8 per step from 0 (the driver does the last c % 8); returns the
- * count written. */
-static MVK_INLINE int mvk_i8_ln_row__neon(const int8_t *x, int8_t *y, int c, int32_t sum,
-                                          uint64_t inv, int sh, const int32_t *g, const int32_t *b,
-                                          int per_channel, int32_t zy)
+/* The first values of a row of n, 8 per step from 0 (the driver does the last n % 8), with
+ * d = mult x - sum (mult: the count the sums are over, c for a LayerNorm, the whole map's for a
+ * GroupNorm; |d| < 2^31); returns the count written. */
+static MVK_INLINE int mvk_i8_ln_row__neon(const int8_t *x, int8_t *y, int n, int mult,
+                                          int32_t sum, uint64_t inv, int sh, const int32_t *g,
+                                          const int32_t *b, int per_channel, int32_t zy)
 {
     const int64x2_t zyv = vdupq_n_s64(zy);
     const int full = inv >> 32 != 0;
@@ -70,10 +71,10 @@ static MVK_INLINE int mvk_i8_ln_row__neon(const int8_t *x, int8_t *y, int c, int
     const int64x2_t neg_sh = vdupq_n_s64(-sh);
     const int32x4_t sumv = vdupq_n_s32(sum);
     int i = 0;
-    for (; i + 8 <= c; i += 8) {
+    for (; i + 8 <= n; i += 8) {
         const int16x8_t x16 = vmovl_s8(vld1_s8(x + i));
-        const int32x4_t d0 = vsubq_s32(vmulq_n_s32(vmovl_s16(vget_low_s16(x16)), c), sumv);
-        const int32x4_t d1 = vsubq_s32(vmulq_n_s32(vmovl_s16(vget_high_s16(x16)), c), sumv);
+        const int32x4_t d0 = vsubq_s32(vmulq_n_s32(vmovl_s16(vget_low_s16(x16)), mult), sumv);
+        const int32x4_t d1 = vsubq_s32(vmulq_n_s32(vmovl_s16(vget_high_s16(x16)), mult), sumv);
         int32x4_t g0, g1, b0, b1;
         if (per_channel) {
             g0 = vld1q_s32(g + i), g1 = vld1q_s32(g + i + 4);
