@@ -173,6 +173,9 @@ static const kc_row kc_rows[] = {
      .check = check_i8_layernorm, .done = done_i8_layernorm, GRID(UPTO(3000))},
     {KERNEL(mvk_i8_groupnorm, i8_groupnorm_fn), TWIN(mvk_i8_groupnorm__scalar, i8_groupnorm_fn),
      .check = check_i8_groupnorm, .done = done_i8_layernorm, GRID(UPTO(600))},
+    {KERNEL(mvk_i8_linear_attention, i8_linear_attention_fn),
+     TWIN(mvk_i8_linear_attention__scalar, i8_linear_attention_fn),
+     .check = check_i8_linear_attention, GRID(UPTO(1500))},
     {KERNEL(mvk_i8_quantize, i8_quantize_fn), TWIN(mvk_i8_quantize__scalar, i8_quantize_fn),
      .check = check_i8_quantize, .done = done_i8_quantize, GRID(UPTO(QUANTIZE_CASES))},
 #if defined(KC_HAS_LUT32)

@@ -37,6 +37,7 @@
 #include "kernels/f32-groupnorm-scalar.c"
 #include "kernels/i8-scalar.c"
 #include "kernels/i8-groupnorm-scalar.c"
+#include "kernels/i8-linear-attention-scalar.c"
 
 // ---- the ISA under test: its kernels (in the order the emitter pastes them: the GEMM first,
 // the others use it) and the few facts that differ between ISAs
@@ -56,6 +57,7 @@
 #include "kernels/i8-add-avx2.c"
 #include "kernels/i8-layernorm-avx2.c"
 #include "kernels/i8-groupnorm-avx2.c"
+#include "kernels/i8-linear-attention-avx2.c"
 #include "kernels/i8-dwconv-avx2.c"
 #include "kernels/i8-concat-avx2.c"
 #include "kernels/i8-quantize-avx2.c"
@@ -120,6 +122,7 @@ static int kc_i8_att_narrow(int32_t m_sm, int s_sm)
 #include "kernels/i8-concat-neon.c"
 #include "kernels/i8-layernorm-neon.c"
 #include "kernels/i8-groupnorm-neon.c"
+#include "kernels/i8-linear-attention-neon.c"
 #include "kernels/i8-attention-neon.c"
 #include "kernels/i8-quantize-neon.c"
 // clang-format on
@@ -845,6 +848,8 @@ typedef void (*i8_gemm_f32out_fn)(const mvk_gemm *, const int8_t *, float *, con
 typedef void (*i8_attention_fn)(const mvk_attention *, const int8_t *, int8_t *, int32_t *,
                                 int64_t, int64_t);
 typedef void (*i8_add_fn)(const mvk_i8_add *, const int8_t *, const int8_t *, int8_t *, int64_t);
+typedef void (*i8_linear_attention_fn)(const mvk_linear_attention *, const int8_t *, int8_t *,
+                                       int32_t *);
 typedef void (*i8_groupnorm_fn)(const mvk_layernorm *, const int8_t *, int8_t *, int64_t);
 typedef void (*i8_layernorm_fn)(const mvk_layernorm *, const int8_t *, int8_t *, int64_t,
                                 int64_t);
@@ -1231,6 +1236,34 @@ static void check_i8_groupnorm(const kc_row *r, const kc_shape *s)
     ((i8_groupnorm_fn)r->twin_fn)(&p, x, want, pixels);
     ((i8_groupnorm_fn)r->fn)(&p, x, got, pixels);
     kc_same("output", got, want, count);
+}
+
+/* The linear self-attention; shape {i}: maps of 1..6 x 1..6 patches of 1..2 x 1..2 pixels,
+ * d = 1..70 channels (past the 8-channel steps), random int8 qkv (every 4th case a query
+ * constant over the map: equal softmax terms; every 5th all values at the extremes), the
+ * compiler's exp2 table, and multipliers and shifts over the ranges the lowering makes. */
+static void check_i8_linear_attention(const kc_row *r, const kc_shape *s)
+{
+    const int t = s->v[0], ph = rint_in(1, 2), pw = rint_in(1, 2), d = rint_in(1, 70);
+    const int h = ph * rint_in(1, 6), w = pw * rint_in(1, 6);
+    const int64_t row = 1 + 2 * (int64_t)d, len = (int64_t)h * w * row;
+    int8_t *qkv = kc_alloc(len, 1), *want = kc_i8((int64_t)h * w * d);
+    int8_t *got = kc_i8((int64_t)h * w * d);
+    int32_t *lut = kc_alloc(4 * 256, 4), *ctx = kc_alloc(4 * (int64_t)d, 4);
+    for (int64_t i = 0; i < len; i++)
+        qkv[i] = (int8_t)(t % 5 == 4 ? (rnd32() & 1 ? 127 : -128) : rint_in(-128, 127));
+    if (t % 4 == 3)
+        for (int64_t i = 0; i < (int64_t)h * w; i++)
+            qkv[i * row] = 17;
+    for (int f = 0; f < 256; f++)
+        lut[f] = (int32_t)nearbyint(32768.0 * exp2(-f / 256.0));
+    const mvk_linear_attention p = {
+        .h = h, .w = w, .dim = d, .patch_h = ph, .patch_w = pw, .exp2_lut = lut,
+        .zx = rint_in(-128, 127), .m_sm = rint_in(1 << 14, (1 << 15) - 1), .s_sm = rint_in(4, 24),
+        .m_o = rint_in(1 << 14, (1 << 15) - 1), .s_o = rint_in(2, 40), .zy = rint_in(-128, 127)};
+    ((i8_linear_attention_fn)r->twin_fn)(&p, qkv, want, ctx);
+    ((i8_linear_attention_fn)r->fn)(&p, qkv, got, ctx);
+    kc_same("output", got, want, (int64_t)h * w * d);
 }
 
 /* Input quantisation case c of QUANTIZE_CASES: thresholds th evenly spaced (the compiler's;

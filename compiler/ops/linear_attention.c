@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "kernels/f32-linear-attention-scalar.c"
 #include "ops/ops.h"
@@ -83,7 +84,9 @@ static void lower_i8(mvit_codegen *cg, const mvit_node *n)
     const mvit_value *a = &cg->g->values[n->inputs[0]], *o = &cg->g->values[n->output];
     char e[64];
     mvit_i8_ints(cg, CG_I32, n->q->exp2_lut, 256, e, sizeof e, "2^(-f/256) in Q15", n);
-    cg_use_kernel(cg, "i8-linear-attention-scalar.c");
+    const char *kernel = mvit_i8_use_op_kernel(cg, "linear-attention");
+    if (!strcmp(kernel, "scalar"))
+        cg_use_kernel(cg, "i8-linear-attention-scalar.c");
     emit(&cg->body,
          "static const mvk_linear_attention att = {.h = %d, .w = %d, .dim = %d, .patch_h = %d, "
          ".patch_w = %d,",
@@ -91,8 +94,8 @@ static void lower_i8(mvit_codegen *cg, const mvit_node *n)
     emit(&cg->body, "    .exp2_lut = %s, .zx = %d, .m_sm = %d, .s_sm = %d, .m_o = %d, .s_o = %d,",
          e, a->qzero, n->q->m[0], n->q->s[0], n->q->m[1], n->q->s[1]);
     emit(&cg->body, "    .zy = %d};", o->qzero);
-    emit(&cg->body, "mvk_i8_linear_attention__scalar(&att, " MVIT_X0 ", " MVIT_Y
-                    ", (int32_t *)scratch);");
+    emit(&cg->body, "mvk_i8_linear_attention__%s(&att, " MVIT_X0 ", " MVIT_Y
+                    ", (int32_t *)scratch);", kernel);
 }
 
 static int64_t scratch_i8(const mvit_target *t, const mvit_graph *g, const mvit_node *n)
