@@ -311,6 +311,20 @@ static int read_value(reader *r, const mvit_graph *g, int id, mvit_qrange *out)
     return 0;
 }
 
+int mvit_ranges_parse(const char *path, const unsigned char *buf, size_t len,
+                      const mvit_graph *g, uint64_t model_hash, mvit_qrange *ranges,
+                      mvit_ranges_meta *meta, mvit_diag *d)
+{
+    reader r = {.path = path, .buf = buf, .len = len, .d = d};
+    memset(meta, 0, sizeof *meta);
+    int rc = read_header(&r, g, model_hash, meta);
+    for (int v = 0; v < g->num_values && rc == 0; v++)
+        rc = read_value(&r, g, v, &ranges[v]);
+    if (rc == 0 && (rc = next_line(&r)) > 0)
+        rc = fail(&r, "unexpected line after the last value");
+    return rc < 0 ? rc : 0;
+}
+
 int mvit_ranges_read(const char *path, const mvit_graph *g, uint64_t model_hash,
                      mvit_qrange *ranges, mvit_ranges_meta *meta, mvit_diag *d)
 {
@@ -319,13 +333,7 @@ int mvit_ranges_read(const char *path, const mvit_graph *g, uint64_t model_hash,
     int rc = mvit_read_file(path, MAX_FILE_BYTES, &buf, &len, d);
     if (rc < 0)
         return rc;
-    reader r = {.path = path, .buf = buf, .len = len, .d = d};
-    memset(meta, 0, sizeof *meta);
-    rc = read_header(&r, g, model_hash, meta);
-    for (int v = 0; v < g->num_values && rc == 0; v++)
-        rc = read_value(&r, g, v, &ranges[v]);
-    if (rc == 0 && (rc = next_line(&r)) > 0)
-        rc = fail(&r, "unexpected line after the last value");
+    rc = mvit_ranges_parse(path, buf, len, g, model_hash, ranges, meta, d);
     free(buf);
-    return rc < 0 ? rc : 0;
+    return rc;
 }

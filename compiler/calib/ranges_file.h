@@ -6,6 +6,7 @@
 #ifndef MVIT_CALIB_RANGES_FILE_H
 #define MVIT_CALIB_RANGES_FILE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "calib/observe.h"
@@ -28,5 +29,10 @@ int mvit_ranges_write(const char *path, const mvit_graph *g, const mvit_qrange *
  * one an int8 tensor can take (finite, lo <= 0 <= hi, not empty). meta receives the header. */
 int mvit_ranges_read(const char *path, const mvit_graph *g, uint64_t model_hash,
                      mvit_qrange *ranges, mvit_ranges_meta *meta, mvit_diag *d);
+
+/* The same on the file's bytes (buf[len], no terminator needed); path names it in messages. */
+int mvit_ranges_parse(const char *path, const unsigned char *buf, size_t len,
+                      const mvit_graph *g, uint64_t model_hash, mvit_qrange *ranges,
+                      mvit_ranges_meta *meta, mvit_diag *d);
 
 #endif

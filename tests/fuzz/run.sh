@@ -18,6 +18,7 @@ declare -A extra=(
     [pytorch]="$here/../data/weights"
     [pickle]=""
     [classify_inputs]=""
+    [ranges]=""
 )
 jobs=${MVIT_FUZZ_JOBS:-1}
 run_one() { # HARNESS: replays its seeds, fuzzes; prints one line, and fails on any finding
@@ -37,7 +38,7 @@ run_one() { # HARNESS: replays its seeds, fuzzes; prints one line, and fails on 
     fi
 }
 failures=0 running=0
-for h in ${MVIT_FUZZERS:-desc safetensors pytorch pickle classify_inputs}; do
+for h in ${MVIT_FUZZERS:-desc safetensors pytorch pickle classify_inputs ranges}; do
     if [ "$running" -ge "$jobs" ]; then
         wait -n || failures=$((failures + 1))
         running=$((running - 1))
