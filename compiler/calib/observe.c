@@ -72,6 +72,17 @@ static void observe_hist(mvit_value_stats *s, const float *x, int64_t n)
     }
 }
 
+/* Whether the evaluation writes value v: the input, or the output of a live node. Not the
+ * values that passes left behind (a BatchNorm folded into its conv: the conv now writes the
+ * BatchNorm's output, and its old output is in no buffer). */
+static int computed(const mvit_graph *g, int v)
+{
+    const int p = g->values[v].producer;
+    if (p < 0)
+        return v == g->input;
+    return !g->nodes[p].dead && g->nodes[p].output == v;
+}
+
 static int run_pass(const mvit_graph *g, mvit_calib_set *set, float **bufs, float *img,
                     int hist, mvit_progress *prog, int64_t done0, mvit_calib_stats *st,
                     mvit_diag *d)
@@ -82,9 +93,8 @@ static int run_pass(const mvit_graph *g, mvit_calib_set *set, float **bufs, floa
     while ((rc = mvit_calib_next(set, img, floats, d)) == 1) {
         mvit_eval_f32(g, img, bufs);
         for (int v = 0; v < g->num_values; v++) {
-            if (g->values[v].kind == MVIT_VALUE_TEMP && g->values[v].producer >= 0 &&
-                g->nodes[g->values[v].producer].dead)
-                continue; /* not computed */
+            if (!computed(g, v))
+                continue;
             const int64_t n = mvit_value_numel(&g->values[v]);
             if (hist)
                 observe_hist(&st->v[v], bufs[v], n);
