@@ -240,6 +240,10 @@ static int cmd_compile(int argc, char **argv)
                         "serve every target's int8 build)\n");
         return 2;
     }
+    if (calibrate && (opt.ranges_path || opt.keep_fp32 || opt.name)) {
+        fprintf(stderr, "mvitc: error: calibrate takes no --ranges, --keep-fp32 or --name\n");
+        return 2;
+    }
     char *cmd = command_line(argc, argv);
     opt.command_line = cmd;
     mvit_diag d = {{0}};

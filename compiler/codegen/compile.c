@@ -216,18 +216,39 @@ static int find_ranges(const compile_job *j, const mvit_graph *g, const mvit_mod
         rc = calibrate(g, set, j->method, ranges, d);
     if (rc == 0 && cache)
         cache_store(cache, g, ranges);
-    if (rc == 0 && j->ranges_out) {
-        mvit_ranges_meta meta = {.model_hash = j->model_hash, .method = j->method,
-                                 .images = (long)set->count,
-                                 .command_line = opt->command_line};
-        rc = mvit_ranges_write(j->ranges_out, g, ranges, &meta, d);
-    }
     return rc;
 }
 
-/* The int8 path: fold BatchNorm, find the float graph's ranges, lower it (docs/int8.md).
- * j->kept receives the layers kept in float (allocated), for the banner. A calibrate job stops
- * once the ranges are written. */
+/* The ranges of g (calibrated on the images of set) written to j->ranges_out. */
+static int write_ranges(const compile_job *j, const mvit_graph *g, const mvit_calib_set *set,
+                        const mvit_qrange *ranges, mvit_diag *d)
+{
+    const mvit_ranges_meta meta = {.model_hash = j->model_hash, .method = j->method,
+                                   .images = (long)set->count,
+                                   .command_line = j->opt->command_line};
+    return mvit_ranges_write(j->ranges_out, g, ranges, &meta, d);
+}
+
+/* The float graph's ranges turned into the int8 graph (docs/int8.md); j->kept receives the
+ * layers kept in float (allocated), for the banner. */
+static int lower_to_int8(compile_job *j, mvit_graph *g, mvit_calib_set *set,
+                         const mvit_qrange *ranges, mvit_diag *d)
+{
+    const char *keep = j->opt->keep_fp32;
+    int rc = 0;
+    if (is_auto_keep(keep))
+        rc = auto_keep(g, set, ranges, keep, &j->kept, d);
+    else if (keep)
+        j->kept = mvit_xstrdup(keep);
+    if (rc == 0)
+        rc = pass_quantize_int8(g, ranges, j->kept, d);
+    if (rc == 0)
+        rc = mvit_ir_verify(g, d);
+    return rc;
+}
+
+/* The int8 path: fold BatchNorm, find the float graph's ranges, then lower it, or, for a
+ * calibrate job, write the ranges and stop. */
 static int quantize(compile_job *j, mvit_graph *g, const mvit_model_desc *desc, mvit_diag *d)
 {
     int rc = pass_fold_bn(g, d);
@@ -239,18 +260,12 @@ static int quantize(compile_job *j, mvit_graph *g, const mvit_model_desc *desc, 
         return rc;
     mvit_calib_set set = {0};
     mvit_qrange *ranges = mvit_xcalloc((size_t)g->num_values, sizeof *ranges);
-    const char *keep = j->opt->keep_fp32;
     rc = find_ranges(j, g, desc, &set, ranges, d);
-    if (rc == 0 && !j->ranges_out && is_auto_keep(keep))
-        rc = auto_keep(g, &set, ranges, keep, &j->kept, d);
-    else if (rc == 0 && keep)
-        j->kept = mvit_xstrdup(keep);
-    mvit_calib_close(&set);
-    if (rc == 0 && !j->ranges_out)
-        rc = pass_quantize_int8(g, ranges, j->kept, d);
-    free(ranges);
     if (rc == 0)
-        rc = mvit_ir_verify(g, d);
+        rc = j->ranges_out ? write_ranges(j, g, &set, ranges, d)
+                           : lower_to_int8(j, g, &set, ranges, d);
+    mvit_calib_close(&set);
+    free(ranges);
     return rc;
 }
 
@@ -262,8 +277,6 @@ static int lower_graph(compile_job *j, mvit_graph *g, const mvit_model_desc *des
     mvit_pass_options popt = {.no_fusion = j->opt->no_fusion, .verify = 1};
     return mvit_run_passes(g, &popt, d);
 }
-
-#define MAX_RESOLUTIONS 16
 
 static int fail_option(mvit_diag *d, const char *fmt, const char *what)
 {
@@ -431,14 +444,9 @@ int mvit_calibrate(const mvit_compile_options *opt, const char *ranges_out, mvit
     compile_job *j = mvit_xcalloc(1, sizeof *j);
     j->opt = &o;
     j->ranges_out = ranges_out;
-    int rc = 0;
-    if (!o.calib_path)
-        rc = fail_option(d, "%s", "calibrate needs --calib DATA (a PNG directory, an IDX file or "
-                                  "a .f32 file of images)");
-    else if (o.ranges_path || o.keep_fp32 || o.name)
-        rc = fail_option(d, "%s", "calibrate takes no --ranges, --keep-fp32 or --name");
-    else
-        rc = check_options(j, d);
+    int rc = o.calib_path ? check_options(j, d)
+                          : fail_option(d, "%s", "calibrate needs --calib DATA (a PNG directory, "
+                                                 "an IDX file or a .f32 file of images)");
     if (rc >= 0)
         rc = build_graphs(j, d);
     free_job(j);

@@ -49,8 +49,9 @@ int mvit_compile(const mvit_compile_options *opt, mvit_diag *d);
 
 /* `mvitc calibrate`: the int8 ranges of the model in opt (calibrated on opt->calib_path, at
  * opt->resolutions if given, by opt->calib_method) written to ranges_out
- * (calib/ranges_file.h), for any number of `--ranges` compiles. The target and name options
- * do not apply. Returns 0, or < 0 with d filled; no file is left behind on failure. */
+ * (calib/ranges_file.h), for any number of `--ranges` compiles. The target, precision, name,
+ * keep-fp32 and ranges options do not apply (the command line refuses them). Returns 0, or
+ * < 0 with d filled; no file is left behind on failure. */
 int mvit_calibrate(const mvit_compile_options *opt, const char *ranges_out, mvit_diag *d);
 
 #endif

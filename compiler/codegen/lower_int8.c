@@ -22,11 +22,10 @@ const char *mvit_i8_use_op_kernel(mvit_codegen *cg, const char *name)
 {
     const char *kernel = mvit_i8_op_kernel(cg->target, name);
     cg_use_kernel(cg, "i8-scalar.c");
-    if (strcmp(kernel, "scalar")) {
-        char file[64];
-        snprintf(file, sizeof file, "i8-%s-%s.c", name, kernel);
+    char file[64]; /* a portable kernel is in i8-scalar.c unless it has a file of its own */
+    snprintf(file, sizeof file, "i8-%s-%s.c", name, kernel);
+    if (cg_kernel_exists(file))
         cg_use_kernel(cg, file);
-    }
     return kernel;
 }
 

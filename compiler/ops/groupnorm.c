@@ -1,8 +1,6 @@
 /* GROUPNORM: GroupNorm with one group over an HWC map (MobileViT v2's norm, timm GroupNorm1):
  * one mean and variance for the whole map, then a per-channel affine; in int8 the integer
  * LayerNorm's arithmetic with the whole map as its row (docs/int8.md). */
-#include <string.h>
-
 #include "kernels/f32-groupnorm-scalar.c"
 #include "ops/ops.h"
 
@@ -42,8 +40,6 @@ static void lower_i8(mvit_codegen *cg, const mvit_node *n)
     char ln[16];
     mvit_emit_i8_norm(cg, n, ln, sizeof ln);
     const char *kernel = mvit_i8_use_op_kernel(cg, "groupnorm");
-    if (!strcmp(kernel, "scalar")) /* (i8-scalar.c holds the other norms' scalar kernels) */
-        cg_use_kernel(cg, "i8-groupnorm-scalar.c");
     emit(&cg->body, "mvk_i8_groupnorm__%s(%s, " MVIT_X0 ", " MVIT_Y ", %lld);", kernel, ln,
          (long long)a->dims[0] * a->dims[1]);
 }

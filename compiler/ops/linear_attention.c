@@ -5,7 +5,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "kernels/f32-linear-attention-scalar.c"
 #include "ops/ops.h"
@@ -85,8 +84,6 @@ static void lower_i8(mvit_codegen *cg, const mvit_node *n)
     char e[64];
     mvit_i8_ints(cg, CG_I32, n->q->exp2_lut, 256, e, sizeof e, "2^(-f/256) in Q15", n);
     const char *kernel = mvit_i8_use_op_kernel(cg, "linear-attention");
-    if (!strcmp(kernel, "scalar"))
-        cg_use_kernel(cg, "i8-linear-attention-scalar.c");
     emit(&cg->body,
          "static const mvk_linear_attention att = {.h = %d, .w = %d, .dim = %d, .patch_h = %d, "
          ".patch_w = %d,",

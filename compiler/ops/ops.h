@@ -123,7 +123,8 @@ void mvit_lower_i8_remap(mvit_codegen *cg, const mvit_node *n);
  * i8-<name>-<suffix>.c (same bytes as the portable one), else "scalar". "gemm": the
  * classifier's float-output GEMM of i8-gemm-<suffix>.c. */
 const char *mvit_i8_op_kernel(const mvit_target *t, const char *name);
-/* Pastes i8-scalar.c and, when the target has one, i8-<name>-<suffix>.c; returns the suffix. */
+/* Pastes i8-scalar.c and i8-<name>-<suffix>.c where it exists (the target's kernel, or a
+ * portable kernel with a file of its own, e.g. i8-groupnorm-scalar.c); returns the suffix. */
 const char *mvit_i8_use_op_kernel(mvit_codegen *cg, const char *name);
 /* Registers count integers (or floats) of node n labelled `what`; writes their reference. */
 void mvit_i8_ints(mvit_codegen *cg, cg_int_kind k, const void *data, int64_t count, char *ref,
