@@ -7,6 +7,7 @@
 # E2E_ARCHES="aarch64 armv7" (with MVITC_FLAGS="--target neon"): instead of the host, build
 # static binaries as those builds of the target registry say (mvitc targets --builds: Debian's
 # cross compilers) and run them under qemu-user.
+# E2E_COMPILERS (default "clang gcc"): the host compilers of check (2); clang's object runs.
 set -euo pipefail
 mvitc=$1 src=$2 model=$3 work=$4 tol=${5:-1e-4}
 shift 5 || shift $#
@@ -14,7 +15,6 @@ rm -rf "$work" && mkdir -p "$work"
 cd "$work"
 
 /usr/bin/python3 "$src/tools/make_golden.py" "$src/$model" golden "$@"
-# E2E_COMPILERS (default "clang gcc"): the host compilers of check (2); clang's object runs.
 # MVITC_FLAGS: extra compiler flags, e.g. --no-fusion to test the unfused graph end to end
 # twice, from two directories with the same relative paths (the banner records the command)
 mkdir again && ln -s ../golden again/golden

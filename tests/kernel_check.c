@@ -1160,6 +1160,32 @@ static void check_i8_concat(const kc_row *r, const kc_shape *s)
     kc_same("output", got, want, len);
 }
 
+/* The integer norms' inputs for case t: n values (mode t % 5 == 4: the extremes, else base
+ * plus up to spread) and c gammas and betas. */
+static void norm_inputs(int t, int spread, int base, int8_t *x, int n, int32_t *g, int32_t *b,
+                        int c)
+{
+    for (int i = 0; i < n; i++)
+        x[i] = (int8_t)(t % 5 == 4 ? (rnd32() & 1 ? 127 : -128) : base + rint_in(0, spread));
+    for (int i = 0; i < c; i++) {
+        g[i] = (int32_t)(rnd32() % (1u << (8 + t % 20))) - (1 << (7 + t % 20));
+        b[i] = (int32_t)(rnd32() % (1u << 24)) - (1 << 23);
+    }
+}
+
+/* eps_q making the variance term n sumsq - sum^2 + eps_q of x[0..n) a power of 4 (v 4^k =
+ * 2^60, root = 2^30, inv = 2^32: the kernels' special case); counted in kc_count_a. */
+static int64_t eps_to_power_of_4(const int8_t *x, int n)
+{
+    int64_t sum = 0, sq = 0, p4 = 1;
+    for (int i = 0; i < n; i++)
+        sum += x[i], sq += x[i] * x[i];
+    while (p4 < (int64_t)n * sq - sum * sum)
+        p4 *= 4;
+    kc_count_a++;
+    return p4 - ((int64_t)n * sq - sum * sum);
+}
+
 /* The LayerNorm; shape {i}: widths 1..260 (odd, past the 8- and 16-value steps),
  * per-channel and shared affine, constant rows (variance from eps only, or 0), variance terms
  * that are powers of 4 (root = 2^30: inv = 2^32), 3 rows per call. */
@@ -1171,23 +1197,12 @@ static void check_i8_layernorm(const kc_row *r, const kc_shape *s)
     const int base = rint_in(-128, 127 - spread);
     int8_t *x = kc_alloc(ROWS * c, 1), *want = kc_i8(ROWS * c), *got = kc_i8(ROWS * c);
     int32_t *g = kc_alloc(4 * (int64_t)c, 4), *b = kc_alloc(4 * (int64_t)c, 4);
-    for (int i = 0; i < ROWS * c; i++)
-        x[i] = (int8_t)(mode == 4 ? (rnd32() & 1 ? 127 : -128) : base + rint_in(0, spread));
-    for (int i = 0; i < c; i++) {
-        g[i] = (int32_t)(rnd32() % (1u << (8 + t % 20))) - (1 << (7 + t % 20));
-        b[i] = (int32_t)(rnd32() % (1u << 24)) - (1 << 23);
-    }
+    norm_inputs(t, spread, base, x, ROWS * c, g, b, c);
     int64_t eps_q = mode == 3 ? 0 : rint_in(0, 100000);
     if (mode == 2) { /* every row as row 0, eps_q making the variance term a power of 4 */
         for (int i = c; i < ROWS * c; i++)
             x[i] = x[i % c];
-        int64_t sum = 0, sq = 0, p4 = 1;
-        for (int i = 0; i < c; i++)
-            sum += x[i], sq += x[i] * x[i];
-        while (p4 < (int64_t)c * sq - sum * sum)
-            p4 *= 4;
-        eps_q = p4 - ((int64_t)c * sq - sum * sum);
-        kc_count_a++; /* v = 4^m: v 4^k = 2^60, root = 2^30, inv = 2^32 */
+        eps_q = eps_to_power_of_4(x, c);
     }
     const int zy = rint_in(-128, 127);
     const mvk_layernorm p = {.c = c, .gamma_q = g, .beta_q = b, .per_channel = per_channel,
@@ -1215,22 +1230,10 @@ static void check_i8_groupnorm(const kc_row *r, const kc_shape *s)
     const int base = rint_in(-128, 127 - spread);
     int8_t *x = kc_alloc(count, 1), *want = kc_i8(count), *got = kc_i8(count);
     int32_t *g = kc_alloc(4 * (int64_t)c, 4), *b = kc_alloc(4 * (int64_t)c, 4);
-    for (int i = 0; i < count; i++)
-        x[i] = (int8_t)(mode == 4 ? (rnd32() & 1 ? 127 : -128) : base + rint_in(0, spread));
-    for (int i = 0; i < c; i++) {
-        g[i] = (int32_t)(rnd32() % (1u << (8 + t % 20))) - (1 << (7 + t % 20));
-        b[i] = (int32_t)(rnd32() % (1u << 24)) - (1 << 23);
-    }
+    norm_inputs(t, spread, base, x, count, g, b, c);
     int64_t eps_q = mode == 3 ? 0 : rint_in(0, 100000);
-    if (mode == 2) { /* eps_q making the variance term a power of 4: inv = 2^32 */
-        int64_t sum = 0, sq = 0, p4 = 1;
-        for (int i = 0; i < count; i++)
-            sum += x[i], sq += x[i] * x[i];
-        while (p4 < (int64_t)count * sq - sum * sum)
-            p4 *= 4;
-        eps_q = p4 - ((int64_t)count * sq - sum * sum);
-        kc_count_a++;
-    }
+    if (mode == 2)
+        eps_q = eps_to_power_of_4(x, count);
     const mvk_layernorm p = {.c = c, .gamma_q = g, .beta_q = b, .per_channel = per_channel,
                              .eps_q = eps_q, .zy = rint_in(-128, 127)};
     ((i8_groupnorm_fn)r->twin_fn)(&p, x, want, pixels);
