@@ -917,14 +917,14 @@ static void classifier_shape(int ci, int *m, int *k, int *n)
     *m = ms[ci / 20], *n = ns[ci / 4 % 5], *k = ks[ci % 4];
 }
 
-/* Random a[m][k], b[k][n], biases and scales (b unpacked: the caller packs it). */
+/* Random a[m][k], b[k][n] (weights), biases and scales (b unpacked: the caller packs it). */
 static void classifier_data(int m, int k, int n, int8_t *a, int8_t *b, int32_t *bias,
                             float *scale)
 {
     for (int i = 0; i < m * k; i++)
         a[i] = (int8_t)rnd32();
-    for (int i = 0; i < k * n; i++)
-        b[i] = (int8_t)rnd32();
+    for (int i = 0; i < k * n; i++) /* weights: [-127, 127] (docs/int8.md), both ends often */
+        b[i] = (int8_t)(i % 5 == 0 ? (i & 8 ? 127 : -127) : rint_in(-127, 127));
     for (int j = 0; j < n; j++) {
         bias[j] = rint_in(-100000, 100000);
         scale[j] = (float)(rint_in(1, 100000) * 1e-7);

@@ -5,10 +5,10 @@
  * With __ARM_FEATURE_DOTPROD (ARMv8.2-A dot product: Cortex-A55/A75 and later, Apple A13 and
  * later; compile with -march=armv8.2-a+dotprod or newer) sdot multiplies 4 int8 pairs and adds
  * them to an int32 lane in one instruction: the 16 bytes of 4 columns against the same 4 bytes
- * of a row of A, broadcast by lane (vdotq_lane_s32). Without it, vld4_s8 splits a group into
- * b[k..k+3][0..7], vmovl_s8 widens each to int16, and vmlal_n_s16 (smlal by scalar)
- * accumulates a[k] * b[k][j] into int32 lanes. Both are exact, so both give the scalar bytes.
- * Tile: 4 rows x 8 columns, 8 accumulators (fits ARMv7's 16 q registers). Rows past mr reuse
+ * of a row of A, broadcast by lane (vdotq_lane_s32). Without it, smull/smlal multiply int8
+ * pairs into int16 lanes and sadalp folds them into int32 (mvk_i8_neon_tile_acc below). Both
+ * are exact, so both give the scalar bytes. Tile: 4 rows x 8 columns (2 x 8 on ARMv7 without
+ * the dot product, whose 16 q registers hold 8 pair accumulators). Rows past mr reuse
  * the last valid row (computed, never stored); columns past nr are computed on the zero padding
  * of B and never stored; k values past K are 0 in A (built so, never read) and in B. No access
  * goes past a row of A or C. Rows go in blocks of MVK_I8_GEMM_ROWS, every column panel per
@@ -119,6 +119,9 @@ static MVK_INLINE uint32_t mvk_i8_neon_quad(const int8_t *a, int p, int k)
 }
 
 #if defined(__ARM_FEATURE_DOTPROD)
+/* Rows per tile: 8 accumulators with sdot. */
+#define MVK_I8_NEON_ROWS 4
+
 /* sdot: 4 columns x (4 k values of b) . (the same 4 values of a row), per int32 lane */
 #define MVK_I8_NEON_DOT(i, lo, hi, av, lane)                                                       \
     c##i##0 = vdotq_lane_s32(c##i##0, lo, av, lane);                                               \
@@ -128,24 +131,7 @@ static MVK_INLINE uint32_t mvk_i8_neon_quad(const int8_t *a, int p, int k)
         const int8x8_t x = vreinterpret_s8_u32(vdup_n_u32(mvk_i8_neon_quad(a##i, p, k)));          \
         MVK_I8_NEON_DOT(i, b0, b1, x, 0)                                                           \
     }
-#else
-/* smlal by scalar: a[p + t] times the widened b[p + t][0..7], t = 0..3 */
-#define MVK_I8_NEON_MLA(i, t)                                                                      \
-    c##i##0 = vmlal_n_s16(c##i##0, vget_low_s16(bw##t), x##t);                                     \
-    c##i##1 = vmlal_n_s16(c##i##1, vget_high_s16(bw##t), x##t);
-#define MVK_I8_NEON_QUAD(i)                                                                        \
-    {                                                                                              \
-        const uint32_t w = mvk_i8_neon_quad(a##i, p, k);                                           \
-        const int16_t x0 = (int8_t)w, x1 = (int8_t)(w >> 8), x2 = (int8_t)(w >> 16),               \
-                      x3 = (int8_t)(w >> 24);                                                      \
-        MVK_I8_NEON_MLA(i, 0) MVK_I8_NEON_MLA(i, 1) MVK_I8_NEON_MLA(i, 2) MVK_I8_NEON_MLA(i, 3)    \
-    }
-#define MVK_I8_NEON_GROUP(i)                                                                       \
-    {                                                                                              \
-        const int16_t x0 = a##i[p], x1 = a##i[p + 1], x2 = a##i[p + 2], x3 = a##i[p + 3];          \
-        MVK_I8_NEON_MLA(i, 0) MVK_I8_NEON_MLA(i, 1) MVK_I8_NEON_MLA(i, 2) MVK_I8_NEON_MLA(i, 3)    \
-    }
-#endif
+
 /* The accumulators of one 4x8 tile, bias + rows arow[0..3] . the 8 columns of panel b, into
  * acc[2r] (columns 0-3 of row r) and acc[2r + 1] (columns 4-7). */
 static MVK_INLINE void mvk_i8_neon_tile_acc(int k, const int8_t *const *arow, const int8_t *b,
@@ -155,7 +141,6 @@ static MVK_INLINE void mvk_i8_neon_tile_acc(int k, const int8_t *const *arow, co
     int32x4_t c00 = bias0, c01 = bias1, c10 = c00, c11 = c01;
     int32x4_t c20 = c00, c21 = c01, c30 = c00, c31 = c01;
     int p = 0;
-#if defined(__ARM_FEATURE_DOTPROD)
     /* 8 k values per pass: one 8-byte load per row feeds two sdot lanes */
     for (; p + 8 <= k; p += 8, b += 64) {
         const int8x16_t b0 = vld1q_s8(b), b1 = vld1q_s8(b + 16);
@@ -173,33 +158,111 @@ static MVK_INLINE void mvk_i8_neon_tile_acc(int k, const int8_t *const *arow, co
         const int8x16_t b0 = vld1q_s8(b), b1 = vld1q_s8(b + 16);
         MVK_I8_NEON_QUAD(0) MVK_I8_NEON_QUAD(1) MVK_I8_NEON_QUAD(2) MVK_I8_NEON_QUAD(3)
     }
-#else
-    /* whole groups read a[p..p+3] directly; only the last, partial one goes through quad */
-    for (; p < k; p += 4, b += 32) {
-        const int8x8x4_t b8 = vld4_s8(b);
-        const int16x8_t bw0 = vmovl_s8(b8.val[0]), bw1 = vmovl_s8(b8.val[1]);
-        const int16x8_t bw2 = vmovl_s8(b8.val[2]), bw3 = vmovl_s8(b8.val[3]);
-        if (p + 4 <= k) {
-            MVK_I8_NEON_GROUP(0) MVK_I8_NEON_GROUP(1) MVK_I8_NEON_GROUP(2) MVK_I8_NEON_GROUP(3)
-        } else {
-            MVK_I8_NEON_QUAD(0) MVK_I8_NEON_QUAD(1) MVK_I8_NEON_QUAD(2) MVK_I8_NEON_QUAD(3)
-        }
-    }
-#endif
     acc[0] = c00, acc[1] = c01, acc[2] = c10, acc[3] = c11;
     acc[4] = c20, acc[5] = c21, acc[6] = c30, acc[7] = c31;
 }
 #undef MVK_I8_NEON_DOT
-#undef MVK_I8_NEON_MLA
 #undef MVK_I8_NEON_QUAD
-#undef MVK_I8_NEON_GROUP
+#else
+/* Without the dot product: int8 x int8 products into int16 lanes (smull, 8 per instruction),
+ * a second group's products added in the same lanes (smlal), and pairs of lanes folded into
+ * the int32 accumulators (sadalp), as XNNPACK's c8 kernels do: 16 multiply-accumulates per
+ * two multiplies, twice smlal-by-scalar's 4 per instruction. A lane holds a[k] b[k] +
+ * a[k+4] b[k+4]; weights are in [-127, 127] (docs/int8.md), so |sum| <= 2 * 128 * 127 =
+ * 32512 fits int16 exactly. Lane order in a group of 4 columns: b's bytes (column, k) against
+ * a's 4 bytes repeated per column, so after sadalp lane 2c + h holds column c's pair h; a
+ * pairwise add at the end leaves one lane per column. An accumulator per row and column pair
+ * (4 rows x 4 pairs = 16 on AArch64's 32 q registers; ARMv7's 16 hold 2 rows). */
+#if defined(__aarch64__)
+#define MVK_I8_NEON_ROWS 4
+#else
+#define MVK_I8_NEON_ROWS 2
+#endif
+
+/* Row i's 4 column pairs (c<i>0..3) += the products of one group (columns 0-1, 2-3, 4-5, 6-7
+ * of its bytes in b0..b3 against x) and of the next (e0..e3 against y). Everything in 8-byte
+ * halves: a 16-byte form (smull2) lets clang rebuild the high half with ext. */
+#define MVK_I8_NEON_PAIRS2(i, x, y)                                                                \
+    c##i##0 = vpadalq_s16(c##i##0, vmlal_s8(vmull_s8(b0, x), e0, y));                              \
+    c##i##1 = vpadalq_s16(c##i##1, vmlal_s8(vmull_s8(b1, x), e1, y));                              \
+    c##i##2 = vpadalq_s16(c##i##2, vmlal_s8(vmull_s8(b2, x), e2, y));                              \
+    c##i##3 = vpadalq_s16(c##i##3, vmlal_s8(vmull_s8(b3, x), e3, y));
+#define MVK_I8_NEON_ROW2(i)                                                                        \
+    {                                                                                              \
+        const int32x2_t w = vreinterpret_s32_s8(vld1_s8(a##i + p));                               \
+        MVK_I8_NEON_PAIRS2(i, vreinterpret_s8_s32(vdup_lane_s32(w, 0)),                            \
+                           vreinterpret_s8_s32(vdup_lane_s32(w, 1)))                               \
+    }
+#define MVK_I8_NEON_ROW1(i)                                                                        \
+    {                                                                                              \
+        const int8x8_t x = vreinterpret_s8_u32(vdup_n_u32(mvk_i8_neon_quad(a##i, p, k)));          \
+        c##i##0 = vpadalq_s16(c##i##0, vmull_s8(b0, x));                                           \
+        c##i##1 = vpadalq_s16(c##i##1, vmull_s8(b1, x));                                           \
+        c##i##2 = vpadalq_s16(c##i##2, vmull_s8(b2, x));                                           \
+        c##i##3 = vpadalq_s16(c##i##3, vmull_s8(b3, x));                                           \
+    }
+#define MVK_I8_NEON_ZERO(i)                                                                        \
+    int32x4_t c##i##0 = vdupq_n_s32(0), c##i##1 = c##i##0, c##i##2 = c##i##0, c##i##3 = c##i##0;
+#define MVK_I8_NEON_SUMS(i)                                                                        \
+    acc[2 * i] = vaddq_s32(bias0, mvk_i8_neon_padd(c##i##0, c##i##1));                             \
+    acc[2 * i + 1] = vaddq_s32(bias1, mvk_i8_neon_padd(c##i##2, c##i##3));
+#if MVK_I8_NEON_ROWS == 4
+#define MVK_I8_NEON_EACH_ROW(m) m(0) m(1) m(2) m(3)
+#else
+#define MVK_I8_NEON_EACH_ROW(m) m(0) m(1)
+#endif
+
+/* [sum of lanes 0-1 of u, 2-3 of u, 0-1 of v, 2-3 of v] */
+static MVK_INLINE int32x4_t mvk_i8_neon_padd(int32x4_t u, int32x4_t v)
+{
+#if defined(__aarch64__)
+    return vpaddq_s32(u, v);
+#else
+    return vcombine_s32(vpadd_s32(vget_low_s32(u), vget_high_s32(u)),
+                        vpadd_s32(vget_low_s32(v), vget_high_s32(v)));
+#endif
+}
+
+/* The accumulators of one tile, bias + rows arow[0..ROWS) . the 8 columns of panel b, into
+ * acc[2r] (columns 0-3 of row r) and acc[2r + 1] (columns 4-7). Two groups (8 k values) per
+ * pass, each row's 8 bytes loaded once and split into its two quads; a last lone group, or
+ * one cut short by k, goes through quad. */
+static MVK_INLINE void mvk_i8_neon_tile_acc(int k, const int8_t *const *arow, const int8_t *b,
+                                            int32x4_t bias0, int32x4_t bias1, int32x4_t *acc)
+{
+    const int8_t *a0 = arow[0], *a1 = arow[1];
+#if MVK_I8_NEON_ROWS == 4
+    const int8_t *a2 = arow[2], *a3 = arow[3];
+#endif
+    MVK_I8_NEON_EACH_ROW(MVK_I8_NEON_ZERO)
+    int p = 0;
+    for (; p + 8 <= k; p += 8, b += 64) {
+        const int8x8_t b0 = vld1_s8(b), b1 = vld1_s8(b + 8), b2 = vld1_s8(b + 16);
+        const int8x8_t b3 = vld1_s8(b + 24), e0 = vld1_s8(b + 32), e1 = vld1_s8(b + 40);
+        const int8x8_t e2 = vld1_s8(b + 48), e3 = vld1_s8(b + 56);
+        MVK_I8_NEON_EACH_ROW(MVK_I8_NEON_ROW2)
+    }
+    for (; p < k; p += 4, b += 32) {
+        const int8x8_t b0 = vld1_s8(b), b1 = vld1_s8(b + 8), b2 = vld1_s8(b + 16);
+        const int8x8_t b3 = vld1_s8(b + 24);
+        MVK_I8_NEON_EACH_ROW(MVK_I8_NEON_ROW1)
+    }
+    MVK_I8_NEON_EACH_ROW(MVK_I8_NEON_SUMS)
+}
+#undef MVK_I8_NEON_PAIRS2
+#undef MVK_I8_NEON_ROW2
+#undef MVK_I8_NEON_ROW1
+#undef MVK_I8_NEON_ZERO
+#undef MVK_I8_NEON_SUMS
+#undef MVK_I8_NEON_EACH_ROW
+#endif
 
 /* Rows per block: A's block (MVK_I8_GEMM_ROWS x k bytes) stays in a 32 KiB L1 across the
  * column tiles for k up to about 1000 (in L2 beyond), and the SiLU table runs over the
  * block's output while it is in L1. So one column group (the whole width), and each tile's
  * constants set up per block. */
 #define MVK_I8_GEMM_ROWS 32
-#define MVK_I8_GEMM_TILE_ROWS 4
+#define MVK_I8_GEMM_TILE_ROWS MVK_I8_NEON_ROWS
 #define MVK_I8_GEMM_TILE_COLS 8
 #define MVK_I8_GEMM_NC(n) (n)
 
@@ -249,7 +312,7 @@ static MVK_INLINE void mvk_i8_gemm_cols_init__neon(mvk_i8_gemm_cols__neon *cl,
     cl->b = b;
 }
 
-/* One 4x8 tile: rows arow[0..3] (mr valid), the 8 columns of the panel (nr valid). */
+/* One tile: rows arow[0..ROWS) (mr valid), the 8 columns of the panel (nr valid). */
 static MVK_INLINE void mvk_i8_gemm_tile__neon(const mvk_i8_gemm_state__neon *st,
                                               mvk_i8_gemm_work__neon *wk,
                                               const mvk_i8_gemm_cols__neon *cl,
@@ -257,7 +320,7 @@ static MVK_INLINE void mvk_i8_gemm_tile__neon(const mvk_i8_gemm_state__neon *st,
                                               int64_t ldc, int nr)
 {
     (void)wk;
-    int32x4_t acc[8];
+    int32x4_t acc[2 * MVK_I8_NEON_ROWS];
     mvk_i8_neon_tile_acc(k, arow, cl->b, cl->q.bias0, cl->q.bias1, acc);
     for (int r = 0; r < mr; r++)
         mvk_i8_neon_store8(c + r * ldc, acc[2 * r], acc[2 * r + 1], &cl->q, st->zyv, nr);
@@ -298,7 +361,7 @@ static MVK_INLINE void mvk_i8_gemm_f32tile__neon(mvk_i8_gemm_work__neon *wk,
                                                  float *c, int64_t ldc, int nr)
 {
     (void)wk;
-    int32x4_t acc[8];
+    int32x4_t acc[2 * MVK_I8_NEON_ROWS];
     mvk_i8_neon_tile_acc(k, arow, fc->b, fc->bias0, fc->bias1, acc);
     for (int r = 0; r < mr; r++) {
         int32_t sums[8];
