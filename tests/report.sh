@@ -72,6 +72,20 @@ for c in cells:
         fails.append(f'{c["target"]}-int8: output differs from generic int8 (must be identical)')
     if c["precision"] == "fp32" and c["max_diff"] is not None and c["max_diff"] > 1e-3:
         fails.append(f'{c["target"]}-fp32: max diff {c["max_diff"]} from generic fp32')
+# the default columns: no llvm-mca model that is known to be another core's (LLVM's cortex-a76,
+# cortex-a78 and cortex-x1 models are Cortex-A57's, apple-a14 and apple-m4 are Cyclone's), each
+# with its clock, and the host's own model, validated against the measured times
+borrowed = {"cortex-a76", "cortex-a78", "cortex-x1", "apple-a14", "apple-m4"}
+for core in r["cores"]:
+    if core["mca_model"] in borrowed:
+        fails.append(f'core {core["name"]}: timed by {core["mca_model"]}, another core\'s model')
+    if not core["ghz"] or core["ghz"] <= 0:
+        fails.append(f'core {core["name"]}: no clock')
+hosts = [core for core in r["cores"] if core["host"]]
+if len(hosts) != 1 or not r["host_ghz"] or r["host_ghz"] <= 0:
+    fails.append(f"no host core with a measured clock: {hosts}, {r['host_ghz']}")
+if host_avx2 and "| avx2 fp32 64\u00d764 |" not in md.split("## Estimate vs measurement on this host")[-1]:
+    fails.append("the validation section has no avx2 fp32 row")
 rows = [l for l in md.splitlines() if l.startswith("|")]
 for l in rows:
     cols = [x.strip() for x in l.strip().strip("|").split("|")]

@@ -119,7 +119,10 @@ static const char *const c_layers =
  * 011: the same, the longer one with a scalar multiply-add (address arithmetic) besides: it
  *      does not count against the vector MACs, the shorter loop still wins;
  * 012: a scalar multiply-add around a copy loop: no work loop, the copy loop (5) is costed;
- * 013: 2 FMAs around a loop whose only MAC is a scalar multiply-add: the outer loop wins.
+ * 013: 2 FMAs around a loop whose only MAC is a scalar multiply-add: the outer loop wins;
+ * 014: a Horner polynomial (4 FMAs, each adding a value made in the same iteration by a
+ *      broadcast or a load; an exp in an epilogue) and a loop with 1 accumulating FMA and a
+ *      product chained into a second (the work): the second loop wins with 2 MACs.
  * A 200000-character .ascii line in .rodata (between the two halves below) checks that long
  * lines are handled. */
 static const char *const asm_layers_x86 =
@@ -170,7 +173,19 @@ static const char *const asm_layers_x86_end =
     ".Lmt13_o:\\n vfmadd231ps %ymm1, %ymm2, %ymm0\\n vfmadd231ps %ymm3, %ymm4, %ymm5\\n"
     " xorl %eax, %eax\\n"
     ".Lmt13_i:\\n imulq %r8, %r10\\n movb %r10b, (%rsi,%rax)\\n addq $1, %rax\\n"
-    " cmpq %r8, %rax\\n jb .Lmt13_i\\n addq $1, %rcx\\n cmpq %r9, %rcx\\n jb .Lmt13_o\\n ret\\n\");\n";
+    " cmpq %r8, %rax\\n jb .Lmt13_i\\n addq $1, %rcx\\n cmpq %r9, %rcx\\n jb .Lmt13_o\\n "
+    "ret\\n"
+    ".globl net_layer_014\\n.type net_layer_014,@function\\nnet_layer_014:\\n"
+    " xorl %ecx, %ecx\\n"
+    ".Lmt14_a:\\n vmovups (%rdi), %ymm1\\n vbroadcastss (%rdx), %ymm2\\n"
+    " vfmadd213ps %ymm2, %ymm1, %ymm3\\n vbroadcastss 4(%rdx), %ymm4\\n"
+    " vfmadd231ps %ymm1, %ymm3, %ymm4\\n vfmadd213ps .LCPI14(%rip), %ymm1, %ymm4\\n"
+    " vmovups (%rsi), %ymm5\\n vfmadd231ps %ymm1, %ymm4, %ymm5\\n vmovups %ymm5, (%rdi)\\n"
+    " addq $1, %rcx\\n cmpq %r8, %rcx\\n jb .Lmt14_a\\n xorl %ecx, %ecx\\n"
+    ".Lmt14_b:\\n vmulps %ymm1, %ymm2, %ymm6\\n vfmadd231ps %ymm1, %ymm3, %ymm6\\n"
+    " vaddps %ymm6, %ymm0, %ymm0\\n vfmadd231ps %ymm4, %ymm5, %ymm7\\n addq $1, %rcx\\n"
+    " cmpq %r8, %rcx\\n jb .Lmt14_b\\n ret\\n"
+    ".LCPI14:\\n .long 0\\n\");\n";
 
 static const char *const asm_layers_arm =
     "__asm__(\".text\\n"
@@ -217,17 +232,33 @@ static const char *const asm_layers_arm_end =
     " mov x3, #0\\n"
     ".Lmt13_o:\\n fmla v0.4s, v1.4s, v2.4s\\n fmla v3.4s, v4.4s, v5.4s\\n mov x2, #0\\n"
     ".Lmt13_i:\\n madd x7, x5, x6, x7\\n strb w7, [x1, x2]\\n add x2, x2, #1\\n cmp x2, x5\\n"
-    " b.lo .Lmt13_i\\n add x3, x3, #1\\n cmp x3, x6\\n b.lo .Lmt13_o\\n ret\\n\");\n";
+    " b.lo .Lmt13_i\\n add x3, x3, #1\\n cmp x3, x6\\n b.lo .Lmt13_o\\n ret\\n"
+    ".globl net_layer_014\\n.type net_layer_014,%function\\nnet_layer_014:\\n"
+    " mov x3, #0\\n"
+    ".Lmt14_a:\\n ldr q1, [x0]\\n ld1r {v2.4s}, [x2]\\n fmla v2.4s, v1.4s, v3.4s\\n"
+    " movi v4.4s, #1\\n fmla v4.4s, v1.4s, v2.4s\\n ldr q5, [x1]\\n"
+    " fmla v5.4s, v1.4s, v4.4s\\n dup v6.4s, v1.s[0]\\n fmla v6.4s, v1.4s, v5.4s\\n"
+    " str q6, [x0]\\n add x3, x3, #1\\n cmp x3, x4\\n b.lo .Lmt14_a\\n mov x3, #0\\n"
+    ".Lmt14_b:\\n fmul v6.4s, v1.4s, v2.4s\\n fmla v6.4s, v1.4s, v3.4s\\n"
+    " fadd v0.4s, v0.4s, v6.4s\\n fmla v7.4s, v4.4s, v5.4s\\n add x3, x3, #1\\n"
+    " cmp x3, x4\\n b.lo .Lmt14_b\\n ret\\n\");\n";
 
 typedef struct target {
-    const char *triple, *cpu, *cflags;
+    const char *triple, *cpu, *model, *cflags; /* clang's cpu, llvm-mca's model */
     int arm;
     int vec_lanes;   /* f32 lanes of the vector registers used */
     int fma_per_clk; /* f32 MACs per cycle the core can do at most: a lower bound on cycles */
 } target;
 
-static const target x86 = {"x86_64-linux-gnu", "haswell", "-mavx2 -mfma", 0, 8, 16};
-static const target arm = {"aarch64-linux-gnu", "cortex-a76", "", 1, 4, 8};
+static const target x86 = {"x86_64-linux-gnu", "haswell", "haswell", "-mavx2 -mfma", 0, 8, 16};
+/* the A76 compiled for as itself and timed by its own microarchitecture's model (LLVM's
+ * cortex-a76 model is Cortex-A57's) */
+static const target arm = {"aarch64-linux-gnu", "cortex-a76", "neoverse-n1", "", 1, 4, 8};
+
+static mvit_mca_core core_of(const target *t)
+{
+    return (mvit_mca_core){t->triple, t->cpu, t->model, "llvm-mca-19"};
+}
 
 static char work_dir[256];
 
@@ -305,12 +336,13 @@ static void check_target(const target *t)
     make_work_dir();
     char c_path[400];
     write_layers(t, c_path, sizeof c_path);
-    const int ids[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13};
+    const int ids[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14};
     enum { N = sizeof ids / sizeof *ids };
     mvit_mca_loop out[N];
     mvit_diag d = {{0}};
-    int rc = mvit_mca_layer_loops(c_path, work_dir, "net_layer_", t->triple, t->cpu, t->cflags, N,
-                                  ids, out, work_dir, &d);
+    const mvit_mca_core core = core_of(t);
+    int rc = mvit_mca_layer_loops(c_path, work_dir, "net_layer_", &core, t->cflags, N, ids, out,
+                                  work_dir, &d);
     ck_assert_msg(rc == 0, "%s: rc %d: %s (files in %s)", t->cpu, rc, d.msg, work_dir);
 
     /* 000: the loop is in the kernel it calls, vectorized to full registers */
@@ -400,6 +432,12 @@ static void check_target(const target *t)
     ck_assert_int_eq(out[13].mac_lanes, 2 * t->vec_lanes);
     ck_assert_int_eq(out[13].instructions, 6);
     check_plausible(t, &out[13], 13);
+
+    /* 014: a polynomial's multiply-adds are not the layer's MACs */
+    ck_assert_str_eq(out[14].function, "net_layer_014");
+    ck_assert_int_eq(out[14].mac_lanes, 2 * t->vec_lanes);
+    ck_assert_int_eq(out[14].instructions, 7);
+    check_plausible(t, &out[14], 14);
 }
 
 // ---- tests
@@ -428,8 +466,9 @@ START_TEST(test_no_clang)
     const int ids[] = {0};
     mvit_mca_loop out[1];
     mvit_diag d = {{0}};
-    int rc = mvit_mca_layer_loops(c_path, work_dir, "net_layer_", x86.triple, x86.cpu, x86.cflags,
-                                  1, ids, out, work_dir, &d);
+    int rc = mvit_mca_layer_loops(c_path, work_dir, "net_layer_",
+                                  &(mvit_mca_core){x86.triple, x86.cpu, x86.model, "llvm-mca-19"},
+                                  x86.cflags, 1, ids, out, work_dir, &d);
     ck_assert_int_lt(rc, 0);
     setenv("PATH", saved, 1);
     free(saved);
@@ -447,8 +486,9 @@ START_TEST(test_compile_error)
     const int ids[] = {0};
     mvit_mca_loop out[1];
     mvit_diag d = {{0}};
-    int rc = mvit_mca_layer_loops(c_path, work_dir, "net_layer_", x86.triple, x86.cpu, x86.cflags,
-                                  1, ids, out, work_dir, &d);
+    int rc = mvit_mca_layer_loops(c_path, work_dir, "net_layer_",
+                                  &(mvit_mca_core){x86.triple, x86.cpu, x86.model, "llvm-mca-19"},
+                                  x86.cflags, 1, ids, out, work_dir, &d);
     ck_assert_int_lt(rc, 0);
     /* the message quotes clang's first error line, which names the file and the line */
     ck_assert_msg(strstr(d.msg, "broken.c:1:") != NULL, "no clang error quoted: %s", d.msg);
@@ -464,8 +504,9 @@ START_TEST(test_missing_file)
     const int ids[] = {0, 1};
     mvit_mca_loop out[2];
     mvit_diag d = {{0}};
-    int rc = mvit_mca_layer_loops(c_path, work_dir, "net_layer_", arm.triple, arm.cpu, arm.cflags,
-                                  2, ids, out, work_dir, &d);
+    int rc = mvit_mca_layer_loops(c_path, work_dir, "net_layer_",
+                                  &(mvit_mca_core){arm.triple, arm.cpu, arm.model, "llvm-mca-19"},
+                                  arm.cflags, 2, ids, out, work_dir, &d);
     ck_assert_int_lt(rc, 0);
     ck_assert_msg(strstr(d.msg, c_path) != NULL, "message does not name %s: %s", c_path, d.msg);
     ck_assert(out[0].cycles_per_iter < 0 && out[1].cycles_per_iter < 0);
@@ -480,8 +521,10 @@ START_TEST(test_unsupported_triple)
     const int ids[] = {0};
     mvit_mca_loop out[1];
     mvit_diag d = {{0}};
-    int rc = mvit_mca_layer_loops(c_path, work_dir, "net_layer_", "riscv64-linux-gnu", "sifive-u74",
-                                  "", 1, ids, out, work_dir, &d);
+    int rc = mvit_mca_layer_loops(
+        c_path, work_dir, "net_layer_",
+        &(mvit_mca_core){"riscv64-linux-gnu", "sifive-u74", "sifive-u74", "llvm-mca-19"}, "", 1,
+        ids, out, work_dir, &d);
     ck_assert_int_eq(rc, MVIT_EUNSUPPORTED);
     ck_assert_msg(strstr(d.msg, "riscv64-linux-gnu") != NULL, "message: %s", d.msg);
 }
@@ -524,8 +567,8 @@ static int in_path(const char *name)
 
 int main(void)
 {
-    if (!in_path("clang") || !in_path("llvm-mca")) {
-        fprintf(stderr, "test_mca: skipped, needs clang and llvm-mca in PATH\n");
+    if (!in_path("clang") || !in_path("llvm-mca-19")) {
+        fprintf(stderr, "test_mca: skipped, needs clang and llvm-mca-19 in PATH\n");
         return 77;
     }
     SRunner *sr = srunner_create(mca_suite());

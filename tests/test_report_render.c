@@ -49,6 +49,11 @@ static void make_report(mvit_report *r, int cells, int layers, int blocks)
     r->core_ghz[0] = 3.0;
     r->core_ghz[1] = 2.4;
     r->core_ghz[2] = -1;
+    snprintf(r->core_cc_cpu[1], sizeof r->core_cc_cpu[1], "cortex-a76");
+    snprintf(r->core_model[1], sizeof r->core_model[1], "neoverse-n1");
+    r->core_peak_f32[1] = 8;
+    r->core_peak_i8[1] = 32;
+    snprintf(r->core_notes[1], sizeof r->core_notes[1], "A76 <class>");
     r->num_cells = cells;
     r->cells = calloc((size_t)cells, sizeof *r->cells);
     ck_assert_ptr_nonnull(r->cells);
@@ -668,8 +673,14 @@ START_TEST(test_markdown)
     free(main);
     ck_assert_ptr_nonnull(strstr(s, "# mvitc report: mobile\\<\"\\&\\\\vit' \\|x\n"));
     ck_assert_ptr_nonnull(strstr(s, "- Weights: ``w`eights.bin``\n"));
-    ck_assert_ptr_nonnull(strstr(s, "- cortex-a76 (aarch64-linux-gnu): 2.4 GHz assumed\n"));
-    ck_assert_ptr_nonnull(strstr(s, "- apple-a14 (aarch64-apple-darwin): " DASH));
+    ck_assert_ptr_nonnull(strstr(s, "- cortex-a76 (aarch64-linux-gnu): compiled with "
+                                    "-mcpu=cortex-a76, timed by llvm-mca's neoverse-n1 model; "
+                                    "2.4 GHz assumed; peak 8 fp32 and 32 int8 MAC/cycle. A76 "
+                                    "\\<class\\>\n"));
+    ck_assert_ptr_nonnull(strstr(s, "- apple-a14 (aarch64-apple-darwin): compiled without "
+                                    "-mcpu; " DASH " (no clock given)\n"));
+    /* no core models the host: the validation says so */
+    ck_assert_ptr_nonnull(strstr(s, "## Estimate vs measurement on this host\n\nNo build has"));
     ck_assert_ptr_nonnull(strstr(s, "Every load hits L1 \\<and\\> loops dominate."));
     ck_assert_int_eq(count(s, "\n### "), 3);
     /* per cell: the 10 slowest of 12 layers, node index first, est. of its own cores only */
@@ -679,6 +690,64 @@ START_TEST(test_markdown)
     ck_assert_int_eq(md_table(s, "### neon fp32 64" TIMES "64", &cols), 2 + 10);
     ck_assert_ptr_nonnull(strstr(s, "Top 10 of 12 layers by estimated time on cortex-a76"));
     ck_assert_ptr_nonnull(strstr(s, "| 6 | attn\\<script\\>alert(1)\\</script\\>\\|\\`x\\` |"));
+    free(s);
+    mvit_report_free(&r);
+}
+END_TEST
+
+/* The host core's estimates against the measured times, and the share of peak: one avx2
+ * cell, three layers. */
+START_TEST(test_validation)
+{
+    mvit_report r;
+    memset(&r, 0, sizeof r);
+    r.num_cores = 2;
+    snprintf(r.cores[0], sizeof r.cores[0], "Cortex-A76/A78 class (neoverse-n1 model)");
+    snprintf(r.cores[1], sizeof r.cores[1], "This host (znver5 model)");
+    r.core_ghz[0] = 2.4, r.core_ghz[1] = 4.0;
+    r.core_peak_f32[0] = 8, r.core_peak_i8[0] = 32;
+    r.core_peak_f32[1] = 16, r.core_peak_i8[1] = 32;
+    r.host_column = 2;
+    r.num_cells = 1;
+    r.cells = calloc(1, sizeof *r.cells);
+    ck_assert_ptr_nonnull(r.cells);
+    mvit_report_cell *c = &r.cells[0];
+    snprintf(c->target, sizeof c->target, "avx2");
+    snprintf(c->precision, sizeof c->precision, "fp32");
+    c->height = c->width = 64;
+    c->latency_ms = 2.0;
+    c->est_ms[0] = 4.0; /* 48 M multiplies at 2.4 GHz x 8: 2.5 ms at peak, so 62.5 % */
+    c->est_ms[1] = 1.5;
+    c->num_layers = 3;
+    c->layers = calloc(3, sizeof *c->layers);
+    ck_assert_ptr_nonnull(c->layers);
+    static const char *const ops[] = {"conv2d", "conv2d", "linear"};
+    static const double measured[] = {1000, 500, 400}, est[] = {800, 500, 200};
+    for (int l = 0; l < 3; l++) {
+        mvit_report_layer *y = &c->layers[l];
+        y->index = l;
+        snprintf(y->op, sizeof y->op, "%s", ops[l]);
+        y->macs = y->kernel_macs = 16000000;
+        y->measured_us = measured[l];
+        y->est_us[0] = 1000 * c->est_ms[0] / 3;
+        y->est_us[1] = est[l];
+    }
+    size_t len;
+    char *s = render(mvit_report_write_md, &r, &len);
+    ck_assert_ptr_nonnull(strstr(s, "| est. 4.00 ms (62% of peak) |"));
+    ck_assert_ptr_nonnull(strstr(s, "| avx2 fp32 64" TIMES "64 | 2.00 ms | 1.50 ms | -25% |"));
+    ck_assert_ptr_nonnull(strstr(s, "| conv2d | 2 | 1500 | 1300 | -13% | 0.90 (0.80" EN
+                                    "1.00) |\n| linear | 1 | 400 | 200 | -50% | 0.50 (0.50" EN
+                                    "0.50) |\n\nOff by more than 25%: linear (-50%).\n"));
+    free(s);
+    s = render(mvit_report_write_html, &r, &len);
+    ck_assert_ptr_nonnull(strstr(s, "<td>-25%</td><td class=\"t w\">conv2d (2) -13%, 0.90 (0.80" EN
+                                    "1.00); linear (1) -50%, 0.50 (0.50" EN "0.50). Off by more than 25%: linear (-50%)</td>"));
+    free(s);
+    s = render(mvit_report_write_json, &r, &len);
+    ck_assert_ptr_nonnull(strstr(s, "\"peak_f32_mac_per_cycle\": 16"));
+    ck_assert_ptr_nonnull(strstr(s, "\"host\": true}"));
+    ck_assert_ptr_nonnull(strstr(s, "\"kernel_macs\": 16000000"));
     free(s);
     mvit_report_free(&r);
 }
@@ -920,6 +989,7 @@ static Suite *report_render_suite(void)
     tcase_add_test(tc, test_json);
     tcase_add_test(tc, test_html);
     tcase_add_test(tc, test_markdown);
+    tcase_add_test(tc, test_validation);
     tcase_add_test(tc, test_empty_report);
     tcase_add_test(tc, test_bare_cells);
     tcase_add_test(tc, test_write_errors);

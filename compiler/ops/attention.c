@@ -28,6 +28,15 @@ static int64_t macs(const mvit_graph *g, const mvit_node *n)
     return 2 * (int64_t)o->dims[0] * o->dims[1] * o->dims[1] * o->dims[2];
 }
 
+/* The softmax beside the two products: one exp per score, heads x tokens^2 per position. */
+static void kernel_work(const mvit_graph *g, const mvit_node *n, const mvit_target *t, int int8,
+                        mvit_kernel_work *w)
+{
+    (void)t, (void)int8;
+    const mvit_value *o = &g->values[n->output];
+    w->elems = (int64_t)n->heads * o->dims[0] * o->dims[1] * o->dims[1];
+}
+
 /* The node's shape as the kernels take it (the fp32 scale: hd^-1/2 rounded once). */
 static mvk_attention shape(const mvit_graph *g, const mvit_node *n)
 {
@@ -125,6 +134,7 @@ static int64_t scratch_i8(const mvit_target *t, const mvit_graph *g, const mvit_
 const mvit_op_def mvit_op_attention = {
     .infer = infer,
     .macs = macs,
+    .kernel_work = kernel_work,
     .eval = eval,
     .quantize = quantize,
     .lower_f32 = lower_f32,

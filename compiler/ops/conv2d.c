@@ -79,6 +79,22 @@ mvit_conv_kind mvit_conv_classify(const mvit_graph *g, const mvit_node *n, const
     return MVIT_CONV_DENSE;
 }
 
+/* Winograd F(4x4, 3x3): 36 products per channel pair for each 4x4 block of outputs (the
+ * blocks cover the map rounded up to 4), where the direct form does 144, and the transforms:
+ * one pass per channel of a block in, one per channel out. The int8 graph has no Winograd
+ * kernel. */
+static void kernel_work(const mvit_graph *g, const mvit_node *n, const mvit_target *t, int int8,
+                        mvit_kernel_work *w)
+{
+    if (int8 || mvit_conv_classify(g, n, t) != MVIT_CONV_WINOGRAD)
+        return;
+    const mvit_value *o = &g->values[n->output];
+    const int64_t tiles = (int64_t)((o->dims[0] + 3) / 4) * ((o->dims[1] + 3) / 4);
+    const int cin = mvit_node_in_channels(g, n);
+    w->macs = tiles * 36 * cin * o->dims[2];
+    w->elems += tiles * (cin + o->dims[2]);
+}
+
 void mvit_conv2d_shape(const mvit_graph *g, const mvit_node *n, mvk_conv2d *p)
 {
     const mvit_value *a = &g->values[n->inputs[0]], *o = &g->values[n->output];
@@ -250,6 +266,7 @@ static int64_t scratch_i8(const mvit_target *t, const mvit_graph *g, const mvit_
 const mvit_op_def mvit_op_conv2d = {
     .infer = infer,
     .macs = macs,
+    .kernel_work = kernel_work,
     .eval = eval,
     .quantize = quantize,
     .lower_f32 = lower_f32,

@@ -32,6 +32,17 @@ int64_t mvit_no_macs(const mvit_graph *g, const mvit_node *n)
     return 0;
 }
 
+void mvit_node_kernel_work(const mvit_graph *g, const mvit_node *n, const mvit_target *t, int int8,
+                           mvit_kernel_work *w)
+{
+    const mvit_op_def *def = mvit_op_defs[n->op];
+    (void)int8;
+    w->macs = def->macs(g, n);
+    w->elems = 0;
+    if (def->kernel_work)
+        def->kernel_work(g, n, t, int8, w);
+}
+
 int mvit_quantize_nothing(mvit_qctx *c, int idx)
 {
     (void)c, (void)idx;

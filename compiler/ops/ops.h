@@ -12,11 +12,23 @@
 
 typedef struct mvit_qctx mvit_qctx;
 
+/* The work of a layer's kernels, for mvitc report's estimates: the multiply-accumulates they
+ * really do, and the elements of the elementwise pass beside them (an exp per element of a
+ * SiLU epilogue or a softmax, a channel of a tile of a Winograd transform). */
+typedef struct mvit_kernel_work {
+    int64_t macs, elems;
+} mvit_kernel_work;
+
 typedef struct mvit_op_def {
     /* attribute checks and shape inference: fills out's layout and dims from the inputs */
     int (*infer)(const mvit_graph *g, const mvit_node *n, mvit_value *out, mvit_diag *d);
     /* multiply-accumulates (reports, cost model); mvit_no_macs for data movement */
     int64_t (*macs)(const mvit_graph *g, const mvit_node *n);
+    /* what target t's kernels really do (int8: the integer graph's), where it differs from
+     * mvit_node_kernel_work's default (Winograd's multiplies and transforms, attention's
+     * softmax); NULL = the default */
+    void (*kernel_work)(const mvit_graph *g, const mvit_node *n, const mvit_target *t, int int8,
+                        mvit_kernel_work *w);
     /* float evaluation for calibration and the pass tests, on the portable kernels (the
      * generated generic code's arithmetic); NULL only for ops of int8 graphs */
     void (*eval)(const mvit_graph *g, const mvit_node *n, float **bufs);
@@ -44,6 +56,10 @@ int mvit_op_fail_shape(const mvit_graph *g, const mvit_node *n, mvit_diag *d, co
 /* The output has the input's layout and shape. */
 int mvit_infer_same(const mvit_graph *g, const mvit_node *n, mvit_value *out, mvit_diag *d);
 int64_t mvit_no_macs(const mvit_graph *g, const mvit_node *n);
+/* A layer's kernel work: by default its macs and no separate elementwise pass (an activation
+ * runs in the GEMM's epilogue, inside the MAC loop's kernel); then the op's kernel_work. */
+void mvit_node_kernel_work(const mvit_graph *g, const mvit_node *n, const mvit_target *t, int int8,
+                           mvit_kernel_work *w);
 /* An int8 rule with nothing to derive (the scales the pass gives the values are enough). */
 int mvit_quantize_nothing(mvit_qctx *c, int idx);
 

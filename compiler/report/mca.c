@@ -55,6 +55,11 @@ typedef struct asm_func {
     int loop_id;    /* the header's line within the function, for file names */
     int mac_lanes, wide_lanes, insns, vector_lanes;
     double cycles; /* llvm-mca's estimate; < 0 until run */
+    /* its heaviest loop without accumulating vector MACs (an activation's exp, a softmax, a
+     * Winograd transform), as above; elem_num_ranges 0: none */
+    int *elem_ranges, elem_num_ranges, elem_loop_id, elem_vector_lanes;
+    int elem_weight; /* 1000 x its vector instructions + its instructions; no call in it */
+    double elem_cycles;
 } asm_func;
 
 typedef struct asm_file {
@@ -73,6 +78,7 @@ static void asm_file_free(asm_file *f)
     for (int i = 0; i < f->num_funcs; i++) {
         free(f->funcs[i].name);
         free(f->funcs[i].ranges);
+        free(f->funcs[i].elem_ranges);
     }
     free(f->lines);
     free(f->funcs);
@@ -105,6 +111,7 @@ static void add_func(asm_file *f, const char *name, size_t n)
     fn->name[n] = 0;
     fn->first = fn->end = f->num_lines;
     fn->cycles = -1;
+    fn->elem_cycles = -1;
 }
 
 static int is_sym_char(int c)
@@ -401,6 +408,12 @@ static int branch_kind(const insn *in, int arm, span *target)
 // is mulps + addps, but a scaling x * s (average pooling, an activation) is no MAC at all. So
 // a multiply counts only when an add or subtract of the same kind (float or integer) reads its
 // destination register later in the loop (wrapping around), before anything overwrites it.
+// Likewise an accumulating form (fmadd, fmla, sdot, smlal, ...) is a MAC of the layer's work
+// only when it accumulates: its addend comes from the previous iteration (no earlier
+// instruction of the loop writes it) or is a product of this one (smull, then smlal into it).
+// A polynomial's Horner steps (the exp of a SiLU epilogue) and a Winograd transform's
+// constant multiples add to a value loaded or computed in the same iteration: not counted, so
+// that such loops do not outrank the GEMM loop of their layer.
 
 enum { K_NONE, K_MAC, K_MUL, K_ADD };
 enum { G_FP = 1, G_INT };
@@ -545,12 +558,30 @@ static int x86_scalar(span m)
 }
 
 /* What one instruction contributes to a loop's lanes. */
+enum { ACC_NONE = -1, ACC_MEMORY = -2 };
+
 typedef struct insn_lanes {
     int kind, group; /* K_*, G_* */
     int lanes;       /* multiplies (K_MAC, K_MUL) */
     int vector;      /* elements of the vector it writes, 0 if none or untyped */
     int dst;         /* reg_id of the register it writes, -1 if none */
+    int addend;      /* an accumulating K_MAC: reg_id of its addend, ACC_MEMORY (a constant),
+                        or ACC_NONE (not accumulating, or data from memory) */
 } insn_lanes;
+
+/* The addend of an operand: its register; a constant from memory (x86 RIP-relative:
+ * a polynomial's coefficient) is ACC_MEMORY; other memory (y += a * x in place) is ACC_NONE,
+ * which counts. */
+static int addend_of(span op, int arm)
+{
+    const int id = reg_id(op, arm);
+    if (id >= 0)
+        return id;
+    for (size_t i = 0; i + 5 <= op.n; i++)
+        if (!memcmp(op.p + i, "(%rip", 5))
+            return ACC_MEMORY;
+    return ACC_NONE;
+}
 
 static void lanes_x86(const insn *in, insn_lanes *il)
 {
@@ -595,6 +626,13 @@ static void lanes_x86(const insn *in, insn_lanes *il)
         il->kind = r->kind;
         il->group = r->group;
         il->lanes = elems * r->factor;
+        /* AT&T: 231 adds the destination, 213 the first operand, 132 the second; the dot
+         * products add the destination */
+        const span digits = {m.p + strlen(r->name), rest.p - m.p - strlen(r->name)};
+        if (in->num_ops == 3 && r->elem_bits == 0 && digits.n == 3)
+            il->addend = addend_of(in->ops[digits.p[1] == '3' ? 2 : digits.p[1] == '1' ? 0 : 1], 0);
+        else if (in->num_ops == 3 && starts_with(m, "pdp"))
+            il->addend = addend_of(in->ops[2], 0);
         return;
     }
 }
@@ -621,6 +659,12 @@ static void lanes_arm(const insn *in, insn_lanes *il)
             il->kind = r->kind;
             il->group = r->group;
             il->lanes = elems * r->factor;
+            /* fmla, mla, smlal, sdot, ... add the destination; fmadd, madd, smaddl the fourth
+             * operand; smull and umull add nothing */
+            if (r->kind == K_MAC && in->num_ops == 4)
+                il->addend = addend_of(in->ops[3], 1);
+            else if (r->kind == K_MAC && in->num_ops == 3 && !strstr(r->name, "mull"))
+                il->addend = addend_of(in->ops[0], 1);
             return;
         }
     }
@@ -649,10 +693,24 @@ static int reads_reg(const insn *in, int arm, int id)
 /* How far after a multiply its add is looked for, in instructions. */
 #define MUL_USE_WINDOW 1024
 
+/* Whether MAC i accumulates (see "multiply-accumulate lanes"): its addend is carried from the
+ * previous iteration or made by a multiply of this one. */
+static int accumulates(const insn_lanes *il, int i)
+{
+    if (il[i].addend == ACC_NONE)
+        return 1;
+    if (il[i].addend == ACC_MEMORY)
+        return 0;
+    for (int j = i - 1; j >= 0; j--)
+        if (il[j].dst == il[i].addend)
+            return il[j].kind == K_MAC || il[j].kind == K_MUL;
+    return 1;
+}
+
 /* Instructions, MAC lanes and widest vector of a loop's lines; wide_lanes: the MAC lanes of
  * instructions doing several at once (vector MACs, not address arithmetic). */
 static void measure_body(const asm_file *f, const int *ranges, int num_ranges, int *insns,
-                         int *mac_lanes, int *vector_lanes, int *wide_lanes)
+                         int *mac_lanes, int *vector_lanes, int *wide_lanes, int *elem_weight)
 {
     int n = 0, wide = 0;
     for (int r = 0; r < num_ranges; r++)
@@ -667,6 +725,7 @@ static void measure_body(const asm_file *f, const int *ranges, int num_ranges, i
                 continue;
             parse_insn(f->lines[i].text, f->arm, &in[k]);
             il[k].dst = -1;
+            il[k].addend = ACC_NONE;
             if (f->arm)
                 lanes_arm(&in[k], &il[k]);
             else
@@ -675,8 +734,17 @@ static void measure_body(const asm_file *f, const int *ranges, int num_ranges, i
                 vec = il[k].vector;
             k++;
         }
+    /* an elementwise pass: no call (a loop around a kernel call is no pass of its own), the
+     * most vector instructions, then the most instructions (scalar code: the generic build) */
+    int vec_insns = 0, calls = 0;
     for (int i = 0; i < n; i++) {
-        if (il[i].kind == K_MAC) {
+        span t;
+        vec_insns += il[i].vector > 1;
+        calls += branch_kind(&in[i], f->arm, &t) == BR_CALL;
+    }
+    *elem_weight = calls ? 0 : 1000 * vec_insns + n; /* vector passes first */
+    for (int i = 0; i < n; i++) {
+        if (il[i].kind == K_MAC && accumulates(il, i)) {
             lanes += il[i].lanes;
             wide += il[i].lanes > 1 ? il[i].lanes : 0;
         } else if (il[i].kind == K_MUL && il[i].dst >= 0) {
@@ -956,6 +1024,19 @@ static int better_loop(const asm_func *a, const asm_func *b)
     return a->mac_lanes ? a->insns < b->insns : a->insns > b->insns;
 }
 
+/* The line ranges of the blocks loop h owns, into a fresh *kept (the old one freed); returns
+ * their count. own and ranges are scratch of the graph's size. */
+static int keep_loop(const cfg *g, const int *owner, int h, char *own, int *ranges, int **kept)
+{
+    for (int k = 0; k < g->num_blocks; k++)
+        own[k] = owner[k] == h;
+    const int num_ranges = block_ranges(g, own, ranges);
+    free(*kept);
+    *kept = mvit_xmalloc(2 * (size_t)num_ranges * sizeof **kept);
+    memcpy(*kept, ranges, 2 * (size_t)num_ranges * sizeof **kept);
+    return num_ranges;
+}
+
 /* Finds fn's work loops and keeps the best (better_loop; ties: the first in layout order).
  * A work loop is an innermost loop, or a loop doing vector multiply-accumulates itself whose
  * nested loops do none (a kernel's tail copy inside its tap loop must not hide the tap loop;
@@ -984,6 +1065,7 @@ static void analyze_func(const asm_file *f, asm_func *fn)
     int *own_lanes = mvit_xcalloc((size_t)nb + 1, sizeof *own_lanes);
     int *own_vec = mvit_xcalloc((size_t)nb + 1, sizeof *own_vec);
     int *own_wide = mvit_xcalloc((size_t)nb + 1, sizeof *own_wide);
+    int *own_elem = mvit_xcalloc((size_t)nb + 1, sizeof *own_elem);
     for (int u = 0; u < nb; u++)
         for (int e = 0; e < 2 && g.idom[u] >= 0; e++) {
             int h = g.succ[2 * u + e];
@@ -1009,7 +1091,7 @@ static void analyze_func(const asm_file *f, asm_func *fn)
         for (int k = 0; k < nb; k++)
             own[k] = owner[k] == h;
         measure_body(f, ranges, block_ranges(&g, own, ranges), &own_insns[h], &own_lanes[h],
-                     &own_vec[h], &own_wide[h]);
+                     &own_vec[h], &own_wide[h], &own_elem[h]);
     }
     for (int h = 0; h < nb; h++) {
         if (!is_header[h])
@@ -1021,16 +1103,16 @@ static void analyze_func(const asm_file *f, asm_func *fn)
                 innermost = 0, nested_macs |= own_wide[k] > 0;
         if (nested_macs || (!innermost && own_wide[h] == 0) || own_insns[h] == 0)
             continue;
+        if (innermost && own_wide[h] == 0 && own_elem[h] > fn->elem_weight) {
+            fn->elem_num_ranges = keep_loop(&g, owner, h, own, ranges, &fn->elem_ranges);
+            fn->elem_loop_id = g.start[h] - fn->first;
+            fn->elem_weight = own_elem[h];
+            fn->elem_vector_lanes = own_vec[h];
+        }
         const asm_func cand = {.mac_lanes = own_lanes[h], .wide_lanes = own_wide[h],
                                .insns = own_insns[h]};
         if (fn->num_ranges == 0 || better_loop(&cand, fn)) {
-            for (int k = 0; k < nb; k++)
-                own[k] = owner[k] == h;
-            const int num_ranges = block_ranges(&g, own, ranges);
-            free(fn->ranges);
-            fn->ranges = mvit_xmalloc(2 * (size_t)num_ranges * sizeof *fn->ranges);
-            memcpy(fn->ranges, ranges, 2 * (size_t)num_ranges * sizeof *fn->ranges);
-            fn->num_ranges = num_ranges;
+            fn->num_ranges = keep_loop(&g, owner, h, own, ranges, &fn->ranges);
             fn->loop_id = g.start[h] - fn->first;
             fn->mac_lanes = own_lanes[h];
             fn->wide_lanes = own_wide[h];
@@ -1049,15 +1131,17 @@ static void analyze_func(const asm_file *f, asm_func *fn)
     free(own_lanes);
     free(own_vec);
     free(own_wide);
+    free(own_elem);
     cfg_free(&g);
 }
 
 /* The function whose loop is best among root and everything it calls (directly, or by tail
  * call, within this file), or -1 if none of them loops. visited/queue: num_funcs each. */
-static int best_in_call_tree(asm_file *f, int root, char *visited, int *queue)
+static int best_in_call_tree(asm_file *f, int root, char *visited, int *queue, int *best_elem)
 {
     memset(visited, 0, (size_t)f->num_funcs);
     int head = 0, tail = 0, best = -1;
+    *best_elem = -1;
     visited[root] = 1;
     queue[tail++] = root;
     while (head < tail) {
@@ -1068,6 +1152,9 @@ static int best_in_call_tree(asm_file *f, int root, char *visited, int *queue)
             if (!b || better_loop(fn, b))
                 best = (int)(fn - f->funcs);
         }
+        if (fn->elem_num_ranges > 0 &&
+            (*best_elem < 0 || fn->elem_weight > f->funcs[*best_elem].elem_weight))
+            *best_elem = (int)(fn - f->funcs);
         for (int i = fn->first; i < fn->end; i++) {
             if (f->lines[i].kind != LN_INSN)
                 continue;
@@ -1098,15 +1185,20 @@ static void sanitize(char *s)
             *s = '_';
 }
 
-/* Writes the instructions of fn's chosen loop in layout order (labels and directives dropped;
- * branches stay, llvm-mca accepts undefined labels) and runs llvm-mca on them. */
-static int run_mca(const asm_file *f, asm_func *fn, const char *triple, const char *cpu,
-                   const char *work_dir, const char *tag, mvit_diag *d)
+/* Writes the instructions of one of fn's loops (ranges, layout order; labels and directives
+ * dropped; branches stay, llvm-mca accepts undefined labels) and runs llvm-mca on them into
+ * *cycles_out. */
+static int run_mca_loop(const asm_file *f, const asm_func *fn, const int *ranges, int num_ranges,
+                        int loop_id, double *cycles_out, const mvit_mca_core *core,
+                        const char *work_dir, const char *tag, mvit_diag *d)
 {
+    const char *triple = core->triple, *cpu = core->mca_cpu;
     int rc = 0;
-    size_t n = strlen(cpu) + strlen(fn->name) + strlen(tag) + 48;
+    /* both cpus in the name: two columns may share a model (Cortex-X1 and the Apple proxy) */
+    size_t n = strlen(core->cc_cpu) + strlen(cpu) + strlen(fn->name) + strlen(tag) + 56;
     char *name = mvit_xmalloc(n);
-    snprintf(name, n, "mca-%s-%s-%d%s.s", cpu, fn->name, fn->loop_id, tag);
+    snprintf(name, n, "mca-%s-%s-%s-%d%s.s", core->cc_cpu[0] ? core->cc_cpu : "default", cpu,
+             fn->name, loop_id, tag);
     sanitize(name);
     char *s_path = path_join(work_dir, name);
     strcpy(name + strlen(name) - 2, ".txt");
@@ -1125,8 +1217,8 @@ static int run_mca(const asm_file *f, asm_func *fn, const char *triple, const ch
         rc = mvit_diag_at(d, MVIT_EIO, s_path, 0, 0, "cannot create: %s", strerror(errno));
         goto done;
     }
-    for (int r = 0; r < fn->num_ranges; r++)
-        for (int i = fn->ranges[2 * r]; i < fn->ranges[2 * r + 1]; i++)
+    for (int r = 0; r < num_ranges; r++)
+        for (int i = ranges[2 * r]; i < ranges[2 * r + 1]; i++)
             if (f->lines[i].kind == LN_INSN)
                 fprintf(out, "\t%s\n", f->lines[i].text);
     int werr = ferror(out);
@@ -1135,7 +1227,8 @@ static int run_mca(const asm_file *f, asm_func *fn, const char *triple, const ch
         goto done;
     }
     char no_info[] = "-instruction-info=false", no_pressure[] = "-resource-pressure=false";
-    char *argv[] = {"llvm-mca", mtriple, mcpu, iters, no_info, no_pressure, s_path, NULL};
+    char *argv[] = {
+        (char *)core->mca_tool, mtriple, mcpu, iters, no_info, no_pressure, s_path, NULL};
     int status = 0;
     rc = mvit_tool_run(argv, out_path, err_path, &status, d);
     if (rc < 0)
@@ -1144,8 +1237,8 @@ static int run_mca(const asm_file *f, asm_func *fn, const char *triple, const ch
         char msg[512];
         mvit_tool_first_line(err_path, msg, sizeof msg);
         rc = mvit_diag_at(d, MVIT_EINVAL, s_path, 0, 0,
-                          "llvm-mca -mcpu=%s rejected the loop of %s (exit %d): %s", cpu, fn->name,
-                          status, msg[0] ? msg : "(no message)");
+                          "%s -mcpu=%s rejected the loop of %s (exit %d): %s", core->mca_tool, cpu,
+                          fn->name, status, msg[0] ? msg : "(no message)");
         goto done;
     }
     rc = mvit_read_file(out_path, MCA_REPORT_MAX, &report, &report_len, d);
@@ -1163,7 +1256,7 @@ static int run_mca(const asm_file *f, asm_func *fn, const char *triple, const ch
                           fn->name);
         goto done;
     }
-    fn->cycles = cycles / iterations;
+    *cycles_out = cycles / iterations;
 done:
     free(report);
     free(mtriple);
@@ -1173,6 +1266,20 @@ done:
     free(out_path);
     free(err_path);
     return rc;
+}
+
+static int run_mca(const asm_file *f, asm_func *fn, const mvit_mca_core *core, const char *work_dir,
+                   const char *tag, mvit_diag *d)
+{
+    return run_mca_loop(f, fn, fn->ranges, fn->num_ranges, fn->loop_id, &fn->cycles, core,
+                        work_dir, tag, d);
+}
+
+static int run_mca_elem(const asm_file *f, asm_func *fn, const mvit_mca_core *core,
+                        const char *work_dir, const char *tag, mvit_diag *d)
+{
+    return run_mca_loop(f, fn, fn->elem_ranges, fn->elem_num_ranges, fn->elem_loop_id,
+                        &fn->elem_cycles, core, work_dir, tag, d);
 }
 
 // ---- compiling and the entry point
@@ -1190,8 +1297,10 @@ static char **clang_argv(const char *c_file, const char *include_dir, const char
     argv[k++] = mvit_xstrdup("clang");
     argv[k] = mvit_xmalloc(len);
     snprintf(argv[k++], len, "--target=%s", triple);
-    argv[k] = mvit_xmalloc(len);
-    snprintf(argv[k++], len, "%s=%s", arm ? "-mcpu" : "-mtune", cpu);
+    if (cpu[0]) {
+        argv[k] = mvit_xmalloc(len);
+        snprintf(argv[k++], len, "%s=%s", arm ? "-mcpu" : "-mtune", cpu);
+    }
     argv[k++] = mvit_xstrdup("-ffreestanding");
     argv[k++] = mvit_xstrdup("-O2");
     for (const char *s = cflags; *s;) {
@@ -1216,7 +1325,6 @@ static char **clang_argv(const char *c_file, const char *include_dir, const char
     argv[k] = NULL; /* k <= 11 + words, and cflags holds at most strlen / 2 + 1 words */
     return argv;
 }
-
 
 /* Compiles c_file into work_dir/<s_name> and reads it. */
 static int compile(const char *c_file, const char *include_dir, const char *triple, const char *cpu,
@@ -1249,7 +1357,7 @@ static int compile(const char *c_file, const char *include_dir, const char *trip
 /* Fills out[i] for every layer i with todo[i] set whose function is in f, and clears todo[i]
  * for them. */
 static int estimate(asm_file *f, const char *fn_prefix, int n, const int *layer_ids, char *todo,
-                    mvit_mca_loop *out, const char *triple, const char *cpu, const char *work_dir,
+                    mvit_mca_loop *out, const mvit_mca_core *core, const char *work_dir,
                     const char *tag, mvit_diag *d)
 {
     char *visited = mvit_xcalloc((size_t)f->num_funcs + 1, 1);
@@ -1265,12 +1373,13 @@ static int estimate(asm_file *f, const char *fn_prefix, int n, const int *layer_
         if (root < 0)
             continue;
         todo[i] = 0;
-        int best = best_in_call_tree(f, root, visited, queue);
+        int best_elem;
+        int best = best_in_call_tree(f, root, visited, queue, &best_elem);
         if (best < 0)
             continue;
         asm_func *fn = &f->funcs[best];
         if (fn->cycles < 0)
-            rc = run_mca(f, fn, triple, cpu, work_dir, tag, d);
+            rc = run_mca(f, fn, core, work_dir, tag, d);
         if (rc < 0)
             break;
         snprintf(out[i].function, sizeof out[i].function, "%s", fn->name);
@@ -1278,6 +1387,14 @@ static int estimate(asm_file *f, const char *fn_prefix, int n, const int *layer_
         out[i].mac_lanes = fn->mac_lanes;
         out[i].vector_lanes = fn->vector_lanes;
         out[i].cycles_per_iter = fn->cycles;
+        asm_func *fe = best_elem >= 0 ? &f->funcs[best_elem] : NULL;
+        if (!fe || (fe == fn && fe->elem_loop_id == fn->loop_id))
+            continue; /* none, or the main loop itself */
+        if (fe->elem_cycles < 0 && (rc = run_mca_elem(f, fe, core, work_dir, tag, d)) < 0)
+            break;
+        snprintf(out[i].elem_function, sizeof out[i].elem_function, "%s", fe->name);
+        out[i].elem_vector_lanes = fe->elem_vector_lanes;
+        out[i].elem_cycles_per_iter = fe->elem_cycles;
     }
     free(visited);
     free(queue);
@@ -1286,16 +1403,18 @@ static int estimate(asm_file *f, const char *fn_prefix, int n, const int *layer_
 }
 
 int mvit_mca_layer_loops(const char *c_file, const char *include_dir, const char *fn_prefix,
-                         const char *triple, const char *cpu, const char *cflags, int n,
-                         const int *layer_ids, mvit_mca_loop *out, const char *work_dir,
-                         mvit_diag *d)
+                         const mvit_mca_core *core, const char *cflags, int n, const int *layer_ids,
+                         mvit_mca_loop *out, const char *work_dir, mvit_diag *d)
 {
     for (int i = 0; i < n; i++) {
         memset(&out[i], 0, sizeof out[i]);
         out[i].cycles_per_iter = -1;
+        out[i].elem_cycles_per_iter = -1;
     }
-    if (!c_file || !fn_prefix || !triple || !cpu || !work_dir || (n > 0 && !layer_ids))
+    if (!c_file || !fn_prefix || !core || !core->triple || !core->cc_cpu || !core->mca_cpu ||
+        !core->mca_tool || !work_dir || (n > 0 && !layer_ids))
         return mvit_diag_at(d, MVIT_EINVAL, "mvitc", 0, 0, "mca: missing argument");
+    const char *triple = core->triple, *cpu = core->cc_cpu;
     if (n <= 0)
         return 0;
     int arm;
@@ -1317,7 +1436,7 @@ int mvit_mca_layer_loops(const char *c_file, const char *include_dir, const char
     asm_file f;
     int rc = compile(c_file, include_dir, triple, cpu, cflags, arm, work_dir, "mca.s", &f, d);
     if (rc == 0)
-        rc = estimate(&f, fn_prefix, n, layer_ids, todo, out, triple, cpu, work_dir, "", d);
+        rc = estimate(&f, fn_prefix, n, layer_ids, todo, out, core, work_dir, "", d);
     asm_file_free(&f);
     /* A layer that the forward function calls directly (a single task; every layer of the
      * generic target) is inlined into it by clang and gone from the assembly. Those layers are
@@ -1335,8 +1454,7 @@ int mvit_mca_layer_loops(const char *c_file, const char *include_dir, const char
         rc = compile(c_file, include_dir, triple, cpu, flags, arm, work_dir, "mca-noinline.s", &f,
                      d);
         if (rc == 0)
-            rc = estimate(&f, fn_prefix, n, layer_ids, todo, out, triple, cpu, work_dir,
-                          "-noinline", d);
+            rc = estimate(&f, fn_prefix, n, layer_ids, todo, out, core, work_dir, "-noinline", d);
         asm_file_free(&f);
         free(flags);
     }

@@ -5,6 +5,7 @@
  * with a note in text, null in JSON, no bar in a chart. */
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -253,10 +254,177 @@ static void core_name(const mvit_report *r, int k, char *b, size_t n)
         snprintf(b, n, "%.*s est.", FIELD(r->cores[k]));
 }
 
+/* A core's peak MAC/cycle for a build's precision; < 0: unknown. */
+static double core_peak(const mvit_report *r, int k, const mvit_report_cell *c)
+{
+    return strcmp(c->precision, "int8") ? r->core_peak_f32[k] : r->core_peak_i8[k];
+}
+
+/* Share of core k's peak that macs multiply-accumulates in us microseconds use; < 0: unknown. */
+static double peak_share(const mvit_report *r, int k, const mvit_report_cell *c, int64_t macs,
+                         double us)
+{
+    const double peak = core_peak(r, k, c);
+    if (!have(us) || us <= 0 || macs <= 0 || !have(peak) || peak <= 0 || !have(r->core_ghz[k]) ||
+        r->core_ghz[k] <= 0)
+        return -1;
+    return (double)macs / (us * 1e3 * r->core_ghz[k] * peak);
+}
+
+/* The multiplies a cell's kernels really do (the estimates' basis). */
+static int64_t cell_kernel_macs(const mvit_report_cell *c)
+{
+    int64_t m = 0;
+    for (int l = 0; l < c->num_layers && c->layers; l++)
+        m += c->layers[l].kernel_macs > 0 ? c->layers[l].kernel_macs : 0;
+    return m;
+}
+
+/* Appends printf output to b (of capacity n), cutting it short when full. */
+static void append(char *b, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void append(char *b, size_t n, const char *fmt, ...)
+{
+    const size_t used = strlen(b);
+    if (used + 1 >= n)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(b + used, n - used, fmt, ap);
+    va_end(ap);
+}
+
+/* "LABEL (triple): compiled with -mcpu=X, timed by llvm-mca's Y model; 2.4 GHz assumed; peak
+ * 8 fp32 and 32 int8 MAC/cycle. NOTE" */
+static void core_line(const mvit_report *r, int k, char *b, size_t n)
+{
+    b[0] = 0;
+    append(b, n, "%.*s", FIELD(r->cores[k]));
+    if (r->core_triples[k][0])
+        append(b, n, " (%.*s)", FIELD(r->core_triples[k]));
+    if (r->core_cc_cpu[k][0])
+        append(b, n, ": compiled with -mcpu=%.*s", FIELD(r->core_cc_cpu[k]));
+    else
+        append(b, n, ": compiled without -mcpu");
+    if (r->core_model[k][0])
+        append(b, n, ", timed by llvm-mca's %.*s model", FIELD(r->core_model[k]));
+    if (have(r->core_ghz[k]) && r->core_ghz[k] > 0)
+        append(b, n, "; %.3g GHz assumed", r->core_ghz[k]);
+    else
+        append(b, n, "; " DASH " (no clock given)");
+    if (r->core_peak_f32[k] > 0 && r->core_peak_i8[k] > 0 && have(r->core_peak_f32[k]) &&
+        have(r->core_peak_i8[k]))
+        append(b, n, "; peak %.3g fp32 and %.3g int8 MAC/cycle", r->core_peak_f32[k],
+               r->core_peak_i8[k]);
+    if (r->core_notes[k][0])
+        append(b, n, ". %.*s", FIELD(r->core_notes[k]));
+}
+
 static int finish(FILE *f)
 {
     return ferror(f) ? MVIT_EIO : 0;
 }
+
+// ---- the estimator against the host's measurements, shared by Markdown and HTML
+
+#define KIND_MAX 24
+
+/* One op kind of one build: its layers with both a measured time and the host core's
+ * estimate. */
+typedef struct kind_stat {
+    char op[24];
+    int n;
+    double measured_us, est_us; /* sums */
+    double lo, med, hi;         /* est / measured per layer */
+} kind_stat;
+
+static int cmp_double(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static int cmp_kind(const void *a, const void *b)
+{
+    const kind_stat *x = a, *y = b;
+    if (x->measured_us != y->measured_us)
+        return x->measured_us > y->measured_us ? -1 : 1;
+    return strcmp(x->op, y->op);
+}
+
+/* Whether a cell has what the validation needs: a measured latency and the host core's
+ * estimate. */
+static int cell_validates(const mvit_report *r, const mvit_report_cell *c)
+{
+    const int h = r->host_column - 1;
+    return h >= 0 && h < report_cores(r) && have(c->latency_ms) && c->latency_ms > 0 &&
+           have(c->est_ms[h]);
+}
+
+/* The cell's op kinds, slowest (measured) first; returns how many (at most KIND_MAX). */
+static int kind_stats(const mvit_report *r, const mvit_report_cell *c, kind_stat *ks)
+{
+    const int h = r->host_column - 1, nl = cell_layers(c);
+    int nk = 0;
+    double *ratios = malloc(((size_t)nl + 1) * sizeof *ratios);
+    if (!ratios)
+        return 0;
+    for (int l = 0; l < nl; l++) {
+        const mvit_report_layer *y = &c->layers[l];
+        if (!have(y->measured_us) || y->measured_us <= 0 || !have(y->est_us[h]))
+            continue;
+        int k = 0;
+        while (k < nk && strncmp(ks[k].op, y->op, sizeof ks[k].op))
+            k++;
+        if (k == nk) {
+            if (nk == KIND_MAX)
+                continue;
+            memset(&ks[nk], 0, sizeof ks[nk]);
+            snprintf(ks[nk].op, sizeof ks[nk].op, "%.*s", FIELD(y->op));
+            nk++;
+        }
+        ks[k].n++;
+        ks[k].measured_us += y->measured_us;
+        ks[k].est_us += y->est_us[h];
+    }
+    for (int k = 0; k < nk; k++) {
+        int m = 0;
+        for (int l = 0; l < nl; l++) {
+            const mvit_report_layer *y = &c->layers[l];
+            if (have(y->measured_us) && y->measured_us > 0 && have(y->est_us[h]) &&
+                !strncmp(ks[k].op, y->op, sizeof ks[k].op))
+                ratios[m++] = y->est_us[h] / y->measured_us;
+        }
+        qsort(ratios, (size_t)m, sizeof *ratios, cmp_double);
+        ks[k].lo = ratios[0];
+        ks[k].hi = ratios[m - 1];
+        ks[k].med = m % 2 ? ratios[m / 2] : (ratios[m / 2 - 1] + ratios[m / 2]) / 2;
+    }
+    free(ratios);
+    qsort(ks, (size_t)nk, sizeof *ks, cmp_kind);
+    return nk;
+}
+
+/* The error band the report holds the estimator to: kinds off by more are named. */
+#define VALIDATION_BAND 0.25
+
+/* "conv2d (-34%), attention (-28%)" for the kinds whose summed estimate is off by more than
+ * the band; "" if none. */
+static void kinds_off(const kind_stat *ks, int nk, char *b, size_t n)
+{
+    b[0] = 0;
+    for (int k = 0; k < nk; k++) {
+        const double err = ks[k].est_us / ks[k].measured_us - 1;
+        if (fabs(err) > VALIDATION_BAND)
+            append(b, n, "%s%.*s (%+.0f%%)", b[0] ? ", " : "", FIELD(ks[k].op), 100 * err);
+    }
+}
+
+static const char validation_note[] =
+    "The same estimator as the other columns, on this host's own llvm-mca model at its measured "
+    "clock, against the measured medians (one thread): error = estimate / measured - 1. Per "
+    "layer kind: the kind's summed estimate against its summed measured time, and the spread "
+    "of estimate / measured over its layers (median, min" EN_DASH "max). The ARM columns carry "
+    "the same method, so this is their error band as far as a host can show it.";
 
 // ---- the main table, shared by Markdown and HTML
 
@@ -330,7 +498,11 @@ static void main_cells(const mvit_report *r, const mvit_report_cell *c, main_row
     for (int k = 0; k < report_cores(r); k++) {
         if (have(c->est_ms[k])) {
             fmt_time(t, sizeof t, c->est_ms[k]);
-            snprintf(w->col[w->n++], n, "est. %s ms", t);
+            const double p = peak_share(r, k, c, cell_kernel_macs(c), c->est_ms[k] * 1e3);
+            if (p >= 0)
+                snprintf(w->col[w->n++], n, "est. %s ms (%.0f%% of peak)", t, 100 * p);
+            else
+                snprintf(w->col[w->n++], n, "est. %s ms", t);
         } else {
             snprintf(w->col[w->n++], n, DASH);
         }
@@ -450,7 +622,9 @@ static void md_layer_table(FILE *f, const mvit_report *r, const mvit_report_cell
             snprintf(name, sizeof name, "estimated time on %.*s", FIELD(r->cores[basis]));
         fprintf(f, "Top %d of %d layers by ", shown, nl);
         put_str(f, name, TEXT_MD);
-        fputs("; share = of the sum over all layers.\n\n", f);
+        fputs("; share = of the sum over all layers; (%) = the estimate's share of the core's "
+              "peak.\n\n",
+              f);
     }
     fputs("| Node | Layer | Op | MACs | Measured " MICRO "s |", f);
     for (int k = 0; k < report_cores(r); k++) {
@@ -488,7 +662,11 @@ static void md_layer_table(FILE *f, const mvit_report *r, const mvit_report_cell
             if (!core_in_cell(c, k))
                 continue;
             fmt_time(t, sizeof t, l->est_us[k]);
-            fprintf(f, " | %s", have(l->est_us[k]) ? t : DASH);
+            const double p = peak_share(r, k, c, l->kernel_macs, l->est_us[k]);
+            if (have(l->est_us[k]) && p >= 0)
+                fprintf(f, " | %s (%.0f%%)", t, 100 * p);
+            else
+                fprintf(f, " | %s", have(l->est_us[k]) ? t : DASH);
         }
         if (order[i].key >= 0 && total > 0)
             fprintf(f, " | %.1f%% |\n", 100 * order[i].key / total);
@@ -497,6 +675,62 @@ static void md_layer_table(FILE *f, const mvit_report *r, const mvit_report_cell
     }
     fputc('\n', f);
     free(order);
+}
+
+static void md_validation(FILE *f, const mvit_report *r)
+{
+    char label[96], t[64], u[64];
+    int any = 0;
+    for (int i = 0; i < report_cells(r); i++)
+        any |= cell_validates(r, &r->cells[i]);
+    fputs("\n## Estimate vs measurement on this host\n\n", f);
+    if (!any) {
+        fputs("No build has both a measured time and an estimate on the host's model (--cores "
+              "host).\n",
+              f);
+        return;
+    }
+    put_str(f, validation_note, TEXT_MD);
+    fputs("\n\n| Build | Measured | Estimated | Error |\n|---|---:|---:|---:|\n", f);
+    for (int i = 0; i < report_cells(r); i++) {
+        const mvit_report_cell *c = &r->cells[i];
+        if (!cell_validates(r, c))
+            continue;
+        cell_label(c, label, sizeof label);
+        fmt_time(t, sizeof t, c->latency_ms);
+        fmt_time(u, sizeof u, c->est_ms[r->host_column - 1]);
+        fputs("| ", f);
+        put_str(f, label, TEXT_MD);
+        fprintf(f, " | %s ms | %s ms | %+.0f%% |\n", t, u,
+                100 * (c->est_ms[r->host_column - 1] / c->latency_ms - 1));
+    }
+    kind_stat ks[KIND_MAX];
+    for (int i = 0; i < report_cells(r); i++) {
+        const mvit_report_cell *c = &r->cells[i];
+        if (!cell_validates(r, c))
+            continue;
+        const int nk = kind_stats(r, c, ks);
+        cell_label(c, label, sizeof label);
+        fputs("\n", f);
+        put_str(f, label, TEXT_MD);
+        fputs(", per layer kind:\n\n| Kind | Layers | Measured " MICRO "s | Estimated " MICRO
+              "s | Error | est./measured per layer: median (min" EN_DASH "max) |\n"
+              "|---|---:|---:|---:|---:|---|\n",
+              f);
+        for (int k = 0; k < nk; k++) {
+            fmt_time(t, sizeof t, ks[k].measured_us);
+            fmt_time(u, sizeof u, ks[k].est_us);
+            fputs("| ", f);
+            put_text(f, ks[k].op, sizeof ks[k].op, TEXT_MD);
+            fprintf(f, " | %d | %s | %s | %+.0f%% | %.2f (%.2f" EN_DASH "%.2f) |\n", ks[k].n, t, u,
+                    100 * (ks[k].est_us / ks[k].measured_us - 1), ks[k].med, ks[k].lo, ks[k].hi);
+        }
+        char off[512];
+        kinds_off(ks, nk, off, sizeof off);
+        fputs("\nOff by more than 25%: ", f);
+        put_str(f, off[0] ? off : "none", TEXT_MD);
+        fputs(".\n", f);
+    }
 }
 
 int mvit_report_write_md(const mvit_report *r, FILE *f)
@@ -537,20 +771,15 @@ int mvit_report_write_md(const mvit_report *r, FILE *f)
         fputs("No assumptions recorded.", f);
     fputs("\n\n", f);
     for (int k = 0; k < report_cores(r); k++) {
+        char line[1024];
+        core_line(r, k, line, sizeof line);
         fputs("- ", f);
-        put_text(f, r->cores[k], sizeof r->cores[k], TEXT_MD);
-        if (r->core_triples[k][0]) {
-            fputs(" (", f);
-            put_text(f, r->core_triples[k], sizeof r->core_triples[k], TEXT_MD);
-            fputc(')', f);
-        }
-        if (have(r->core_ghz[k]))
-            fprintf(f, ": %.3g GHz assumed\n", r->core_ghz[k]);
-        else
-            fputs(": " DASH " (no clock given)\n", f);
+        put_str(f, line, TEXT_MD);
+        fputc('\n', f);
     }
     if (report_cores(r) == 0)
         fputs("- No cores were estimated.\n", f);
+    md_validation(f, r);
 
     fputs("\n## Layers\n\n", f);
     for (int i = 0; i < report_cells(r); i++) {
@@ -657,6 +886,8 @@ static void json_cell(FILE *f, const mvit_report *r, const mvit_report_cell *c)
         JSON_FIELD(f, y->op);
         fputs(", \"macs\": ", f);
         json_size(f, y->macs);
+        fputs(", \"kernel_macs\": ", f);
+        json_size(f, y->kernel_macs);
         fputs(", \"measured_us\": ", f);
         json_num(f, y->measured_us);
         fputs(", \"est_us\": ", f);
@@ -686,6 +917,8 @@ int mvit_report_write_json(const mvit_report *r, FILE *f)
     JSON_FIELD(f, r->host_cpu);
     fputs(",\n  \"command\": ", f);
     JSON_FIELD(f, r->command);
+    fputs(",\n  \"host_ghz\": ", f);
+    json_num(f, r->host_ghz > 0 ? r->host_ghz : -1);
     fputs(",\n  \"estimate_assumptions\": ", f);
     JSON_FIELD(f, r->estimate_assumptions);
     fputs(",\n  \"cores\": [", f);
@@ -696,7 +929,17 @@ int mvit_report_write_json(const mvit_report *r, FILE *f)
         JSON_FIELD(f, r->core_triples[k]);
         fputs(", \"ghz\": ", f);
         json_num(f, r->core_ghz[k]);
-        fputc('}', f);
+        fputs(", \"cc_cpu\": ", f);
+        JSON_FIELD(f, r->core_cc_cpu[k]);
+        fputs(", \"mca_model\": ", f);
+        JSON_FIELD(f, r->core_model[k]);
+        fputs(", \"peak_f32_mac_per_cycle\": ", f);
+        json_num(f, r->core_peak_f32[k]);
+        fputs(", \"peak_i8_mac_per_cycle\": ", f);
+        json_num(f, r->core_peak_i8[k]);
+        fputs(", \"note\": ", f);
+        JSON_FIELD(f, r->core_notes[k]);
+        fprintf(f, ", \"host\": %s}", k == r->host_column - 1 ? "true" : "false");
     }
     fputs(report_cores(r) ? "\n  ],\n  \"cells\": [" : "],\n  \"cells\": [", f);
     for (int i = 0; i < report_cells(r); i++) {
@@ -1104,6 +1347,9 @@ static void html_summary(FILE *f, const mvit_report *r, const mvit_report_cell *
         fputs(any ? ", " : ". Estimates: ", f);
         put_text(f, r->cores[k], sizeof r->cores[k], TEXT_HTML);
         fprintf(f, " %s ms", t);
+        const double p = peak_share(r, k, c, cell_kernel_macs(c), c->est_ms[k] * 1e3);
+        if (p >= 0)
+            fprintf(f, " (%.0f%% of peak)", 100 * p);
         any = 1;
     }
     fmt_kib(t, sizeof t, c->arena_bytes);
@@ -1159,6 +1405,53 @@ static void html_meta(FILE *f, const char *term, const char *s, size_t cap, int 
     fprintf(f, "%s</dd>\n", code ? "</code>" : "");
 }
 
+static void html_validation(FILE *f, const mvit_report *r)
+{
+    char label[96], t[64], u[64];
+    int any = 0;
+    for (int i = 0; i < report_cells(r); i++)
+        any |= cell_validates(r, &r->cells[i]);
+    fputs("<h2>Estimate vs measurement on this host</h2>\n", f);
+    if (!any) {
+        fputs("<p>No build has both a measured time and an estimate on the host's model "
+              "(--cores host).</p>\n",
+              f);
+        return;
+    }
+    fputs("<p class=\"note\">", f);
+    put_str(f, validation_note, TEXT_HTML);
+    fputs("</p>\n<table>\n<tr><th class=\"t\">Build</th><th>Measured</th><th>Estimated</th>"
+          "<th>Error</th><th class=\"t\">Per layer kind: error; est./measured per layer, "
+          "median (min" EN_DASH "max)</th></tr>\n",
+          f);
+    kind_stat ks[KIND_MAX];
+    for (int i = 0; i < report_cells(r); i++) {
+        const mvit_report_cell *c = &r->cells[i];
+        if (!cell_validates(r, c))
+            continue;
+        cell_label(c, label, sizeof label);
+        fmt_time(t, sizeof t, c->latency_ms);
+        fmt_time(u, sizeof u, c->est_ms[r->host_column - 1]);
+        fputs("<tr><td class=\"t\">", f);
+        put_str(f, label, TEXT_HTML);
+        fprintf(f, "</td><td>%s ms</td><td>%s ms</td><td>%+.0f%%</td><td class=\"t w\">", t, u,
+                100 * (c->est_ms[r->host_column - 1] / c->latency_ms - 1));
+        const int nk = kind_stats(r, c, ks);
+        for (int k = 0; k < nk; k++) {
+            fputs(k ? "; " : "", f);
+            put_text(f, ks[k].op, sizeof ks[k].op, TEXT_HTML);
+            fprintf(f, " (%d) %+.0f%%, %.2f (%.2f" EN_DASH "%.2f)", ks[k].n,
+                    100 * (ks[k].est_us / ks[k].measured_us - 1), ks[k].med, ks[k].lo, ks[k].hi);
+        }
+        char off[512];
+        kinds_off(ks, nk, off, sizeof off);
+        fputs(". Off by more than 25%: ", f);
+        put_str(f, off[0] ? off : "none", TEXT_HTML);
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</table>\n", f);
+}
+
 int mvit_report_write_html(const mvit_report *r, FILE *f)
 {
     main_row *w = malloc(sizeof *w);
@@ -1189,21 +1482,16 @@ int mvit_report_write_html(const mvit_report *r, FILE *f)
              sizeof r->estimate_assumptions, TEXT_HTML);
     fputs("</p>\n<ul>\n", f);
     for (int k = 0; k < report_cores(r); k++) {
+        char line[1024];
+        core_line(r, k, line, sizeof line);
         fputs("<li>", f);
-        put_text(f, r->cores[k], sizeof r->cores[k], TEXT_HTML);
-        if (r->core_triples[k][0]) {
-            fputs(" (", f);
-            put_text(f, r->core_triples[k], sizeof r->core_triples[k], TEXT_HTML);
-            fputc(')', f);
-        }
-        if (have(r->core_ghz[k]))
-            fprintf(f, ": %.3g GHz assumed</li>\n", r->core_ghz[k]);
-        else
-            fputs(": " DASH " (no clock given)</li>\n", f);
+        put_str(f, line, TEXT_HTML);
+        fputs("</li>\n", f);
     }
     if (report_cores(r) == 0)
         fputs("<li>No cores were estimated.</li>\n", f);
     fputs("</ul>\n", f);
+    html_validation(f, r);
 
     for (int i = 0; i < report_cells(r) && rc == 0; i++) {
         const mvit_report_cell *c = &r->cells[i];

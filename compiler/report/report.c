@@ -9,15 +9,18 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "codegen/codegen.h"
 #include "codegen/compile.h"
 #include "desc/desc.h"
 #include "ir/ir.h"
+#include "ops/ops.h"
 #include "report/mca.h"
 #include "report/tool.h"
 
@@ -80,6 +83,11 @@ static void inspect_graph(void *user, const mvit_graph *g)
         snprintf(l->name, sizeof l->name, "%s", n->name);
         snprintf(l->op, sizeof l->op, "%s", mvit_op_names[n->op]);
         l->macs = mvit_node_macs(g, n);
+        mvit_kernel_work work;
+        mvit_node_kernel_work(g, n, mvit_find_target(c->target), !strcmp(c->precision, "int8"),
+                              &work);
+        l->kernel_macs = work.macs;
+        l->kernel_elems = work.elems;
         l->measured_us = -1;
         for (int k = 0; k < MVIT_REPORT_MAX_CORES; k++)
             l->est_us[k] = -1;
@@ -298,17 +306,134 @@ static int runs_emulated(const mvit_target *t)
     return t->emulator != NULL;
 }
 
-/* Cores llvm-mca knows, with the clock the estimates assume and the arch they run. */
+/* The cores a report can estimate: the name --cores takes, the column's name, the -mcpu clang
+ * compiles for, the llvm-mca 19 model that times the loops (where LLVM's model of the core
+ * itself is another core's, the model of the same microarchitecture under another name), the
+ * clock, and the peak multiply-accumulates per cycle of its fp32 and int8 SIMD (the int8 peak
+ * with the dot product where the core has it). docs/report.md gives the sources. */
 typedef struct core_info {
-    const char *name;
-    double ghz;
+    const char *key, *label, *cc_cpu, *mca_cpu;
+    double ghz, peak_f32, peak_i8;
     int arm;
+    const char *note;
 } core_info;
 
 static const core_info known_cores[] = {
-    {"haswell", 3.0, 0}, {"znver3", 3.5, 0},  {"skylake", 3.5, 0}, {"cortex-a55", 1.8, 1},
-    {"cortex-a76", 2.4, 1}, {"cortex-a78", 2.8, 1}, {"apple-a14", 3.0, 1}, {"cortex-a53", 1.5, 1},
+    {"cortex-a55", "Cortex-A55 (cortex-a55 model)", "cortex-a55", "cortex-a55", 1.8, 4, 16, 1,
+     "1.8 GHz (the little cores of Snapdragon 865/888). The model's two SIMD pipes each take a "
+     "128-bit FMLA per cycle; the core's are 64 bits wide, so fp32 loops come out up to 2x "
+     "fast: read this column for ranking, not for absolute time"},
+    {"cortex-a510", "Cortex-A510 (cortex-a510 model)", "cortex-a510", "cortex-a510", 1.8, 8, 32, 1,
+     "1.8 GHz (Snapdragon 8 Gen 1's little cores); peak of the 2 x 128-bit vector unit, which "
+     "two cores share (half when both run SIMD code)"},
+    {"cortex-a76", "Cortex-A76/A78 class (neoverse-n1 model)", "cortex-a76", "neoverse-n1", 2.4, 8,
+     32, 1,
+     "2.4 GHz (Snapdragon 888's A78 cores). LLVM's cortex-a76/a78 models are Cortex-A57's (one "
+     "128-bit FMA pipe); Neoverse N1 is the A76's own microarchitecture (two)"},
+    {"cortex-a78", "Cortex-A78 (neoverse-n1 model)", "cortex-a78", "neoverse-n1", 2.8, 8, 32, 1,
+     "2.8 GHz (Dimensity 1200 class); the A78 keeps the A76's two 128-bit FMA pipes, so the "
+     "Neoverse N1 model stands for it"},
+    {"cortex-x1", "Cortex-X1 class (neoverse-v1 model)", "cortex-x1", "neoverse-v1", 2.84, 16, 64,
+     1,
+     "2.84 GHz (Snapdragon 888's prime core). Neoverse V1 is the X1's sibling with the same four "
+     "128-bit SIMD pipes; LLVM's cortex-x1 model is Cortex-A57's"},
+    {"apple-m1", "Apple M1/A14 class (neoverse-v1 model as proxy)", "apple-a14", "neoverse-v1", 3.2,
+     16, 64, 1,
+     "3.2 GHz (M1 Firestorm). LLVM 19's apple-a14 and apple-m4 models are Cyclone's (three SIMD "
+     "pipes); Firestorm has four 128-bit FMA pipes, as Neoverse V1, which stands in for it (its "
+     "wider decode and larger windows are not modelled)"},
+    {"apple-a14", "Apple A14 class (neoverse-v1 model as proxy)", "apple-a14", "neoverse-v1", 3.0,
+     16, 64, 1, "3.0 GHz (A14 Firestorm); the proxy as for apple-m1"},
+    {"cortex-a53", "Cortex-A53 (cortex-a53 model)", "cortex-a53", "cortex-a53", 1.5, -1, -1, 1,
+     "1.5 GHz; in-order, no dot product (the int8 GEMM runs on smull/smlal and sadalp); no "
+     "peak stated"},
+    {"haswell", "Haswell (haswell model)", "haswell", "haswell", 3.0, 16, 16, 0, "3.0 GHz"},
+    {"skylake", "Skylake (skylake model)", "skylake", "skylake", 3.5, 16, 32, 0, "3.5 GHz"},
+    {"znver3", "Zen 3 (znver3 model)", "znver3", "znver3", 3.5, 16, 32, 0, "3.5 GHz"},
+    {"znver4", "Zen 4 (znver4 model)", "znver3", "znver4", 3.7, 16, 32, 0,
+     "3.7 GHz; compiled with -mtune=znver3 (clang 14 has no znver4)"},
 };
+
+/* llvm-mca with the scheduling models these estimates need (Neoverse N1/V1, Zen 4/5): LLVM 19,
+ * Debian's llvm-19 package. */
+#define MCA_TOOL "llvm-mca-19"
+
+static const core_info *find_core(const char *key)
+{
+    for (size_t k = 0; k < sizeof known_cores / sizeof *known_cores; k++)
+        if (!strcmp(known_cores[k].key, key))
+            return &known_cores[k];
+    return NULL;
+}
+
+/* The clock this host runs at now, in GHz: a chain of dependent integer adds (one cycle each
+ * on every x86-64 and AArch64 core) timed; the fastest of 7 runs. 0 where there is no such
+ * chain. */
+static double measure_host_ghz(void)
+{
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__aarch64__))
+    const long adds = 20 * 1000 * 1000; /* about 6 ms at 3 GHz */
+    double best = 0;
+    for (int run = 0; run < 7; run++) {
+        unsigned long x = (unsigned long)run;
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        for (long i = 0; i < adds; i += 100)
+#if defined(__x86_64__)
+            __asm__ volatile(".rept 100\n\taddq $1, %0\n\t.endr" : "+r"(x));
+#else
+            __asm__ volatile(".rept 100\n\tadd %0, %0, #1\n\t.endr" : "+r"(x));
+#endif
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        const double ns = (t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec);
+        if (ns > 0 && adds / ns > best)
+            best = adds / ns;
+    }
+    return best;
+#else
+    return 0;
+#endif
+}
+
+/* The host's llvm-mca model: MCA_TOOL --version names it ("Host CPU: znver5"). */
+static int host_mca_cpu(const char *dir, char *cpu, size_t n)
+{
+    char out[1100];
+    snprintf(out, sizeof out, "%s/llvm-mca-version.txt", dir);
+    char *argv[] = {(char *)MCA_TOOL, (char *)"--version", NULL};
+    int st = 1;
+    cpu[0] = 0;
+    if (mvit_tool_run(argv, out, NULL, &st, NULL) < 0 || st != 0)
+        return -1;
+    FILE *f = fopen(out, "r");
+    char line[256];
+    while (f && fgets(line, sizeof line, f)) {
+        const char *p = strstr(line, "Host CPU:");
+        if (p && n >= 64 && sscanf(p + 9, "%63s", cpu) == 1)
+            break;
+    }
+    if (f)
+        fclose(f);
+    return cpu[0] && strcmp(cpu, "generic") ? 0 : -1;
+}
+
+/* The peaks of a host model: those of the named core with that model, or of the Zen 5 and
+ * recent Intel cores (two 256-bit FMA pipes, two vpmaddwd per cycle) for AVX2 code. */
+static void host_peaks(const char *mca_cpu, double *f32, double *i8)
+{
+    *f32 = *i8 = -1;
+    for (size_t k = 0; k < sizeof known_cores / sizeof *known_cores; k++)
+        if (!strcmp(known_cores[k].mca_cpu, mca_cpu)) {
+            *f32 = known_cores[k].peak_f32, *i8 = known_cores[k].peak_i8;
+            return;
+        }
+    static const char *const avx2_2fma[] = {
+        "znver5",    "znver4",         "icelake-server", "icelake-client", "tigerlake",
+        "alderlake", "sapphirerapids", "skylake-avx512", "cascadelake",    "cooperlake"};
+    for (size_t k = 0; k < sizeof avx2_2fma / sizeof *avx2_2fma; k++)
+        if (!strcmp(avx2_2fma[k], mca_cpu))
+            *f32 = 16, *i8 = 32;
+}
 
 static int host_has_avx2(void)
 {
@@ -355,17 +480,27 @@ static int estimate_cell(const mvit_report_options *o, const mvit_report *r, mvi
         const size_t arch_len = strcspn(t->triple, "-");
         if (strncmp(r->core_triples[k], t->triple, arch_len) || r->core_triples[k][arch_len] != '-')
             continue;
-        rc = mvit_mca_layer_loops(c_path, dir, fn_prefix, t->triple, r->cores[k], t->cflags,
-                                  c->num_layers, ids, loops, dir, d);
+        const mvit_mca_core core = {r->core_triples[k], r->core_cc_cpu[k], r->core_model[k],
+                                    MCA_TOOL};
+        rc = mvit_mca_layer_loops(c_path, dir, fn_prefix, &core, t->cflags, c->num_layers, ids,
+                                  loops, dir, d);
         double total = 0;
         for (int l = 0; l < c->num_layers && rc == 0; l++) {
             const mvit_mca_loop *lp = &loops[l];
             if (lp->cycles_per_iter < 0)
                 continue;
-            double iters = c->layers[l].macs > 0 && lp->mac_lanes > 0
-                               ? (double)c->layers[l].macs / lp->mac_lanes
-                               : (double)gf->out_elems[l] / (lp->vector_lanes > 0 ? lp->vector_lanes : 1);
-            c->layers[l].est_us[k] = iters * lp->cycles_per_iter / (r->core_ghz[k] * 1000.0);
+            const mvit_report_layer *y = &c->layers[l];
+            const int macs = y->kernel_macs > 0 && lp->mac_lanes > 0;
+            double cycles = macs ? (double)y->kernel_macs / lp->mac_lanes * lp->cycles_per_iter
+                                 : (double)gf->out_elems[l] /
+                                       (lp->vector_lanes > 0 ? lp->vector_lanes : 1) *
+                                       lp->cycles_per_iter;
+            /* the elementwise pass beside the MACs, on the heaviest MAC-free loop */
+            if (macs && y->kernel_elems > 0 && lp->elem_cycles_per_iter > 0)
+                cycles += (double)y->kernel_elems /
+                          (lp->elem_vector_lanes > 0 ? lp->elem_vector_lanes : 1) *
+                          lp->elem_cycles_per_iter;
+            c->layers[l].est_us[k] = cycles / (r->core_ghz[k] * 1000.0);
             total += c->layers[l].est_us[k];
         }
         if (rc == 0)
@@ -450,10 +585,10 @@ static int run_cell(const mvit_report_options *o, mvit_report *r, mvit_report_ce
     c->latency_ms = -1;
     if (!runs_emulated(t) && (!t->cflags[0] || host_has_avx2())) {
         snprintf(line, sizeof line,
-                 "cc -std=c11 -O2 %s -DMVIT_PROFILE %s -I%s %s/harness.c %s/net.c -o %s", t->cflags,
-                 defs, dir, dir, dir, exe);
+                 "clang -std=c11 -O2 %s -DMVIT_PROFILE %s -I%s %s/harness.c %s/net.c -o %s",
+                 t->cflags, defs, dir, dir, dir, exe);
         snprintf(err, sizeof err, "%s/cc.err", dir);
-        if ((rc = run_line(line, NULL, err, "cc (harness)", d)) < 0)
+        if ((rc = run_line(line, NULL, err, "clang (harness)", d)) < 0)
             goto done;
         snprintf(line, sizeof line, "%s %d %s", exe, o->runs, logits_path);
         if ((rc = run_line(line, timings, err, "the timing harness", d)) < 0)
@@ -539,30 +674,86 @@ static int split_list(const char *spec, char items[][32], int max)
     return n;
 }
 
+static void set_core(mvit_report *r, int i, const core_info *ci, const char *label)
+{
+    snprintf(r->cores[i], sizeof r->cores[i], "%s", label ? label : ci->label);
+    snprintf(r->core_triples[i], sizeof r->core_triples[i], "%s",
+             ci->arm ? "aarch64-linux-gnu" : "x86_64-linux-gnu");
+    snprintf(r->core_cc_cpu[i], sizeof r->core_cc_cpu[i], "%s", ci->cc_cpu);
+    snprintf(r->core_model[i], sizeof r->core_model[i], "%s", ci->mca_cpu);
+    snprintf(r->core_notes[i], sizeof r->core_notes[i], "%s", ci->note);
+    r->core_ghz[i] = ci->ghz;
+    r->core_peak_f32[i] = ci->peak_f32;
+    r->core_peak_i8[i] = ci->peak_i8;
+}
+
+/* "host": this machine under its own llvm-mca model, at the clock measured now, compiled
+ * without -mtune as the timing harness is, so that estimate and measurement read the same
+ * code (the validation of the estimator). */
+static int set_host_core(mvit_report *r, int i, const char *dir, mvit_diag *d)
+{
+    char cpu[64], label[64], note[200];
+    if (host_mca_cpu(dir, cpu, sizeof cpu) < 0)
+        return mvit_diag_at(d, MVIT_EUNSUPPORTED, "mvitc report", 0, 0,
+                            "core 'host': %s names no model for this CPU", MCA_TOOL);
+    const double ghz = measure_host_ghz();
+    if (ghz <= 0)
+        return mvit_diag_at(d, MVIT_EUNSUPPORTED, "mvitc report", 0, 0,
+                            "core 'host': cannot measure this CPU's clock");
+    core_info ci = {"host", NULL, "", cpu, ghz, -1, -1, 0, NULL};
+#if defined(__aarch64__)
+    ci.arm = 1;
+#endif
+    host_peaks(cpu, &ci.peak_f32, &ci.peak_i8);
+    snprintf(label, sizeof label, "This host (%s model)", cpu);
+    snprintf(note, sizeof note,
+             "%.3g GHz measured (a chain of dependent adds, during this report); %.31s is the "
+             "model llvm-mca picks for this CPU; this column is checked against the measured "
+             "times",
+             ghz, cpu);
+    ci.note = note;
+    set_core(r, i, &ci, label);
+    r->host_column = i + 1;
+    r->host_ghz = ghz;
+    return 0;
+}
+
 static int choose_cores(const mvit_report_options *o, mvit_report *r, mvit_diag *d)
 {
     char names[MVIT_REPORT_MAX_CORES][32];
-    int n = split_list(o->cores ? o->cores : "haswell,znver3,cortex-a55,cortex-a76,apple-a14",
-                       names, MVIT_REPORT_MAX_CORES);
+    int n = split_list(o->cores ? o->cores : "host,cortex-a55,cortex-a76,cortex-x1,apple-m1", names,
+                       MVIT_REPORT_MAX_CORES);
     if (n < 0)
         return mvit_diag_at(d, MVIT_EINVAL, "mvitc report", 0, 0,
                             "--cores wants a comma-separated list of at most %d names",
                             MVIT_REPORT_MAX_CORES);
+    r->host_column = 0;
+    int used = 0; /* columns kept: a host without a model or a clock loses its column */
     for (int i = 0; i < n; i++) {
-        const core_info *ci = NULL;
-        for (size_t k = 0; k < sizeof known_cores / sizeof *known_cores; k++)
-            if (!strcmp(known_cores[k].name, names[i]))
-                ci = &known_cores[k];
-        if (!ci)
+        for (int j = 0; j < i; j++)
+            if (!strcmp(names[i], names[j]))
+                return mvit_diag_at(d, MVIT_EINVAL, "mvitc report", 0, 0,
+                                    "--cores names '%s' twice", names[i]);
+        if (!strcmp(names[i], "host")) {
+            mvit_diag hd = {{0}};
+            if (set_host_core(r, used, o->work_dir, &hd) < 0)
+                fprintf(stderr, "mvitc report: no host column: %s\n", hd.msg);
+            else
+                used++;
+            continue;
+        }
+        const core_info *ci = find_core(names[i]);
+        if (!ci) {
+            char known[512] = "host";
+            for (size_t k = 0; k < sizeof known_cores / sizeof *known_cores; k++)
+                snprintf(known + strlen(known), sizeof known - strlen(known), ", %s",
+                         known_cores[k].key);
             return mvit_diag_at(d, MVIT_EINVAL, "mvitc report", 0, 0,
-                                "unknown core '%s' (known: haswell, skylake, znver3, cortex-a53, "
-                                "cortex-a55, cortex-a76, cortex-a78, apple-a14)", names[i]);
-        snprintf(r->cores[i], sizeof r->cores[i], "%s", ci->name);
-        snprintf(r->core_triples[i], sizeof r->core_triples[i], "%s",
-                 ci->arm ? "aarch64-linux-gnu" : "x86_64-linux-gnu");
-        r->core_ghz[i] = ci->ghz;
+                                "unknown core '%s' (known: %s)", names[i], known);
+        }
+        set_core(r, used++, ci, NULL);
     }
-    r->num_cores = n;
+    r->num_cores = used;
     return 0;
 }
 
@@ -610,11 +801,13 @@ int mvit_report_build(const mvit_report_options *o, mvit_report *r, mvit_diag *d
     snprintf(r->weights_path, sizeof r->weights_path, "%s", o->weights_path);
     snprintf(r->command, sizeof r->command, "%s", o->command_line ? o->command_line : "");
     host_cpu_name(r->host_cpu, sizeof r->host_cpu);
+    if (!have_tool("clang") || !have_tool(MCA_TOOL))
+        return mvit_diag_at(d, MVIT_EIO, "mvitc report", 0, 0,
+                            "needs clang and " MCA_TOOL " in PATH (Debian: clang llvm-19)");
+    if (make_dir(o->work_dir) < 0)
+        return mvit_diag_at(d, MVIT_EIO, o->work_dir, 0, 0, "cannot create: %s", strerror(errno));
     if ((rc = choose_cores(o, r, d)) < 0)
         return rc;
-    if (!have_tool("clang") || !have_tool("llvm-mca"))
-        return mvit_diag_at(d, MVIT_EIO, "mvitc report", 0, 0,
-                            "needs clang and llvm-mca in PATH (Debian: clang llvm)");
 
     char tnames[8][32], pnames[4][32], all_targets[256];
     mvit_target_names(",", all_targets, sizeof all_targets);
@@ -666,8 +859,6 @@ int mvit_report_build(const mvit_report_options *o, mvit_report *r, mvit_diag *d
                     c->height = res[ri].height;
                     c->width = res[ri].width;
                 }
-    if (make_dir(o->work_dir) < 0)
-        return mvit_diag_at(d, MVIT_EIO, o->work_dir, 0, 0, "cannot create: %s", strerror(errno));
     mvit_calib_cache calib = {0};
     for (int i = 0; i < r->num_cells && rc == 0; i++)
         rc = run_cell(&opt, r, &r->cells[i], mvit_find_target(r->cells[i].target), native,
@@ -680,13 +871,17 @@ int mvit_report_build(const mvit_report_options *o, mvit_report *r, mvit_diag *d
              "the core's triple and -mcpu (the work loop with the most vector "
              "multiply-accumulate lanes per iteration in the layer function or the kernels it "
              "calls, the shortest of equals; for layers without multiply-accumulates, the "
-             "innermost loop with the most instructions). "
-             "llvm-mca gives its steady-state cycles per iteration (100 iterations). Layer "
-             "cycles = MACs / MAC lanes per iteration (or output elements / vector lanes) x "
-             "cycles per iteration; time at the clock listed per core. Assumes every load hits "
-             "L1, no branch mispredictions, and that the inner loop dominates (set-up, edges, "
-             "packing and other loops of the layer are not counted): a lower bound in spirit, "
-             "best for the GEMM-like layers.");
+             "innermost loop with the most instructions). " MCA_TOOL
+             " (LLVM 19) gives its steady-state cycles per iteration (100 iterations) "
+             "under the model named in the core's column. Layer cycles = the multiplies the "
+             "kernel really does (Winograd layers: 36 per channel pair and 4x4 output block, "
+             "not the direct form's 144) / MAC lanes per iteration (or output elements / vector "
+             "lanes) x cycles per iteration; time at the core's clock; %% of peak = those "
+             "multiplies / (cycles x the core's peak MAC/cycle for the build's precision). "
+             "Assumes every load hits L1, no branch mispredictions, and that the inner loop "
+             "dominates (set-up, edges, packing, transforms and other loops of the layer are not "
+             "counted): a lower bound in spirit, best for the GEMM-like layers. The section "
+             "Estimate vs measurement gives its error on this host.");
     return rc;
 }
 

@@ -11,15 +11,19 @@
 
 #include "common/diag.h"
 
-#define MVIT_REPORT_MAX_CORES 6
+#define MVIT_REPORT_MAX_CORES 8
 
 /* One layer of one build, in execution order. */
 typedef struct mvit_report_layer {
-    int index;                 /* the node index, as in NAME_layer_NNN of the generated file */
-    char name[96];             /* e.g. "stages.2.1.transformer.0.attn" */
-    char op[24];               /* "conv2d", "linear", "attention", ... */
-    int64_t macs;              /* multiply-accumulates (0 for layers without) */
-    double measured_us;        /* median on this host; < 0: not measured */
+    int index;           /* the node index, as in NAME_layer_NNN of the generated file */
+    char name[96];       /* e.g. "stages.2.1.transformer.0.attn" */
+    char op[24];         /* "conv2d", "linear", "attention", ... */
+    int64_t macs;        /* multiply-accumulates (0 for layers without) */
+    int64_t kernel_macs; /* the multiplies the build's kernel really does (Winograd: 4x
+                            fewer); the estimates and % of peak use it */
+    int64_t kernel_elems; /* elements of its elementwise pass (SiLU epilogue, softmax,
+                             Winograd transforms), costed on the layer's second loop */
+    double measured_us;  /* median on this host; < 0: not measured */
     double est_us[MVIT_REPORT_MAX_CORES]; /* per mvit_report.cores[k]; < 0: no estimate */
 } mvit_report_layer;
 
@@ -60,13 +64,25 @@ typedef struct mvit_report_cell {
 typedef struct mvit_report {
     char model[64];            /* the description's name */
     char desc_path[256], weights_path[256];
-    char host_cpu[128];        /* e.g. "AMD EPYC 7B13 (avx2, fma)" */
-    char command[512];         /* the mvitc report command line */
-    int num_cores;             /* static estimate cores */
-    char cores[MVIT_REPORT_MAX_CORES][32];       /* e.g. "cortex-a76" */
+    char host_cpu[128]; /* e.g. "AMD EPYC 7B13 (avx2, fma)" */
+    double host_ghz;    /* the host's clock measured during the report; <= 0: unknown */
+    char command[512];  /* the mvitc report command line */
+    int num_cores;      /* static estimate cores */
+    /* the column's name: the core class and the llvm-mca model that stands for it, e.g.
+     * "Cortex-A76/A78 class (neoverse-n1 model)" */
+    char cores[MVIT_REPORT_MAX_CORES][64];
     char core_triples[MVIT_REPORT_MAX_CORES][48]; /* the triple each core was estimated for */
+    char core_cc_cpu[MVIT_REPORT_MAX_CORES][32];  /* clang's -mcpu (x86: -mtune; "": none) */
+    char core_model[MVIT_REPORT_MAX_CORES][32];   /* llvm-mca's -mcpu: the model used */
     double core_ghz[MVIT_REPORT_MAX_CORES];       /* assumed clock for cycles -> time */
-    char estimate_assumptions[1024]; /* how the estimates were made, stated in the report */
+    double core_peak_f32[MVIT_REPORT_MAX_CORES];  /* MAC/cycle of its fp32 SIMD; < 0: unknown */
+    double core_peak_i8[MVIT_REPORT_MAX_CORES];   /* MAC/cycle of its int8 SIMD; < 0: unknown */
+    char core_notes[MVIT_REPORT_MAX_CORES][320];  /* what the model is, how the clock was
+                                                     chosen, known limits */
+    int host_column;                 /* 1 + the index of the core that models this host (the
+                                        estimator's validation against measured times); 0: none, so
+                                        that a zeroed report has none */
+    char estimate_assumptions[2048]; /* how the estimates were made, stated in the report */
     int num_cells;
     mvit_report_cell *cells;
 } mvit_report;
