@@ -705,7 +705,7 @@ static int set_host_core(mvit_report *r, int i, const char *dir, mvit_diag *d)
     ci.arm = 1;
 #endif
     host_peaks(cpu, &ci.peak_f32, &ci.peak_i8);
-    snprintf(label, sizeof label, "This host (%s model)", cpu);
+    snprintf(label, sizeof label, "This host (%.40s model)", cpu);
     snprintf(note, sizeof note,
              "%.3g GHz measured (a chain of dependent adds, during this report); %.31s is the "
              "model llvm-mca picks for this CPU; this column is checked against the measured "
