@@ -36,7 +36,6 @@ void mvit_node_kernel_work(const mvit_graph *g, const mvit_node *n, const mvit_t
                            mvit_kernel_work *w)
 {
     const mvit_op_def *def = mvit_op_defs[n->op];
-    (void)int8;
     w->macs = def->macs(g, n);
     w->elems = 0;
     if (def->kernel_work)

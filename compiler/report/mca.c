@@ -1392,7 +1392,6 @@ static int estimate(asm_file *f, const char *fn_prefix, int n, const int *layer_
             continue; /* none, or the main loop itself */
         if (fe->elem_cycles < 0 && (rc = run_mca_elem(f, fe, core, work_dir, tag, d)) < 0)
             break;
-        snprintf(out[i].elem_function, sizeof out[i].elem_function, "%s", fe->name);
         out[i].elem_vector_lanes = fe->elem_vector_lanes;
         out[i].elem_cycles_per_iter = fe->elem_cycles;
     }

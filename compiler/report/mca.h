@@ -17,7 +17,6 @@ typedef struct mvit_mca_loop {
     /* the heaviest other loop without accumulating vector MACs in the same call tree (an
      * activation's exp, a softmax, a Winograd transform): one iteration per elem_vector_lanes
      * elements of the layer's elementwise pass (mvit_node_kernel_work) */
-    char elem_function[96];  /* "" if none */
     int elem_vector_lanes;
     double elem_cycles_per_iter; /* < 0: none */
 } mvit_mca_loop;

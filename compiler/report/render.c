@@ -426,6 +426,28 @@ static const char validation_note[] =
     "of estimate / measured over its layers (median, min" EN_DASH "max). The ARM columns carry "
     "the same method, so this is their error band as far as a host can show it.";
 
+static const char validation_none[] =
+    "No build has both a measured time and an estimate on the host's model (--cores host).";
+
+static int any_cell_validates(const mvit_report *r)
+{
+    for (int i = 0; i < report_cells(r); i++)
+        if (cell_validates(r, &r->cells[i]))
+            return 1;
+    return 0;
+}
+
+/* A validated cell's label, measured and estimated times (formatted) and its error. */
+static double validation_row(const mvit_report *r, const mvit_report_cell *c, char *label,
+                             size_t nl, char *measured, char *estimated, size_t nt)
+{
+    const double est = c->est_ms[r->host_column - 1];
+    cell_label(c, label, nl);
+    fmt_time(measured, nt, c->latency_ms);
+    fmt_time(estimated, nt, est);
+    return est / c->latency_ms - 1;
+}
+
 // ---- the main table, shared by Markdown and HTML
 
 #define MAIN_FIXED 11      /* columns other than the per-core estimates */
@@ -680,14 +702,9 @@ static void md_layer_table(FILE *f, const mvit_report *r, const mvit_report_cell
 static void md_validation(FILE *f, const mvit_report *r)
 {
     char label[96], t[64], u[64];
-    int any = 0;
-    for (int i = 0; i < report_cells(r); i++)
-        any |= cell_validates(r, &r->cells[i]);
     fputs("\n## Estimate vs measurement on this host\n\n", f);
-    if (!any) {
-        fputs("No build has both a measured time and an estimate on the host's model (--cores "
-              "host).\n",
-              f);
+    if (!any_cell_validates(r)) {
+        fprintf(f, "%s\n", validation_none);
         return;
     }
     put_str(f, validation_note, TEXT_MD);
@@ -696,13 +713,10 @@ static void md_validation(FILE *f, const mvit_report *r)
         const mvit_report_cell *c = &r->cells[i];
         if (!cell_validates(r, c))
             continue;
-        cell_label(c, label, sizeof label);
-        fmt_time(t, sizeof t, c->latency_ms);
-        fmt_time(u, sizeof u, c->est_ms[r->host_column - 1]);
+        const double err = validation_row(r, c, label, sizeof label, t, u, sizeof t);
         fputs("| ", f);
         put_str(f, label, TEXT_MD);
-        fprintf(f, " | %s ms | %s ms | %+.0f%% |\n", t, u,
-                100 * (c->est_ms[r->host_column - 1] / c->latency_ms - 1));
+        fprintf(f, " | %s ms | %s ms | %+.0f%% |\n", t, u, 100 * err);
     }
     kind_stat ks[KIND_MAX];
     for (int i = 0; i < report_cells(r); i++) {
@@ -918,7 +932,7 @@ int mvit_report_write_json(const mvit_report *r, FILE *f)
     fputs(",\n  \"command\": ", f);
     JSON_FIELD(f, r->command);
     fputs(",\n  \"host_ghz\": ", f);
-    json_num(f, r->host_ghz > 0 ? r->host_ghz : -1);
+    json_num(f, r->host_column > 0 ? r->core_ghz[r->host_column - 1] : -1);
     fputs(",\n  \"estimate_assumptions\": ", f);
     JSON_FIELD(f, r->estimate_assumptions);
     fputs(",\n  \"cores\": [", f);
@@ -1408,14 +1422,9 @@ static void html_meta(FILE *f, const char *term, const char *s, size_t cap, int 
 static void html_validation(FILE *f, const mvit_report *r)
 {
     char label[96], t[64], u[64];
-    int any = 0;
-    for (int i = 0; i < report_cells(r); i++)
-        any |= cell_validates(r, &r->cells[i]);
     fputs("<h2>Estimate vs measurement on this host</h2>\n", f);
-    if (!any) {
-        fputs("<p>No build has both a measured time and an estimate on the host's model "
-              "(--cores host).</p>\n",
-              f);
+    if (!any_cell_validates(r)) {
+        fprintf(f, "<p>%s</p>\n", validation_none);
         return;
     }
     fputs("<p class=\"note\">", f);
@@ -1429,13 +1438,11 @@ static void html_validation(FILE *f, const mvit_report *r)
         const mvit_report_cell *c = &r->cells[i];
         if (!cell_validates(r, c))
             continue;
-        cell_label(c, label, sizeof label);
-        fmt_time(t, sizeof t, c->latency_ms);
-        fmt_time(u, sizeof u, c->est_ms[r->host_column - 1]);
+        const double err = validation_row(r, c, label, sizeof label, t, u, sizeof t);
         fputs("<tr><td class=\"t\">", f);
         put_str(f, label, TEXT_HTML);
         fprintf(f, "</td><td>%s ms</td><td>%s ms</td><td>%+.0f%%</td><td class=\"t w\">", t, u,
-                100 * (c->est_ms[r->host_column - 1] / c->latency_ms - 1));
+                100 * err);
         const int nk = kind_stats(r, c, ks);
         for (int k = 0; k < nk; k++) {
             fputs(k ? "; " : "", f);

@@ -714,7 +714,6 @@ static int set_host_core(mvit_report *r, int i, const char *dir, mvit_diag *d)
     ci.note = note;
     set_core(r, i, &ci, label);
     r->host_column = i + 1;
-    r->host_ghz = ghz;
     return 0;
 }
 

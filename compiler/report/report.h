@@ -65,7 +65,6 @@ typedef struct mvit_report {
     char model[64];            /* the description's name */
     char desc_path[256], weights_path[256];
     char host_cpu[128]; /* e.g. "AMD EPYC 7B13 (avx2, fma)" */
-    double host_ghz;    /* the host's clock measured during the report; <= 0: unknown */
     char command[512];  /* the mvitc report command line */
     int num_cores;      /* static estimate cores */
     /* the column's name: the core class and the llvm-mca model that stands for it, e.g.
