@@ -6,7 +6,7 @@
  * extension (AVX-VNNI, the ARM dot product) changes the kernel: the build with it runs that
  * row again. A new kernel: a row here (and a check in kernel_check.c if its signature is
  * new); a new ISA: its section at the top of kernel_check.c. The shapes sit around the tiles:
- * the 6x16 GEMM tile's row and column tails, K blocks, channel counts not a multiple of 4, 8
+ * the GEMM tile's row and column tails (6x16, 12x32), K blocks, channel counts not a multiple of 4, 8
  * or 16, strides and padding, the MobileViT unfold / fold with and without a resize
  * (tests/remap_cases.h), odd token counts. fp32: 2e-6 (FMA and the summation order differ
  * from the scalar kernels); Winograd against the direct conv: 1e-5 (its transforms add and
@@ -37,10 +37,9 @@
 static const kc_row kc_rows[] = {
     // ---- fp32 GEMM
     /* the microkernel alone: {mr, nr, K}, every row and column tail */
-    {KERNEL(mvk_f32_gemm_ukernel_6x16_rows, f32_ukernel_fn), REFERENCE("a loop over the sums"),
+    {KERNEL(mvk_f32_gemm_ukernel_rows, f32_ukernel_fn), REFERENCE("a loop over the sums"),
      .check = check_f32_ukernel, .tol = 2e-6,
-     GRID(AX(1, 2, 3, 4, 5, 6), AX(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16),
-          AX(1, 9))},
+     GRID(AX(KC_UK_ROWS), AX(KC_UK_COLS), AX(1, 9))},
     /* {M, N, K}: M around the 6-row tile, N around the 16-column panels */
     {KERNEL(mvk_f32_gemm, f32_gemm_fn), TWIN(mvk_f32_gemm_rows__scalar, f32_gemm_twin),
      .check = check_f32_gemm, .tol = 2e-6,
@@ -130,6 +129,7 @@ static const kc_row kc_rows[] = {
 #endif
     {.kernel = "mvk_idiv", REFERENCE("integer division"), .check = check_idiv, GRID(UPTO(2))},
 
+#if !defined(KC_F32_ONLY)
     // ---- int8 (zero tolerance)
     /* {M, N, K, data mode, variant}, two grids. The first: M around the 4-row (AVX-VNNI,
      * NEON) and 8-row tiles, full and cut short; N around the 8- and 16-column panels, 145: a
@@ -181,5 +181,6 @@ static const kc_row kc_rows[] = {
 #if defined(KC_HAS_LUT32)
     {.kernel = "mvk_i8_avx2_lut32", REFERENCE("the table"), .check = check_lut32,
      GRID(UPTO(300))},
+#endif
 #endif
 };

@@ -42,7 +42,53 @@
 // ---- the ISA under test: its kernels (in the order the emitter pastes them: the GEMM first,
 // the others use it) and the few facts that differ between ISAs
 
-#if defined(__x86_64__)
+#if defined(__x86_64__) && defined(KC_AVX512)
+#define KC_SFX avx512
+#define KC_ISA_STR "avx512"
+// clang-format off
+#include "kernels/f32-gemm-12x32-avx512.c"
+#include "kernels/f32-attention-avx512.c"
+#include "kernels/f32-conv2d-im2col-avx512.c"
+#include "kernels/f32-dwconv-avx512.c"
+#include "kernels/f32-conv3x3-winograd-avx512.c"
+#include "kernels/f32-groupnorm-avx512.c"
+// clang-format on
+#define KC_UK_ROWS KC_UK_ROWS_6, 7, 8, 9, 10, 11, 12 /* the 12x32 tile */
+#define KC_UK_COLS KC_UK_COLS_16, 17, 18, 24, 31, 32
+#define KC_F32_ONLY 1 /* the int8 kernels of the avx512 target are the AVX2 ones (kernels_avx2) */
+#pragma GCC diagnostic ignored "-Wunused-function" /* the int8 checks */
+#define KC_I8_DW_PACKED 1
+#define KC_ARCH "x86-64 avx512"
+#define KC_LANES 16
+#define KC_EXP_TOL_X 8e-8 /* the AVX2 exp on 16 lanes */
+#define KC_EXP_FLOOR 1.1e-38
+/* SiLU far below -87: x times vrcp14ps of exp's ceiling ~1.7e38, a subnormal ~6e-39 it keeps */
+#define KC_SILU_NEG_END 1e-8
+
+static int kc_isa_available(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+           __builtin_cpu_supports("fma");
+}
+
+static MVK_AVX512 void kc_exp_silu(const float *x, float *e, float *s, int n)
+{
+    for (int i = 0; i < n; i += 16) {
+        const __mmask16 m = mvk_avx512_mask(n - i);
+        _mm512_mask_storeu_ps(e + i, m, mvk_avx512_exp(_mm512_maskz_loadu_ps(m, x + i)));
+        _mm512_mask_storeu_ps(s + i, m, mvk_avx512_silu(_mm512_maskz_loadu_ps(m, x + i)));
+    }
+}
+
+static int kc_i8_att_narrow(int32_t m_sm, int s_sm)
+{
+    (void)m_sm, (void)s_sm;
+    return 0;
+}
+
+#elif defined(__x86_64__)
 #define KC_SFX avx2
 #define KC_ISA_STR "avx2"
 // clang-format off
@@ -66,6 +112,9 @@
 #include <cpuid.h>
 #define KC_EXT 1
 #define KC_ARCH "x86-64 avx2+avxvnni (vpdpbusd)"
+#elif defined(MVK_AVX2_VNNI)
+#define KC_EXT 1
+#define KC_ARCH "x86-64 avx2+avx512vnni (EVEX vpdpbusd on ymm)"
 #else
 #define KC_ARCH "x86-64 avx2"
 #endif
@@ -87,6 +136,9 @@ static int kc_isa_available(void)
 #if defined(__AVXVNNI__)
     unsigned eax, ebx, ecx, edx; /* CPUID.(7,1):EAX bit 4 */
     if (!__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) || !(eax >> 4 & 1))
+        return 0;
+#elif defined(MVK_AVX2_VNNI)
+    if (!__builtin_cpu_supports("avx512vnni") || !__builtin_cpu_supports("avx512vl"))
         return 0;
 #endif
     return 1;
@@ -436,8 +488,8 @@ static float *kc_padded(const float *v, int n, int to)
 
 // ---- fp32 kernels
 
-typedef void (*f32_ukernel_fn)(int, int, int, const float *const *, const float *, const float *,
-                               float *, int64_t, const float *, int64_t, int, int);
+typedef void (*f32_ukernel_fn)(int, int, int, const float *const *, const float *, int64_t,
+                               const float *, float *, int64_t, const float *, int64_t, int, int);
 /* the GEMM kernels: the shape in an mvk_gemm; [row or panel range,] shape, A, B, bias, C,
  * residual[, scratch] */
 typedef void (*f32_gemm_fn)(const mvk_gemm *, const float *, const float *, const float *,
@@ -474,25 +526,27 @@ static void check_f32_ukernel(const kc_row *r, const kc_shape *s)
     const int mr = s->v[0], nr = s->v[1], k = s->v[2];
     const int accumulate = (mr + nr) % 2, act = (mr + k) % 2, ldc = nr + 3, ldr = nr + 1;
     const int64_t clen = (int64_t)(mr - 1) * ldc + nr;
-    const float *rows[6];
-    float *arow[6];
-    for (int i = 0; i < 6; i++)
+    const float *rows[MVK_GEMM_MR];
+    float *arow[MVK_GEMM_MR];
+    for (int i = 0; i < MVK_GEMM_MR; i++)
         arow[i] = kc_f32(k);
-    for (int i = 0; i < 6; i++)
+    for (int i = 0; i < MVK_GEMM_MR; i++)
         rows[i] = arow[i < mr ? i : mr - 1];
-    float *b = kc_f32(16 * (int64_t)k), *bias = kc_f32(16);
+    /* the tile's panels [NR/16][K][16], bstride apart (16 floats of noise between them) */
+    const int64_t bstride = 16 * (int64_t)k + 16;
+    float *b = kc_f32(bstride * (MVK_GEMM_NR / 16)), *bias = kc_f32((nr + 15) / 16 * 16);
     float *res = kc_f32((int64_t)(mr - 1) * ldr + nr), *c = kc_f32(clen);
     float *want = kc_copy(c, clen * 4, 4);
     for (int i = 0; i < mr; i++)
         for (int j = 0; j < nr; j++) {
             float v = accumulate ? c[i * ldc + j] : bias[j];
             for (int p = 0; p < k; p++)
-                v += arow[i][p] * b[p * 16 + j];
+                v += arow[i][p] * b[j / 16 * bstride + p * 16 + j % 16];
             v += res[i * ldr + j];
             want[i * ldc + j] = act == MVK_ACT_SILU ? mvk_silu(v) : v;
         }
-    ((f32_ukernel_fn)r->fn)(mr, nr, k, rows, b, accumulate ? 0 : bias, c, ldc, res, ldr, act,
-                            accumulate);
+    ((f32_ukernel_fn)r->fn)(mr, nr, k, rows, b, bstride, accumulate ? 0 : bias, c, ldc, res, ldr,
+                            act, accumulate);
     kc_close("C and the canaries between its rows", c, want, clen, r->tol);
 }
 
@@ -586,7 +640,7 @@ static void f32_rows_run(const kc_row *r, const kc_shape *s, int norm, int block
         float *scratch = g.rm ? kc_f32(16 * k) : norm ? kc_f32((g.mc > 6 ? g.mc : 6) * k) : 0;
         ((f32_gemm_blocked_fn)r->fn)(0, g.m, &g.p, g.a, g.wp, g.bp, g.got, g.res, scratch);
     } else {
-        float *scratch = kc_f32((g.rm ? 10 : 6) * k);
+        float *scratch = kc_f32((MVK_GEMM_MR + (g.rm ? 4 : 0)) * k);
         ((f32_gemm_rows_fn)r->fn)(0, g.m, &g.p, g.a, g.wp, g.bp, g.got, g.res, scratch);
     }
     kc_close("C", g.got, g.want, g.m * g.n, r->tol);
@@ -619,7 +673,7 @@ static void check_f32_im2col(const kc_row *r, const kc_shape *s)
     const int64_t m = (int64_t)oh * ow;
     float *in = kc_f32((int64_t)h * w * cin), *wt = kc_f32((int64_t)kk * cout);
     float *b = kc_f32(cout), *res = res_on ? kc_f32(m * cout) : 0;
-    float *want = kc_f32(m * cout), *got = kc_f32(m * cout), *scratch = kc_f32(6 * (int64_t)kk);
+    float *want = kc_f32(m * cout), *got = kc_f32(m * cout), *scratch = kc_f32(MVK_GEMM_MR * (int64_t)kk);
     float *wp = kc_packed(wt, kk, cout), *bp = kc_padded(b, cout, 16);
     const mvk_conv2d p = {.in_h = h, .in_w = w, .in_c = cin, .out_h = oh, .out_w = ow,
                           .out_c = cout, .kernel = k, .stride = stride, .pad = pad, .groups = 1,
@@ -708,18 +762,20 @@ static void check_f32_winograd_rows(const kc_row *r, const kc_shape *s)
     kc_close("output", g.got, g.want, (int64_t)g.h * g.w * g.cout, r->tol);
 }
 
-/* shape {H, W, C, k, stride, SiLU, residual}; weights padded to 8 channels per tap */
+/* shape {H, W, C, k, stride, SiLU, residual}; weights padded to MVK_DW_CPAD channels
+ * per tap */
 static void check_f32_dwconv(const kc_row *r, const kc_shape *s)
 {
     const int h = s->v[0], w = s->v[1], c = s->v[2], k = s->v[3], stride = s->v[4];
-    const int act = s->v[5], pad = ((stride - 1) + (k - 1)) / 2, c8 = (c + 7) / 8 * 8;
+    const int act = s->v[5], pad = ((stride - 1) + (k - 1)) / 2, 
+              c8 = (c + MVK_DW_CPAD - 1) / MVK_DW_CPAD * MVK_DW_CPAD;
     const int oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1;
     const int64_t m = (int64_t)oh * ow;
     float *in = kc_f32((int64_t)h * w * c), *wt = kc_f32((int64_t)k * k * c), *b = kc_f32(c);
     float *res = s->v[6] ? kc_f32(m * c) : 0, *want = kc_f32(m * c), *got = kc_f32(m * c);
-    float *wp = kc_alloc((int64_t)k * k * c8 * 4, 64), *bp = kc_padded(b, c, 8);
+    float *wp = kc_alloc((int64_t)k * k * c8 * 4, 64), *bp = kc_padded(b, c, MVK_DW_CPAD);
     for (int t = 0; t < k * k; t++)
-        mvit_pack_pad(wt + t * c, c, 8, wp + t * c8);
+        mvit_pack_pad(wt + t * c, c, MVK_DW_CPAD, wp + t * c8);
     const mvk_conv2d p = {.in_h = h, .in_w = w, .in_c = c, .out_h = oh, .out_w = ow, .out_c = c,
                           .kernel = k, .stride = stride, .pad = pad, .groups = c, .act = act};
     ((f32_dwconv_fn)r->twin_fn)(&p, in, want, wt, b, res);
@@ -1381,6 +1437,14 @@ static void check_lut32(const kc_row *r, const kc_shape *s)
 
 // ---- the table, and the run
 
+/* the microkernel's test shapes: every row count of its tile, every column count of one
+   16-column panel and the second panel's edges */
+#define KC_UK_ROWS_6 1, 2, 3, 4, 5, 6
+#define KC_UK_COLS_16 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16
+#if !defined(KC_UK_ROWS) /* the 6x16 tile */
+#define KC_UK_ROWS KC_UK_ROWS_6
+#define KC_UK_COLS KC_UK_COLS_16
+#endif
 #include "kernel_cases.h"
 
 static const char *kc_running = "";

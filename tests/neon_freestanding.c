@@ -22,8 +22,8 @@
 typedef void (*mvk_any_fn)(void);
 
 const mvk_any_fn mvk_neon_kernels[] = {
-    (mvk_any_fn)mvk_f32_gemm_ukernel_6x16_rows__neon,
-    (mvk_any_fn)mvk_f32_gemm_ukernel_6x16__neon,
+    (mvk_any_fn)mvk_f32_gemm_ukernel_rows__neon,
+    (mvk_any_fn)mvk_f32_gemm_ukernel__neon,
     (mvk_any_fn)mvk_f32_gemm_rows__neon,
     (mvk_any_fn)mvk_f32_gemm_blocked_rows__neon,
     (mvk_any_fn)mvk_f32_gemm__neon,

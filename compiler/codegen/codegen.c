@@ -19,9 +19,11 @@
 static int64_t find_param(const mvit_codegen *cg, const float *data, int64_t count)
 {
     for (int i = 0; i < cg->num_params; i++) {
-        const mvit_param *p = &cg->params[i];
-        if (p->count == count && !memcmp(cg->blob + p->offset, data, (size_t)count * sizeof *data))
+        mvit_param *p = &cg->params[i];
+        if (p->count == count && !memcmp(cg->blob + p->offset, data, (size_t)count * sizeof *data)) {
+            p->paths |= 1u << cg->path;
             return p->offset;
+        }
     }
     return -1;
 }
@@ -50,6 +52,7 @@ int64_t cg_param(mvit_codegen *cg, const float *data, int64_t count, const char 
     mvit_param *p = &cg->params[cg->num_params++];
     p->offset = off;
     p->count = count;
+    p->paths = 1u << cg->path;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(p->label, sizeof p->label, fmt, ap);
@@ -64,7 +67,7 @@ static const struct {
     {1, "int8_t", "i8"}, {2, "int16_t", "i16"}, {4, "int32_t", "i32"}, {8, "int64_t", "i64"}};
 
 static void add_label(mvit_param **params, int *num, int *cap, int64_t off, int64_t count,
-                      const char *fmt, va_list ap)
+                      unsigned paths, const char *fmt, va_list ap)
 {
     if (*num == *cap) {
         *cap = *cap ? 2 * *cap : 64;
@@ -73,6 +76,7 @@ static void add_label(mvit_param **params, int *num, int *cap, int64_t off, int6
     mvit_param *p = &(*params)[(*num)++];
     p->offset = off;
     p->count = count;
+    p->paths = paths;
     vsnprintf(p->label, sizeof p->label, fmt, ap);
 }
 
@@ -81,6 +85,14 @@ int64_t cg_param_int(mvit_codegen *cg, cg_int_kind kind, const void *data, int64
 {
     cg_int_blob *b = &cg->ints[kind];
     const int w = int_kinds[kind].width;
+    if (cg->share_params) /* an identical earlier array of this kind */
+        for (int i = 0; i < b->num_params; i++) {
+            mvit_param *p = &b->params[i];
+            if (p->count == count && !memcmp(b->data + p->offset * w, data, (size_t)(count * w))) {
+                p->paths |= 1u << cg->path;
+                return p->offset;
+            }
+        }
     const int64_t align = 16 / w; /* 16 bytes: SIMD kernels load these unaligned */
     int64_t off = (b->len + align - 1) / align * align;
     if (off + count > b->cap) {
@@ -93,7 +105,7 @@ int64_t cg_param_int(mvit_codegen *cg, cg_int_kind kind, const void *data, int64
     b->len = off + count;
     va_list ap;
     va_start(ap, fmt);
-    add_label(&b->params, &b->num_params, &b->cap_params, off, count, fmt, ap);
+    add_label(&b->params, &b->num_params, &b->cap_params, off, count, 1u << cg->path, fmt, ap);
     va_end(ap);
     return off;
 }
@@ -275,6 +287,7 @@ void cg_gemm(mvit_codegen *cg, const mvk_gemm *p, const char *remap, char *expr,
 }
 
 const mvit_target *const mvit_targets[] = {&mvit_target_generic, &mvit_target_avx2,
+                                           &mvit_target_avx512, &mvit_target_x86_64,
                                            &mvit_target_neon, NULL};
 
 const mvit_target *mvit_find_target(const char *name)
@@ -293,15 +306,24 @@ void mvit_target_names(const char *sep, char *buf, size_t n)
         len += (size_t)snprintf(buf + len, n - len, "%s%s", i ? sep : "", mvit_targets[i]->name);
 }
 
+static int64_t node_scratch(const mvit_target *t, const mvit_graph *g, const mvit_node *n)
+{
+    const mvit_op_def *op = mvit_op_defs[n->op];
+    mvit_scratch_fn fn = n->q               ? op->scratch_i8
+                         : t->scratch[n->op] ? t->scratch[n->op]
+                                             : op->scratch_f32;
+    return (!n->dead && fn) ? fn(t, g, n) : 0;
+}
+
 void mvit_target_assign_scratch(const mvit_target *t, mvit_graph *g)
 {
     for (int i = 0; i < g->num_nodes; i++) {
         mvit_node *n = &g->nodes[i];
-        const mvit_op_def *op = mvit_op_defs[n->op];
-        mvit_scratch_fn fn = n->q               ? op->scratch_i8
-                             : t->scratch[n->op] ? t->scratch[n->op]
-                                                 : op->scratch_f32;
-        n->scratch_bytes = (!n->dead && fn) ? fn(t, g, n) : 0;
+        n->scratch_bytes = t->paths ? 0 : node_scratch(t, g, n);
+        for (int k = 0; t->paths && t->paths[k]; k++) { /* one plan for every path */
+            const int64_t b = node_scratch(t->paths[k], g, n);
+            n->scratch_bytes = b > n->scratch_bytes ? b : n->scratch_bytes;
+        }
     }
 }
 
@@ -316,16 +338,79 @@ static int kernel_index(const char *name, size_t len)
     return -1;
 }
 
-/* Pastes kernel file i unless it is already in the file (pasted[i]): each kernel file appears
- * at most once, as include guards would have it. A line #include "x" pastes x in its place
- * when x is a kernel file not pasted yet (a per-ISA file pulls in the shared driver it
- * instantiates, docs/architecture.md), and is dropped otherwise; system includes stay. */
-static void paste_kernel(mvit_emitter *e, int i, char *pasted, const char *parent)
+/* What has been pasted: each kernel file at most once, as include guards would have it, except
+ * that an ISA header's binding (the lines before its include guard) is pasted again where a
+ * file of that ISA follows another ISA's, and a driver (*-driver.h) once per ISA binding it
+ * is instantiated under (a file may hold several ISAs: the x86-64 target). */
+typedef struct paste_state {
+    char *pasted;     /* per kernel source */
+    char *driver_isa; /* per kernel source x ISA slot: driver pasted under that binding */
+    const char *isa;  /* the binding in force: the ISA header last pasted, or NULL */
+    const char *isas[8];
+    int num_isas;
+} paste_state;
+
+static int is_suffix(const char *s, const char *suffix)
 {
-    if (pasted[i])
-        return;
-    pasted[i] = 1;
+    const size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && !strcmp(s + n - m, suffix);
+}
+
+static int isa_slot(paste_state *ps)
+{
+    for (int i = 0; i < ps->num_isas; i++)
+        if (ps->isas[i] == ps->isa)
+            return i;
+    ps->isas[ps->num_isas] = ps->isa;
+    return ps->num_isas++;
+}
+
+/* The binding of an ISA header: its text before the include guard's #ifndef. */
+static void paste_binding(mvit_emitter *e, const mvit_kernel_source *k, const char *parent)
+{
+    const char *guard = strstr(k->text, "\n#ifndef MVK_");
+    emit(e, "/* ---- %s: its binding again (included by %s) */", k->name, parent);
+    emit_text(e, k->text, guard ? (size_t)(guard - k->text) + 1 : 0);
+}
+
+static void paste_kernel(mvit_emitter *e, int i, paste_state *ps, const char *parent);
+
+/* The line #include "x" of a kernel file: pastes x in its place when it is a kernel file
+ * (by the rules of paste_state), drops it otherwise; returns whether it pasted anything. */
+static int paste_include(mvit_emitter *e, const char *name, size_t len, paste_state *ps,
+                         const char *parent)
+{
+    const int j = kernel_index(name, len);
+    if (j < 0)
+        return 0;
+    const mvit_kernel_source *k = &mvit_kernel_sources[j];
+    const int isa_header = !strncmp(k->name, "mvk-", 4) && strcmp(k->name, "mvk-prelude.h");
+    if (isa_header && ps->pasted[j]) {
+        if (ps->isa == k->name)
+            return 0;
+        paste_binding(e, k, parent);
+        ps->isa = k->name;
+        return 1;
+    }
+    if (ps->pasted[j] && !(is_suffix(k->name, "-driver.h") &&
+                           !ps->driver_isa[j * 8 + isa_slot(ps)]))
+        return 0;
+    paste_kernel(e, j, ps, parent);
+    return 1;
+}
+
+/* Pastes kernel file i and, in place of its #include "x" lines, the kernel files they name;
+ * system includes stay. */
+static void paste_kernel(mvit_emitter *e, int i, paste_state *ps, const char *parent)
+{
     const mvit_kernel_source *k = &mvit_kernel_sources[i];
+    if (ps->pasted[i] && !is_suffix(k->name, "-driver.h"))
+        return;
+    ps->pasted[i] = 1;
+    if (!strncmp(k->name, "mvk-", 4) && strcmp(k->name, "mvk-prelude.h"))
+        ps->isa = k->name;
+    if (is_suffix(k->name, "-driver.h"))
+        ps->driver_isa[i * 8 + isa_slot(ps)] = 1;
     if (parent)
         emit(e, "/* ---- %s (included by %s) */", k->name, parent);
     else
@@ -338,12 +423,9 @@ static void paste_kernel(mvit_emitter *e, int i, char *pasted, const char *paren
             emit_text(e, s, len);
         } else {
             const char *name = s + 10, *end = memchr(name, '"', len - 10);
-            const int j = end ? kernel_index(name, (size_t)(end - name)) : -1;
-            if (j >= 0 && !pasted[j]) {
-                paste_kernel(e, j, pasted, k->name);
-                if (s[strspn(s + len, " \n") + len])
-                    emit(e, "/* ---- %s, continued */", k->name);
-            }
+            if (end && paste_include(e, name, (size_t)(end - name), ps, k->name) &&
+                s[strspn(s + len, " \n") + len])
+                emit(e, "/* ---- %s, continued */", k->name);
         }
         s += len;
     }
@@ -355,20 +437,27 @@ static void paste_kernel(mvit_emitter *e, int i, char *pasted, const char *paren
  * every function is defined before its first call). */
 static void emit_kernels(mvit_codegen *cg, mvit_emitter *e)
 {
-    char *pasted = mvit_xcalloc((size_t)mvit_kernel_source_count, 1);
+    paste_state ps = {.pasted = mvit_xcalloc((size_t)mvit_kernel_source_count, 1),
+                      .driver_isa = mvit_xcalloc((size_t)mvit_kernel_source_count * 8, 1)};
     const int prelude = kernel_index("mvk-prelude.h", strlen("mvk-prelude.h"));
     if (prelude >= 0)
-        paste_kernel(e, prelude, pasted, NULL);
-    if (cg->target->simd) { /* the layer functions' attributes (fn_attr) are its macros */
+        paste_kernel(e, prelude, &ps, NULL);
+    /* the ISA headers first: the layer functions' attributes (fn_attr) are their macros */
+    const mvit_target *const self[] = {cg->file_target, NULL};
+    const mvit_target *const *targets = cg->file_target->paths ? cg->file_target->paths : self;
+    for (int k = 0; targets[k]; k++) {
+        if (!targets[k]->simd)
+            continue;
         char isa[64];
-        snprintf(isa, sizeof isa, "mvk-%s.h", cg->target->simd->suffix);
+        snprintf(isa, sizeof isa, "mvk-%s.h", targets[k]->simd->suffix);
         const int h = kernel_index(isa, strlen(isa));
         if (h >= 0)
-            paste_kernel(e, h, pasted, NULL);
+            paste_kernel(e, h, &ps, NULL);
     }
     for (int k = 0; k < cg->num_kernels; k++)
-        paste_kernel(e, cg->kernel_order[k], pasted, NULL);
-    free(pasted);
+        paste_kernel(e, cg->kernel_order[k], &ps, NULL);
+    free(ps.pasted);
+    free(ps.driver_isa);
 }
 
 /* Weights as IEEE-754 bit patterns through a union: exact, compact, and reading .f after
@@ -549,7 +638,8 @@ static void emit_run_u8(mvit_codegen *cg, mvit_emitter *e)
     const mvit_graph *g = cg->g;
     const char *p = cg->prefix, *v = cg->v;
     const mvit_value *in = &g->values[g->input];
-    emit(e, "MVK_NO_SSP int %s_run_u8%s(const uint8_t *image_hwc, float *logits, void *arena)", p, v);
+    emit(e, "%sMVK_NO_SSP int %s_run_u8%s(const uint8_t *image_hwc, float *logits, void *arena)",
+         cg->target != cg->file_target ? "static " : "", p, v);
     emit_open(e, "{");
     emit(e, "char *a = (char *)arena;");
     emit(e, "if (!image_hwc || !logits || !arena || ((uintptr_t)arena & 63u) != 0)");
@@ -584,7 +674,9 @@ static void emit_run(mvit_codegen *cg, mvit_emitter *e, int max_tasks)
             emit_layer_call(cg, e, i, max_tasks);
     emit_close(e, "}");
     emit(e, "%s", "");
-    emit(e, "MVK_NO_SSP int %s_run_parallel%s(const float *input, float *logits, void *arena,", p, v);
+    const char *linkage = cg->target != cg->file_target ? "static " : "";
+    emit(e, "%sMVK_NO_SSP int %s_run_parallel%s(const float *input, float *logits, void *arena,",
+         linkage, p, v);
     emit(e, "    const %s_parallel *par)", p);
     emit_open(e, "{");
     emit(e, "if (!input || !logits || !arena || ((uintptr_t)arena & 63u) != 0)");
@@ -593,11 +685,13 @@ static void emit_run(mvit_codegen *cg, mvit_emitter *e, int max_tasks)
     emit(e, "return 0;");
     emit_close(e, "}");
     emit(e, "%s", "");
-    emit(e, "MVK_NO_SSP int %s_run%s(const float *input, float *logits, void *arena)", p, v);
-    emit_open(e, "{");
-    emit(e, "return %s_run_parallel%s(input, logits, arena, 0);", p, v);
-    emit_close(e, "}");
-    emit(e, "%s", "");
+    if (!*linkage) { /* a path's P_run is the dispatcher's, which calls its P_run_parallel */
+        emit(e, "MVK_NO_SSP int %s_run%s(const float *input, float *logits, void *arena)", p, v);
+        emit_open(e, "{");
+        emit(e, "return %s_run_parallel%s(input, logits, arena, 0);", p, v);
+        emit_close(e, "}");
+        emit(e, "%s", "");
+    }
     emit_run_u8(cg, e);
 }
 
@@ -801,6 +895,57 @@ static void emit_prototypes(const char *p, const char *v, mvit_emitter *e)
     emit(e, "%s", "");
 }
 
+static int num_paths(const mvit_target *t)
+{
+    int k = 0;
+    while (t->paths && t->paths[k])
+        k++;
+    return k;
+}
+
+/* Constant bytes path k reads (arrays it shares with other paths included). */
+static int64_t path_constant_bytes(const mvit_codegen *cg, int k)
+{
+    int64_t n = 0;
+    for (int i = 0; i < cg->num_params; i++)
+        if (cg->params[i].paths >> k & 1)
+            n += cg->params[i].count * 4;
+    for (int kind = 0; kind < CG_INT_KINDS; kind++)
+        for (int i = 0; i < cg->ints[kind].num_params; i++)
+            if (cg->ints[kind].params[i].paths >> k & 1)
+                n += cg->ints[kind].params[i].count * int_kinds[kind].width;
+    return n;
+}
+
+static void upper(char *dst, size_t n, const char *src)
+{
+    size_t i = 0;
+    for (; src[i] && i + 1 < n; i++)
+        dst[i] = src[i] == '-' ? '_' : (char)(src[i] >= 'a' && src[i] <= 'z' ? src[i] - 32 : src[i]);
+    dst[i] = 0;
+}
+
+static void emit_path_macros(const mvit_codegen *cg, mvit_emitter *e)
+{
+    const char *p = cg->prefix;
+    const mvit_target *t = cg->file_target;
+    emit(e, "/* the code paths this file holds, chosen at run time (%s_current_path) */", p);
+    for (int k = 0; t->paths[k]; k++) {
+        char up[32];
+        upper(up, sizeof up, t->paths[k]->name);
+        emit(e, "#define %s_PATH_%s %d", p, up, k);
+    }
+    emit(e, "#define %s_NUM_PATHS %d", p, num_paths(t));
+    emit(e, "/* constant bytes each path reads (arrays that paths share counted in each); the");
+    emit(e, " * file holds each identical array once: %lld bytes in all */",
+         (long long)constant_bytes(cg));
+    for (int k = 0; t->paths[k]; k++) {
+        char up[32];
+        upper(up, sizeof up, t->paths[k]->name);
+        emit(e, "#define %s_CONSTANT_BYTES_%s %lld", p, up, (long long)path_constant_bytes(cg, k));
+    }
+}
+
 static void emit_header(const mvit_codegen *cg, const mvit_graph *const *gs, int num,
                         const mvit_codegen_info *info, mvit_emitter *e)
 {
@@ -814,6 +959,8 @@ static void emit_header(const mvit_codegen *cg, const mvit_graph *const *gs, int
     emit(e, "#include <stdint.h>");
     emit(e, "%s", "");
     emit_size_macros(gs, num, p, multi, e);
+    if (cg->file_target->paths)
+        emit_path_macros(cg, e);
     emit(e, "/* most tasks one layer is split into by %s_run_parallel */", p);
     emit(e, "#define %s_MAX_TASKS %d", p, info->max_tasks > 0 ? info->max_tasks : 1);
     emit_normalisation(m, p, e);
@@ -826,6 +973,18 @@ static void emit_header(const mvit_codegen *cg, const mvit_graph *const *gs, int
         char v[16];
         variant_name(v, sizeof v, gs[i], multi);
         emit_prototypes(p, v, e);
+    }
+    if (cg->file_target->paths) {
+        emit(e, "/* The code path every entry point runs (%s_PATH_...): the best the CPU can take", p);
+        emit(e, " * (CPUID and XGETBV, read once), or the caller's choice. %s_select_path(path) makes", p);
+        emit(e, " * every later run take that path and returns it, or returns -1 (nothing changed) for a");
+        emit(e, " * path this CPU cannot run; call it before running, not while runs are in flight.");
+        emit(e, " * Compiling the file with -D%s_FORCE_PATH=n fixes the path without asking the CPU. */", p);
+        emit(e, "int %s_current_path(void);", p);
+        emit(e, "int %s_select_path(int path);", p);
+        emit(e, "/* \"generic\", \"avx2\", ... for a path number, NULL for none */");
+        emit(e, "const char *%s_path_name(int path);", p);
+        emit(e, "%s", "");
     }
     emit(e, "/* Optional parallel-for hook: parallel_for(user, n, task, ctx) must call task(ctx, i)");
     emit(e, " * once for every i in [0, n), in any order and on any threads, and return when all");
@@ -852,6 +1011,84 @@ static void emit_header(const mvit_codegen *cg, const mvit_graph *const *gs, int
     emit(e, "#endif");
 }
 
+// ---- files of several code paths (x86-64)
+
+/* The path chosen once: the CPU's best (the target's P_cpu_path) unless the caller chose one
+ * (P_select_path, or P_FORCE_PATH when the file is compiled). */
+static void emit_path_select(mvit_codegen *cg, mvit_emitter *e)
+{
+    const char *p = cg->prefix;
+    const mvit_target *t = cg->file_target;
+    cg->file_target->select_fn(p, e);
+    emit(e, "/* the path every entry point runs: -1 until the first run or %s_select_path; an int", p);
+    emit(e, " * that every thread would set to the same value, so a race is harmless */");
+    emit(e, "static volatile int %s_path_now = -1;", p);
+    emit(e, "%s", "");
+    emit(e, "MVK_NO_SSP int %s_current_path(void)", p);
+    emit_open(e, "{");
+    emit(e, "int path = %s_path_now;", p);
+    emit_open(e, "if (path < 0) {");
+    emit(e, "#ifdef %s_FORCE_PATH", p);
+    emit(e, "path = %s_FORCE_PATH;", p);
+    emit(e, "#else");
+    emit(e, "path = %s_cpu_path();", p);
+    emit(e, "#endif");
+    emit(e, "%s_path_now = path;", p);
+    emit_close(e, "}");
+    emit(e, "return path;");
+    emit_close(e, "}");
+    emit(e, "%s", "");
+    emit(e, "MVK_NO_SSP int %s_select_path(int path)", p);
+    emit_open(e, "{");
+    emit(e, "if (path < 0 || path >= %s_NUM_PATHS || path > %s_cpu_path())", p, p);
+    emit(e, "    return -1;");
+    emit(e, "%s_path_now = path;", p);
+    emit(e, "return path;");
+    emit_close(e, "}");
+    emit(e, "%s", "");
+    emit(e, "MVK_NO_SSP const char *%s_path_name(int path)", p);
+    emit_open(e, "{");
+    emit(e, "switch (path) {");
+    for (int k = 0; t->paths[k]; k++)
+        emit(e, "case %d: return \"%s\";", k, t->paths[k]->name);
+    emit(e, "default: return 0;");
+    emit(e, "}");
+    emit_close(e, "}");
+    emit(e, "%s", "");
+}
+
+/* The public entry points of one graph (variant v): the chosen path's. */
+static void emit_path_dispatch(mvit_codegen *cg, const mvit_graph *g, const char *v,
+                               mvit_emitter *e)
+{
+    const char *p = cg->prefix;
+    const mvit_target *t = cg->file_target;
+    (void)g;
+    static const char *const entry[3][3] = {
+        {"run_parallel", "const float *input, float *logits, void *arena, const %s_parallel *par",
+         "input, logits, arena, par"},
+        {"run", "const float *input, float *logits, void *arena", "input, logits, arena, 0"},
+        {"run_u8", "const uint8_t *image_hwc, float *logits, void *arena",
+         "image_hwc, logits, arena"}};
+    for (int f = 0; f < 3; f++) {
+        char params[160];
+        snprintf(params, sizeof params, entry[f][1], p);
+        emit(e, "MVK_NO_SSP int %s_%s%s(%s)", p, entry[f][0], v, params);
+        emit_open(e, "{");
+        emit(e, "switch (%s_current_path()) {", p);
+        for (int k = num_paths(t) - 1; k >= 0; k--) {
+            char label[24] = "default:";
+            if (k)
+                snprintf(label, sizeof label, "case %d:", k);
+            emit(e, "%s return %s_%s%s__%s(%s);", label, p, f == 1 ? "run_parallel" : entry[f][0],
+                 v, t->paths[k]->name, entry[f][2]);
+        }
+        emit(e, "}");
+        emit_close(e, "}");
+        emit(e, "%s", "");
+    }
+}
+
 /* Layer functions and entry points of one graph, into cg->body and runs. */
 static void emit_graph(mvit_codegen *cg, const mvit_graph *g, const char *v, int max_tasks,
                        mvit_emitter *runs)
@@ -875,16 +1112,27 @@ int mvit_codegen_emit(const mvit_graph *const *gs, int num, const mvit_target *t
     mvit_codegen cg = {0};
     mvit_emitter runs = {0};
     char *names = mvit_xcalloc((size_t)num, 16);
-    cg.target = t;
+    cg.target = cg.file_target = t;
     cg.prefix = info->prefix;
-    cg.share_params = info->multi_resolution;
+    cg.share_params = info->multi_resolution || t->paths;
     cg.kernel_order = mvit_xcalloc((size_t)mvit_kernel_source_count, sizeof *cg.kernel_order);
     const int max_tasks = info->max_tasks > 0 ? info->max_tasks : 1;
     for (int i = 0; i < num; i++) {
         variant_name(names + 16 * i, 16, gs[i], info->multi_resolution);
         if (i > 0)
             emit(&runs, "%s", "");
-        emit_graph(&cg, gs[i], names + 16 * i, max_tasks, &runs);
+        if (!t->paths) {
+            emit_graph(&cg, gs[i], names + 16 * i, max_tasks, &runs);
+            continue;
+        }
+        for (cg.path = 0; t->paths[cg.path]; cg.path++) { /* P_run<v>__<path>, static */
+            char v[48];
+            snprintf(v, sizeof v, "%.15s__%.24s", names + 16 * i, t->paths[cg.path]->name);
+            cg.target = t->paths[cg.path];
+            emit_graph(&cg, gs[i], v, max_tasks, &runs);
+        }
+        cg.target = t, cg.path = 0;
+        emit_path_dispatch(&cg, gs[i], names + 16 * i, &runs);
     }
 
     emit_banner(&cg, gs, num, info, c_out);
@@ -899,6 +1147,8 @@ int mvit_codegen_emit(const mvit_graph *const *gs, int num, const mvit_target *t
     emit_weights(&cg, c_out);
     emit_int_blobs(&cg, c_out);
     emit_dispatch(&cg, c_out);
+    if (t->paths)
+        emit_path_select(&cg, c_out);
     emit(c_out, "/* ---- layers, in execution order; arena offsets in bytes */");
     emit(c_out, "%s", "");
     emit_text(c_out, cg.body.buf ? cg.body.buf : "", cg.body.len);

@@ -14,6 +14,7 @@
 typedef struct mvit_param {
     int64_t offset;    /* floats into the weights blob, multiple of 16 (64 bytes) */
     int64_t count;
+    unsigned paths;    /* the code paths that read it (bit k: path k of an x86-64 file) */
     char label[160];
 } mvit_param;
 
@@ -29,7 +30,9 @@ typedef struct cg_int_blob {
 
 typedef struct mvit_codegen {
     const mvit_graph *g;
-    const struct mvit_target *target;
+    const struct mvit_target *target;   /* the target being lowered for: the file's, or one
+                                           of its paths while that path's layers are emitted */
+    const struct mvit_target *file_target;
     const char *prefix;          /* the generated API's name, e.g. "fmnist_xxs" */
     mvit_emitter body;           /* layer functions, written while params are collected */
     float *blob;                 /* all weights, in order of first use */
@@ -44,6 +47,7 @@ typedef struct mvit_codegen {
     int cur_node;
     const char *v;               /* names of this graph's functions: "" or "_<resolution>" */
     int share_params;            /* cg_param returns an identical earlier param */
+    int path;                    /* the code path being emitted (0 unless the target has paths) */
 } mvit_codegen;
 
 /* Appends count floats to the weights blob (64-byte aligned); returns their float offset. */
@@ -83,8 +87,12 @@ typedef int64_t (*mvit_scratch_fn)(const struct mvit_target *t, const mvit_graph
 typedef struct mvit_simd_isa {
     const char *suffix;          /* "avx2", "neon" */
     int mr, nr;                  /* the fp32 GEMM microkernel's tile, f32-gemm-<mr>x<nr>-<suffix>.c:
-                                    rows of A per call, columns of B per packed panel */
+                                    rows of A and columns of B per call (nr / 16 packed panels
+                                    of 16 columns) */
+    int dw_cpad;                 /* fp32 depthwise weight rows padded to this many channels */
     int l1_bytes, l2_bytes;      /* data caches of the tiling cost model, per core */
+    const char *i8_suffix;       /* the ISA of its int8 kernels, i8-<op>-<i8_suffix>.c (AVX-512:
+                                    the AVX2 files where it has none of its own) */
     int i8_dw_packed;            /* int8 depthwise weights by mvit_pack_i8_dw, else [k*k][c] */
 } mvit_simd_isa;
 
@@ -121,11 +129,19 @@ typedef struct mvit_target {
        the op's portable lowering (mvit_op_def.lower_f32 / scratch_f32, compiler/ops/) */
     mvit_emit_node_fn emit_node[MVIT_OP_COUNT];
     mvit_scratch_fn scratch[MVIT_OP_COUNT];
+    /* a file of several code paths (x86-64): the targets whose lowerings it holds, from the
+       baseline up, NULL-terminated, sharing one copy of each identical constant and one arena
+       plan (each layer's scratch the largest of theirs); select_fn writes the C function
+       `static int P_cpu_path(void)`, the best path the running CPU can take */
+    const struct mvit_target *const *paths;
+    void (*select_fn)(const char *prefix, mvit_emitter *e);
 } mvit_target;
 
 extern const mvit_target mvit_target_generic;
 extern const mvit_target mvit_target_avx2;
+extern const mvit_target mvit_target_avx512;
 extern const mvit_target mvit_target_neon;
+extern const mvit_target mvit_target_x86_64;
 /* The target registry: every target, NULL-terminated. The CLI, `mvitc report`, CMake's
  * regenerate list and the tests read the list from here (`mvitc targets`). */
 extern const mvit_target *const mvit_targets[];

@@ -14,8 +14,8 @@ const char *mvit_i8_op_kernel(const mvit_target *t, const char *name)
     if (!t->simd)
         return "scalar";
     char file[64];
-    snprintf(file, sizeof file, "i8-%s-%s.c", name, t->simd->suffix);
-    return cg_kernel_exists(file) ? t->simd->suffix : "scalar";
+    snprintf(file, sizeof file, "i8-%s-%s.c", name, t->simd->i8_suffix);
+    return cg_kernel_exists(file) ? t->simd->i8_suffix : "scalar";
 }
 
 const char *mvit_i8_use_op_kernel(mvit_codegen *cg, const char *name)

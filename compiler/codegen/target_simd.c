@@ -1,8 +1,8 @@
-/* The SIMD targets, x86-64 AVX2+FMA and ARM NEON: convolutions, linears and attention run
- * on a 6x16 GEMM microkernel (weights packed into 16-column panels at compile time),
- * depthwise convs on an 8-channel vector kernel. Both kernel families share signatures and
- * packed layouts, so one lowering serves both; a target is its mvit_simd_isa. Everything
- * else falls back to the generic lowering. */
+/* The SIMD targets, x86-64 AVX2+FMA, AVX-512 and ARM NEON: convolutions, linears and
+ * attention run on the ISA's GEMM microkernel (6x16 on AVX2 and NEON, 12x32 on AVX-512) over
+ * weights packed into 16-column panels at compile time, depthwise convs on a vector kernel.
+ * The kernel families share signatures and packed layouts, so one lowering serves all; a
+ * target is its mvit_simd_isa. Everything else falls back to the generic lowering. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -11,8 +11,10 @@
 #include "kernels/mvk-prelude.h"
 #include "ops/ops.h"
 
-/* MVK_WINO_TB of the Winograd kernels: tiles per block, two 6-row groups of the microkernel. */
+/* MVK_WINO_TB of the Winograd kernels: tiles per block (rows of its GEMMs). */
 #define WINO_TILES_PER_BLOCK 12
+/* Columns of a packed B panel, on every ISA (MVK GEMM drivers); a tile is nr / PANEL panels. */
+#define PANEL 16
 
 /* The target's kernels are named mvk_..._<suffix> in files f32-...-<suffix>.c. */
 static const char *isa_suffix(const mvit_codegen *cg) { return cg->target->simd->suffix; }
@@ -25,9 +27,9 @@ static void use_isa_kernel(mvit_codegen *cg, const char *stem)
     cg_use_kernel(cg, file);
 }
 
-/* GEMM schedule: mc rows x kc of K per block. Unblocked (mc 6, kc K) while all of B fits in
- * half of L2: a 6-row A block then sits in L1 and B streams from L2. Otherwise B is cut into
- * [kc][16] slices that fill half of L1 and A into mc x kc blocks that fill half of L2. */
+/* GEMM schedule: mc rows x kc of K per block. Unblocked (mc mr, kc K) while all of B fits in
+ * half of L2: an mr-row A block then sits in L1 and B streams from L2. Otherwise B is cut into
+ * [kc][nr] slices that fill half of L1 and A into mc x kc blocks that fill half of L2. */
 typedef struct gemm_tiles {
     int mc, kc, blocked;
     int64_t b_bytes;
@@ -36,7 +38,7 @@ typedef struct gemm_tiles {
 static gemm_tiles choose_tiles(const mvit_simd_isa *isa, int64_t m, int k, int n)
 {
     const int mr = isa->mr, nr = isa->nr;
-    gemm_tiles t = {mr, k, 0, (int64_t)k * ((n + nr - 1) / nr * nr) * 4};
+    gemm_tiles t = {mr, k, 0, (int64_t)k * ((n + PANEL - 1) / PANEL * PANEL) * 4};
     if (t.b_bytes <= isa->l2_bytes / 2)
         return t;
     t.blocked = 1;
@@ -71,25 +73,24 @@ static void use_gemm(mvit_codegen *cg)
     cg_use_kernel(cg, file);
 }
 
-/* The bias padded to a multiple of nr (a panel), or "0". */
+/* The bias padded to a multiple of a panel, or "0". */
 static void padded_bias(mvit_codegen *cg, const mvit_node *n, int cols, char *b, size_t len)
 {
     if (!n->bias) {
         snprintf(b, len, "0");
         return;
     }
-    const int nr = cg->target->simd->nr;
-    float *pb = mvit_xmalloc((size_t)(cols + nr) * sizeof *pb);
-    int64_t blen = mvit_pack_pad(n->bias, cols, nr, pb);
-    cg_weight_ref(cg, b, len, cg_param(cg, pb, blen, "%s bias (padded to %d)", n->name, nr));
+    float *pb = mvit_xmalloc((size_t)(cols + PANEL) * sizeof *pb);
+    int64_t blen = mvit_pack_pad(n->bias, cols, PANEL, pb);
+    cg_weight_ref(cg, b, len, cg_param(cg, pb, blen, "%s bias (padded to %d)", n->name, PANEL));
     free(pb);
 }
 
-/* Packs B [k][n] into nr-column panels and the bias to a multiple of nr. */
+/* Packs B [k][n] into panels of 16 columns and the bias to a multiple of 16. */
 static void packed_gemm_params(mvit_codegen *cg, const mvit_node *n, int k, int cols, char *w,
                                char *b, size_t len)
 {
-    const int nr = cg->target->simd->nr;
+    const int nr = PANEL;
     int64_t plen = mvit_pack_b_panels(n->weight, k, cols, nr, NULL);
     float *packed = mvit_xmalloc((size_t)plen * sizeof *packed);
     mvit_pack_b_panels(n->weight, k, cols, nr, packed);
@@ -126,19 +127,20 @@ static void emit_dwconv(mvit_codegen *cg, const mvit_node *n)
 {
     const mvit_value *a = &cg->g->values[n->inputs[0]], *o = &cg->g->values[n->output];
     const int c = a->dims[2], taps = n->kernel * n->kernel;
-    /* HWIO with I/groups = 1 is [taps][C]; pad each tap's row to a multiple of 8 */
-    const int c8 = (c + 7) / 8 * 8;
+    /* HWIO with I/groups = 1 is [taps][C]; pad each tap's row to whole vectors (MVK_DW_CPAD) */
+    const int cpad = cg->target->simd->dw_cpad, c8 = (c + cpad - 1) / cpad * cpad;
     float *wp = mvit_xcalloc((size_t)taps * c8, sizeof *wp);
     for (int t = 0; t < taps; t++)
-        mvit_pack_pad(n->weight + (int64_t)t * c, c, 8, wp + (int64_t)t * c8);
+        mvit_pack_pad(n->weight + (int64_t)t * c, c, cpad, wp + (int64_t)t * c8);
     char w[96], b[96] = "0";
     cg_weight_ref(cg, w, sizeof w, cg_param(cg, wp, (int64_t)taps * c8, "%s weight [%d][%d]",
                                            n->name, taps, c8));
     free(wp);
     if (n->bias) {
         float *pb = mvit_xmalloc((size_t)c8 * sizeof *pb);
-        mvit_pack_pad(n->bias, c, 8, pb);
-        cg_weight_ref(cg, b, sizeof b, cg_param(cg, pb, c8, "%s bias (padded to 8)", n->name));
+        mvit_pack_pad(n->bias, c, cpad, pb);
+        cg_weight_ref(cg, b, sizeof b,
+                      cg_param(cg, pb, c8, "%s bias (padded to %d)", n->name, cpad));
         free(pb);
     }
     use_isa_kernel(cg, "f32-dwconv-%s.c");
@@ -157,7 +159,7 @@ static void emit_winograd(mvit_codegen *cg, const mvit_node *n, int cin, int cin
     const int ci = cin + cin_b, cout = n->out_channels;
     float *u = mvit_xmalloc((size_t)36 * ci * cout * sizeof *u);
     mvit_winograd_f43_weights(n->weight, ci, cout, u);
-    const int nr = cg->target->simd->nr;
+    const int nr = PANEL;
     const int64_t plen = mvit_pack_b_panels(u, ci, cout, nr, NULL);
     float *packed = mvit_xmalloc((size_t)(36 * plen) * sizeof *packed);
     for (int xi = 0; xi < 36; xi++)
@@ -237,7 +239,7 @@ static void emit_linear(mvit_codegen *cg, const mvit_node *n)
     const int mr = cg->target->simd->mr, nr = cg->target->simd->nr;
     if (m <= mr && !n->norm_rows && n->remap == 0) {
         /* one row block: share the weight panels between tasks instead */
-        cg_parallel(cg, (n->out_channels + nr - 1) / nr);
+        cg_parallel(cg, (n->out_channels + PANEL - 1) / PANEL);
         emit(&cg->body, "/* tiling: %dx%d microkernel, M %lld x K %d x N %d; tasks split N */",
              mr, nr, (long long)m, a->dims[2], n->out_channels);
         mvk_gemm p;
@@ -296,7 +298,7 @@ static int64_t conv_scratch(const mvit_target *tg, const mvit_graph *g, const mv
     const mvit_value *o = &g->values[n->output];
     const int ci = mvit_node_in_channels(g, n);
     if (kind == MVIT_CONV_WINOGRAD)
-        return g->max_tasks * (36 * (int64_t)WINO_TILES_PER_BLOCK * (ci + tg->simd->nr)) *
+        return g->max_tasks * (36 * (int64_t)WINO_TILES_PER_BLOCK * (ci + PANEL)) *
                (int64_t)sizeof(float);
     const int k = n->kernel * n->kernel * ci;
     gemm_tiles t = choose_tiles(tg->simd, (int64_t)o->dims[0] * o->dims[1], k, n->out_channels);
@@ -305,9 +307,8 @@ static int64_t conv_scratch(const mvit_target *tg, const mvit_graph *g, const mv
 
 static int64_t attention_scratch(const mvit_target *tg, const mvit_graph *g, const mvit_node *n)
 {
-    (void)tg;
     const mvit_value *o = &g->values[n->output];
-    const int mr = tg->simd->mr, nr = tg->simd->nr;
+    const int mr = tg->simd->mr, nr = PANEL;
     const int64_t npad = (o->dims[1] + nr - 1) / nr * nr, hd = o->dims[2] / n->heads;
     const int64_t hdpad = (hd + nr - 1) / nr * nr;
     return g->max_tasks * (npad * hd + hdpad * o->dims[1] + mr * npad) * (int64_t)sizeof(float);
@@ -316,11 +317,18 @@ static int64_t attention_scratch(const mvit_target *tg, const mvit_graph *g, con
 /* Cache sizes of the tiling cost model, per core. x86: the benchmark machine's Zen 3 (most
  * AVX2 cores have 32 KiB L1d and 256 KiB - 1 MiB L2). ARM: the little cores a phone app may
  * land on (Cortex-A55: 32 KiB L1d, 128-256 KiB L2); the big cores have more of both. */
-static const mvit_simd_isa isa_avx2 = {.suffix = "avx2", .mr = 6, .nr = 16,
-                                       .l1_bytes = 32 * 1024, .l2_bytes = 512 * 1024,
-                                       .i8_dw_packed = 1};
-static const mvit_simd_isa isa_neon = {.suffix = "neon", .mr = 6, .nr = 16,
-                                       .l1_bytes = 32 * 1024, .l2_bytes = 256 * 1024};
+static const mvit_simd_isa isa_avx2 = {.suffix = "avx2", .i8_suffix = "avx2", .mr = 6,
+                                       .nr = 16, .dw_cpad = 8, .l1_bytes = 32 * 1024,
+                                       .l2_bytes = 512 * 1024, .i8_dw_packed = 1};
+/* AVX-512 cores: Skylake-SP and Ice Lake 32-48 KiB L1d and 1-2 MiB L2, Zen 4/5 32-48 KiB and
+ * 1 MiB. 12x32: 24 zmm accumulators of the 32 registers, 2 B loads and 12 broadcast operands
+ * per 24 FMAs (12 cycles at 2 FMA/cycle, loads 7). */
+static const mvit_simd_isa isa_avx512 = {.suffix = "avx512", .i8_suffix = "avx2", .mr = 12,
+                                         .nr = 32, .dw_cpad = 16, .l1_bytes = 32 * 1024,
+                                         .l2_bytes = 1024 * 1024, .i8_dw_packed = 1};
+static const mvit_simd_isa isa_neon = {.suffix = "neon", .i8_suffix = "neon", .mr = 6,
+                                       .nr = 16, .dw_cpad = 8, .l1_bytes = 32 * 1024,
+                                       .l2_bytes = 256 * 1024};
 
 #define SIMD_LOWERING                                                                          \
     .emit_node = {[MVIT_OP_CONV2D] = emit_conv2d,                                              \
@@ -344,6 +352,24 @@ const mvit_target mvit_target_avx2 = {
     .includes = "#include <immintrin.h>",
     .fn_attr = "MVK_AVX2 ",
     .simd = &isa_avx2,
+    SIMD_LOWERING,
+};
+
+const mvit_target mvit_target_avx512 = {
+    .name = "avx512",
+    .help = "x86-64 AVX-512 F/BW/DQ/VL intrinsics on zmm (int8 on AVX512-VNNI where built with "
+            "-mavx512vnni); builds without -m flags (target attributes), runs on AVX-512 CPUs",
+    .arch = "x86-64",
+    .triple = "x86_64-linux-gnu",
+    .cflags = "-mavx512f -mavx512bw -mavx512dq -mavx512vl -mfma",
+    .builds = {{"avx512", "clang", "-mavx512f -mavx512bw -mavx512dq -mavx512vl -mfma",
+                "avx512f avx512bw avx512dq avx512vl fma", ""},
+               {"avx512_vnni", "clang",
+                "-mavx512f -mavx512bw -mavx512dq -mavx512vl -mfma -mavx512vnni",
+                "avx512f avx512bw avx512dq avx512vl fma avx512_vnni", ""}},
+    .includes = "#include <immintrin.h>",
+    .fn_attr = "MVK_AVX512 ",
+    .simd = &isa_avx512,
     SIMD_LOWERING,
 };
 

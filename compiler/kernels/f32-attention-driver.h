@@ -1,17 +1,21 @@
 /* The driver of MobileViT's multi-head attention, written once for every ISA
  * (docs/architecture.md, "Kernels: one driver, per-ISA microkernels"): per patch position and
- * head, K^T and V are packed into 16-column GEMM panels in scratch, then for each block of 6
- * queries S = Q K^T (the ISA's 6x16 GEMM microkernel), a row softmax of scale*S (vector exp),
- * and O = S V (same microkernel), so scores never exceed 6 rows. qkv tokens [P][N][3D]
+ * head, K^T and V are packed into 16-column GEMM panels in scratch, then for each block of
+ * MVK_GEMM_MR queries S = Q K^T (the ISA's GEMM microkernel), a row softmax of scale*S (vector
+ * exp), and O = S V (same microkernel), so scores never exceed MVK_GEMM_MR rows. qkv tokens [P][N][3D]
  * (q | k | v), out [P][N][D]. Scratch floats: MVK_ISA_FN(mvk_f32_attention_scratch)(n, hd).
- * Included by f32-attention-<isa>.c; needs f32-gemm-6x16-<isa>.c before it. */
+ * Included by f32-attention-<isa>.c; needs the ISA's f32-gemm-<MR>x<NR>-<isa>.c before it. */
+
+/* the driver's helpers, one set per ISA the file is instantiated for */
+#define mvk_attention_pack_kt MVK_ISA_HELPER(attention_pack_kt)
+#define mvk_attention_pack_v MVK_ISA_HELPER(attention_pack_v)
 
 #define MVK_ATTN_NPAD(n) (((n) + 15) / 16 * 16)
 
 static inline MVK_UNUSED int64_t MVK_ISA_FN(mvk_f32_attention_scratch)(int n, int hd)
 {
     const int64_t hdpad = (hd + 15) / 16 * 16;
-    return (int64_t)MVK_ATTN_NPAD(n) * hd + hdpad * n + 6 * (int64_t)MVK_ATTN_NPAD(n);
+    return (int64_t)MVK_ATTN_NPAD(n) * hd + hdpad * n + MVK_GEMM_MR * (int64_t)MVK_ATTN_NPAD(n);
 }
 
 /* Unnormalised softmax of scale * s over n scores, in place: s = exp(scale * (s - max)).
@@ -85,28 +89,28 @@ MVK_ISA_FN(mvk_f32_attention_heads)(int64_t job0, int64_t job1, const mvk_attent
     const int64_t row = 3 * (int64_t)d;
     float *kt = scratch;                          /* [npad/16][hd][16] */
     float *vp = kt + (int64_t)npad * hd;          /* [hdpad/16][n][16] */
-    float *s = vp + (int64_t)hdpad * n;           /* [6][npad] */
+    float *s = vp + (int64_t)hdpad * n;           /* [MR][npad] */
     for (int64_t job = job0; job < job1; job++) { /* job = patch position * heads + head */
         const int pi = mvk_idiv((int)job, heads), h = (int)job - pi * heads;
         const float *base = qkv + (int64_t)pi * n * row;
         mvk_attention_pack_kt(kt, base + d + h * hd, row, n, npad, hd);
         mvk_attention_pack_v(vp, base + 2 * d + h * hd, row, n, hd, hdpad);
-        for (int i0 = 0; i0 < n; i0 += 6) {
-            const int mr = n - i0 < 6 ? n - i0 : 6;
-            for (int p = 0; p < npad / 16; p++) {
-                const int nr = n - 16 * p < 16 ? n - 16 * p : 16;
-                MVK_ISA_FN(mvk_f32_gemm_ukernel_6x16)
-                (mr, nr, hd, base + i0 * row + h * hd, row, kt + (int64_t)p * hd * 16, 0,
-                 s + 16 * p, npad, 0, 0, MVK_ACT_NONE);
+        for (int i0 = 0; i0 < n; i0 += MVK_GEMM_MR) {
+            const int mr = n - i0 < MVK_GEMM_MR ? n - i0 : MVK_GEMM_MR;
+            for (int j = 0; j < n; j += MVK_GEMM_NR) {
+                const int nr = n - j < MVK_GEMM_NR ? n - j : MVK_GEMM_NR;
+                MVK_ISA_FN(mvk_f32_gemm_ukernel)
+                (mr, nr, hd, base + i0 * row + h * hd, row, kt + (int64_t)j * hd,
+                 (int64_t)16 * hd, 0, s + j, npad, 0, 0, MVK_ACT_NONE);
             }
-            float inv[6];
+            float inv[MVK_GEMM_MR];
             for (int r = 0; r < mr; r++)
                 inv[r] = MVK_ISA_HELPER(softmax_row)(s + (int64_t)r * npad, n, scale);
             float *o = out + ((int64_t)pi * n + i0) * d + h * hd;
-            for (int p = 0; p < hdpad / 16; p++) {
-                const int nr = hd - 16 * p < 16 ? hd - 16 * p : 16;
-                MVK_ISA_FN(mvk_f32_gemm_ukernel_6x16)
-                (mr, nr, n, s, npad, vp + (int64_t)p * n * 16, 0, o + 16 * p, d, 0, 0,
+            for (int j = 0; j < hd; j += MVK_GEMM_NR) {
+                const int nr = hd - j < MVK_GEMM_NR ? hd - j : MVK_GEMM_NR;
+                MVK_ISA_FN(mvk_f32_gemm_ukernel)
+                (mr, nr, n, s, npad, vp + (int64_t)j * n, (int64_t)16 * n, 0, o + j, d, 0, 0,
                  MVK_ACT_NONE);
             }
             for (int r = 0; r < mr; r++)

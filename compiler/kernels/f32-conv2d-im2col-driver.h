@@ -4,10 +4,14 @@
  * like any GEMM B ([N/16][K][16]). Blocked as the cache-blocked GEMM: for each block of mc
  * pixels and kc values of K, the receptive fields are gathered into scratch [mc][kc] (zeros
  * where the window leaves the map) and every 16-column panel slice of B is applied to it from
- * L1 by the ISA's MVK_ISA_FN(mvk_f32_gemm_ukernel_6x16_rows). mc and kc come from the
+ * L1 by the ISA's MVK_ISA_FN(mvk_f32_gemm_ukernel_rows). mc and kc come from the
  * compiler's cost model; scratch is mc * kc floats. With in_b the input is the channel
  * concatenation [in (cin) | in_b (cin_b)] gathered from both maps (fused concat). Included by
- * f32-conv2d-im2col-<isa>.c; needs f32-gemm-6x16-<isa>.c before it. */
+ * f32-conv2d-im2col-<isa>.c; needs the ISA's f32-gemm-<MR>x<NR>-<isa>.c before it. */
+
+/* the driver's helpers, one set per ISA the file is instantiated for */
+#define mvk_im2col_field MVK_ISA_HELPER(im2col_field)
+#define mvk_im2col_span MVK_ISA_HELPER(im2col_span)
 
 /* dst[0..n) = src[0..n) (src NULL: zeros), a vector at a time; the tail through
  * mvk_vf_load_n / mvk_vf_store_n, so nothing past src + n is read. */
@@ -102,8 +106,8 @@ static MVK_UNUSED MVK_ISA MVK_NOLIBCALL void MVK_ISA_FN(mvk_f32_conv2d_im2col_ro
     const int cout = p->out_c, k = p->kernel, stride = p->stride, pad = p->pad, act = p->act;
     const int mc = p->mc, kc = p->kc;
     const int kk = k * k * (cin + cin_b);
-    const int panels = (cout + 15) / 16;
-    const float *rows[6];
+    enum { MR = MVK_GEMM_MR, NR = MVK_GEMM_NR };
+    const float *rows[MR];
     for (int64_t mb = m0; mb < m1; mb += mc) {
         const int64_t me = m1 - mb < mc ? m1 : mb + mc;
         for (int kb = 0; kb < kk; kb += kc) {
@@ -114,33 +118,32 @@ static MVK_UNUSED MVK_ISA MVK_NOLIBCALL void MVK_ISA_FN(mvk_f32_conv2d_im2col_ro
                 mvk_im2col_span(scratch + (m - mb) * kn, in, in_b, h, w, cin, cin_b, k, stride, pad,
                                 oy, ox, kb, kn);
             }
-            for (int p = 0; p < panels; p++) {
-                const int nr = cout - 16 * p < 16 ? cout - 16 * p : 16;
-                const float *bp = w_packed + ((int64_t)p * kk + kb) * 16;
-                for (int64_t i = mb; i < me; i += 6) {
-                    const int mr = me - i < 6 ? (int)(me - i) : 6;
-                    for (int r = 0; r < 6; r++)
+            for (int j = 0; j < cout; j += NR) {
+                const int nr = cout - j < NR ? cout - j : NR;
+                const float *bp = w_packed + (int64_t)j * kk + (int64_t)kb * 16;
+                for (int64_t i = mb; i < me; i += MR) {
+                    const int mr = me - i < MR ? (int)(me - i) : MR;
+                    for (int r = 0; r < MR; r++)
                         rows[r] = scratch + (i - mb + (r < mr ? r : mr - 1)) * kn;
-                    MVK_ISA_FN(mvk_f32_gemm_ukernel_6x16_rows)
-                    (mr, nr, kn, rows, bp, first && bias ? bias + 16 * p : 0,
-                     out + i * cout + 16 * p, cout,
-                     last && residual ? residual + i * cout + 16 * p : 0, cout,
-                     last ? act : MVK_ACT_NONE, !first);
+                    MVK_ISA_FN(mvk_f32_gemm_ukernel_rows)
+                    (mr, nr, kn, rows, bp, (int64_t)16 * kk, first && bias ? bias + j : 0,
+                     out + i * cout + j, cout, last && residual ? residual + i * cout + j : 0,
+                     cout, last ? act : MVK_ACT_NONE, !first);
                 }
             }
         }
     }
 }
 
-/* Whole-layer form with an unblocked schedule (6 rows, all of K; p's mc and kc unused):
- * scratch 6 * K floats. */
+/* Whole-layer form with an unblocked schedule (MR rows, all of K; p's mc and kc unused):
+ * scratch MR * K floats. */
 static MVK_UNUSED MVK_ISA void MVK_ISA_FN(mvk_f32_conv2d_im2col)(
     const mvk_conv2d *p, const float *MVK_RESTRICT in, const float *MVK_RESTRICT in_b,
     float *MVK_RESTRICT out, const float *MVK_RESTRICT w_packed, const float *MVK_RESTRICT bias,
     const float *MVK_RESTRICT residual, float *MVK_RESTRICT scratch)
 {
     mvk_conv2d whole = *p;
-    whole.mc = 6;
+    whole.mc = MVK_GEMM_MR;
     whole.kc = p->kernel * p->kernel * (p->in_c + p->in_c_b);
     MVK_ISA_FN(mvk_f32_conv2d_im2col_rows)
     (0, (int64_t)p->out_h * p->out_w, &whole, in, in_b, out, w_packed, bias, residual, scratch);

@@ -3,7 +3,7 @@
  * microkernels"): each 4x4 block of outputs ("tile") comes from a 6x6 input patch with 36
  * multiplies per channel pair instead of 144. Per block of MVK_WINO_TB tiles:
  *   V[xi][tile][ci] = (B^T d B)[xi]          input transform, MVK_VF_LANES channels per vector
- *   M[xi][tile][16] = V[xi] . U[xi]          36 GEMMs on the ISA's 6x16 microkernel, one
+ *   M[xi][tile][16] = V[xi] . U[xi]          36 GEMMs on the ISA's GEMM microkernel, one
  *                                            output panel of 16 channels at a time
  *   out = A^T M A + bias, residual, act      output transform and the usual epilogue
  * U = G g G^T is computed by the compiler (mvit_winograd_f43_weights) and packed like any GEMM
@@ -14,9 +14,16 @@
  * (B^T, A^T) are the standard ones for the points 0, +-1, +-2, infinity; fp32 error stays near
  * 1e-6 relative for activations of similar magnitude. No integer division at run time (tile
  * coordinates advance from one mvk_idiv per block), so the object stands alone on ARMv7.
- * Included by f32-conv3x3-winograd-<isa>.c; needs f32-gemm-6x16-<isa>.c before it. */
+ * Included by f32-conv3x3-winograd-<isa>.c; needs the ISA's f32-gemm-<MR>x<NR>-<isa>.c before
+ * it. */
 
-#define MVK_WINO_TB 12 /* tiles per block: two 6-row groups of the microkernel */
+/* the driver's helpers, one set per ISA the file is instantiated for */
+#define mvk_wino_in6 MVK_ISA_HELPER(wino_in6)
+#define mvk_wino_out6 MVK_ISA_HELPER(wino_out6)
+#define mvk_wino_input_tile MVK_ISA_HELPER(wino_input_tile)
+#define mvk_wino_output_tile MVK_ISA_HELPER(wino_output_tile)
+
+#define MVK_WINO_TB 12 /* tiles per block: 12 rows of the GEMMs (two microkernel calls of 6) */
 
 static inline MVK_UNUSED int64_t MVK_ISA_FN(mvk_f32_conv3x3_winograd_scratch)(int ci)
 {
@@ -148,14 +155,14 @@ static MVK_UNUSED MVK_ISA MVK_NOLIBCALL void MVK_ISA_FN(mvk_f32_conv3x3_winograd
              * U columns past cout are zero), and a microkernel may skip what lies past them */
             const int nrv = (nr + L - 1) / L * L;
             for (int xi = 0; xi < 36; xi++)
-                for (int g = 0; g < nt; g += 6) {
-                    const int mr = nt - g < 6 ? nt - g : 6;
-                    const float *rows[6];
-                    for (int r = 0; r < 6; r++)
+                for (int g = 0; g < nt; g += MVK_GEMM_MR) {
+                    const int mr = nt - g < MVK_GEMM_MR ? nt - g : MVK_GEMM_MR;
+                    const float *rows[MVK_GEMM_MR];
+                    for (int r = 0; r < MVK_GEMM_MR; r++)
                         rows[r] = v + xi * v_xi + (int64_t)(g + (r < mr ? r : mr - 1)) * ci;
-                    MVK_ISA_FN(mvk_f32_gemm_ukernel_6x16_rows)
-                    (mr, nrv, ci, rows, u_packed + ((int64_t)xi * panels + p) * ci * 16, 0,
-                     mm + xi * m_xi + g * 16, 16, 0, 0, MVK_ACT_NONE, 0);
+                    MVK_ISA_FN(mvk_f32_gemm_ukernel_rows)
+                    (mr, nrv, ci, rows, u_packed + ((int64_t)xi * panels + p) * ci * 16,
+                     (int64_t)16 * ci, 0, mm + xi * m_xi + g * 16, 16, 0, 0, MVK_ACT_NONE, 0);
                 }
             for (int t = 0; t < nt; t++)
                 for (int q = 0; q < nr; q += L)

@@ -1,13 +1,18 @@
 /* The driver of the depthwise convolution, NHWC, written once for every ISA
  * (docs/architecture.md, "Kernels: one driver, per-ISA microkernels"): MVK_VF_LANES channels
  * per vector, mvk_vf_load_n / mvk_vf_store_n for the channel tail. Weights packed [k*k][C8]
- * and bias [C8] with C8 = C rounded up to 8 (zero padding) on every ISA, so weight loads are
- * aligned and never need a tail. 3x3 windows with stride 1 or 2 compute interior outputs in
- * quads with the ISA's microkernel, channel blocks innermost:
+ * and bias [C8] with C8 = C rounded up to MVK_DW_CPAD (zero padding: 8, 16 on AVX-512), so
+ * weight loads are aligned and never need a tail. 3x3 windows with stride 1 or 2 compute
+ * interior outputs in quads with the ISA's microkernel, channel blocks innermost:
  *   MVK_ISA_FN(mvk_f32_dw3x3_quad)(x, rs, c, wp, c8, b, stride, o, res, act)
  * four horizontally adjacent outputs of one vector of channels, then their epilogue into o
  * (pixels c floats apart); borders, the channel tail and other kernel sizes take a
  * bounds-checked window. Included by f32-dwconv-<isa>.c after that microkernel. */
+
+/* the driver's helpers, one set per ISA the file is instantiated for */
+#define mvk_dw_window MVK_ISA_HELPER(dw_window)
+#define mvk_dw3x3_row_interior MVK_ISA_HELPER(dw3x3_row_interior)
+#define mvk_dw_pixel_checked MVK_ISA_HELPER(dw_pixel_checked)
 
 /* One output vector (channels c0.., n valid) of a k x k window with bounds checks (borders,
  * and any k). */
@@ -85,7 +90,8 @@ MVK_ISA_FN(mvk_f32_dwconv_rows)(int64_t row0, int64_t row1, const mvk_conv2d *p,
 {
     const int h = p->in_h, w = p->in_w, c = p->in_c, ow = p->out_w, k = p->kernel;
     const int stride = p->stride, pad = p->pad, act = p->act;
-    const int c8 = (c + 7) / 8 * 8, cfull = c / MVK_VF_LANES * MVK_VF_LANES;
+    const int c8 = (c + MVK_DW_CPAD - 1) / MVK_DW_CPAD * MVK_DW_CPAD;
+    const int cfull = c / MVK_VF_LANES * MVK_VF_LANES;
     const int fast = k == 3 && (stride == 1 || stride == 2) && cfull > 0;
     /* interior columns: ox with ox*stride - pad >= 0 and ox*stride - pad + 3 <= w */
     int ox0 = mvk_idiv(pad + stride - 1, stride);

@@ -5,8 +5,11 @@
  * and 12 FMAs, i.e. 6 cycles at 2 FMA/cycle. Rows past mr reuse the last valid row (computed,
  * never stored), so no read goes past A. This file is the AVX2 microkernel;
  * the drivers around it (row blocks, cache blocking, column split, fused LayerNorm rows) are
- * f32-gemm-6x16-driver.h, shared with every ISA. */
+ * f32-gemm-driver.h, shared with every ISA. */
 #include "mvk-avx2.h"
+
+/* the tile: 6 rows x one 16-column panel (bstride unused) */
+enum { mvk_avx2_GEMM_MR = 6, mvk_avx2_GEMM_NR = 16 }; /* MVK_GEMM_MR, MVK_GEMM_NR */
 
 /* Loads row i of C (nr columns) to continue a sum over an earlier block of K. */
 static MVK_INLINE MVK_AVX2 void mvk_avx2_load_row16(const float *c, int nr, __m256 *v0, __m256 *v1)
@@ -20,11 +23,12 @@ static MVK_INLINE MVK_AVX2 void mvk_avx2_load_row16(const float *c, int nr, __m2
 /* A rows given as 6 pointers (rows >= mr repeat a valid row): plain, gathered (unfold/fold)
  * and im2col rows all enter the same microkernel. accumulate: start from C (a later block of
  * K) instead of the bias. */
-static inline MVK_UNUSED MVK_AVX2 void mvk_f32_gemm_ukernel_6x16_rows__avx2(
-    int mr, int nr, int k, const float *const *arow, const float *MVK_RESTRICT b,
+static inline MVK_UNUSED MVK_AVX2 void mvk_f32_gemm_ukernel_rows__avx2(
+    int mr, int nr, int k, const float *const *arow, const float *MVK_RESTRICT b, int64_t bstride,
     const float *MVK_RESTRICT bias, float *MVK_RESTRICT c, int64_t ldc,
     const float *MVK_RESTRICT res, int64_t ldr, int act, int accumulate)
 {
+    (void)bstride;
     const float *a0 = arow[0], *a1 = arow[1], *a2 = arow[2];
     const float *a3 = arow[3], *a4 = arow[4], *a5 = arow[5];
     __m256 c00 = bias ? _mm256_load_ps(bias) : _mm256_setzero_ps();
@@ -82,4 +86,4 @@ static inline MVK_UNUSED MVK_AVX2 void mvk_f32_gemm_ukernel_6x16_rows__avx2(
 #undef MVK_STORE_ROW
 }
 
-#include "f32-gemm-6x16-driver.h"
+#include "f32-gemm-driver.h"

@@ -7,8 +7,11 @@
  * (8 accumulators + 2 B + 4 broadcasts at most). Rows past mr reuse the last valid row
  * (computed, never stored), so no read goes past A; column tails use lane loads/stores, so no
  * access goes past C or the residual. The drivers are
- * f32-gemm-6x16-driver.h, shared with every ISA. */
+ * f32-gemm-driver.h, shared with every ISA. */
 #include "mvk-neon.h"
+
+/* the tile: 6 rows x one 16-column panel (bstride unused) */
+enum { mvk_neon_GEMM_MR = 6, mvk_neon_GEMM_NR = 16 }; /* MVK_GEMM_MR, MVK_GEMM_NR */
 
 #if defined(__aarch64__)
 /* Row i of the 6x16 tile: the 4 accumulators of columns 0..15. */
@@ -174,11 +177,12 @@ static MVK_INLINE void mvk_neon_gemm_6x8(int mr, int nr, int k, const float *con
 /* A rows given as 6 pointers (rows >= mr repeat a valid row): plain, gathered (unfold/fold)
  * and im2col rows all enter the same microkernel. accumulate: start from C (a later block of
  * K) instead of the bias. */
-static inline MVK_UNUSED void mvk_f32_gemm_ukernel_6x16_rows__neon(
-    int mr, int nr, int k, const float *const *arow, const float *MVK_RESTRICT b,
+static inline MVK_UNUSED void mvk_f32_gemm_ukernel_rows__neon(
+    int mr, int nr, int k, const float *const *arow, const float *MVK_RESTRICT b, int64_t bstride,
     const float *MVK_RESTRICT bias, float *MVK_RESTRICT c, int64_t ldc,
     const float *MVK_RESTRICT res, int64_t ldr, int act, int accumulate)
 {
+    (void)bstride;
 #if defined(__aarch64__)
     mvk_neon_gemm_6x16(mr, nr, k, arow, b, bias, c, ldc, res, ldr, act, accumulate);
 #else
@@ -189,4 +193,4 @@ static inline MVK_UNUSED void mvk_f32_gemm_ukernel_6x16_rows__neon(
 #endif
 }
 
-#include "f32-gemm-6x16-driver.h"
+#include "f32-gemm-driver.h"

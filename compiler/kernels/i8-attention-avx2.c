@@ -68,7 +68,7 @@ static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_pack_v__avx2(const int8_t *bas
     }
 }
 
-#if defined(__AVXVNNI__)
+#if defined(MVK_AVX2_VNNI)
 /* Built with AVX-VNNI, the scores run on vpdpbusd (u8 x s8): with u = q + 128,
  *   sum_t (q_t - z)(k_t - z) = sum_t u_t k_t - (128 + z) K - z Q + hd z^2
  * (K, Q: the sums of a key's and a query's int8 values), all exact in int32. The last two
@@ -89,7 +89,7 @@ static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_pack_k__avx2(const int8_t *bas
     for (int j = 0; j < n8; j += 8) {
         __m256i sum = _mm256_setzero_si256();
         for (int g = 0; g < g4; g++)
-            sum = _mm256_dpbusd_avx_epi32(
+            sum = mvk_avx2_dpbusd(
                 sum, ones, _mm256_loadu_si256((const __m256i *)(kq + g * stride + 4 * j)));
         _mm256_storeu_si256((__m256i *)(kterm + j), _mm256_mullo_epi32(sum, c));
     }
@@ -138,10 +138,10 @@ static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_scores__avx2(const void *qbuf,
         const int8_t *kv = kq + (int64_t)j * 4;
         for (int g = 0; g < g4; g++, kv += (int64_t)n8 * 4) {
             const __m256i k = _mm256_loadu_si256((const __m256i *)kv);
-            a0 = _mm256_dpbusd_avx_epi32(a0, _mm256_set1_epi32(q0[g]), k);
-            a1 = _mm256_dpbusd_avx_epi32(a1, _mm256_set1_epi32(q1[g]), k);
-            a2 = _mm256_dpbusd_avx_epi32(a2, _mm256_set1_epi32(q2[g]), k);
-            a3 = _mm256_dpbusd_avx_epi32(a3, _mm256_set1_epi32(q3[g]), k);
+            a0 = mvk_avx2_dpbusd(a0, _mm256_set1_epi32(q0[g]), k);
+            a1 = mvk_avx2_dpbusd(a1, _mm256_set1_epi32(q1[g]), k);
+            a2 = mvk_avx2_dpbusd(a2, _mm256_set1_epi32(q2[g]), k);
+            a3 = mvk_avx2_dpbusd(a3, _mm256_set1_epi32(q3[g]), k);
         }
         _mm256_storeu_si256((__m256i *)(scores + j), a0);
         _mm256_storeu_si256((__m256i *)(scores + n8 + j), a1);

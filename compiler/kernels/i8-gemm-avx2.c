@@ -2,7 +2,8 @@
  * bit as mvk_i8_gemm__scalar (docs/int8.md). B is packed by mvit_pack_i8_b (codegen/pack.h) in
  * groups of 4 k: [ceil(N/8)][ceil(K/4)][8][4] int8, 32 bytes per panel and group. Two inner
  * loops over that one layout, chosen when the file is compiled:
- *   - AVX-VNNI (__AVXVNNI__, e.g. -mavxvnni or -march=alderlake/znver5): vpdpbusd adds the
+ *   - vpdpbusd (MVK_AVX2_VNNI: AVX-VNNI, e.g. -mavxvnni or -march=alderlake/znver5, or
+ *     AVX512-VNNI with -mavx512vnni -mavx512vl, mvk-avx2.h): vpdpbusd adds the
  *     4 products u8 x s8 of each column into its int32 lane, 32 multiply-adds per
  *     instruction. A row goes in as u = a + 128 (a XOR 0x80), so the bias is corrected by
  *     -128 * (column sum of B), computed the same way (u = 128 everywhere). vpdpbusd sums
@@ -220,7 +221,7 @@ mvk_i8_avx2_lut_span(int8_t *y, int64_t len, const mvk_i8_avx2_lut *tab, const i
         y[i] = lut[y[i] + 128];
 }
 
-#if defined(__AVXVNNI__)
+#if defined(MVK_AVX2_VNNI)
 #define MVK_I8_AVX2_ROWS 4
 #define MVK_I8_AVX2_KG 128 /* groups of 4 k of A prepared at a time (4 rows: 4 KiB of stack) */
 /* rows of a block the tile reads: all 4, in registers */
@@ -238,7 +239,7 @@ mvk_i8_avx2_lut_span(int8_t *y, int64_t len, const mvk_i8_avx2_lut *tab, const i
  * loop also the 16 columns of B being multiplied, widened to int16 once per row block. */
 typedef struct {
     int64_t aw[MVK_I8_AVX2_ROWS * MVK_I8_AVX2_KG];
-#if !defined(__AVXVNNI__)
+#if !defined(MVK_AVX2_VNNI)
     __m256i bw[4 * MVK_I8_AVX2_KG];
 #endif
 } mvk_i8_avx2_work;
@@ -260,7 +261,7 @@ static MVK_INLINE int64_t mvk_i8_avx2_ld64(const int64_t *p, int i)
     return v;
 }
 
-#if defined(__AVXVNNI__)
+#if defined(MVK_AVX2_VNNI)
 /* Groups [g0, g0 + ng) of row a as 4 bytes a + 128 each (past k: 128, against zero B): 16,
  * 8, 4 bytes at a time, then the last few (a 3x3x3 stem's K = 27 is 16 + 8 + 3). */
 static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_prep_row(const int8_t *a, int k, int g0, int ng,
@@ -309,17 +310,17 @@ static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_tile(mvk_i8_avx2_work *w, int ng,
         const __m256i b0 = _mm256_loadu_si256((const __m256i *)b0p);
         const __m256i b1 = _mm256_loadu_si256((const __m256i *)b1p);
         __m256i a = _mm256_set1_epi32(mvk_i8_avx2_ld32(a0, g));
-        c00 = _mm256_dpbusd_avx_epi32(c00, a, b0);
-        c01 = _mm256_dpbusd_avx_epi32(c01, a, b1);
+        c00 = mvk_avx2_dpbusd(c00, a, b0);
+        c01 = mvk_avx2_dpbusd(c01, a, b1);
         a = _mm256_set1_epi32(mvk_i8_avx2_ld32(a1, g));
-        c10 = _mm256_dpbusd_avx_epi32(c10, a, b0);
-        c11 = _mm256_dpbusd_avx_epi32(c11, a, b1);
+        c10 = mvk_avx2_dpbusd(c10, a, b0);
+        c11 = mvk_avx2_dpbusd(c11, a, b1);
         a = _mm256_set1_epi32(mvk_i8_avx2_ld32(a2, g));
-        c20 = _mm256_dpbusd_avx_epi32(c20, a, b0);
-        c21 = _mm256_dpbusd_avx_epi32(c21, a, b1);
+        c20 = mvk_avx2_dpbusd(c20, a, b0);
+        c21 = mvk_avx2_dpbusd(c21, a, b1);
         a = _mm256_set1_epi32(mvk_i8_avx2_ld32(a3, g));
-        c30 = _mm256_dpbusd_avx_epi32(c30, a, b0);
-        c31 = _mm256_dpbusd_avx_epi32(c31, a, b1);
+        c30 = mvk_avx2_dpbusd(c30, a, b0);
+        c31 = mvk_avx2_dpbusd(c31, a, b1);
     }
     acc[0] = c00, acc[1] = c01, acc[2] = c10, acc[3] = c11;
     acc[4] = c20, acc[5] = c21, acc[6] = c30, acc[7] = c31;
@@ -333,13 +334,13 @@ static MVK_INLINE MVK_I8_AVX2 __m256i mvk_i8_avx2_bias_fix(const int8_t *bp, int
     __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
     int g = 0;
     for (; g + 4 <= groups; g += 4, bp += 128) {
-        s0 = _mm256_dpbusd_avx_epi32(s0, u128, _mm256_loadu_si256((const __m256i *)bp));
-        s1 = _mm256_dpbusd_avx_epi32(s1, u128, _mm256_loadu_si256((const __m256i *)(bp + 32)));
-        s2 = _mm256_dpbusd_avx_epi32(s2, u128, _mm256_loadu_si256((const __m256i *)(bp + 64)));
-        s3 = _mm256_dpbusd_avx_epi32(s3, u128, _mm256_loadu_si256((const __m256i *)(bp + 96)));
+        s0 = mvk_avx2_dpbusd(s0, u128, _mm256_loadu_si256((const __m256i *)bp));
+        s1 = mvk_avx2_dpbusd(s1, u128, _mm256_loadu_si256((const __m256i *)(bp + 32)));
+        s2 = mvk_avx2_dpbusd(s2, u128, _mm256_loadu_si256((const __m256i *)(bp + 64)));
+        s3 = mvk_avx2_dpbusd(s3, u128, _mm256_loadu_si256((const __m256i *)(bp + 96)));
     }
     for (; g < groups; g++, bp += 32)
-        s0 = _mm256_dpbusd_avx_epi32(s0, u128, _mm256_loadu_si256((const __m256i *)bp));
+        s0 = mvk_avx2_dpbusd(s0, u128, _mm256_loadu_si256((const __m256i *)bp));
     return _mm256_add_epi32(_mm256_add_epi32(s0, s1), _mm256_add_epi32(s2, s3));
 }
 #else
@@ -449,7 +450,7 @@ static MVK_INLINE MVK_I8_AVX2 void mvk_i8_avx2_accumulate(const int8_t *const *a
 /* The bias of a panel's 8 columns as the accumulators start (with the AVX-VNNI correction). */
 static MVK_INLINE MVK_I8_AVX2 __m256i mvk_i8_avx2_start(__m256i bias, const int8_t *bp, int k)
 {
-#if defined(__AVXVNNI__)
+#if defined(MVK_AVX2_VNNI)
     return _mm256_sub_epi32(bias, mvk_i8_avx2_bias_fix(bp, (k + 3) / 4));
 #else
     (void)bp, (void)k;

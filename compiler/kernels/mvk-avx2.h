@@ -2,6 +2,16 @@
  * not bitwise: a different reduction, and FMA rounds once),
  * SiLU, and the row store of the GEMM epilogue. Functions carry target attributes, so the
  * generated file builds without -mavx2; callers must run on an AVX2+FMA CPU. */
+/* The binding of the shared drivers' names to this ISA (docs/architecture.md): outside the
+ * include guard, so that including this header again switches back to it after another ISA's
+ * kernel files (one file may hold several ISAs: the x86-64 target). */
+#undef MVK_ISA_FN
+#undef MVK_ISA_HELPER
+#undef MVK_ISA
+#define MVK_ISA_FN(stem) stem##__avx2       /* public kernels: mvk_..._<isa> */
+#define MVK_ISA_HELPER(stem) mvk_avx2_##stem /* helpers and the mvk_vf layer */
+#define MVK_ISA MVK_AVX2 /* the attributes of every function for the ISA */
+
 #ifndef MVK_AVX2_H
 #define MVK_AVX2_H
 
@@ -10,6 +20,18 @@
 #include "mvk-prelude.h"
 
 #define MVK_AVX2 __attribute__((target("avx2,fma")))
+
+/* vpdpbusd on ymm (4 products u8 x s8 added into each int32 lane) where the file is compiled
+ * for it: AVX-VNNI's VEX form (-mavxvnni), or AVX512-VNNI's EVEX form with AVX512VL (the same
+ * operation, -mavx512vnni -mavx512vl: Ice Lake, Zen 4). The int8 kernels take their vpdpbusd
+ * loops where MVK_AVX2_VNNI is defined. */
+#if defined(__AVXVNNI__)
+#define MVK_AVX2_VNNI 1
+#define mvk_avx2_dpbusd _mm256_dpbusd_avx_epi32
+#elif defined(__AVX512VNNI__) && defined(__AVX512VL__)
+#define MVK_AVX2_VNNI 1
+#define mvk_avx2_dpbusd _mm256_dpbusd_epi32
+#endif
 
 static const int32_t mvk_avx2_mask_table[16] = {-1, -1, -1, -1, -1, -1, -1, -1,
                                                 0,  0,  0,  0,  0,  0,  0,  0};
@@ -94,15 +116,12 @@ static MVK_INLINE MVK_AVX2 void mvk_avx2_store8(float *c, __m256 v, int n, const
  * named and marked, and float vectors of MVK_VF_LANES lanes. Each helper is one operation with
  * the rounding of the intrinsic it wraps, so a driver computes bit for bit what a hand-written
  * AVX2 copy would. One ISA per translation unit (a generated file targets one ISA). */
-#ifdef MVK_ISA_FN
-#error "mvk-avx2.h: another ISA's layer is already included (one ISA per translation unit)"
-#endif
-#define MVK_ISA_FN(stem) stem##__avx2         /* public kernels: mvk_..._<isa> */
-#define MVK_ISA_HELPER(stem) mvk_avx2_##stem /* ISA helpers: mvk_<isa>_... */
-#define MVK_ISA MVK_AVX2                      /* the attributes of every function for the ISA */
 
 typedef __m256 mvk_vf;
-#define MVK_VF_LANES 8
+enum {
+    mvk_avx2_VF_LANES = 8, /* MVK_VF_LANES */
+    mvk_avx2_DW_CPAD = 8,  /* MVK_DW_CPAD: depthwise weight rows in whole vectors */
+};
 
 static MVK_INLINE MVK_AVX2 mvk_vf mvk_vf_zero(void) { return _mm256_setzero_ps(); }
 static MVK_INLINE MVK_AVX2 mvk_vf mvk_vf_dup(float x) { return _mm256_set1_ps(x); }

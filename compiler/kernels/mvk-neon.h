@@ -4,6 +4,16 @@
  * without the 32-bit ARM division call. One source for AArch64 (arm64-v8a) and 32-bit
  * ARMv7-A with NEON + VFPv4 (armeabi-v7a, built with -mfpu=neon-vfpv4): whatever v7 lacks
  * (vdivq, vmaxvq, vaddvq, hardware integer divide) sits behind __aarch64__. */
+/* The binding of the shared drivers' names to this ISA (docs/architecture.md): outside the
+ * include guard, so that including this header again switches back to it after another ISA's
+ * kernel files (one file may hold several ISAs: the x86-64 target). */
+#undef MVK_ISA_FN
+#undef MVK_ISA_HELPER
+#undef MVK_ISA
+#define MVK_ISA_FN(stem) stem##__neon       /* public kernels: mvk_..._<isa> */
+#define MVK_ISA_HELPER(stem) mvk_neon_##stem /* helpers and the mvk_vf layer */
+#define MVK_ISA /* the attributes of every function for the ISA */
+
 #ifndef MVK_NEON_H
 #define MVK_NEON_H
 
@@ -128,13 +138,10 @@ static MVK_INLINE void mvk_neon_store4(float *c, float32x4_t v, int n, const flo
 /* The NEON instance of the per-ISA layer the shared drivers are written over: as in
  * mvk-avx2.h, whose comment says what each name means. */
 typedef float32x4_t mvk_vf;
-#define MVK_VF_LANES 4
-#ifdef MVK_ISA_FN
-#error "mvk-neon.h: another ISA's layer is already included (one ISA per translation unit)"
-#endif
-#define MVK_ISA                               /* no attributes: NEON is the baseline */
-#define MVK_ISA_FN(stem) stem##__neon         /* public kernels */
-#define MVK_ISA_HELPER(stem) mvk_neon_##stem /* ISA helpers */
+enum {
+    mvk_neon_VF_LANES = 4, /* MVK_VF_LANES */
+    mvk_neon_DW_CPAD = 8,  /* MVK_DW_CPAD: depthwise weight rows in whole vectors */
+};
 
 static MVK_INLINE mvk_vf mvk_vf_zero(void) { return vdupq_n_f32(0.0f); }
 static MVK_INLINE mvk_vf mvk_vf_dup(float x) { return vdupq_n_f32(x); }

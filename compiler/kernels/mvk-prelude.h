@@ -439,4 +439,32 @@ mvk_f32_epilogue(float *MVK_RESTRICT out, const float *MVK_RESTRICT residual, in
             out[i] = mvk_silu(out[i]);
 }
 
+/* The per-ISA layer the shared drivers (*-driver.h) are written over: names that the binding
+ * at the top of each mvk-<isa>.h (MVK_ISA_HELPER) resolves to that ISA's definitions, e.g.
+ * mvk_vf_add -> mvk_avx2_vf_add. Macros, so a file holding several ISAs (the x86-64 target)
+ * instantiates each driver once per ISA under the binding in force where it is pasted. */
+#define mvk_vf MVK_ISA_HELPER(vf)
+#define MVK_VF_LANES MVK_ISA_HELPER(VF_LANES)
+#define MVK_DW_CPAD MVK_ISA_HELPER(DW_CPAD)
+#define MVK_GEMM_MR MVK_ISA_HELPER(GEMM_MR) /* the fp32 GEMM microkernel's tile */
+#define MVK_GEMM_NR MVK_ISA_HELPER(GEMM_NR)
+#define mvk_vf_zero MVK_ISA_HELPER(vf_zero)
+#define mvk_vf_dup MVK_ISA_HELPER(vf_dup)
+#define mvk_vf_load MVK_ISA_HELPER(vf_load)
+#define mvk_vf_load_a MVK_ISA_HELPER(vf_load_a)
+#define mvk_vf_store MVK_ISA_HELPER(vf_store)
+#define mvk_vf_add MVK_ISA_HELPER(vf_add)
+#define mvk_vf_sub MVK_ISA_HELPER(vf_sub)
+#define mvk_vf_mul MVK_ISA_HELPER(vf_mul)
+#define mvk_vf_max MVK_ISA_HELPER(vf_max)
+#define mvk_vf_fma MVK_ISA_HELPER(vf_fma)
+#define mvk_vf_fms MVK_ISA_HELPER(vf_fms)
+#define mvk_vf_exp MVK_ISA_HELPER(vf_exp)
+#define mvk_vf_load_n MVK_ISA_HELPER(vf_load_n)
+#define mvk_vf_store_n MVK_ISA_HELPER(vf_store_n)
+#define mvk_vf_keep_n MVK_ISA_HELPER(vf_keep_n)
+#define mvk_vf_hsum MVK_ISA_HELPER(vf_hsum)
+#define mvk_vf_hmax_tail MVK_ISA_HELPER(vf_hmax_tail)
+#define mvk_vf_store_act MVK_ISA_HELPER(vf_store_act)
+
 #endif

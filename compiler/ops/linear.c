@@ -188,9 +188,9 @@ const char *mvit_i8_gemm_weights(mvit_codegen *cg, const mvit_node *n, int k, in
                  "weight (int8, k in groups of 4, 8-column panels)", n);
     free(packed);
     char file[64];
-    snprintf(file, sizeof file, "i8-gemm-%s.c", isa->suffix);
+    snprintf(file, sizeof file, "i8-gemm-%s.c", isa->i8_suffix);
     cg_use_kernel(cg, file);
-    return isa->suffix;
+    return isa->i8_suffix;
 }
 
 /* The classifier: float logits, one row. */

@@ -530,6 +530,13 @@ static int run_cell(const mvit_report_options *o, mvit_report *r, mvit_report_ce
      * and layer functions carry the size's suffix (net_run_192x256, net_layer_192x256_NNN) */
     const int resized = c->height != native.height || c->width != native.width;
     snprintf(fn_prefix, sizeof fn_prefix, resized ? "net_layer_%s_" : "net_layer_", size);
+    if (t->paths) { /* a file of several paths: the estimate is the best path's (the last) */
+        int k = 0;
+        while (t->paths[k + 1])
+            k++;
+        snprintf(fn_prefix, sizeof fn_prefix, resized ? "net_layer_%s__%s_" : "net_layer%s__%s_",
+                 resized ? size : "", t->paths[k]->name);
+    }
     snprintf(run_name, sizeof run_name, resized ? "net_run_%s" : "net_run", size);
 
     graph_facts gf = {c, NULL};

@@ -8,7 +8,11 @@ back to back: the machine's slow drift cancels) and the ratio of the minima; com
 ratios from one run.
 
   tools/bench/ab.py OLD_MVITC NEW_MVITC WORK_DIR [--models xxs,xs,s] [--precisions fp32,int8]
-                    [--target avx2] [--rounds 30]
+                    [--target avx2] [--target-b TARGET] [--rounds 30]
+
+--target-b: side B compiles for another target (A for --target), e.g. the x86-64 file against
+the single-target file of the path it picks here (one mvitc may be passed twice); the logits
+must still be identical bytes.
 """
 import argparse
 import json
@@ -56,6 +60,7 @@ def main():
     ap.add_argument("--models", default="xxs,xs,s")
     ap.add_argument("--precisions", default="fp32,int8")
     ap.add_argument("--target", default="avx2")
+    ap.add_argument("--target-b", default=None, help="side B's target (default: --target)")
     ap.add_argument("--rounds", type=int, default=30)
     a = ap.parse_args()
     worst = 0.0
@@ -67,8 +72,9 @@ def main():
                  os.path.join(SRC, "models", f"mobilevit_{m}.yaml"), os.path.join(work, "golden")],
                 stdout=subprocess.DEVNULL)
         for p in a.precisions.split(","):
-            sides = {s: build(exe, m, work, s, p, a.target)
-                     for s, exe in (("A", a.old), ("B", a.new))}
+            sides = {s: build(exe, m, work, s, p, tgt)
+                     for s, exe, tgt in (("A", a.old, a.target),
+                                         ("B", a.new, a.target_b or a.target))}
             la, lb = (os.path.join(sides[s], "logits.f32") for s in "AB")
             times(sides["A"], work, la), times(sides["B"], work, lb)
             if open(la, "rb").read() != open(lb, "rb").read():
@@ -84,7 +90,7 @@ def main():
             ma, mb = statistics.median(t["A"]), statistics.median(t["B"])
             ratio = statistics.median(paired)
             worst = max(worst, ratio)
-            print(f"{m:4s} {p} {a.target}: A {ma:.3f} ms  B {mb:.3f} ms  B/A {mb / ma:.4f}  "
+            print(f"{m:4s} {p} {a.target}{'/' + a.target_b if a.target_b else ''}: A {ma:.3f} ms  B {mb:.3f} ms  B/A {mb / ma:.4f}  "
                   f"paired B/A {ratio:.4f}  min B/A {min(t['B']) / min(t['A']):.4f}  "
                   f"(logits identical, {len(t['A'])} runs each)", flush=True)
     print(f"worst paired B/A {worst:.4f}")

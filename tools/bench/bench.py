@@ -114,14 +114,15 @@ def builds_avxvnni(args):
     """Whether --cc with --cflags defines __AVXVNNI__: then the generated int8 GEMM runs its
     vpdpbusd loop (kernels/i8-gemm-avx2.c)."""
     out, _ = run([args.cc, *shlex.split(args.cflags), "-dM", "-E", "-x", "c", os.devnull])
-    return "__AVXVNNI__" in out
+    # AVX-VNNI, or AVX512-VNNI with VL: the EVEX vpdpbusd on ymm (kernels/mvk-avx2.h)
+    return "__AVXVNNI__" in out or ("__AVX512VNNI__" in out and "__AVX512VL__" in out)
 
 
 def peak_mode(args):
     """fma_peak.c's mode: fp32 FMAs; for --precision int8 the int8 GEMM's inner instruction,
     vpdpbusd where the build has AVX-VNNI, else vpmaddwd + vpaddd."""
     if args.precision != "int8":
-        return []
+        return ["zmm"] if args.target == "avx512" else []
     return ["vnni"] if args.avxvnni else ["int8"]
 
 
@@ -479,6 +480,13 @@ def write_doc(path, results, meta, args):
             "is the % of that peak which a model's MACs would need to run in 0.35x ORT's "
             "1-thread median (the issue's goal); above 100 % no AVX2 schedule can reach it.")
            if args.precision == "int8" else
+           (f"- Peak: one core's fp32 512-bit FMA throughput, {peak1:.1f} GMAC/s "
+            f"({meta['peak_source']} zmm: 24 independent chains of 512-bit FMAs, 16 MACs each, "
+            "best of 5), the ceiling of the avx512 target's kernels; ORT's AVX-512 kernels share "
+            "it. % peak is against one core. 'ORT x 0.6 needs' is the % of that peak which a "
+            "model's MACs would need to run in 0.6x ORT's 1-thread median (the issue's goal); "
+            "above 100 % no direct-convolution schedule can reach it.")
+           if args.target == "avx512" else
            f"- Peak: one core's fp32 FMA throughput, {peak1:.1f} GMAC/s ({meta['peak_source']}: "
            "12 independent chains of 256-bit FMAs, best of 5); that is "
            f"{MAC_PER_CYCLE} MAC/cycle (2 FMA pipes x 8 floats) at {peak1 / MAC_PER_CYCLE:.2f} GHz, "

@@ -10,7 +10,9 @@
  * independent accumulators, the ceiling of the GEMM's inner loop when the generated file is
  * built with -mavxvnni (needs a CPU with AVX-VNNI).
  *
- *   cc -O2 fma_peak.c -o fma_peak && ./fma_peak [int8|vnni] */
+ * With zmm: 512-bit FMAs (24 chains, 16 MACs each), the avx512 target's ceiling (AVX-512F).
+ *
+ *   cc -O2 fma_peak.c -o fma_peak && ./fma_peak [int8|vnni|zmm] */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <time.h>
@@ -72,14 +74,39 @@ static void dpbusd_loop(long iters)
                        "xmm9", "xmm14", "xmm15", "cc");
 }
 
+#define FMA512(r) "vfmadd231ps %%zmm30, %%zmm31, %%zmm" #r "\n"
+
+/* 512-bit FMAs: 24 independent chains (two pipes x latency 4 needs 8; the 32 registers allow
+ * more), 16 MACs each: the avx512 target's ceiling (needs AVX-512F). */
+__attribute__((target("avx512f"))) static void fma512_loop(long iters)
+{
+    __asm__ volatile("vxorps %%zmm30, %%zmm30, %%zmm30\n"
+                     "vxorps %%zmm31, %%zmm31, %%zmm31\n"
+                     "1:\n" FMA512(0) FMA512(1) FMA512(2) FMA512(3) FMA512(4) FMA512(5) FMA512(6)
+                         FMA512(7) FMA512(8) FMA512(9) FMA512(10) FMA512(11) FMA512(12)
+                             FMA512(13) FMA512(14) FMA512(15) FMA512(16) FMA512(17) FMA512(18)
+                                 FMA512(19) FMA512(20) FMA512(21) FMA512(22) FMA512(23) "dec %0\n"
+                     "jnz 1b\n"
+                     "vzeroupper\n"
+                     : "+r"(iters)
+                     :
+                     : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8",
+                       "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "xmm16",
+                       "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22", "xmm23", "xmm30",
+                       "xmm31", "cc");
+}
+
 int main(int argc, char **argv)
 {
     const int int8 = argc > 1 && argv[1][0] == 'i', vnni = argc > 1 && argv[1][0] == 'v';
+    const int zmm = argc > 1 && argv[1][0] == 'z';
     const long iters = 100000000;
     double best = 1e30;
     for (int r = 0; r < 5; r++) {
         const double t0 = now();
-        if (vnni)
+        if (zmm)
+            fma512_loop(iters);
+        else if (vnni)
             dpbusd_loop(iters);
         else if (int8)
             madd_loop(iters);
@@ -88,7 +115,10 @@ int main(int argc, char **argv)
         const double t = now() - t0;
         best = t < best ? t : best;
     }
-    const double macs = vnni ? 10.0 * 32.0 : int8 ? 10.0 * 16.0 : 12.0 * 8.0; /* per iteration */
+    const double macs = zmm    ? 24.0 * 16.0 /* per iteration */
+                        : vnni ? 10.0 * 32.0
+                        : int8 ? 10.0 * 16.0
+                               : 12.0 * 8.0;
     printf("%.2f\n", iters * macs / best * 1e-9);
     return 0;
 }
