@@ -754,11 +754,15 @@ static void check_f32_winograd_rows(const kc_row *r, const kc_shape *s)
 {
     f32_wino_case g;
     f32_wino_make(&g, r, s);
+    /* units: blocks x 1, 2 or 3 groups of output panels (more groups than panels: empty
+       ones), cut in two ranges, one of which may start inside a block */
+    g.p.col_splits = 1 + s->index % 3;
     const int64_t blocks = ((int64_t)((g.w + 3) / 4) * ((g.h + 3) / 4) + 11) / 12;
+    const int64_t units = blocks * g.p.col_splits;
     float *scratch2 = kc_f32(kc_wino_scratch(g.ca + g.cb));
     f32_winograd_rows_fn f = (f32_winograd_rows_fn)r->fn;
-    f(0, blocks / 2, &g.p, g.xa, g.xb, g.got, g.up, g.bp, g.res, g.scratch);
-    f(blocks / 2, blocks, &g.p, g.xa, g.xb, g.got, g.up, g.bp, g.res, scratch2);
+    f(0, units / 2, &g.p, g.xa, g.xb, g.got, g.up, g.bp, g.res, g.scratch);
+    f(units / 2, units, &g.p, g.xa, g.xb, g.got, g.up, g.bp, g.res, scratch2);
     kc_close("output", g.got, g.want, (int64_t)g.h * g.w * g.cout, r->tol);
 }
 
@@ -767,8 +771,8 @@ static void check_f32_winograd_rows(const kc_row *r, const kc_shape *s)
 static void check_f32_dwconv(const kc_row *r, const kc_shape *s)
 {
     const int h = s->v[0], w = s->v[1], c = s->v[2], k = s->v[3], stride = s->v[4];
-    const int act = s->v[5], pad = ((stride - 1) + (k - 1)) / 2, 
-              c8 = (c + MVK_DW_CPAD - 1) / MVK_DW_CPAD * MVK_DW_CPAD;
+    const int act = s->v[5], pad = ((stride - 1) + (k - 1)) / 2;
+    const int c8 = (c + MVK_DW_CPAD - 1) / MVK_DW_CPAD * MVK_DW_CPAD;
     const int oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1;
     const int64_t m = (int64_t)oh * ow;
     float *in = kc_f32((int64_t)h * w * c), *wt = kc_f32((int64_t)k * k * c), *b = kc_f32(c);

@@ -20,7 +20,8 @@ static int64_t find_param(const mvit_codegen *cg, const float *data, int64_t cou
 {
     for (int i = 0; i < cg->num_params; i++) {
         mvit_param *p = &cg->params[i];
-        if (p->count == count && !memcmp(cg->blob + p->offset, data, (size_t)count * sizeof *data)) {
+        if (p->count == count &&
+            !memcmp(cg->blob + p->offset, data, (size_t)count * sizeof *data)) {
             p->paths |= 1u << cg->path;
             return p->offset;
         }
@@ -256,11 +257,13 @@ void cg_remap(mvit_codegen *cg, const mvit_node *n, char *expr, size_t len)
 
 void cg_conv2d(mvit_codegen *cg, const mvk_conv2d *p, char *expr, size_t len)
 {
-    char cat[32] = "", blocks[48] = "";
+    char cat[32] = "", blocks[80] = "";
     if (p->in_c_b)
         snprintf(cat, sizeof cat, " .in_c_b = %d,", p->in_c_b);
     if (p->mc)
         snprintf(blocks, sizeof blocks, ", .mc = %d, .kc = %d", p->mc, p->kc);
+    if (p->col_splits > 1)
+        snprintf(blocks, sizeof blocks, ", .col_splits = %d", p->col_splits);
     emit(&cg->body, "static const mvk_conv2d conv = {.in_h = %d, .in_w = %d, .in_c = %d,%s", p->in_h,
          p->in_w, p->in_c, cat);
     emit(&cg->body, "    .out_h = %d, .out_w = %d, .out_c = %d, .kernel = %d, .stride = %d, .pad = %d,",
@@ -975,11 +978,12 @@ static void emit_header(const mvit_codegen *cg, const mvit_graph *const *gs, int
         emit_prototypes(p, v, e);
     }
     if (cg->file_target->paths) {
-        emit(e, "/* The code path every entry point runs (%s_PATH_...): the best the CPU can take", p);
-        emit(e, " * (CPUID and XGETBV, read once), or the caller's choice. %s_select_path(path) makes", p);
-        emit(e, " * every later run take that path and returns it, or returns -1 (nothing changed) for a");
-        emit(e, " * path this CPU cannot run; call it before running, not while runs are in flight.");
-        emit(e, " * Compiling the file with -D%s_FORCE_PATH=n fixes the path without asking the CPU. */", p);
+        emit(e, "/* The code path every entry point runs (%s_PATH_...): the best the CPU can", p);
+        emit(e, " * take (CPUID and XGETBV, read once), or the caller's choice.");
+        emit(e, " * %s_select_path(path) makes every later run take that path and returns it,", p);
+        emit(e, " * or returns -1 (nothing changed) for a path this CPU cannot run; call it");
+        emit(e, " * before running, not while runs are in flight. Compiling the file with");
+        emit(e, " * -D%s_FORCE_PATH=n fixes the path without asking the CPU. */", p);
         emit(e, "int %s_current_path(void);", p);
         emit(e, "int %s_select_path(int path);", p);
         emit(e, "/* \"generic\", \"avx2\", ... for a path number, NULL for none */");

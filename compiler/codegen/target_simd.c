@@ -173,14 +173,22 @@ static void emit_winograd(mvit_codegen *cg, const mvit_node *n, int cin, int cin
     padded_bias(cg, n, cout, b, sizeof b);
     use_isa_kernel(cg, "f32-conv3x3-winograd-%s.c");
     const int64_t tiles = (int64_t)((o->dims[0] + 3) / 4) * ((o->dims[1] + 3) / 4);
-    cg_parallel(cg, (tiles + WINO_TILES_PER_BLOCK - 1) / WINO_TILES_PER_BLOCK);
-    emit(&cg->body, "/* Winograd F(4x4, 3x3): %lld tiles of 4x4 outputs in blocks of %d; per block "
-                    "V %lld KiB, one B panel %d KiB */",
-         (long long)tiles, WINO_TILES_PER_BLOCK, (long long)36 * WINO_TILES_PER_BLOCK * ci * 4 / 1024,
-         ci * nr * 4 / 1024);
+    const int64_t blocks = (tiles + WINO_TILES_PER_BLOCK - 1) / WINO_TILES_PER_BLOCK;
+    /* a map of few blocks: the tasks also split the output panels (each block reads all of
+       U, so tasks on blocks alone would each read it); two units per task at most tasks */
+    const int panels = (cout + PANEL - 1) / PANEL, want = 2 * cg->g->max_tasks;
+    int splits = blocks >= want ? 1 : (int)((want + blocks - 1) / blocks);
+    splits = splits > panels ? panels : splits;
+    cg_parallel(cg, blocks * splits);
+    emit(&cg->body, "/* Winograd F(4x4, 3x3): %lld tiles of 4x4 outputs in blocks of %d, units of "
+                    "a block and one of %d panel groups; per block V %lld KiB, one B panel %d KiB "
+                    "*/",
+         (long long)tiles, WINO_TILES_PER_BLOCK, splits,
+         (long long)36 * WINO_TILES_PER_BLOCK * ci * 4 / 1024, ci * nr * 4 / 1024);
     mvk_conv2d p;
     char conv[16];
     mvit_conv2d_shape(cg->g, n, &p);
+    p.col_splits = splits;
     cg_conv2d(cg, &p, conv, sizeof conv);
     emit(&cg->body, "mvk_f32_conv3x3_winograd_rows__%s(r0, r1, %s, in0, %s, out, %s, %s, %s, "
                     "scratch);",

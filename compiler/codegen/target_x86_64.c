@@ -40,8 +40,8 @@ static void emit_cpu_path(const char *p, mvit_emitter *e)
     emit(e, "/* XCR0: SSE and AVX state (1, 2); CPUID.7.0:EBX: AVX2 (5) */");
     emit(e, "if ((lo & 0x6u) != 0x6u || !(ebx7 & 0x20u))");
     emit(e, "    return 0;");
-    emit(e, "/* XCR0: opmask, upper zmm0-15, zmm16-31 (5-7); EBX: AVX-512 F (16), DQ (17), BW (30),");
-    emit(e, " * VL (31) */");
+    emit(e, "/* XCR0: opmask, upper zmm0-15, zmm16-31 (5-7); EBX: AVX-512 F (16), DQ (17),");
+    emit(e, " * BW (30), VL (31) */");
     emit(e, "if ((lo & 0xe6u) == 0xe6u && (ebx7 & 0xc0030000u) == 0xc0030000u)");
     emit(e, "    return 2;");
     emit(e, "return 1;");

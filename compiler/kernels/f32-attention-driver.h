@@ -2,8 +2,9 @@
  * (docs/architecture.md, "Kernels: one driver, per-ISA microkernels"): per patch position and
  * head, K^T and V are packed into 16-column GEMM panels in scratch, then for each block of
  * MVK_GEMM_MR queries S = Q K^T (the ISA's GEMM microkernel), a row softmax of scale*S (vector
- * exp), and O = S V (same microkernel), so scores never exceed MVK_GEMM_MR rows. qkv tokens [P][N][3D]
- * (q | k | v), out [P][N][D]. Scratch floats: MVK_ISA_FN(mvk_f32_attention_scratch)(n, hd).
+ * exp), and O = S V (same microkernel), so scores never exceed MVK_GEMM_MR rows. qkv tokens
+ * [P][N][3D] (q | k | v), out [P][N][D]. Scratch floats:
+ * MVK_ISA_FN(mvk_f32_attention_scratch)(n, hd).
  * Included by f32-attention-<isa>.c; needs the ISA's f32-gemm-<MR>x<NR>-<isa>.c before it. */
 
 /* the driver's helpers, one set per ISA the file is instantiated for */

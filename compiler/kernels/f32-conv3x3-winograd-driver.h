@@ -114,10 +114,15 @@ mvk_wino_output_tile(const float *MVK_RESTRICT mrow, int64_t xi_stride, int mcol
     }
 }
 
-/* Tile blocks [blk0, blk1) of MVK_WINO_TB tiles each (the parallel split); p: a 3x3, stride
- * 1, pad 1 conv (output out_h x out_w, the input's size). */
+/* Work units [u0, u1) (the parallel split); p: a 3x3, stride 1, pad 1 conv (output out_h x
+ * out_w, the input's size). A unit is one block of MVK_WINO_TB tiles and one of
+ * p->col_splits groups of output panels (unit = block * col_splits + group; col_splits 0 or
+ * 1: all panels): a small map has too few blocks to share between threads, and each block
+ * reads all of U, so there the threads split the panels (each reading its part of U) and
+ * each transforms the blocks' input itself. Consecutive units of one block transform it
+ * once. */
 static MVK_UNUSED MVK_ISA MVK_NOLIBCALL void MVK_ISA_FN(mvk_f32_conv3x3_winograd_rows)(
-    int64_t blk0, int64_t blk1, const mvk_conv2d *p, const float *MVK_RESTRICT in,
+    int64_t u0, int64_t u1, const mvk_conv2d *p, const float *MVK_RESTRICT in,
     const float *MVK_RESTRICT in_b, float *MVK_RESTRICT out, const float *MVK_RESTRICT u_packed,
     const float *MVK_RESTRICT bias, const float *MVK_RESTRICT residual,
     float *MVK_RESTRICT scratch)
@@ -131,8 +136,13 @@ static MVK_UNUSED MVK_ISA MVK_NOLIBCALL void MVK_ISA_FN(mvk_f32_conv3x3_winograd
     float *mm = v + 36 * (int64_t)MVK_WINO_TB * ci; /* [36][TB][16] */
     const int64_t v_xi = (int64_t)MVK_WINO_TB * ci, m_xi = MVK_WINO_TB * 16;
     int oy0[MVK_WINO_TB], ox0[MVK_WINO_TB];
-    for (int64_t blk = blk0; blk < blk1; blk++) {
-        const int t0 = (int)blk * MVK_WINO_TB;
+    const int splits = p->col_splits > 1 ? p->col_splits : 1;
+    int done = -1; /* the block whose input is in v */
+    for (int64_t u = u0; u < u1; u++) {
+        const int blk = mvk_idiv((int)u, splits), group = (int)u - blk * splits;
+        const int p0 = mvk_idiv(group * panels, splits);
+        const int p1 = mvk_idiv((group + 1) * panels, splits);
+        const int t0 = blk * MVK_WINO_TB;
         const int nt = ntiles - t0 < MVK_WINO_TB ? ntiles - t0 : MVK_WINO_TB;
         /* tile t0 + t at (ty, tx): one division per block, then row-major steps */
         int ty = mvk_idiv(t0, tiles_x), tx = t0 - ty * tiles_x;
@@ -141,7 +151,7 @@ static MVK_UNUSED MVK_ISA MVK_NOLIBCALL void MVK_ISA_FN(mvk_f32_conv3x3_winograd
             if (++tx == tiles_x)
                 tx = 0, ty++;
         }
-        for (int t = 0; t < nt; t++) {
+        for (int t = 0; t < nt && blk != done; t++) {
             for (int c0 = 0; c0 < cin; c0 += L)
                 mvk_wino_input_tile(in, h, w, cin, c0, cin - c0 < L ? cin - c0 : L, oy0[t] - 1,
                                     ox0[t] - 1, v + (int64_t)t * ci, v_xi, 0);
@@ -149,7 +159,8 @@ static MVK_UNUSED MVK_ISA MVK_NOLIBCALL void MVK_ISA_FN(mvk_f32_conv3x3_winograd
                 mvk_wino_input_tile(in_b, h, w, cin_b, c0, cin_b - c0 < L ? cin_b - c0 : L,
                                     oy0[t] - 1, ox0[t] - 1, v + (int64_t)t * ci, v_xi, cin);
         }
-        for (int p = 0; p < panels; p++) {
+        done = blk;
+        for (int p = p0; p < p1; p++) {
             const int nr = cout - 16 * p < 16 ? cout - 16 * p : 16;
             /* M columns in whole vectors: the output transform reads groups of L (the packed
              * U columns past cout are zero), and a microkernel may skip what lies past them */
@@ -180,7 +191,8 @@ static MVK_UNUSED MVK_ISA void MVK_ISA_FN(mvk_f32_conv3x3_winograd)(
 {
     /* int: no 64-bit division on ARMv7 */
     const int ntiles = ((p->out_w + 3) / 4) * ((p->out_h + 3) / 4);
+    const int splits = p->col_splits > 1 ? p->col_splits : 1;
     MVK_ISA_FN(mvk_f32_conv3x3_winograd_rows)
-    (0, (ntiles + MVK_WINO_TB - 1) / MVK_WINO_TB, p, in, in_b, out, u_packed, bias, residual,
-     scratch);
+    (0, (int64_t)(ntiles + MVK_WINO_TB - 1) / MVK_WINO_TB * splits, p, in, in_b, out, u_packed,
+     bias, residual, scratch);
 }

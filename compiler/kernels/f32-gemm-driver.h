@@ -113,7 +113,8 @@ MVK_ISA_FN(mvk_f32_gemm_rows)(int64_t m0, int64_t m1, const mvk_gemm *p,
 
 /* Cache-blocked variant for a B too large for L2 (chosen by the compiler's cost model): K in
  * blocks of kc and rows in blocks of mc (a multiple of MR). Within an (m, k) block the loop
- * runs tile column by tile column, so a [kc][NR] slice of B stays in L1 while the mc x kc block of A
+ * runs tile column by tile column, so a [kc][NR] slice of B stays in L1 while the mc x kc
+ * block of A
  * stays in L2. Partial sums live in C between k blocks: the bias enters with the first block,
  * the residual and activation with the last. */
 static MVK_UNUSED MVK_ISA void MVK_ISA_FN(mvk_f32_gemm_blocked_rows)(

@@ -101,6 +101,8 @@ typedef struct mvk_conv2d {
     int32_t kernel, stride, pad, groups; /* square kernel, zero padding on every side */
     int32_t act;                         /* MVK_ACT_* after bias and residual */
     int32_t mc, kc;                      /* im2col + GEMM: output pixels and K per cache block */
+    int32_t col_splits;                  /* Winograd: groups of output panels its parallel
+                                            units also split (0, 1: none) */
 } mvk_conv2d;
 
 /* A depthwise conv's mvk_conv2d fields as the locals its kernels' loops use. */

@@ -51,11 +51,12 @@ int fmnist_xxs_run(const float *input, float *logits, void *arena);
  * normalisation is folded into a table. arena: fmnist_xxs_ARENA_BYTES_U8 bytes. */
 int fmnist_xxs_run_u8(const uint8_t *image_hwc, float *logits, void *arena);
 
-/* The code path every entry point runs (fmnist_xxs_PATH_...): the best the CPU can take
- * (CPUID and XGETBV, read once), or the caller's choice. fmnist_xxs_select_path(path) makes
- * every later run take that path and returns it, or returns -1 (nothing changed) for a
- * path this CPU cannot run; call it before running, not while runs are in flight.
- * Compiling the file with -Dfmnist_xxs_FORCE_PATH=n fixes the path without asking the CPU. */
+/* The code path every entry point runs (fmnist_xxs_PATH_...): the best the CPU can
+ * take (CPUID and XGETBV, read once), or the caller's choice.
+ * fmnist_xxs_select_path(path) makes every later run take that path and returns it,
+ * or returns -1 (nothing changed) for a path this CPU cannot run; call it
+ * before running, not while runs are in flight. Compiling the file with
+ * -Dfmnist_xxs_FORCE_PATH=n fixes the path without asking the CPU. */
 int fmnist_xxs_current_path(void);
 int fmnist_xxs_select_path(int path);
 /* "generic", "avx2", ... for a path number, NULL for none */

@@ -51,11 +51,12 @@ int fmnist_v2_050_run(const float *input, float *logits, void *arena);
  * normalisation is folded into a table. arena: fmnist_v2_050_ARENA_BYTES_U8 bytes. */
 int fmnist_v2_050_run_u8(const uint8_t *image_hwc, float *logits, void *arena);
 
-/* The code path every entry point runs (fmnist_v2_050_PATH_...): the best the CPU can take
- * (CPUID and XGETBV, read once), or the caller's choice. fmnist_v2_050_select_path(path) makes
- * every later run take that path and returns it, or returns -1 (nothing changed) for a
- * path this CPU cannot run; call it before running, not while runs are in flight.
- * Compiling the file with -Dfmnist_v2_050_FORCE_PATH=n fixes the path without asking the CPU. */
+/* The code path every entry point runs (fmnist_v2_050_PATH_...): the best the CPU can
+ * take (CPUID and XGETBV, read once), or the caller's choice.
+ * fmnist_v2_050_select_path(path) makes every later run take that path and returns it,
+ * or returns -1 (nothing changed) for a path this CPU cannot run; call it
+ * before running, not while runs are in flight. Compiling the file with
+ * -Dfmnist_v2_050_FORCE_PATH=n fixes the path without asking the CPU. */
 int fmnist_v2_050_current_path(void);
 int fmnist_v2_050_select_path(int path);
 /* "generic", "avx2", ... for a path number, NULL for none */
