@@ -78,7 +78,7 @@ fi
 # E2E_CPU: /proc/cpuinfo flags the host needs to run the file (an ISA target's build)
 for flag in ${E2E_CPU:-}; do
     if ! grep -qw "$flag" /proc/cpuinfo; then
-        echo "skipped: no $flag on this CPU (the file builds and is checked above, not run)"
+        echo "skipped: no $flag on this CPU (the file is compiled and checked freestanding, not run)"
         for cc in ${E2E_COMPILERS:-clang gcc}; do
             $cc -std=c99 -O2 -ffreestanding -Wall -Wextra -Werror -pedantic -c gen/net.c -o net_$cc.o
             expect_freestanding net_$cc.o $cc
