@@ -262,8 +262,9 @@ void cg_conv2d(mvit_codegen *cg, const mvk_conv2d *p, char *expr, size_t len)
         snprintf(cat, sizeof cat, " .in_c_b = %d,", p->in_c_b);
     if (p->mc)
         snprintf(blocks, sizeof blocks, ", .mc = %d, .kc = %d", p->mc, p->kc);
-    if (p->col_splits > 1)
-        snprintf(blocks, sizeof blocks, ", .col_splits = %d", p->col_splits);
+    if (p->col_splits > 1) /* appended: a shape may have both */
+        snprintf(blocks + strlen(blocks), sizeof blocks - strlen(blocks), ", .col_splits = %d",
+                 p->col_splits);
     emit(&cg->body, "static const mvk_conv2d conv = {.in_h = %d, .in_w = %d, .in_c = %d,%s", p->in_h,
          p->in_w, p->in_c, cat);
     emit(&cg->body, "    .out_h = %d, .out_w = %d, .out_c = %d, .kernel = %d, .stride = %d, .pad = %d,",
@@ -359,11 +360,21 @@ static int is_suffix(const char *s, const char *suffix)
     return n >= m && !strcmp(s + n - m, suffix);
 }
 
+/* An ISA header (mvk-<isa>.h), not the prelude. */
+static int is_isa_header(const char *name)
+{
+    return !strncmp(name, "mvk-", 4) && strcmp(name, "mvk-prelude.h");
+}
+
 static int isa_slot(paste_state *ps)
 {
     for (int i = 0; i < ps->num_isas; i++)
         if (ps->isas[i] == ps->isa)
             return i;
+    if (ps->num_isas == (int)(sizeof ps->isas / sizeof *ps->isas)) {
+        fprintf(stderr, "mvitc: internal error: more ISAs in one file than paste_state holds\n");
+        abort();
+    }
     ps->isas[ps->num_isas] = ps->isa;
     return ps->num_isas++;
 }
@@ -387,8 +398,7 @@ static int paste_include(mvit_emitter *e, const char *name, size_t len, paste_st
     if (j < 0)
         return 0;
     const mvit_kernel_source *k = &mvit_kernel_sources[j];
-    const int isa_header = !strncmp(k->name, "mvk-", 4) && strcmp(k->name, "mvk-prelude.h");
-    if (isa_header && ps->pasted[j]) {
+    if (is_isa_header(k->name) && ps->pasted[j]) {
         if (ps->isa == k->name)
             return 0;
         paste_binding(e, k, parent);
@@ -410,7 +420,7 @@ static void paste_kernel(mvit_emitter *e, int i, paste_state *ps, const char *pa
     if (ps->pasted[i] && !is_suffix(k->name, "-driver.h"))
         return;
     ps->pasted[i] = 1;
-    if (!strncmp(k->name, "mvk-", 4) && strcmp(k->name, "mvk-prelude.h"))
+    if (is_isa_header(k->name))
         ps->isa = k->name;
     if (is_suffix(k->name, "-driver.h"))
         ps->driver_isa[i * 8 + isa_slot(ps)] = 1;
@@ -636,13 +646,20 @@ static void emit_layer_call(mvit_codegen *cg, mvit_emitter *e, int i, int max_ta
 }
 
 /* P_run_u8: the 8-bit image through the pixel tables, then the forward pass. */
+/* "static " for the entry points of one path of a file of several (the file's own
+ * dispatching entry points are the public ones), else "". */
+static const char *path_linkage(const mvit_codegen *cg)
+{
+    return cg->target != cg->file_target ? "static " : "";
+}
+
 static void emit_run_u8(mvit_codegen *cg, mvit_emitter *e)
 {
     const mvit_graph *g = cg->g;
     const char *p = cg->prefix, *v = cg->v;
     const mvit_value *in = &g->values[g->input];
     emit(e, "%sMVK_NO_SSP int %s_run_u8%s(const uint8_t *image_hwc, float *logits, void *arena)",
-         cg->target != cg->file_target ? "static " : "", p, v);
+         path_linkage(cg), p, v);
     emit_open(e, "{");
     emit(e, "char *a = (char *)arena;");
     emit(e, "if (!image_hwc || !logits || !arena || ((uintptr_t)arena & 63u) != 0)");
@@ -677,7 +694,7 @@ static void emit_run(mvit_codegen *cg, mvit_emitter *e, int max_tasks)
             emit_layer_call(cg, e, i, max_tasks);
     emit_close(e, "}");
     emit(e, "%s", "");
-    const char *linkage = cg->target != cg->file_target ? "static " : "";
+    const char *linkage = path_linkage(cg);
     emit(e, "%sMVK_NO_SSP int %s_run_parallel%s(const float *input, float *logits, void *arena,",
          linkage, p, v);
     emit(e, "    const %s_parallel *par)", p);
@@ -1062,12 +1079,10 @@ static void emit_path_select(mvit_codegen *cg, mvit_emitter *e)
 }
 
 /* The public entry points of one graph (variant v): the chosen path's. */
-static void emit_path_dispatch(mvit_codegen *cg, const mvit_graph *g, const char *v,
-                               mvit_emitter *e)
+static void emit_path_dispatch(mvit_codegen *cg, const char *v, mvit_emitter *e)
 {
     const char *p = cg->prefix;
     const mvit_target *t = cg->file_target;
-    (void)g;
     static const char *const entry[3][3] = {
         {"run_parallel", "const float *input, float *logits, void *arena, const %s_parallel *par",
          "input, logits, arena, par"},
@@ -1136,7 +1151,7 @@ int mvit_codegen_emit(const mvit_graph *const *gs, int num, const mvit_target *t
             emit_graph(&cg, gs[i], v, max_tasks, &runs);
         }
         cg.target = t, cg.path = 0;
-        emit_path_dispatch(&cg, gs[i], names + 16 * i, &runs);
+        emit_path_dispatch(&cg, names + 16 * i, &runs);
     }
 
     emit_banner(&cg, gs, num, info, c_out);
