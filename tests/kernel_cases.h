@@ -129,10 +129,10 @@ static const kc_row kc_rows[] = {
 #endif
     {.kernel = "mvk_idiv", REFERENCE("integer division"), .check = check_idiv, GRID(UPTO(2))},
 
-#if !defined(KC_F32_ONLY)
     // ---- int8 (zero tolerance)
     /* {M, N, K, data mode, variant}, two grids. The first: M around the 4-row (AVX-VNNI,
-     * NEON) and 8-row tiles, full and cut short; N around the 8- and 16-column panels, 145: a
+     * NEON), 8-row and 12-row (AVX-512) tiles, full and cut short; N around the 8- and
+     * 16-column panels and the 32-column tiles of AVX-512 (48: one panel left), 145: a
      * second chunk of requantisation constants (128 columns at a time), 64 and 160: chunks of
      * whole 32-byte vectors; K 12 and 27: A rows prepared 8 + 4 and 16 + 8 + 3 bytes at a
      * time (a 3x3x3 stem), 256: one chunk of 64 groups (vpmaddwd), 260: two, the second of
@@ -141,7 +141,7 @@ static const kc_row kc_rows[] = {
      * 8-wide sdot loop's tails (4, 1-3 and both). */
     {KERNEL(mvk_i8_gemm, i8_gemm_fn), TWIN(mvk_i8_gemm__scalar, i8_gemm_fn),
      .check = check_i8_gemm, .done = done_i8_gemm, .ext = 1,
-     GRID(AX(1, 2, 5, 6, 7, 8, 13, 17), AX(1, 7, 8, 15, 16, 17, 33, 64, 145, 160),
+     GRID(AX(1, 2, 5, 6, 7, 8, 12, 13, 17, 25), AX(1, 7, 8, 15, 16, 17, 32, 33, 48, 64, 145, 160),
           AX(1, 3, 12, 16, 17, 27, 64, 256, 260, 1728), UPTO(MODES), UPTO(3))},
     {KERNEL(mvk_i8_gemm, i8_gemm_fn), TWIN(mvk_i8_gemm__scalar, i8_gemm_fn),
      .check = check_i8_gemm, .done = done_i8_gemm, .param = 1, .ext = 1,
@@ -151,6 +151,7 @@ static const kc_row kc_rows[] = {
     {KERNEL(mvk_i8_gemm_f32out, i8_gemm_f32out_fn),
      TWIN(mvk_i8_gemm_f32out__scalar, i8_gemm_f32out_fn), .check = check_i8_gemm_f32out, .ext = 1,
      GRID(UPTO(CLASSIFIER_CASES))},
+#if !defined(KC_I8_GEMM_ONLY)
     /* {head width, N, mode}: around the vector widths (odd, < 8, not multiples of 8 or 16) */
     {KERNEL(mvk_i8_attention, i8_attention_fn), TWIN(mvk_i8_attention__scalar, i8_attention_fn),
      .check = check_i8_attention, .done = done_i8_attention, .ext = 1,

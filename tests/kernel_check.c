@@ -52,13 +52,25 @@
 #include "kernels/f32-dwconv-avx512.c"
 #include "kernels/f32-conv3x3-winograd-avx512.c"
 #include "kernels/f32-groupnorm-avx512.c"
+#include "kernels/i8-gemm-avx512.c"
 // clang-format on
 #define KC_UK_ROWS KC_UK_ROWS_6, 7, 8, 9, 10, 11, 12 /* the 12x32 tile */
 #define KC_UK_COLS KC_UK_COLS_16, 17, 18, 24, 31, 32
-#define KC_F32_ONLY 1 /* the int8 kernels of the avx512 target are the AVX2 ones (kernels_avx2) */
-#pragma GCC diagnostic ignored "-Wunused-function" /* the int8 checks */
+/* the avx512 target's other int8 kernels are the AVX2 ones (kernels_avx2) */
+#define KC_I8_GEMM_ONLY 1
+#define KC_I8_PANEL 16
+#pragma GCC diagnostic ignored "-Wunused-function" /* the other int8 checks */
 #define KC_I8_DW_PACKED 1
-#define KC_ARCH "x86-64 avx512"
+#if defined(__AVX512VNNI__)
+#define KC_EXT 1 /* vpdpbusd (and vpermi2b where built with -mavx512vbmi): the GEMM rows */
+#if defined(__AVX512VBMI__)
+#define KC_ARCH "x86-64 avx512+avx512vnni+avx512vbmi (vpdpbusd, vpermi2b)"
+#else
+#define KC_ARCH "x86-64 avx512+avx512vnni (vpdpbusd)"
+#endif
+#else
+#define KC_ARCH "x86-64 avx512 (int8: vpmaddwd)"
+#endif
 #define KC_LANES 16
 #define KC_EXP_TOL_X 8e-8 /* the AVX2 exp on 16 lanes */
 #define KC_EXP_FLOOR 1.1e-38
@@ -70,7 +82,14 @@ static int kc_isa_available(void)
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
            __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
-           __builtin_cpu_supports("fma");
+           __builtin_cpu_supports("fma")
+#if defined(__AVX512VNNI__)
+           && __builtin_cpu_supports("avx512vnni")
+#endif
+#if defined(__AVX512VBMI__)
+           && __builtin_cpu_supports("avx512vbmi")
+#endif
+        ;
 }
 
 static MVK_AVX512 void kc_exp_silu(const float *x, float *e, float *s, int n)
@@ -229,6 +248,10 @@ static int kc_i8_att_narrow(int32_t m_sm, int s_sm)
 #endif
 
 #include "kernels/i8-attention-scratch.h"
+
+#if !defined(KC_I8_PANEL)
+#define KC_I8_PANEL 8 /* columns per packed panel of the int8 GEMM's B (mvit_pack_i8_b) */
+#endif
 
 /* A build with an ISA extension (AVX-VNNI, the ARM dot product) runs only the rows whose
  * kernels it changes (the table's .ext), unless asked for --all: the others are the same
@@ -942,11 +965,12 @@ static void check_i8_gemm(const kc_row *r, const kc_shape *s)
             c.shift[j] = (int8_t)(c.shift[j] < 16 ? 16 + j % 3
                                   : c.shift[j] > 31 ? 31 - j % 3
                                                     : c.shift[j]);
-    const int64_t plen = mvit_pack_i8_b(c.b, k, n, NULL);
-    kc_expect(plen == (int64_t)((n + 7) / 8) * ((k + 3) / 4) * 32, "packed length %lld",
-              (long long)plen);
+    const int64_t plen = mvit_pack_i8_b(c.b, k, n, KC_I8_PANEL, NULL);
+    kc_expect(plen == (int64_t)((n + KC_I8_PANEL - 1) / KC_I8_PANEL) * ((k + 3) / 4) * 4 *
+                          KC_I8_PANEL,
+              "packed length %lld", (long long)plen);
     int8_t *bp = kc_alloc(plen, 64), *want = kc_i8(m * n), *got = kc_i8(m * n);
-    mvit_pack_i8_b(c.b, k, n, bp);
+    mvit_pack_i8_b(c.b, k, n, KC_I8_PANEL, bp);
     const mvk_gemm p = {.m = m, .k = k, .n = n};
     const mvk_i8_requant rq = {.bias = use_bias ? c.bias : 0, .mult = c.mult, .shift = c.shift,
                                .zy = c.zy, .lut = use_lut ? c.lut : 0};
@@ -1001,8 +1025,8 @@ static void check_i8_gemm_f32out(const kc_row *r, const kc_shape *s)
     float *scale = kc_alloc((int64_t)n * 4, 4), *want = kc_f32((int64_t)m * n);
     float *got = kc_f32((int64_t)m * n);
     classifier_data(m, k, n, a, b, bias, scale);
-    int8_t *bp = kc_alloc(mvit_pack_i8_b(b, k, n, NULL), 64);
-    mvit_pack_i8_b(b, k, n, bp);
+    int8_t *bp = kc_alloc(mvit_pack_i8_b(b, k, n, KC_I8_PANEL, NULL), 64);
+    mvit_pack_i8_b(b, k, n, KC_I8_PANEL, bp);
     const mvk_gemm p = {.m = m, .k = k, .n = n};
     ((i8_gemm_f32out_fn)r->twin_fn)(&p, a, want, b, bias, scale);
     ((i8_gemm_f32out_fn)r->fn)(&p, a, got, bp, bias, scale);

@@ -91,8 +91,11 @@ typedef struct mvit_simd_isa {
                                     of 16 columns) */
     int dw_cpad;                 /* fp32 depthwise weight rows padded to this many channels */
     int l1_bytes, l2_bytes;      /* data caches of the tiling cost model, per core */
-    const char *i8_suffix;       /* the ISA of its int8 kernels, i8-<op>-<i8_suffix>.c (AVX-512:
-                                    the AVX2 files where it has none of its own) */
+    const char *i8_suffix;       /* the ISA of its int8 kernels, i8-<op>-<i8_suffix>.c */
+    const char *i8_fallback;     /* an op without that file: i8-<op>-<i8_fallback>.c if any
+                                    (AVX-512: the AVX2 files), else the portable kernel */
+    int i8_panel;                /* columns per packed panel of i8-gemm-<i8_suffix>.c's B
+                                    (mvit_pack_i8_b): 8, or 16 on AVX-512 */
     int i8_dw_packed;            /* int8 depthwise weights by mvit_pack_i8_dw, else [k*k][c] */
 } mvit_simd_isa;
 

@@ -13,9 +13,14 @@ const char *mvit_i8_op_kernel(const mvit_target *t, const char *name)
 {
     if (!t->simd)
         return "scalar";
-    char file[64];
-    snprintf(file, sizeof file, "i8-%s-%s.c", name, t->simd->i8_suffix);
-    return cg_kernel_exists(file) ? t->simd->i8_suffix : "scalar";
+    const char *isa[2] = {t->simd->i8_suffix, t->simd->i8_fallback};
+    for (int i = 0; i < 2 && isa[i]; i++) {
+        char file[64];
+        snprintf(file, sizeof file, "i8-%s-%s.c", name, isa[i]);
+        if (cg_kernel_exists(file))
+            return isa[i];
+    }
+    return "scalar";
 }
 
 const char *mvit_i8_use_op_kernel(mvit_codegen *cg, const char *name)

@@ -54,20 +54,20 @@ void mvit_winograd_f43_weights(const float *hwio, int cin, int cout, float *u)
         }
 }
 
-int64_t mvit_pack_i8_b(const int8_t *b, int k, int n, int8_t *dst)
+int64_t mvit_pack_i8_b(const int8_t *b, int k, int n, int cols, int8_t *dst)
 {
     const int group = 4;
-    const int panels = (n + 7) / 8, groups = (k + group - 1) / group;
+    const int panels = (n + cols - 1) / cols, groups = (k + group - 1) / group;
     if (dst)
         for (int p = 0; p < panels; p++)
             for (int q = 0; q < groups; q++)
-                for (int j = 0; j < 8; j++)
+                for (int j = 0; j < cols; j++)
                     for (int i = 0; i < group; i++) {
-                        const int row = group * q + i, col = 8 * p + j;
-                        dst[(((int64_t)p * groups + q) * 8 + j) * group + i] =
+                        const int row = group * q + i, col = cols * p + j;
+                        dst[(((int64_t)p * groups + q) * cols + j) * group + i] =
                             (int8_t)(row < k && col < n ? b[(int64_t)row * n + col] : 0);
                     }
-    return (int64_t)panels * groups * 8 * group;
+    return (int64_t)panels * groups * cols * group;
 }
 
 int64_t mvit_pack_i8_dw(const int8_t *w, int taps, int c, int8_t *dst)

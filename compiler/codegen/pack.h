@@ -16,15 +16,15 @@ int64_t mvit_pack_pad(const float *v, int n, int to, float *dst);
  * of the 6x6 tile). See kernels/f32-conv3x3-winograd-avx2.c for the whole scheme. */
 void mvit_winograd_f43_weights(const float *hwio, int cin, int cout, float *u);
 
-/* INT8 GEMM B [k][n] (int8, row-major, n fastest) -> the layout of the AVX2 and NEON int8
- * kernels (kernels/i8-gemm-*.c): panels of 8 columns, k taken in groups of 4:
- * dst[ceil(n/8)][ceil(k/4)][8][4], element [p][q][j][i] = b[4q + i][8p + j], zero padded
- * (columns past n, rows past k). AVX2 feeds a column's 4 bytes to vpdpbusd where the file
- * is built with AVX-VNNI, else widens the group to int16 for vpmaddwd (exact: no int16
- * saturation as with vpmaddubsw); NEON feeds them to sdot where the CPU has it, else splits
- * the group with vld4_s8 and widens. Returns the packed length in bytes; dst may be NULL to
- * query it. */
-int64_t mvit_pack_i8_b(const int8_t *b, int k, int n, int8_t *dst);
+/* INT8 GEMM B [k][n] (int8, row-major, n fastest) -> the layout of the SIMD int8 GEMM
+ * kernels (kernels/i8-gemm-*.c): panels of `cols` columns (8: AVX2 and NEON; 16: AVX-512,
+ * one zmm of int32 lanes), k taken in groups of 4: dst[ceil(n/cols)][ceil(k/4)][cols][4],
+ * element [p][q][j][i] = b[4q + i][cols*p + j], zero padded (columns past n, rows past k).
+ * AVX2 and AVX-512 feed a column's 4 bytes to vpdpbusd where the file is built with VNNI,
+ * else widen the group to int16 for vpmaddwd (exact: no int16 saturation as with
+ * vpmaddubsw); NEON feeds them to sdot where the CPU has it, else splits the group with
+ * vld4_s8 and widens. Returns the packed length in bytes; dst may be NULL to query it. */
+int64_t mvit_pack_i8_b(const int8_t *b, int k, int n, int cols, int8_t *dst);
 
 /* INT8 depthwise weights [taps][c] (HWC, taps = k*k) -> the layout of the SIMD int8 depthwise
  * kernels (kernels/i8-dwconv-avx2.c): blocks of 16 channels, taps in pairs, and per pair the

@@ -325,17 +325,18 @@ static int64_t attention_scratch(const mvit_target *tg, const mvit_graph *g, con
 /* Cache sizes of the tiling cost model, per core. x86: the benchmark machine's Zen 3 (most
  * AVX2 cores have 32 KiB L1d and 256 KiB - 1 MiB L2). ARM: the little cores a phone app may
  * land on (Cortex-A55: 32 KiB L1d, 128-256 KiB L2); the big cores have more of both. */
-static const mvit_simd_isa isa_avx2 = {.suffix = "avx2", .i8_suffix = "avx2", .mr = 6,
-                                       .nr = 16, .dw_cpad = 8, .l1_bytes = 32 * 1024,
+static const mvit_simd_isa isa_avx2 = {.suffix = "avx2", .i8_suffix = "avx2", .i8_panel = 8,
+                                       .mr = 6, .nr = 16, .dw_cpad = 8, .l1_bytes = 32 * 1024,
                                        .l2_bytes = 512 * 1024, .i8_dw_packed = 1};
 /* AVX-512 cores: Skylake-SP and Ice Lake 32-48 KiB L1d and 1-2 MiB L2, Zen 4/5 32-48 KiB and
  * 1 MiB. 12x32: 24 zmm accumulators of the 32 registers, 2 B loads and 12 broadcast operands
  * per 24 FMAs (12 cycles at 2 FMA/cycle, loads 7). */
-static const mvit_simd_isa isa_avx512 = {.suffix = "avx512", .i8_suffix = "avx2", .mr = 12,
+static const mvit_simd_isa isa_avx512 = {.suffix = "avx512", .i8_suffix = "avx512",
+                                         .i8_fallback = "avx2", .i8_panel = 16, .mr = 12,
                                          .nr = 32, .dw_cpad = 16, .l1_bytes = 32 * 1024,
                                          .l2_bytes = 1024 * 1024, .i8_dw_packed = 1};
-static const mvit_simd_isa isa_neon = {.suffix = "neon", .i8_suffix = "neon", .mr = 6,
-                                       .nr = 16, .dw_cpad = 8, .l1_bytes = 32 * 1024,
+static const mvit_simd_isa isa_neon = {.suffix = "neon", .i8_suffix = "neon", .i8_panel = 8,
+                                       .mr = 6, .nr = 16, .dw_cpad = 8, .l1_bytes = 32 * 1024,
                                        .l2_bytes = 256 * 1024};
 
 #define SIMD_LOWERING                                                                          \
@@ -365,16 +366,18 @@ const mvit_target mvit_target_avx2 = {
 
 const mvit_target mvit_target_avx512 = {
     .name = "avx512",
-    .help = "x86-64 AVX-512 F/BW/DQ/VL intrinsics on zmm (int8 on AVX512-VNNI where built with "
-            "-mavx512vnni); builds without -m flags (target attributes), runs on AVX-512 CPUs",
+    .help = "x86-64 AVX-512 F/BW/DQ/VL intrinsics on zmm (the int8 GEMM on AVX512-VNNI where "
+            "built with -mavx512vnni); builds without -m flags (target attributes), runs on "
+            "AVX-512 CPUs",
     .arch = "x86-64",
     .triple = "x86_64-linux-gnu",
     .cflags = "-mavx512f -mavx512bw -mavx512dq -mavx512vl -mfma",
     .builds = {{"avx512", "clang", "-mavx512f -mavx512bw -mavx512dq -mavx512vl -mfma",
                 "avx512f avx512bw avx512dq avx512vl fma", ""},
+               /* the int8 GEMM's vpdpbusd loop and its SiLU table on vpermi2b */
                {"avx512_vnni", "clang",
-                "-mavx512f -mavx512bw -mavx512dq -mavx512vl -mfma -mavx512vnni",
-                "avx512f avx512bw avx512dq avx512vl fma avx512_vnni", ""}},
+                "-mavx512f -mavx512bw -mavx512dq -mavx512vl -mfma -mavx512vnni -mavx512vbmi",
+                "avx512f avx512bw avx512dq avx512vl fma avx512_vnni avx512vbmi", ""}},
     .includes = "#include <immintrin.h>",
     .fn_attr = "MVK_AVX512 ",
     .simd = &isa_avx512,

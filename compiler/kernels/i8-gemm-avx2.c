@@ -477,6 +477,7 @@ typedef struct {
 #define MVK_I8_GEMM_ROWS MVK_I8_AVX2_ROWS
 #define MVK_I8_GEMM_TILE_ROWS MVK_I8_AVX2_ROWS /* the tile is the block: A prepared once */
 #define MVK_I8_GEMM_TILE_COLS 16
+#define MVK_I8_GEMM_PANEL_COLS 8
 
 static MVK_INLINE MVK_I8_AVX2 void mvk_i8_gemm_init__avx2(mvk_i8_gemm_state__avx2 *st, int32_t zy,
                                                           const int8_t *lut)

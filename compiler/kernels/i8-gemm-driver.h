@@ -1,8 +1,9 @@
 /* The driver of the INT8 GEMM, written once for every ISA (docs/architecture.md, "Kernels:
  * one driver, per-ISA microkernels"); bit for bit mvk_i8_gemm__scalar and
  * mvk_i8_gemm_f32out__scalar (docs/int8.md), except b: packed by mvit_pack_i8_b
- * (codegen/pack.h), [ceil(N/8)][ceil(K/4)][8][4] int8, so column j's panel starts at
- * (j / 8) * panel bytes. bias, mult and shift have n entries (no padding needed).
+ * (codegen/pack.h) in panels of PANEL_COLS columns, [ceil(N/PC)][ceil(K/4)][PC][4] int8, so
+ * column j's panel starts at (j / PC) * panel bytes. bias, mult and shift have n entries (no
+ * padding needed).
  *
  * Loop order: columns in groups (the ISA's requantisation constants of a group set up once
  * for all its row blocks), row blocks inside (A's block prepared once and kept in cache
@@ -10,7 +11,8 @@
  * over each finished block while it is in cache. Rows past the last one repeat it (computed,
  * never stored). The ISA file supplies, before including this:
  *   MVK_I8_GEMM_ROWS, MVK_I8_GEMM_TILE_ROWS   rows per block, per tile (ROWS: a multiple)
- *   MVK_I8_GEMM_TILE_COLS                    columns per tile (a multiple of 8)
+ *   MVK_I8_GEMM_PANEL_COLS                   columns per packed panel (8 or 16)
+ *   MVK_I8_GEMM_TILE_COLS                    columns per tile (a multiple of PANEL_COLS)
  *   MVK_I8_GEMM_NC(n)                        columns per group (a multiple of TILE_COLS, or n)
  *   two types: MVK_ISA_FN(mvk_i8_gemm_state), per-call values the compiler may keep in
  *       registers, and MVK_ISA_FN(mvk_i8_gemm_work), the stack buffers (indexed at run time,
@@ -61,7 +63,7 @@ MVK_ISA_FN(mvk_i8_gemm)(int64_t m, const mvk_gemm *p, const mvk_i8_requant *rq,
 {
     const int k = p->k, n = p->n;
     MVK_I8_REQUANT_LOCALS(rq);
-    const int64_t panel = (int64_t)((k + 3) / 4) * 32;
+    const int64_t panel = (int64_t)((k + 3) / 4) * 4 * MVK_I8_GEMM_PANEL_COLS;
     MVK_ISA_FN(mvk_i8_gemm_state) st;
     MVK_ISA_FN(mvk_i8_gemm_work) wk;
     MVK_ISA_FN(mvk_i8_gemm_init)(&st, zy, lut);
@@ -76,8 +78,9 @@ MVK_ISA_FN(mvk_i8_gemm)(int64_t m, const mvk_gemm *p, const mvk_i8_requant *rq,
                 const int j = j0 + jj;
                 const int nr = n - j < MVK_I8_GEMM_TILE_COLS ? n - j : MVK_I8_GEMM_TILE_COLS;
                 MVK_ISA_FN(mvk_i8_gemm_cols) cl;
-                MVK_ISA_FN(mvk_i8_gemm_cols_init)(&cl, &wk, bias, mult, shift,
-                                                  bp + (int64_t)(j / 8) * panel, panel, j, jj, nr);
+                const int8_t *b = bp + (int64_t)(j / MVK_I8_GEMM_PANEL_COLS) * panel;
+                MVK_ISA_FN(mvk_i8_gemm_cols_init)(&cl, &wk, bias, mult, shift, b, panel, j, jj,
+                                                  nr);
                 for (int r = 0; r < mr; r += MVK_I8_GEMM_TILE_ROWS)
                     MVK_ISA_FN(mvk_i8_gemm_tile)(
                         &st, &wk, &cl, arow + r,
@@ -100,13 +103,13 @@ MVK_ISA_FN(mvk_i8_gemm_f32out)(const mvk_gemm *p, const int8_t *MVK_RESTRICT a,
 {
     const int64_t m = p->m;
     const int k = p->k, n = p->n;
-    const int64_t panel = (int64_t)((k + 3) / 4) * 32;
+    const int64_t panel = (int64_t)((k + 3) / 4) * 4 * MVK_I8_GEMM_PANEL_COLS;
     MVK_ISA_FN(mvk_i8_gemm_work) wk;
     for (int j = 0; j < n; j += MVK_I8_GEMM_TILE_COLS) {
         const int nr = n - j < MVK_I8_GEMM_TILE_COLS ? n - j : MVK_I8_GEMM_TILE_COLS;
         MVK_ISA_FN(mvk_i8_gemm_f32cols) fc;
-        MVK_ISA_FN(mvk_i8_gemm_f32cols_init)(&fc, bp + (int64_t)(j / 8) * panel, panel, bias + j,
-                                             scale + j, nr, k);
+        const int8_t *b = bp + (int64_t)(j / MVK_I8_GEMM_PANEL_COLS) * panel;
+        MVK_ISA_FN(mvk_i8_gemm_f32cols_init)(&fc, b, panel, bias + j, scale + j, nr, k);
         for (int64_t i0 = 0; i0 < m; i0 += MVK_I8_GEMM_ROWS) {
             const int8_t *arow[MVK_I8_GEMM_ROWS];
             const int mr = MVK_ISA_FN(mvk_i8_gemm_rows)(a, i0, m, k, arow);
@@ -123,4 +126,5 @@ MVK_ISA_FN(mvk_i8_gemm_f32out)(const mvk_gemm *p, const int8_t *MVK_RESTRICT a,
 #undef MVK_I8_GEMM_ROWS
 #undef MVK_I8_GEMM_TILE_ROWS
 #undef MVK_I8_GEMM_TILE_COLS
+#undef MVK_I8_GEMM_PANEL_COLS
 #undef MVK_I8_GEMM_NC

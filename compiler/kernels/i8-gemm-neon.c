@@ -264,6 +264,7 @@ static MVK_INLINE void mvk_i8_neon_tile_acc(int k, const int8_t *const *arow, co
 #define MVK_I8_GEMM_ROWS 32
 #define MVK_I8_GEMM_TILE_ROWS MVK_I8_NEON_ROWS
 #define MVK_I8_GEMM_TILE_COLS 8
+#define MVK_I8_GEMM_PANEL_COLS 8
 #define MVK_I8_GEMM_NC(n) (n)
 
 typedef struct {

@@ -181,16 +181,20 @@ const char *mvit_i8_gemm_weights(mvit_codegen *cg, const mvit_node *n, int k, in
         mvit_i8_ints(cg, CG_I8, n->q->w, n->weight_numel, w, len, "weight (int8, [K][N])", n);
         return "scalar";
     }
-    const int64_t count = mvit_pack_i8_b(NULL, k, cols, NULL);
+    const char *kernel = mvit_i8_op_kernel(cg->target, "gemm");
+    const int panel = !strcmp(kernel, isa->i8_suffix) ? isa->i8_panel : 8;
+    const int64_t count = mvit_pack_i8_b(NULL, k, cols, panel, NULL);
     int8_t *packed = mvit_xmalloc((size_t)count);
-    mvit_pack_i8_b(n->q->w, k, cols, packed);
+    mvit_pack_i8_b(n->q->w, k, cols, panel, packed);
     mvit_i8_ints(cg, CG_I8, packed, count, w, len,
-                 "weight (int8, k in groups of 4, 8-column panels)", n);
+                 panel == 16 ? "weight (int8, k in groups of 4, 16-column panels)"
+                             : "weight (int8, k in groups of 4, 8-column panels)",
+                 n);
     free(packed);
     char file[64];
-    snprintf(file, sizeof file, "i8-gemm-%s.c", isa->i8_suffix);
+    snprintf(file, sizeof file, "i8-gemm-%s.c", kernel);
     cg_use_kernel(cg, file);
-    return isa->i8_suffix;
+    return kernel;
 }
 
 /* The classifier: float logits, one row. */

@@ -4,7 +4,7 @@
  * model hash (FNV-1a 64 of description and weights): f9a3832cc5579001
  * target:    avx512, precision int8
  * input:     64x64x1 (HWC, gray), 10 classes, 28760576 MACs, arena 98304 bytes
- * constants: 1192912 bytes (weights, biases, requantisation parameters, tables) */
+ * constants: 1200080 bytes (weights, biases, requantisation parameters, tables) */
 #ifndef fmnist_v2_050_H
 #define fmnist_v2_050_H
 

@@ -4,7 +4,7 @@
  * model hash (FNV-1a 64 of description and weights): c8f05941c7ecb74d
  * target:    avx512, precision int8
  * input:     64x64x1 (HWC, gray), 10 classes, 20567424 MACs, arena 81920 bytes
- * constants: 1017584 bytes (weights, biases, requantisation parameters, tables) */
+ * constants: 1018608 bytes (weights, biases, requantisation parameters, tables) */
 #ifndef fmnist_xxs_H
 #define fmnist_xxs_H
 

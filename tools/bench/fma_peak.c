@@ -11,8 +11,10 @@
  * built with -mavxvnni (needs a CPU with AVX-VNNI).
  *
  * With zmm: 512-bit FMAs (24 chains, 16 MACs each), the avx512 target's ceiling (AVX-512F).
+ * With znni: AVX512-VNNI's vpdpbusd on zmm (64 products into 16 lanes) into 24 independent
+ * accumulators, the ceiling of the avx512 target's int8 GEMM built with -mavx512vnni.
  *
- *   cc -O2 fma_peak.c -o fma_peak && ./fma_peak [int8|vnni|zmm] */
+ *   cc -O2 fma_peak.c -o fma_peak && ./fma_peak [int8|vnni|zmm|znni] */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <time.h>
@@ -96,15 +98,40 @@ __attribute__((target("avx512f"))) static void fma512_loop(long iters)
                        "xmm31", "cc");
 }
 
+#define DPBUSD512(r) "vpdpbusd %%zmm30, %%zmm31, %%zmm" #r "\n"
+
+__attribute__((target("avx512f,avx512vnni"))) static void dpbusd512_loop(long iters)
+{
+    __asm__ volatile("vpxord %%zmm30, %%zmm30, %%zmm30\n"
+                     "vpxord %%zmm31, %%zmm31, %%zmm31\n"
+                     "1:\n" DPBUSD512(0) DPBUSD512(1) DPBUSD512(2) DPBUSD512(3) DPBUSD512(4)
+                         DPBUSD512(5) DPBUSD512(6) DPBUSD512(7) DPBUSD512(8) DPBUSD512(9)
+                             DPBUSD512(10) DPBUSD512(11) DPBUSD512(12) DPBUSD512(13)
+                                 DPBUSD512(14) DPBUSD512(15) DPBUSD512(16) DPBUSD512(17)
+                                     DPBUSD512(18) DPBUSD512(19) DPBUSD512(20) DPBUSD512(21)
+                                         DPBUSD512(22) DPBUSD512(23) "dec %0\n"
+                     "jnz 1b\n"
+                     "vzeroupper\n"
+                     : "+r"(iters)
+                     :
+                     : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8",
+                       "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "xmm16",
+                       "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22", "xmm23", "xmm30",
+                       "xmm31", "cc");
+}
+
 int main(int argc, char **argv)
 {
     const int int8 = argc > 1 && argv[1][0] == 'i', vnni = argc > 1 && argv[1][0] == 'v';
-    const int zmm = argc > 1 && argv[1][0] == 'z';
+    const int zmm = argc > 1 && argv[1][0] == 'z' && argv[1][1] == 'm';
+    const int znni = argc > 1 && argv[1][0] == 'z' && argv[1][1] == 'n';
     const long iters = 100000000;
     double best = 1e30;
     for (int r = 0; r < 5; r++) {
         const double t0 = now();
-        if (zmm)
+        if (znni)
+            dpbusd512_loop(iters);
+        else if (zmm)
             fma512_loop(iters);
         else if (vnni)
             dpbusd_loop(iters);
@@ -115,7 +142,8 @@ int main(int argc, char **argv)
         const double t = now() - t0;
         best = t < best ? t : best;
     }
-    const double macs = zmm    ? 24.0 * 16.0 /* per iteration */
+    const double macs = znni   ? 24.0 * 64.0 /* per iteration */
+                        : zmm  ? 24.0 * 16.0
                         : vnni ? 10.0 * 32.0
                         : int8 ? 10.0 * 16.0
                                : 12.0 * 8.0;
