@@ -5,11 +5,53 @@
  * generation and the next index: a late worker holding a copy of a finished job fails its
  * claim because the word's generation moved on, so the caller only waits for the n tasks,
  * never for a worker that was descheduled before it claimed anything. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime under -std=c11 */
 #include "mvrt_pool.h"
 
-#include <sched.h>
+#include <time.h>
 
-#define SPIN_ROUNDS 20000
+/* A hint that this is a spin-wait loop (the sibling hyperthread gets the core). */
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__) || (defined(__arm__) && __ARM_ARCH >= 7)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+static long long now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000000000ll + t.tv_nsec;
+}
+
+/* Spins until ready(p, arg) or spin_us have passed; returns ready's last value. The clock is
+ * read every 64 rounds (a vDSO call, but still slower than the check). */
+static int spin_until(mvrt_pool *p, int (*ready)(mvrt_pool *, unsigned), unsigned arg)
+{
+    if (ready(p, arg))
+        return 1;
+    const long long end = now_ns() + (long long)p->spin_us * 1000;
+    for (int spins = 1;; spins++) {
+        if (ready(p, arg))
+            return 1;
+        if ((spins & 63) == 0 && now_ns() >= end)
+            return 0;
+        cpu_relax();
+    }
+}
+
+static int new_generation(mvrt_pool *p, unsigned seen)
+{
+    return atomic_load(&p->generation) != seen;
+}
+
+static int job_finished(mvrt_pool *p, unsigned n)
+{
+    return atomic_load(&p->done) == (int)n;
+}
 
 typedef struct job {
     mvrt_task_fn task;
@@ -41,8 +83,7 @@ static void *worker(void *arg)
     mvrt_pool *p = arg;
     unsigned seen = 0;
     for (;;) {
-        for (int spins = 0; atomic_load(&p->generation) == seen && spins < SPIN_ROUNDS; spins++)
-            ;
+        spin_until(p, new_generation, seen);
         pthread_mutex_lock(&p->mutex);
         while (atomic_load(&p->generation) == seen)
             pthread_cond_wait(&p->wake, &p->mutex);
@@ -64,6 +105,7 @@ int mvrt_pool_init(mvrt_pool *p, int threads)
     if (threads > MVRT_POOL_MAX_THREADS)
         threads = MVRT_POOL_MAX_THREADS;
     p->threads = 1;
+    p->spin_us = MVRT_POOL_SPIN_US;
     p->n = 0;
     p->task = 0;
     p->ctx = 0;
@@ -99,8 +141,6 @@ void mvrt_pool_destroy(mvrt_pool *p)
     pthread_mutex_destroy(&p->mutex);
 }
 
-static int job_finished(mvrt_pool *p, int n) { return atomic_load(&p->done) == n; }
-
 void mvrt_pool_parallel_for(void *pool, int n, void (*task)(void *ctx, int i), void *ctx)
 {
     mvrt_pool *p = pool;
@@ -125,11 +165,10 @@ void mvrt_pool_parallel_for(void *pool, int n, void (*task)(void *ctx, int i), v
 
     claim_and_run(p, &j);
 
-    for (int spins = 0; !job_finished(p, n) && spins < SPIN_ROUNDS; spins++)
-        if ((spins & 1023) == 1023)
-            sched_yield();
+    if (spin_until(p, job_finished, (unsigned)n))
+        return;
     pthread_mutex_lock(&p->mutex);
-    while (!job_finished(p, n))
+    while (!job_finished(p, (unsigned)n))
         pthread_cond_wait(&p->finished, &p->mutex);
     pthread_mutex_unlock(&p->mutex);
 }

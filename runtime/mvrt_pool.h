@@ -6,9 +6,13 @@
  *     net_run_parallel(input, logits, arena, &par);
  *     mvrt_pool_destroy(&pool);
  *
- * Workers spin briefly between layers (a model issues ~100 parallel-fors per inference, too
- * many for a futex sleep/wake each) and then sleep on a condition variable. One pool serves
- * one parallel_for at a time: do not call it from two threads at once. */
+ * Workers spin between layers for up to spin_us microseconds (a model issues ~100
+ * parallel-fors per inference, ~0.1 ms apart late in the network: a futex sleep and wake-up
+ * each would cost as much as the layer, and a worker that arrives late leaves the caller
+ * most of the tasks) and then sleep on a condition variable; the caller waits for the last
+ * task the same way. Set pool.spin_us after mvrt_pool_init to trade idle CPU time (battery)
+ * for latency: 0 sleeps at once. One pool serves one parallel_for at a time: do not call it
+ * from two threads at once. */
 #ifndef MVRT_POOL_H
 #define MVRT_POOL_H
 
@@ -16,11 +20,13 @@
 #include <stdatomic.h>
 
 #define MVRT_POOL_MAX_THREADS 64
+#define MVRT_POOL_SPIN_US 1000 /* the default spin_us: longer than any gap between two layers */
 
 typedef void (*mvrt_task_fn)(void *ctx, int i);
 
 typedef struct mvrt_pool {
     int threads;                     /* including the calling thread */
+    int spin_us;                     /* spin this long for work before sleeping (see above) */
     pthread_t workers[MVRT_POOL_MAX_THREADS - 1];
     pthread_mutex_t mutex;
     pthread_cond_t wake, finished;

@@ -50,9 +50,11 @@ START_TEST(every_index_once)
     for (int threads = 1; threads <= 4; threads++) {
         mvrt_pool pool;
         ck_assert_int_eq(mvrt_pool_init(&pool, threads), 0);
-        for (int rep = 0; rep < 300; rep++)
+        for (int rep = 0; rep < 300; rep++) {
+            pool.spin_us = rep & 1 ? 0 : MVRT_POOL_SPIN_US; /* sleeping at once, or spinning */
             for (int n = 0; n <= 17; n++)
                 run_and_check(&pool, n);
+        }
         run_and_check(&pool, 512);
         mvrt_pool_destroy(&pool);
     }
@@ -68,17 +70,27 @@ static void slow_task(void *ctx, int i)
     atomic_fetch_add(&c->hits[i], 1);
 }
 
-START_TEST(work_spreads_over_threads)
+static int tasks_on_other_threads(mvrt_pool *pool)
 {
-    mvrt_pool pool;
     static counts c;
-    ck_assert_int_eq(mvrt_pool_init(&pool, 2), 0);
     memset(c.ids, 0, sizeof c.ids);
-    mvrt_pool_parallel_for(&pool, 8, slow_task, &c);
+    mvrt_pool_parallel_for(pool, 8, slow_task, &c);
     int other = 0;
     for (int i = 0; i < 8; i++)
         other += !pthread_equal(c.ids[i], pthread_self());
-    ck_assert_msg(other > 0, "all 8 tasks ran on the calling thread");
+    return other;
+}
+
+START_TEST(work_spreads_over_threads)
+{
+    mvrt_pool pool;
+    ck_assert_int_eq(mvrt_pool_init(&pool, 2), 0);
+    ck_assert_msg(tasks_on_other_threads(&pool) > 0, "all 8 tasks ran on the calling thread");
+    /* idle for 5x the spin: the worker has gone to sleep and must be woken */
+    struct timespec ts = {0, 5000L * MVRT_POOL_SPIN_US};
+    nanosleep(&ts, NULL);
+    ck_assert_msg(tasks_on_other_threads(&pool) > 0, "after an idle gap, all 8 tasks ran on the "
+                                                     "calling thread");
     mvrt_pool_destroy(&pool);
 }
 END_TEST
