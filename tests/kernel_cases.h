@@ -151,21 +151,22 @@ static const kc_row kc_rows[] = {
     {KERNEL(mvk_i8_gemm_f32out, i8_gemm_f32out_fn),
      TWIN(mvk_i8_gemm_f32out__scalar, i8_gemm_f32out_fn), .check = check_i8_gemm_f32out, .ext = 1,
      GRID(UPTO(CLASSIFIER_CASES))},
-#if !defined(KC_I8_GEMM_ONLY)
+    /* .ext: the SiLU table on vpermi2b in an AVX512-VBMI build */
+    {KERNEL(mvk_i8_dwconv, i8_dwconv_fn), TWIN(mvk_i8_dwconv__scalar, i8_dwconv_fn),
+     .check = check_i8_dwconv, .done = done_saturated, .param = 0, .ext = 1, GRID(UPTO(600))},
+    {KERNEL(mvk_i8_dwconv, i8_dwconv_fn), TWIN(mvk_i8_dwconv__scalar, i8_dwconv_fn),
+     .check = check_i8_dwconv, .done = done_saturated, .param = 1, .ext = 1, GRID(UPTO(900))},
     /* {head width, N, mode}: around the vector widths (odd, < 8, not multiples of 8 or 16) */
     {KERNEL(mvk_i8_attention, i8_attention_fn), TWIN(mvk_i8_attention__scalar, i8_attention_fn),
      .check = check_i8_attention, .done = done_i8_attention, .ext = 1,
      GRID(AX(1, 2, 7, 8, 15, 16, 17, 20, 24, 30, 36, 60),
           AX(1, 2, 3, 7, 8, 9, 16, 17, 24, 64, 257), UPTO(5))},
+#if !defined(KC_I8_AVX512_SET)
     /* {case}: random lengths, multipliers and shifts, two generators (param) */
     {KERNEL(mvk_i8_add, i8_add_fn), TWIN(mvk_i8_add__scalar, i8_add_fn), .check = check_i8_add,
      .done = done_saturated, .param = 0, GRID(UPTO(4000))},
     {KERNEL(mvk_i8_add, i8_add_fn), TWIN(mvk_i8_add__scalar, i8_add_fn), .check = check_i8_add,
      .done = done_saturated, .param = 1, GRID(UPTO(4000))},
-    {KERNEL(mvk_i8_dwconv, i8_dwconv_fn), TWIN(mvk_i8_dwconv__scalar, i8_dwconv_fn),
-     .check = check_i8_dwconv, .done = done_saturated, .param = 0, GRID(UPTO(600))},
-    {KERNEL(mvk_i8_dwconv, i8_dwconv_fn), TWIN(mvk_i8_dwconv__scalar, i8_dwconv_fn),
-     .check = check_i8_dwconv, .done = done_saturated, .param = 1, GRID(UPTO(900))},
     {KERNEL(mvk_i8_concat, i8_concat_fn), TWIN(mvk_i8_concat__scalar, i8_concat_fn),
      .check = check_i8_concat, .param = 0, GRID(UPTO(600))},
     {KERNEL(mvk_i8_concat, i8_concat_fn), TWIN(mvk_i8_concat__scalar, i8_concat_fn),

@@ -53,16 +53,21 @@
 #include "kernels/f32-conv3x3-winograd-avx512.c"
 #include "kernels/f32-groupnorm-avx512.c"
 #include "kernels/i8-gemm-avx512.c"
+#include "kernels/i8-dwconv-avx512.c"
+#include "kernels/i8-attention-avx512.c"
 // clang-format on
 #define KC_UK_ROWS KC_UK_ROWS_6, 7, 8, 9, 10, 11, 12 /* the 12x32 tile */
 #define KC_UK_COLS KC_UK_COLS_16, 17, 18, 24, 31, 32
-/* the avx512 target's other int8 kernels are the AVX2 ones (kernels_avx2) */
-#define KC_I8_GEMM_ONLY 1
+/* its int8 kernels: the GEMM, the depthwise conv and the attention; the others are the AVX2
+ * ones (kernels_avx2) */
+#define KC_I8_AVX512_SET 1
 #define KC_I8_PANEL 16
 #pragma GCC diagnostic ignored "-Wunused-function" /* the other int8 checks */
 #define KC_I8_DW_PACKED 1
 #if defined(__AVX512VNNI__)
-#define KC_EXT 1 /* vpdpbusd (and vpermi2b where built with -mavx512vbmi): the GEMM rows */
+/* vpdpbusd, and vpermi2b where built with -mavx512vbmi: the GEMM, depthwise and attention
+ * rows */
+#define KC_EXT 1
 #if defined(__AVX512VBMI__)
 #define KC_ARCH "x86-64 avx512+avx512vnni+avx512vbmi (vpdpbusd, vpermi2b)"
 #else
@@ -101,10 +106,10 @@ static MVK_AVX512 void kc_exp_silu(const float *x, float *e, float *s, int n)
     }
 }
 
+/* whether the int8 attention takes its 32-bit exponent lanes for this softmax multiplier */
 static int kc_i8_att_narrow(int32_t m_sm, int s_sm)
 {
-    (void)m_sm, (void)s_sm;
-    return 0;
+    return mvk_i8_att_dmax(m_sm, s_sm) != 0;
 }
 
 #elif defined(__x86_64__)
@@ -174,7 +179,7 @@ static MVK_AVX2 void kc_exp_silu(const float *x, float *e, float *s, int n)
 /* whether the int8 attention takes its 32-bit exponent lanes for this softmax multiplier */
 static int kc_i8_att_narrow(int32_t m_sm, int s_sm)
 {
-    return mvk_i8_att_avx2_dmax(m_sm, s_sm) != 0;
+    return mvk_i8_att_dmax(m_sm, s_sm) != 0;
 }
 
 #elif defined(__ARM_NEON)
@@ -1171,9 +1176,12 @@ static void done_saturated(const kc_row *r)
  * sign and shifts 1..62 in some cases. */
 static void check_i8_dwconv(const kc_row *r, const kc_shape *s)
 {
-    static const int cs0[] = {1, 7, 16, 17, 32, 40, 64}, cs1[] = {1, 7, 8, 9, 16, 17, 24, 40, 64};
+    /* channels around the blocks of 16 (AVX2, NEON) and 32 (AVX-512): 17, 33 and 40 a
+     * partial second half, 16 and 48 none */
+    static const int cs0[] = {1, 7, 16, 17, 32, 40, 48, 64};
+    static const int cs1[] = {1, 7, 8, 9, 16, 17, 24, 33, 40, 64};
     const int t = s->v[0], wide = r->param == 0;
-    const int nc = wide ? 7 : 9, nk = wide ? 5 : 3, c = wide ? cs0[t % 7] : cs1[t % 9];
+    const int nc = wide ? 8 : 10, nk = wide ? 5 : 3, c = wide ? cs0[t % 8] : cs1[t % 10];
     const int k = 1 + 2 * (t / nc % nk), stride = 1 + t / (nc * nk) % 2;
     const int pad = t / (2 * nc * nk) % 3 < k ? t / (2 * nc * nk) % 3 : 0;
     const int h = rint_in(k, wide ? 12 : 10), wd = rint_in(k, wide ? 12 : 10);

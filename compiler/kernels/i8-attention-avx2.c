@@ -18,8 +18,8 @@
  * The per-unit loop (packing, row blocks, requantisation) is i8-attention-driver.h, shared
  * with every ISA; this file holds the AVX2 microkernels it calls.
  * Scratch per task: MVK_I8_ATTENTION_SCRATCH_SIMD(n, hd) bytes (i8-attention-scratch.h).
- * Uses mvk_requant_i8_scalar, mvk_udiv_u64 and (AVX-VNNI) mvk_i8_att_pack_quads of
- * i8-scalar.c. */
+ * Uses mvk_requant_i8_scalar, mvk_udiv_u64, mvk_i8_att_dmax and (AVX-VNNI)
+ * mvk_i8_att_pack_quads and mvk_i8_att_queries_quads of i8-scalar.c. */
 #include <immintrin.h>
 
 #include "i8-attention-scratch.h"
@@ -95,30 +95,12 @@ static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_pack_k__avx2(const int8_t *bas
     }
 }
 
-/* The block's query rows (rows past `rows` repeat the last) as quads of bytes q + 128 (128
- * past hd: times K's zeros) into qu[r][g4]. */
+/* The block's query rows as quads of bytes q + 128 (mvk_i8_att_queries_quads). */
 static MVK_INLINE MVK_I8_ATT_AVX2 void
 mvk_i8_att_queries__avx2(const int8_t *q0, int64_t row, int rows, int hd, int32_t z, void *qbuf)
 {
     (void)z;
-    int32_t *qu = (int32_t *)qbuf;
-    const int g4 = (hd + 3) / 4, full = hd / 4;
-    for (int r = 0; r < MVK_I8_ATT_ROWS; r++) {
-        const int8_t *q = q0 + (r < rows ? r : rows - 1) * row;
-        for (int g = 0; g < full; g++) {
-            uint32_t w;
-            __builtin_memcpy(&w, q + 4 * g, 4);
-            qu[r * g4 + g] = (int32_t)(w ^ 0x80808080u);
-        }
-        if (full < g4) {
-            uint32_t w = 0;
-            for (int i = 0; i < 4; i++) {
-                const int t = 4 * full + i;
-                w |= (t < hd ? (uint32_t)(uint8_t)q[t] ^ 0x80u : 0x80u) << (8 * i);
-            }
-            qu[r * g4 + full] = (int32_t)w;
-        }
-    }
+    mvk_i8_att_queries_quads(q0, row, rows, hd, MVK_I8_ATT_ROWS, (int32_t *)qbuf);
 }
 
 /* scores[r][j] for the block's 4 rows, each less its query's terms, every j < n8 (padded
@@ -245,27 +227,11 @@ static MVK_INLINE MVK_I8_ATT_AVX2 __m256i mvk_i8_att_avx2_exponent(__m256i d, __
     return _mm256_blendv_epi8(u, top, _mm256_cmpgt_epi64(u, top));
 }
 
-/* The smallest d with (d * m + 2^(s-1)) >> s >= 31 * 256, when every d up to it keeps
- * d * m + 2^(s-1) below 2^32 (s <= 19, m > 0); else 0 (the 64-bit exponent path). Larger d
- * give 31 * 256 after the clamp as well, so d can be clamped to it first and u computed in
- * 32-bit lanes, exactly. */
-static inline MVK_UNUSED uint32_t mvk_i8_att_avx2_dmax(int32_t m_sm, int s_sm)
-{
-    if (m_sm <= 0 || s_sm > 19)
-        return 0;
-    const uint64_t need = ((uint64_t)31 * 256 << s_sm) - ((uint64_t)1 << (s_sm - 1));
-    const uint64_t dmax = (need + (uint64_t)m_sm - 1) / (uint64_t)m_sm;
-    /* every d <= dmax: d * m + 2^(s-1) < 2^32 (any m < 2^31; the compiler's are < 2^15) */
-    return dmax * (uint64_t)m_sm + ((uint64_t)1 << (s_sm - 1)) < ((uint64_t)1 << 32)
-               ? (uint32_t)dmax
-               : 0;
-}
-
 /* The softmax's constants for one call (the driver's per-ISA state). */
 typedef struct {
     int32_t m_sm;
     int s_sm;
-    uint32_t dmax; /* mvk_i8_att_avx2_dmax: nonzero for the 32-bit exponent lanes */
+    uint32_t dmax; /* mvk_i8_att_dmax: nonzero for the 32-bit exponent lanes */
 } mvk_i8_att_state__avx2;
 
 /* Every softmax multiplier and shift runs here (never the scalar kernel). */
@@ -276,7 +242,7 @@ static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_state_init__avx2(mvk_i8_att_st
                                                                    int32_t m_sm, int s_sm)
 {
     (void)exp2_lut;
-    c->m_sm = m_sm, c->s_sm = s_sm, c->dmax = mvk_i8_att_avx2_dmax(m_sm, s_sm);
+    c->m_sm = m_sm, c->s_sm = s_sm, c->dmax = mvk_i8_att_dmax(m_sm, s_sm);
 }
 
 /* One row's softmax: e_j from the table into sc (as int32, in the scores' place), then the Q15
@@ -306,7 +272,7 @@ static MVK_INLINE MVK_I8_ATT_AVX2 void mvk_i8_att_softmax__avx2(const mvk_i8_att
     for (int j = 0; j < n8; j += 8) {
         const __m256i d = _mm256_sub_epi32(best, _mm256_loadu_si256((const __m256i *)(sc + j)));
         __m256i u;
-        if (dmax) { /* 32-bit lanes (mvk_i8_att_avx2_dmax) */
+        if (dmax) { /* 32-bit lanes (mvk_i8_att_dmax) */
             const __m256i dc = _mm256_min_epu32(d, dmaxv);
             u = _mm256_srl_epi32(_mm256_add_epi32(_mm256_mullo_epi32(dc, m32), rnd32), s);
             u = _mm256_min_epu32(u, top);

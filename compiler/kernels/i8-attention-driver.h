@@ -84,3 +84,7 @@ MVK_ISA_FN(mvk_i8_attention)(const mvk_attention *pa, const int8_t *MVK_RESTRICT
         }
     }
 }
+
+/* (MVK_I8_ATT_SCALAR_ONLY stays: the unit tests ask it; the ISAs that share a file define it
+ * alike) */
+#undef MVK_I8_ATT_PV_COLS

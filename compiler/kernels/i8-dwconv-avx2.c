@@ -65,6 +65,7 @@ static MVK_INLINE MVK_I8_DW_AVX2 void mvk_i8_dw_avx2_pair(__m256i a, __m256i b, 
 }
 
 #define MVK_I8_DW_PIXELS 1
+#define MVK_I8_DW_BLOCK 16
 
 typedef struct {
     __m256i zxv, zyv;

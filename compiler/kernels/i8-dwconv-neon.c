@@ -84,6 +84,7 @@ static MVK_INLINE void mvk_i8_dw_neon_taps2(const int8_t *in, const int8_t *w, i
 }
 
 #define MVK_I8_DW_PIXELS 2
+#define MVK_I8_DW_BLOCK 16
 
 typedef struct {
     int16x8_t zxv;

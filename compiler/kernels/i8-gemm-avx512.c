@@ -93,20 +93,23 @@ static MVK_INLINE MVK_AVX512 __m512i mvk_i8_avx512_r32(__m512i acc, const mvk_i8
     return _mm512_srav_epi32(_mm512_add_epi32(h, _mm512_srli_epi32(y, 16)), q->sh32);
 }
 
+/* R of 16 accumulators with their lanes' constants, as int32 (clamped to [-512, 512] on the
+ * 64-bit path; |R| < 2^30 on the 32-bit one): the caller adds z and saturates. */
+static MVK_INLINE MVK_AVX512 __m512i mvk_i8_avx512_requant(__m512i acc, const mvk_i8_avx512_rq *q)
+{
+    if (q->fast)
+        return mvk_i8_avx512_r32(acc, q);
+    const __m512i e = mvk_i8_avx512_r64(acc, q->m_e, q->s_e, q->rnd_e, q->off_e);
+    const __m512i o =
+        mvk_i8_avx512_r64(_mm512_srli_epi64(acc, 32), q->m_o, q->s_o, q->rnd_o, q->off_o);
+    return _mm512_mask_blend_epi32(0xaaaa, e, _mm512_slli_epi64(o, 32));
+}
+
 /* The 16 accumulators requantised, zy added, saturated to int8 (the clamp). */
 static MVK_INLINE MVK_AVX512 __m128i mvk_i8_avx512_requant16(__m512i acc, const mvk_i8_avx512_rq *q,
                                                              __m512i zy)
 {
-    __m512i r;
-    if (q->fast) {
-        r = mvk_i8_avx512_r32(acc, q);
-    } else {
-        const __m512i e = mvk_i8_avx512_r64(acc, q->m_e, q->s_e, q->rnd_e, q->off_e);
-        const __m512i o =
-            mvk_i8_avx512_r64(_mm512_srli_epi64(acc, 32), q->m_o, q->s_o, q->rnd_o, q->off_o);
-        r = _mm512_mask_blend_epi32(0xaaaa, e, _mm512_slli_epi64(o, 32));
-    }
-    return _mm512_cvtsepi32_epi8(_mm512_add_epi32(r, zy));
+    return _mm512_cvtsepi32_epi8(_mm512_add_epi32(mvk_i8_avx512_requant(acc, q), zy));
 }
 
 // ---- the SiLU table

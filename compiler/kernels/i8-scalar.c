@@ -497,6 +497,47 @@ static MVK_INLINE void mvk_i8_att_pack_quads(const int8_t *kr, int64_t row, int8
     }
 }
 
+/* The block's MVK_I8_ATT_ROWS query rows (rows past `rows` repeat the last) as quads of bytes
+ * q + 128 (128 past hd: times K's zeros) into qu[r][ceil(hd/4)]: the queries of the
+ * dot-product scores (vpdpbusd: u8 x s8), whose key term corrects the + 128. */
+static MVK_INLINE void mvk_i8_att_queries_quads(const int8_t *q0, int64_t row, int rows, int hd,
+                                                int rows_block, int32_t *qu)
+{
+    const int g4 = (hd + 3) / 4, full = hd / 4;
+    for (int r = 0; r < rows_block; r++) {
+        const int8_t *q = q0 + (r < rows ? r : rows - 1) * row;
+        for (int g = 0; g < full; g++) {
+            uint32_t w;
+            __builtin_memcpy(&w, q + 4 * g, 4);
+            qu[r * g4 + g] = (int32_t)(w ^ 0x80808080u);
+        }
+        if (full < g4) {
+            uint32_t w = 0;
+            for (int i = 0; i < 4; i++) {
+                const int t = 4 * full + i;
+                w |= (t < hd ? (uint32_t)(uint8_t)q[t] ^ 0x80u : 0x80u) << (8 * i);
+            }
+            qu[r * g4 + full] = (int32_t)w;
+        }
+    }
+}
+
+/* The smallest d with (d * m + 2^(s-1)) >> s >= 31 * 256, when every d up to it keeps
+ * d * m + 2^(s-1) below 2^32 (s <= 19, m > 0); else 0 (the SIMD softmax's 64-bit exponent
+ * path). Larger d give 31 * 256 after the clamp as well, so d can be clamped to it first and
+ * u computed in 32-bit lanes, exactly. */
+static inline MVK_UNUSED uint32_t mvk_i8_att_dmax(int32_t m_sm, int s_sm)
+{
+    if (m_sm <= 0 || s_sm > 19)
+        return 0;
+    const uint64_t need = ((uint64_t)31 * 256 << s_sm) - ((uint64_t)1 << (s_sm - 1));
+    const uint64_t dmax = (need + (uint64_t)m_sm - 1) / (uint64_t)m_sm;
+    /* every d <= dmax: d * m + 2^(s-1) < 2^32 (any m < 2^31; the compiler's are < 2^15) */
+    return dmax * (uint64_t)m_sm + ((uint64_t)1 << (s_sm - 1)) < ((uint64_t)1 << 32)
+               ? (uint32_t)dmax
+               : 0;
+}
+
 /* Integer attention (docs/int8.md). qkv: [p][n][3d] int8 with zero point z; out: [p][n][d].
  * Scores a_j = sum_t (q_t - z)(k_jt - z) (int32, exact). Softmax in base 2: u_j =
  * R(max - a_j, m_sm, s_sm) is the exponent in Q8 (m_sm encodes sx^2 log2(e) / sqrt(hd) * 2^8);
