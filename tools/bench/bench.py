@@ -439,8 +439,8 @@ def write_doc(path, results, meta, args):
               "to match ORT's fp32 ones closely (accuracy: docs/int8.md). '% peak' and 'ORT x "
               f"{goal_ratio(args)} needs' are against one core's int8 multiply-accumulate peak ("
               + ("zmm vpdpbusd: this build has AVX512-VNNI (`-mavx512vnni`), so the avx512 int8 "
-                 "GEMM runs its 512-bit vpdpbusd loop; the attention and depthwise kernels are "
-                 "the AVX2 ones" if getattr(args, "znni", False) else
+                 "GEMM and the attention's scores run 512-bit vpdpbusd; the depthwise conv and "
+                 "P.V stay on vpmaddwd" if getattr(args, "znni", False) else
                  "vpdpbusd: this build has AVX-VNNI (`-mavxvnni`), so the int8 GEMM runs its "
                  "vpdpbusd loop; the attention and depthwise kernels stay on vpmaddwd"
                  if getattr(args, "avxvnni", False) else
