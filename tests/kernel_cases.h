@@ -161,6 +161,10 @@ static const kc_row kc_rows[] = {
      .check = check_i8_attention, .done = done_i8_attention, .ext = 1,
      GRID(AX(1, 2, 7, 8, 15, 16, 17, 20, 24, 30, 36, 60),
           AX(1, 2, 3, 7, 8, 9, 16, 17, 24, 64, 257), UPTO(5))},
+    {KERNEL(mvk_i8_layernorm, i8_layernorm_fn), TWIN(mvk_i8_layernorm__scalar, i8_layernorm_fn),
+     .check = check_i8_layernorm, .done = done_i8_layernorm, GRID(UPTO(3000))},
+    {KERNEL(mvk_i8_groupnorm, i8_groupnorm_fn), TWIN(mvk_i8_groupnorm__scalar, i8_groupnorm_fn),
+     .check = check_i8_groupnorm, .done = done_i8_layernorm, GRID(UPTO(600))},
 #if !defined(KC_I8_AVX512_SET)
     /* {case}: random lengths, multipliers and shifts, two generators (param) */
     {KERNEL(mvk_i8_add, i8_add_fn), TWIN(mvk_i8_add__scalar, i8_add_fn), .check = check_i8_add,
@@ -171,10 +175,6 @@ static const kc_row kc_rows[] = {
      .check = check_i8_concat, .param = 0, GRID(UPTO(600))},
     {KERNEL(mvk_i8_concat, i8_concat_fn), TWIN(mvk_i8_concat__scalar, i8_concat_fn),
      .check = check_i8_concat, .param = 1, GRID(UPTO(1200))},
-    {KERNEL(mvk_i8_layernorm, i8_layernorm_fn), TWIN(mvk_i8_layernorm__scalar, i8_layernorm_fn),
-     .check = check_i8_layernorm, .done = done_i8_layernorm, GRID(UPTO(3000))},
-    {KERNEL(mvk_i8_groupnorm, i8_groupnorm_fn), TWIN(mvk_i8_groupnorm__scalar, i8_groupnorm_fn),
-     .check = check_i8_groupnorm, .done = done_i8_layernorm, GRID(UPTO(600))},
     {KERNEL(mvk_i8_linear_attention, i8_linear_attention_fn),
      TWIN(mvk_i8_linear_attention__scalar, i8_linear_attention_fn),
      .check = check_i8_linear_attention, GRID(UPTO(1500))},

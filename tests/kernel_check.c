@@ -55,11 +55,14 @@
 #include "kernels/i8-gemm-avx512.c"
 #include "kernels/i8-dwconv-avx512.c"
 #include "kernels/i8-attention-avx512.c"
+#include "kernels/i8-layernorm-avx2.c"
+#include "kernels/i8-layernorm-avx512.c"
+#include "kernels/i8-groupnorm-avx512.c"
 // clang-format on
 #define KC_UK_ROWS KC_UK_ROWS_6, 7, 8, 9, 10, 11, 12 /* the 12x32 tile */
 #define KC_UK_COLS KC_UK_COLS_16, 17, 18, 24, 31, 32
-/* its int8 kernels: the GEMM, the depthwise conv and the attention; the others are the AVX2
- * ones (kernels_avx2) */
+/* its int8 kernels: the GEMM, the depthwise conv, the attention, LayerNorm and GroupNorm; the
+ * others are the AVX2 ones (kernels_avx2) */
 #define KC_I8_AVX512_SET 1
 #define KC_I8_PANEL 16
 #pragma GCC diagnostic ignored "-Wunused-function" /* the other int8 checks */

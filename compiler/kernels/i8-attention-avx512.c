@@ -319,6 +319,46 @@ static MVK_INLINE MVK_AVX512 void mvk_i8_att_softmax__avx512(const mvk_i8_att_st
     }
 }
 
+/* acc[r][32] += sum_j p_rj (v_jt - z) over the columns of V's masked loads k0, k1 (cols2 a
+ * constant after inlining: a head of 16 columns or fewer runs half the products). */
+static MVK_INLINE MVK_AVX512 void mvk_i8_att_avx512_pv_loop(const int16_t *probs, int n8,
+                                                           const int16_t *v, int hd8, __mmask32 k0,
+                                                           __mmask32 k1, int cols2, int32_t *acc)
+{
+    __m512i c00 = _mm512_setzero_si512(), c01 = c00, c10 = c00, c11 = c00;
+    __m512i c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+    const int16_t *p0 = probs, *p1 = p0 + n8, *p2 = p1 + n8, *p3 = p2 + n8;
+    for (int j = 0; j < n8; j += 2, v += (int64_t)hd8 * 2) {
+        const __m512i v0 = _mm512_maskz_loadu_epi16(k0, v);
+        int32_t w0, w1, w2, w3;
+        __builtin_memcpy(&w0, p0 + j, 4);
+        __builtin_memcpy(&w1, p1 + j, 4);
+        __builtin_memcpy(&w2, p2 + j, 4);
+        __builtin_memcpy(&w3, p3 + j, 4);
+        const __m512i b0 = _mm512_set1_epi32(w0), b1 = _mm512_set1_epi32(w1);
+        const __m512i b2 = _mm512_set1_epi32(w2), b3 = _mm512_set1_epi32(w3);
+        c00 = _mm512_add_epi32(c00, _mm512_madd_epi16(b0, v0));
+        c10 = _mm512_add_epi32(c10, _mm512_madd_epi16(b1, v0));
+        c20 = _mm512_add_epi32(c20, _mm512_madd_epi16(b2, v0));
+        c30 = _mm512_add_epi32(c30, _mm512_madd_epi16(b3, v0));
+        if (cols2) {
+            const __m512i v1 = _mm512_maskz_loadu_epi16(k1, v + 32);
+            c01 = _mm512_add_epi32(c01, _mm512_madd_epi16(b0, v1));
+            c11 = _mm512_add_epi32(c11, _mm512_madd_epi16(b1, v1));
+            c21 = _mm512_add_epi32(c21, _mm512_madd_epi16(b2, v1));
+            c31 = _mm512_add_epi32(c31, _mm512_madd_epi16(b3, v1));
+        }
+    }
+    _mm512_storeu_si512(acc, c00);
+    _mm512_storeu_si512(acc + 16, c01);
+    _mm512_storeu_si512(acc + 32, c10);
+    _mm512_storeu_si512(acc + 48, c11);
+    _mm512_storeu_si512(acc + 64, c20);
+    _mm512_storeu_si512(acc + 80, c21);
+    _mm512_storeu_si512(acc + 96, c30);
+    _mm512_storeu_si512(acc + 112, c31);
+}
+
 /* Output of the block's 4 rows for columns [t0, t0 + 32) (the second 16 only when
  * t0 + 16 < hd): acc[r][32] = sum_j p_rj (v_jt - z); V's rows are hd8 columns, the loads
  * past them masked. */
@@ -332,37 +372,11 @@ static MVK_INLINE MVK_AVX512 void mvk_i8_att_pv__avx512(const int16_t *probs, in
     const int cols1 = !two ? 0 : hd8 - t0 - 16 < 16 ? hd8 - t0 - 16 : 16;
     const __mmask32 k0 = (__mmask32)(((uint64_t)1 << 2 * cols0) - 1); /* two int16 a column */
     const __mmask32 k1 = (__mmask32)(((uint64_t)1 << 2 * cols1) - 1);
-    __m512i c00 = _mm512_setzero_si512(), c01 = c00, c10 = c00, c11 = c00;
-    __m512i c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-    const int16_t *p0 = probs, *p1 = p0 + n8, *p2 = p1 + n8, *p3 = p2 + n8;
     const int16_t *v = vp + (int64_t)t0 * 2;
-    for (int j = 0; j < n8; j += 2, v += (int64_t)hd8 * 2) {
-        const __m512i v0 = _mm512_maskz_loadu_epi16(k0, v);
-        const __m512i v1 = _mm512_maskz_loadu_epi16(k1, v + 32);
-        int32_t w0, w1, w2, w3;
-        __builtin_memcpy(&w0, p0 + j, 4);
-        __builtin_memcpy(&w1, p1 + j, 4);
-        __builtin_memcpy(&w2, p2 + j, 4);
-        __builtin_memcpy(&w3, p3 + j, 4);
-        const __m512i b0 = _mm512_set1_epi32(w0), b1 = _mm512_set1_epi32(w1);
-        const __m512i b2 = _mm512_set1_epi32(w2), b3 = _mm512_set1_epi32(w3);
-        c00 = _mm512_add_epi32(c00, _mm512_madd_epi16(b0, v0));
-        c01 = _mm512_add_epi32(c01, _mm512_madd_epi16(b0, v1));
-        c10 = _mm512_add_epi32(c10, _mm512_madd_epi16(b1, v0));
-        c11 = _mm512_add_epi32(c11, _mm512_madd_epi16(b1, v1));
-        c20 = _mm512_add_epi32(c20, _mm512_madd_epi16(b2, v0));
-        c21 = _mm512_add_epi32(c21, _mm512_madd_epi16(b2, v1));
-        c30 = _mm512_add_epi32(c30, _mm512_madd_epi16(b3, v0));
-        c31 = _mm512_add_epi32(c31, _mm512_madd_epi16(b3, v1));
-    }
-    _mm512_storeu_si512(acc, c00);
-    _mm512_storeu_si512(acc + 16, c01);
-    _mm512_storeu_si512(acc + 32, c10);
-    _mm512_storeu_si512(acc + 48, c11);
-    _mm512_storeu_si512(acc + 64, c20);
-    _mm512_storeu_si512(acc + 80, c21);
-    _mm512_storeu_si512(acc + 96, c30);
-    _mm512_storeu_si512(acc + 112, c31);
+    if (two)
+        mvk_i8_att_avx512_pv_loop(probs, n8, v, hd8, k0, k1, 1, acc);
+    else
+        mvk_i8_att_avx512_pv_loop(probs, n8, v, hd8, k0, k1, 0, acc);
 }
 
 #include "i8-attention-driver.h"
