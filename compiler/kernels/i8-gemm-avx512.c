@@ -217,7 +217,11 @@ static MVK_INLINE MVK_AVX512 void mvk_i8_avx512_prep_row(const int8_t *a, int k,
     const int64_t k0 = 4 * (int64_t)g0, len = 4 * (int64_t)ng;
     const int64_t have = k - k0 < len ? k - k0 : len;
     const __m512i flip = _mm512_set1_epi8((char)0x80);
-    for (int64_t i = 0; i < len; i += 64) {
+    int64_t i = 0;
+    for (; i + 64 <= have; i += 64) /* whole vectors: no masks to build */
+        _mm512_storeu_si512((char *)dst + i,
+                            _mm512_xor_si512(_mm512_loadu_si512(a + k0 + i), flip));
+    for (; i < len; i += 64) {
         const __mmask64 in = mvk_i8_avx512_bits(have - i), out = mvk_i8_avx512_bits(len - i);
         _mm512_mask_storeu_epi8((char *)dst + i, out,
                                 _mm512_xor_si512(_mm512_maskz_loadu_epi8(in, a + k0 + i), flip));
