@@ -23,12 +23,6 @@
 #define MVK_I8_ATT_AVX512_VNNI 1
 #endif
 
-/* The first n lanes of 16 (n clamped to 0..16). */
-static MVK_INLINE __mmask16 mvk_i8_att_avx512_m16(int n)
-{
-    return (__mmask16)(n >= 16 ? 0xffff : n <= 0 ? 0 : (1u << n) - 1);
-}
-
 /* bytes / 32 zero vectors at dst (bytes: a multiple of 32). */
 static MVK_INLINE MVK_AVX512 void mvk_i8_att_avx512_zero(void *dst, int64_t bytes)
 {
@@ -86,7 +80,7 @@ static MVK_INLINE MVK_AVX512 void mvk_i8_att_pack_k__avx512(const int8_t *base, 
     mvk_i8_att_pack_quads(base + d + h * hd, row, kq, n, stride, hd);
     const __m512i ones = _mm512_set1_epi8(1), c = _mm512_set1_epi32(128 + z);
     for (int j = 0; j < n8; j += 16) {
-        const __mmask16 m = mvk_i8_att_avx512_m16(n8 - j);
+        const __mmask16 m = mvk_avx512_mask(n8 - j);
         __m512i sum = _mm512_setzero_si512();
         for (int g = 0; g < g4; g++)
             sum = _mm512_dpbusd_epi32(sum, ones,
@@ -159,7 +153,7 @@ static MVK_INLINE MVK_AVX512 void mvk_i8_att_scores__avx512(const void *qbuf, in
     const int32_t *q0 = (const int32_t *)qbuf, *q1 = q0 + groups, *q2 = q1 + groups;
     const int32_t *q3 = q2 + groups;
     for (int j = 0; j < n8; j += 32) {
-        const __mmask16 m0 = mvk_i8_att_avx512_m16(n8 - j), m1 = mvk_i8_att_avx512_m16(n8 - j - 16);
+        const __mmask16 m0 = mvk_avx512_mask(n8 - j), m1 = mvk_avx512_mask(n8 - j - 16);
 #if defined(MVK_I8_ATT_AVX512_VNNI)
         const __m512i z = _mm512_setzero_si512();
         const __m512i k0 = _mm512_sub_epi32(z, _mm512_maskz_loadu_epi32(m0, kterm + j));
@@ -274,12 +268,12 @@ static MVK_INLINE MVK_AVX512 void mvk_i8_att_softmax__avx512(const mvk_i8_att_st
     __m512i mx = lowest;
     for (int j = 0; j < n; j += 16)
         mx = _mm512_max_epi32(
-            mx, _mm512_mask_loadu_epi32(lowest, mvk_i8_att_avx512_m16(n - j), sc + j));
+            mx, _mm512_mask_loadu_epi32(lowest, mvk_avx512_mask(n - j), sc + j));
     const __m512i best = _mm512_set1_epi32(_mm512_reduce_max_epi32(mx));
     __m512i sum = _mm512_setzero_si512();
     for (int j = 0; j < n8; j += 32) {
         /* padded keys (and lanes past n8): d = 0, then e forced to 0 by the masks */
-        const __mmask16 v0 = mvk_i8_att_avx512_m16(n - j), v1 = mvk_i8_att_avx512_m16(n - j - 16);
+        const __mmask16 v0 = mvk_avx512_mask(n - j), v1 = mvk_avx512_mask(n - j - 16);
         const __m512i d0 = _mm512_sub_epi32(best, _mm512_mask_loadu_epi32(best, v0, sc + j));
         const __m512i d1 = _mm512_sub_epi32(best, _mm512_mask_loadu_epi32(best, v1, sc + j + 16));
         const __m512i u =
@@ -290,8 +284,8 @@ static MVK_INLINE MVK_AVX512 void mvk_i8_att_softmax__avx512(const mvk_i8_att_st
         const __m512i e0 = _mm512_maskz_cvtepu16_epi32(v0, _mm512_castsi512_si256(e16));
         const __m512i e1 = _mm512_maskz_cvtepu16_epi32(v1, _mm512_extracti64x4_epi64(e16, 1));
         sum = _mm512_add_epi32(sum, _mm512_add_epi32(e0, e1)); /* lanes <= n8 / 8 * 2^15 */
-        _mm512_mask_storeu_epi32(sc + j, mvk_i8_att_avx512_m16(n8 - j), e0);
-        _mm512_mask_storeu_epi32(sc + j + 16, mvk_i8_att_avx512_m16(n8 - j - 16), e1);
+        _mm512_mask_storeu_epi32(sc + j, mvk_avx512_mask(n8 - j), e0);
+        _mm512_mask_storeu_epi32(sc + j + 16, mvk_avx512_mask(n8 - j - 16), e1);
     }
     uint32_t lanes[16];
     _mm512_storeu_si512(lanes, sum);
@@ -303,7 +297,7 @@ static MVK_INLINE MVK_AVX512 void mvk_i8_att_softmax__avx512(const mvk_i8_att_st
     const __m512i iv = _mm512_set1_epi64((int64_t)(*halved ? 0 : inv));
     const __m512i half = _mm512_set1_epi64((int64_t)1 << 31);
     for (int j = 0; j < n8; j += 16) {
-        const __mmask16 m = mvk_i8_att_avx512_m16(n8 - j);
+        const __mmask16 m = mvk_avx512_mask(n8 - j);
         const __m512i e = _mm512_maskz_loadu_epi32(m, sc + j);
         __m512i p;
         if (*halved) {
